@@ -1,0 +1,1 @@
+"""Care work around a conversation: safety flags and hand-offs to Care Managers."""

@@ -1,0 +1,1 @@
+"""The service catalogue: providers, services, Welcome Hubs/Points, and Italian search."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces shared by the gateway, the action server and the catalogue."""

@@ -45,6 +45,22 @@ class Settings(BaseSettings):
     gateway_host: str = Field(default="127.0.0.1", description="Address the gateway binds.")
     gateway_port: int = Field(default=8000, description="Port of the gateway (web chat, console).")
 
+    # --- budget ledger -----------------------------------------------------------
+    link_code_ttl_hours: int = Field(
+        default=72, description="How long a one-time linking code stays valid."
+    )
+    link_code_pepper: SecretStr = Field(
+        default=SecretStr(""),
+        description="Server-side secret mixed into the hash of linking codes; "
+        "generated into VAR_DIR/secrets/link_code_pepper when empty.",
+    )
+    link_max_failed_attempts: int = Field(
+        default=5, description="Wrong linking codes a conversation may try per window."
+    )
+    link_attempt_window_minutes: int = Field(
+        default=60, description="Window of the linking rate limit, in minutes."
+    )
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Europe/Rome", description="Time zone of every date shown.")
 
+    # --- catalogue ---------------------------------------------------------------
+    catalog_data_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "catalog",
+        description="Folder of providers.yaml, services.yaml and welcome_places.yaml, read by "
+        "`python -m catalog import` when no folder is given.",
+    )
+    search_pool_size: int = Field(
+        default=60,
+        description="Candidates the database ranks before the search re-ranks them in Python.",
+    )
+
     # --- Rasa ----------------------------------------------------------------
     rasa_url: str = Field(default="http://127.0.0.1:5005", description="Rasa server base URL.")
     rasa_auth_token: SecretStr = Field(

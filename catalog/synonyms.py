@@ -1,0 +1,95 @@
+"""The synonym table (catalog/synonyms.yaml): everyday words -> categories and search words.
+
+Phrases are stored as term sequences (see :mod:`catalog.text`), so matching is done on the
+normalised query and is insensitive to case, accents and inflection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+import yaml
+
+from catalog.text import terms
+from catalog.vocabulary import CATEGORY_LABELS
+
+SYNONYMS_FILE: Final[Path] = Path(__file__).with_name("synonyms.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class Synonym:
+    phrase: tuple[str, ...]
+    category: str | None
+    also: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class SynonymMatch:
+    """What the synonym table found in a query's terms."""
+
+    categories: list[str] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymTable:
+    by_first: dict[str, tuple[Synonym, ...]]
+    vocabulary: frozenset[str]
+
+    def match(self, query_terms: list[str]) -> SynonymMatch:
+        """Categories and extra terms for ``query_terms``; longest phrase first, no overlaps."""
+        result = SynonymMatch()
+        i = 0
+        while i < len(query_terms):
+            for syn in self.by_first.get(query_terms[i], ()):
+                if tuple(query_terms[i : i + len(syn.phrase)]) == syn.phrase:
+                    if syn.category and syn.category not in result.categories:
+                        result.categories.append(syn.category)
+                    result.also.extend(t for t in syn.also if t not in result.also)
+                    result.spans.append((i, i + len(syn.phrase)))
+                    i += len(syn.phrase)
+                    break
+            else:
+                i += 1
+        return result
+
+
+def _validate(raw: object) -> list[dict[str, object]]:
+    if not isinstance(raw, list):
+        raise ValueError(f"{SYNONYMS_FILE}: expected a list of entries")
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("words"), list):
+            raise ValueError(f"{SYNONYMS_FILE}: every entry needs a list of words")
+        category = entry.get("category")
+        if category is not None and category not in CATEGORY_LABELS:
+            raise ValueError(f"{SYNONYMS_FILE}: unknown category {category!r}")
+    return raw
+
+
+@lru_cache(maxsize=1)
+def synonym_table() -> SynonymTable:
+    """The table, loaded and normalised once per process."""
+    entries = _validate(yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")))
+    synonyms: list[Synonym] = []
+    for slug, label in CATEGORY_LABELS.items():
+        synonyms.append(Synonym(tuple(terms(label)), slug, tuple(terms(label))))
+    for entry in entries:
+        also = tuple(t for phrase in entry.get("also") or [] for t in terms(str(phrase)))
+        category = entry.get("category")
+        for word in entry["words"]:  # type: ignore[union-attr]
+            phrase = tuple(terms(str(word)))
+            if phrase:
+                synonyms.append(Synonym(phrase, category, also))  # type: ignore[arg-type]
+    by_first: dict[str, list[Synonym]] = {}
+    for syn in synonyms:
+        by_first.setdefault(syn.phrase[0], []).append(syn)
+    ordered = {
+        k: tuple(sorted(v, key=lambda s: -len(s.phrase)))  # longest phrase first
+        for k, v in by_first.items()
+    }
+    vocabulary = frozenset(t for syn in synonyms for t in (*syn.phrase, *syn.also))
+    return SynonymTable(by_first=ordered, vocabulary=vocabulary)

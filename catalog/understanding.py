@@ -1,0 +1,193 @@
+"""Query understanding: filters and search terms from a citizen's free-text request.
+
+"doposcuola a rifredi per un bimbo di 8 anni" gives the quartiere Q5 (area Rifredi), age 8
+and the terms ["doposcuol"]; the synonym table then adds the category after_school.
+Typo correction needs the index vocabulary and is done by :mod:`catalog.search`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from catalog.areas import find_area_mention
+from catalog.filters import SearchFilters
+from catalog.text import fold, term
+
+_NUMBERS: Final[dict[str, int]] = {
+    "uno": 1, "un": 1, "una": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6,
+    "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "undici": 11, "dodici": 12,
+    "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17,
+    "diciotto": 18, "diciannove": 19, "venti": 20, "trenta": 30, "quaranta": 40,
+    "cinquanta": 50, "sessanta": 60, "settanta": 70, "ottanta": 80, "novanta": 90,
+}  # fmt: skip
+_NUM = r"(?P<num>\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
+_CHILD_NOUN = r"(?:bimb[oaie]|bambin[oaie]|figli[oae]?|ragazz[oaie]|nipot[ei]|neonat[oa])"
+_OWNER = r"(?:(?:per|a|con|di)\s+)?(?:(?:il|la|i|le|un|una|mio|mia|miei|mie|nostro|nostra)\s+)*"
+
+_AGE_RES: Final[tuple[tuple[re.Pattern[str], int], ...]] = (
+    # "(per) (mio) figlio di 8 anni", "ha 8 anni", "8 anni", "8enne"
+    (
+        re.compile(rf"(?:{_OWNER}{_CHILD_NOUN}\s+)?(?:di|da|che\s+ha|ha|con)?\s*\b{_NUM}\s*anni\b"),
+        1,
+    ),
+    (re.compile(rf"(?:{_OWNER}{_CHILD_NOUN}\s+)?\b(?P<num>\d{{1,3}})\s*enne\b"), 1),
+    # "bimba di 18 mesi" -> age in whole years
+    (re.compile(rf"(?:{_OWNER}{_CHILD_NOUN}\s+)?(?:di|da|che\s+ha|ha)?\s*\b{_NUM}\s*mesi\b"), 12),
+    (re.compile(r"\bover\s*(?P<num>\d{2})\b"), 1),
+)
+
+_FREE_RE = re.compile(
+    r"\b(?:gratis|gratuit[oaie]|gratuitamente|senza\s+pagare|(?:a\s+)?costo\s+zero|"
+    r"senza\s+costi|non\s+a\s+pagamento)\b"
+)
+_BUDGET_RE = re.compile(
+    r"\b(?:(?:pagabil[ei]\s+)?con\s+(?:il\s+)?(?:mio\s+)?budget(?:\s+welfare)?|"
+    r"budget\s+welfare|buon[oi]\s+welfare|voucher|welfare\s+aziendale)\b"
+)
+
+# (pattern, target group, remove the words from the search terms)
+_TARGET_RES: Final[tuple[tuple[re.Pattern[str], str, bool], ...]] = (
+    (re.compile(r"\b(?:(?:per|a|con)\s+)?(?:(?:la|il|i|le)\s+)?(?:mia|mio|miei|mie|nostra|nostro)"
+                r"\s+(?:madre|padre|mamma|papa|nonna|nonno|nonni|genitori|suocera|suocero|zia|zio)"
+                r"(?:\s+anzian[oaie])?\b"), "elderly", True),
+    (re.compile(r"\b(?:anzian[oaie]|terza\s+eta|over\s*65|pensionat[oaie])\b"), "elderly", False),
+    (re.compile(r"\b(?:neonat[oaie]|lattant[ei]|appena\s+nat[oaie])\b"), "infants", False),
+    (re.compile(rf"\b(?:(?:per|a|con)\s+)?(?:(?:il|la|i|le|un|una)\s+)?(?:mio|mia|miei|mie|nostro|nostra)\s+"
+                rf"{_CHILD_NOUN}\b"), "children", True),
+    (re.compile(r"\b(?:bimb[oaie]|bambin[oaie])\b"), "children", False),
+    (re.compile(r"\b(?:adolescent[ei]|ragazzin[oaie]|teenager)\b"), "teenagers", False),
+    (re.compile(r"\b(?:disabil[ei]|handicap|invalid[oaie]|non\s+autosufficient[ei])\b"),
+     "people_with_disabilities", False),
+    (re.compile(r"\b(?:richiedent[ei]\s+asilo|rifugiat[oaie]|migrant[ei]|stranier[oaie]|"
+                r"immigrat[oaie])\b"), "migrants", False),
+    (re.compile(r"\b(?:disoccupat[oaie]|inoccupat[oaie]|senza\s+lavoro|perso\s+il\s+lavoro)\b"),
+     "unemployed", False),
+    (re.compile(r"\b(?:donn[ae]|mamma\s+sola|madre\s+sola|ragazza\s+madre)\b"), "women", False),
+    (re.compile(r"\b(?:giovani|under\s*30)\b"), "young_people", False),
+    (re.compile(r"\bcaregiver\b"), "caregivers", False),
+)  # fmt: skip
+# Targets that an understood age makes redundant ("bimbo di 8 anni": the age says it).
+_AGE_COVERS: Final[frozenset[str]] = frozenset({"children", "infants", "teenagers"})
+# "richiedenti asilo": the word "asilo" must not reach the synonym table (childcare).
+_ALWAYS_REMOVE_RE = re.compile(r"\brichiedent[ei]\s+asilo\b")
+
+# Conversational words that say nothing about the service wanted (after synonym matching).
+QUERY_FILLERS: Final[frozenset[str]] = frozenset(
+    t
+    for t in (
+        term(w)
+        for w in [
+            "cerco",
+            "cercare",
+            "cercando",
+            "vorrei",
+            "volere",
+            "serve",
+            "servono",
+            "servire",
+            "bisogno",
+            "avrei",
+            "trovare",
+            "trovo",
+            "qualcuno",
+            "qualcosa",
+            "servizio",
+            "servizi",
+            "informazioni",
+            "informazione",
+            "sapere",
+            "dove",
+            "posso",
+            "potrei",
+            "ciao",
+            "buongiorno",
+            "buonasera",
+            "salve",
+            "aiutare",
+            "aiutami",
+            "firenze",
+            "zona",
+            "vicino",
+            "aiuto",
+        ]
+    )
+    if t
+)
+
+
+@dataclass(slots=True)
+class Understanding:
+    """What a request says, before it meets the index."""
+
+    filters: SearchFilters
+    terms: list[str]
+    surface: dict[str, str] = field(default_factory=dict)  # term -> a word the user typed
+    rest: str = ""  # the text left once filters were taken out (folded, lowercase)
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    return text[:start] + " " + text[end:]
+
+
+def _num(value: str) -> int:
+    return int(value) if value.isdigit() else _NUMBERS[value]
+
+
+def understand(text: str) -> Understanding:
+    """Filters and search terms in ``text`` (lowercase, accents folded on the way)."""
+    work = fold(text.lower())
+    work = re.sub(r"[’`´]", "'", work)
+    found: dict[str, object] = {}
+
+    mention = find_area_mention(work)
+    if mention is not None:
+        found["quartiere"] = mention.area.quartiere
+        if not mention.area.is_quartiere:
+            found["area"] = mention.area.name
+        work = _cut(work, mention.start, mention.end)
+
+    for pattern, divisor in _AGE_RES:
+        match = pattern.search(work)
+        if match:
+            age = _num(match.group("num")) // divisor
+            if 0 <= age <= 120:
+                found["age"] = age
+                work = _cut(work, match.start(), match.end())
+            break
+
+    match = _FREE_RE.search(work)
+    if match:
+        found["cost_mode"] = "free"
+        work = _cut(work, match.start(), match.end())
+    match = _BUDGET_RE.search(work)
+    if match:
+        found["budget_payable"] = True
+        work = _cut(work, match.start(), match.end())
+
+    for pattern, group, remove in _TARGET_RES:
+        match = pattern.search(work)
+        if not match:
+            continue
+        if not ("age" in found and group in _AGE_COVERS):
+            found["target_group"] = group
+        if remove:
+            work = _cut(work, match.start(), match.end())
+        break
+    work = _ALWAYS_REMOVE_RE.sub(" ", work)
+
+    surface: dict[str, str] = {}
+    terms: list[str] = []
+    for word in re.findall(r"[a-z0-9']+", work):
+        for piece in word.split("'"):
+            t = term(piece)
+            if t:
+                terms.append(t)
+                surface.setdefault(t, piece)
+    return Understanding(
+        filters=SearchFilters(**found),  # type: ignore[arg-type]
+        terms=terms,
+        surface=surface,
+        rest=" ".join(work.split()),
+    )

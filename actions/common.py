@@ -1,0 +1,268 @@
+"""Helpers shared by the actions: database sessions, the clock, tracker reading, wording.
+
+The actions never log message text or personal data: only action names, intents and
+counts. Every read of a citizen's data goes through
+``catalog.ledger.linking.citizen_for_conversation(sender_id)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from sqlmodel import Session
+
+from catalog.db import session_scope
+from catalog.hours import MINUTES_PER_DAY, OpeningHours
+from catalog.ledger.money import format_eur
+from catalog.models import CostMode, Service
+
+logger = logging.getLogger("actions")
+
+ROME = ZoneInfo("Europe/Rome")
+
+# The values a slot takes when the citizen says it does not matter.
+ANY = "any"
+
+HANDOFF_BUTTON = {"title": "Parla con un operatore", "payload": "/human_handoff"}
+WELCOME_POINT_BUTTON = {"title": "Trova un Welcome Point", "payload": "/find_welcome_point"}
+
+WEEKDAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+MONTHS = (
+    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+    "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
+)  # fmt: skip
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# Tests replace this to freeze the clock.
+clock: Callable[[], datetime] = _system_clock
+
+
+def now() -> datetime:
+    """The current time (aware, UTC)."""
+    return clock()
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """A session on the configured database (DATABASE_URL), committed on success."""
+    with session_scope() as session:
+        yield session
+
+
+def money(cents: int) -> str:
+    """``1250`` -> ``"12,50 €"``."""
+    return format_eur(cents)
+
+
+def local(dt: datetime) -> datetime:
+    return dt.astimezone(ROME)
+
+
+def day_label(dt: datetime) -> str:
+    """``"31 dicembre 2026"`` in Europe/Rome."""
+    d = local(dt)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def short_date(dt: datetime) -> str:
+    """``"31/12/2026"`` in Europe/Rome."""
+    return local(dt).strftime("%d/%m/%Y")
+
+
+def when_label(dt: datetime, reference: datetime) -> str:
+    """``"oggi alle 15:00"``, ``"domani alle 9:00"``, ``"martedì 3 marzo alle 9:00"``."""
+    d, r = local(dt), local(reference)
+    hour = f"{d.hour}:{d.minute:02d}"
+    days = (d.date() - r.date()).days
+    if days == 0:
+        return f"oggi alle {hour}"
+    if days == 1:
+        return f"domani alle {hour}"
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} alle {hour}"
+
+
+# --- reading the tracker ----------------------------------------------------------------
+
+
+def intent_of(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    """What the citizen typed last; empty for a button payload such as ``/intent{...}``."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[Any]:
+    return [
+        e.get("value")
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == entity
+    ]
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    """Metadata the gateway sent with the latest message (e.g. a shared location)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            return metadata if isinstance(metadata, dict) else {}
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def active_loop_name(tracker: Tracker) -> str | None:
+    return (tracker.active_loop or {}).get("name")
+
+
+def slot_value(tracker: Tracker, name: str) -> Any:
+    """A slot's value, with the "does not matter" marker read as no value."""
+    value = tracker.get_slot(name)
+    return None if value in (None, "", ANY) else value
+
+
+# --- understanding short answers -------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents removed, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"[a-z0-9']+", plain))
+
+
+_SKIP_RE = re.compile(
+    r"\b(salta|saltiamo|skip|non importa|non mi importa|importa poco|indifferente|"
+    r"qualsiasi|qualunque|ovunque|dovunque|tutta firenze|tutta la citta|in tutta|"
+    r"tutte le zone|fa lo stesso|e uguale|uguale|non ha importanza|nessuna preferenza|"
+    r"va bene tutto|vanno bene tutti|non so|boh|passa|avanti|lascia stare)\b"
+)
+
+
+def is_skip(text: str) -> bool:
+    """True when a short answer means "it does not matter" / "skip this question"."""
+    return bool(_SKIP_RE.search(fold(text)))
+
+
+_NUMBER_WORDS = {
+    "zero": 0, "uno": 1, "un": 1, "una": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5,
+    "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "undici": 11, "dodici": 12,
+    "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17,
+    "diciotto": 18, "diciannove": 19, "venti": 20,
+}  # fmt: skip
+
+
+def parse_age(text: str) -> int | None:
+    """The age in a short answer: "8", "ha 8 anni", "otto", "6 mesi" (0). None if absent."""
+    folded = fold(text)
+    if re.search(r"\b\d{1,2}\s*mes[ei]\b", folded) or re.search(r"\bmes[ei]\b", folded):
+        return 0
+    match = re.search(r"\b(\d{1,3})\b", folded)
+    if match:
+        value = int(match.group(1))
+        return value if 0 <= value <= 110 else None
+    for word in folded.split():
+        if word in _NUMBER_WORDS:
+            return _NUMBER_WORDS[word]
+    return None
+
+
+_CODE_SYMBOLS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{4})[\s\-]?([A-Za-z0-9]{4})(?![A-Za-z0-9])")
+
+
+def find_link_code(text: str, *, expecting: bool = False) -> str | None:
+    """A linking code ("K7QF-2M9P", "k7qf 2m9p", "codice K7QF2M9P") in the text, upper case.
+
+    An 8-letter word without digits and without a dash counts only when a code is
+    expected or the word "codice" comes before it (so "permesso" is not a code).
+    """
+    cued = expecting or bool(re.search(r"\bcodic[ei]\b", text, re.IGNORECASE))
+    for match in _CODE_RE.finditer(text):
+        raw = match.group(0)
+        code = (match.group(1) + match.group(2)).upper()
+        if any(ch not in _CODE_SYMBOLS for ch in code):
+            continue
+        separated = len(raw) == 9
+        if any(ch.isdigit() for ch in code) or separated or cued:
+            return f"{code[:4]}-{code[4:]}"
+    return None
+
+
+# --- opening hours --------------------------------------------------------------------------
+
+
+def open_status(hours_text: str, reference: datetime) -> str:
+    """ "Aperto ora, fino alle 13:00" / "Chiuso ora: riapre domani alle 9:00" / "Solo su
+    appuntamento". Empty when the hours are unknown or cannot be read."""
+    try:
+        hours = OpeningHours.parse(hours_text)
+    except ValueError:
+        return ""
+    if not hours.intervals:
+        return "Solo su appuntamento." if hours.by_appointment else ""
+    if hours.is_open(reference):
+        d = local(reference)
+        minute, weekday = d.hour * 60 + d.minute, d.weekday()
+        ends = [
+            iv.end for iv in hours.intervals if iv.day == weekday and iv.start <= minute < iv.end
+        ] + [
+            iv.end - MINUTES_PER_DAY
+            for iv in hours.intervals
+            if iv.day == (weekday - 1) % 7 and minute < iv.end - MINUTES_PER_DAY
+        ]
+        end = max(ends) % MINUTES_PER_DAY
+        return f"Aperto ora, fino alle {end // 60}:{end % 60:02d}."
+    opening = hours.next_opening(reference)
+    if opening is None:
+        return "Chiuso ora."
+    return f"Chiuso ora: riapre {when_label(opening, reference)}."
+
+
+def hours_description(hours_text: str) -> str:
+    """The hours in Italian words ("dal lunedì al venerdì 9:00–13:00"), or the raw text."""
+    try:
+        return OpeningHours.parse(hours_text).describe()
+    except ValueError:
+        return hours_text
+
+
+def map_link(lat: float, lon: float) -> str:
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
+    )
+
+
+def details_button(number: int, code: str) -> dict[str, str]:
+    """ "Dettagli 3" -> ``/service_details{"service_code":"..."}``."""
+    return {
+        "title": f"Dettagli {number}",
+        "payload": f'/service_details{{"service_code":"{code}"}}',
+    }
+
+
+def cost_words(service: Service) -> str:
+    """ "gratuito", "45,00 € al mese", "quota a carico: 30,00 € al mese"."""
+    unit = f" {service.price_unit}" if service.price_unit else ""
+    if service.cost_mode == CostMode.free:
+        return "gratuito"
+    if service.cost_mode == CostMode.co_payment:
+        if service.price_cents:
+            return f"quota a carico: {money(service.price_cents)}{unit}"
+        return "con una quota a carico, in base all'ISEE"
+    if service.price_cents:
+        return f"{money(service.price_cents)}{unit}"
+    return "a pagamento"

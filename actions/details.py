@@ -1,0 +1,193 @@
+"""Details of one service: cost, budget, hours (open now?), how to access, where, contacts.
+
+Which service: the ``service_code`` of a "Dettagli" button, else a number or an ordinal
+in the message ("il secondo", "dettagli 3") read against the last list shown, else the
+service the conversation is already talking about; otherwise the action asks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlmodel import Session, select
+
+from actions.common import (
+    HANDOFF_BUTTON,
+    WELCOME_POINT_BUTTON,
+    cost_words,
+    db_session,
+    details_button,
+    entity_values,
+    fold,
+    hours_description,
+    latest_text,
+    logger,
+    map_link,
+    now,
+    open_status,
+)
+from catalog.areas import QUARTIERI
+from catalog.models import AdhesionStatus, CostMode, Provider, Service
+from catalog.vocabulary import TARGET_LABELS
+
+ORDINALS = {
+    "primo": 1, "prima": 1, "secondo": 2, "seconda": 2, "terzo": 3, "terza": 3,
+    "quarto": 4, "quarta": 4, "quinto": 5, "quinta": 5, "sesto": 6, "sesta": 6,
+    "settimo": 7, "settima": 7, "ottavo": 8, "ottava": 8, "nono": 9, "nona": 9,
+    "decimo": 10, "decima": 10, "ultimo": -1, "ultima": -1,
+}  # fmt: skip
+_NUMBER_RE = re.compile(
+    r"(?:^|\b(?:numero|num|n|nr|dettagli|dettaglio|il|lo|la|quello|quella|servizio)\s*)"
+    r"(\d{1,2})\s*$|^\s*(\d{1,2})\b"
+)
+
+ASK_WHICH_TEXT = "Di quale servizio vuoi sapere di più? Tocca il numero qui sotto."
+NO_LIST_TEXT = (
+    "Dimmi prima che servizio cerchi, per esempio «cerco un centro estivo a Gavinana»: "
+    "poi ti do tutti i dettagli."
+)
+NOT_FOUND_TEXT = "Scusa, questo servizio non è più disponibile nel catalogo."
+DB_ERROR_TEXT = "Scusa, in questo momento non riesco a leggere il catalogo. Riprova tra poco."
+BOOK_BUTTON = {"title": "Come iscrivermi o pagare", "payload": "/book_service"}
+
+
+def position_in_text(text: str) -> int | None:
+    """1-based position the citizen points at ("il secondo", "n. 3", "3"); -1 = the last."""
+    folded = fold(text)
+    for word in re.findall(r"[a-z]+", folded):
+        if word in ORDINALS:
+            return ORDINALS[word]
+    match = _NUMBER_RE.search(folded)
+    if match:
+        return int(match.group(1) or match.group(2))
+    return None
+
+
+def chosen_code(tracker: Tracker) -> str | None:
+    """The service the citizen means, or None when it has to be asked."""
+    for value in entity_values(tracker, "service_code"):
+        if isinstance(value, str) and value:
+            return value
+    shown: list[str] = tracker.get_slot("search_results") or []
+    position = position_in_text(latest_text(tracker))
+    if position is not None and shown:
+        if position == -1:
+            return shown[-1]
+        offset = int(tracker.get_slot("search_offset") or 0)
+        for index in (position - offset - 1, position - 1):  # numbering goes on across pages
+            if 0 <= index < len(shown):
+                return shown[index]
+    selected = tracker.get_slot("selected_service")
+    if isinstance(selected, str) and selected:
+        return selected
+    if len(shown) == 1:
+        return shown[0]
+    return None
+
+
+def load_service(session: Session, code: str) -> tuple[Service, Provider] | None:
+    row = session.exec(
+        select(Service, Provider)
+        .join(Provider, Provider.id == Service.provider_id)  # type: ignore[arg-type]
+        .where(Service.code == code)
+    ).first()
+    if row is None:
+        return None
+    service, provider = row
+    if provider.adhesion_status != AdhesionStatus.approved:
+        return None
+    return service, provider
+
+
+def audience(service: Service) -> str:
+    groups = [TARGET_LABELS.get(g, g) for g in service.target_groups or [] if g != "everyone"]
+    text = ", ".join(groups) if groups else "tutti"
+    if service.age_min is not None and service.age_max is not None:
+        text += f" (da {service.age_min} a {service.age_max} anni)"
+    elif service.age_min is not None:
+        text += f" (da {service.age_min} anni)"
+    elif service.age_max is not None:
+        text += f" (fino a {service.age_max} anni)"
+    return text
+
+
+def budget_words(service: Service) -> str:
+    if service.cost_mode == CostMode.free:
+        return ""
+    if service.budget_payable:
+        return "Puoi pagarlo con il budget welfare (pubblico o aziendale)."
+    return "Non si può pagare con il budget welfare."
+
+
+def describe_service(service: Service, provider: Provider) -> str:
+    lines = [service.title]
+    if service.description:
+        description = service.description.strip()
+        if len(description) > 300:
+            description = description[:297].rsplit(" ", 1)[0] + "..."
+        lines.append(description)
+    lines.append(f"Chi lo offre: {provider.name}")
+    lines.append(f"Per chi: {audience(service)}")
+    cost = f"Costo: {cost_words(service)}."
+    if budget := budget_words(service):
+        cost += f" {budget}"
+    lines.append(cost)
+    if service.opening_hours:
+        hours = f"Orari: {hours_description(service.opening_hours)}."
+        if status := open_status(service.opening_hours, now()):
+            hours += f" {status}"
+        lines.append(hours)
+    zone = QUARTIERI.get(service.quartiere, service.quartiere)
+    where = f"{service.address} ({zone})" if service.address else zone
+    lines.append(f"Dove: {where}")
+    lines.append(f"Mappa: {map_link(service.lat, service.lon)}")
+    if service.how_to_access:
+        lines.append(f"Come accedere: {service.how_to_access.strip()}")
+    contacts = service.contacts.strip() or ", ".join(
+        c for c in (provider.phone, provider.email) if c
+    )
+    if contacts:
+        lines.append(f"Contatti: {contacts}")
+    return "\n".join(lines)
+
+
+class ActionServiceDetails(Action):
+    def name(self) -> str:
+        return "action_service_details"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        code = chosen_code(tracker)
+        shown: list[str] = tracker.get_slot("search_results") or []
+        if code is None:
+            if shown:
+                offset = int(tracker.get_slot("search_offset") or 0)
+                buttons = [details_button(offset + i, c) for i, c in enumerate(shown, start=1)]
+                dispatcher.utter_message(text=ASK_WHICH_TEXT, buttons=buttons)
+            else:
+                dispatcher.utter_message(
+                    text=NO_LIST_TEXT,
+                    buttons=[{"title": "Cerca un servizio", "payload": "/search_service"}],
+                )
+            return []
+        try:
+            with db_session() as session:
+                found = load_service(session, code)
+                text = describe_service(*found) if found else None
+                payable = bool(found and found[0].budget_payable)
+        except Exception:
+            logger.exception("action_service_details: database error")
+            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        if text is None:
+            dispatcher.utter_message(text=NOT_FOUND_TEXT, buttons=[HANDOFF_BUTTON])
+            return [SlotSet("selected_service", None)]
+        buttons = [BOOK_BUTTON] if payable else []
+        buttons += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet("selected_service", code)]

@@ -1,0 +1,54 @@
+"""Privacy requests that need a person: erasing the citizen's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import HANDOFF_BUTTON, db_session, logger
+from care.flags import raise_flag
+from care.models import FlagKind, FlagPriority
+
+FORGET_ME_TEXT = (
+    "Ho passato la tua richiesta di cancellare i tuoi dati al team del Comune. "
+    "Un operatore la controllerà e ti confermerà qui quando è fatto: per legge hai "
+    "una risposta entro un mese. Se hai un budget welfare, quei dati restano "
+    "per il tempo che la legge richiede per i pagamenti."
+)
+FORGET_ME_FAILED_TEXT = (
+    "Scusa, in questo momento non riesco a registrare la tua richiesta. "
+    "Riprova tra poco oppure chiedi a un operatore."
+)
+
+
+class ActionForgetMe(Action):
+    """Answers and flags the conversation for the team (the gateway keeps consents)."""
+
+    def name(self) -> str:
+        return "action_forget_me"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with db_session() as session:
+                flag = raise_flag(
+                    session,
+                    conversation_id=tracker.sender_id,
+                    kind=FlagKind.handoff,
+                    priority=FlagPriority.normal,
+                    source="rasa_action",
+                    reason="forget_me",
+                )
+                if "forget_me" not in flag.reason:
+                    # an open handoff flag already existed: add the request to it
+                    flag.reason = f"{flag.reason}+forget_me"[:200]
+                    session.add(flag)
+        except Exception:
+            logger.exception("action_forget_me: could not store the request")
+            dispatcher.utter_message(text=FORGET_ME_FAILED_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        dispatcher.utter_message(text=FORGET_ME_TEXT)
+        return []

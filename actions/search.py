@@ -1,0 +1,193 @@
+"""Searching the catalogue: a short numbered list, details buttons, paging, honest misses.
+
+The search reads the slots (category, target group, zone, age, cost mode) as filters and
+the words of the request as free text (``catalog.search.search_services``). When nothing
+matches everything, the citizen is told so, gets the nearest alternatives and a Care
+Manager on offer, and the unmet need is recorded for the analysts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    HANDOFF_BUTTON,
+    cost_words,
+    db_session,
+    details_button,
+    logger,
+    slot_value,
+)
+from catalog.areas import QUARTIERI, resolve_area
+from catalog.demand import record_unmet_need
+from catalog.filters import COST_MODES, SearchFilters
+from catalog.models import Service
+from catalog.search import SearchResult, search_services
+from catalog.vocabulary import CATEGORIES, CATEGORY_LABELS, COST_LABELS, TARGET_LABELS
+
+PAGE_SIZE = 5
+PAGE_CUSTOM = {"type": "page", "page_key": "search_results"}
+MORE_BUTTON = {"title": "Altri risultati", "payload": "/more_results"}
+NEW_SEARCH_BUTTON = {"title": "Nuova ricerca", "payload": "/search_service"}
+
+NOTHING_FOUND_TEXT = (
+    "Non ho trovato servizi nel catalogo per questa richiesta{what}. "
+    "Un Care Manager può aiutarti a cercare altre soluzioni: vuoi parlarne con un operatore?"
+)
+NO_SEARCH_TEXT = "Non ho una ricerca in corso. Dimmi pure cosa cerchi."
+NO_MORE_TEXT = "Non ci sono altri risultati. Vuoi cambiare qualcosa nella ricerca?"
+DB_ERROR_TEXT = (
+    "Scusa, in questo momento non riesco a cercare nel catalogo. Riprova tra qualche minuto "
+    "oppure chiedi a un operatore."
+)
+
+
+def filters_from_slots(tracker: Tracker) -> SearchFilters:
+    """The slots as search filters; unknown values and "does not matter" are left out."""
+    category = slot_value(tracker, "service_category")
+    target = slot_value(tracker, "target_group")
+    cost = slot_value(tracker, "cost_mode")
+    age_text = slot_value(tracker, "age")
+    zone = slot_value(tracker, "neighbourhood")
+    area = resolve_area(str(zone)) if zone else None
+    age = int(age_text) if isinstance(age_text, str) and age_text.isdigit() else None
+    return SearchFilters(
+        category=category if category in CATEGORIES else None,
+        target_group=target if target in TARGET_LABELS else None,
+        quartiere=area.quartiere if area else None,
+        area=area.name if area and not area.is_quartiere else None,
+        age=age if age is not None and age <= 120 else None,
+        cost_mode=cost if cost in COST_MODES else None,
+    )
+
+
+def describe_filters(filters: SearchFilters) -> str:
+    """What was searched, in words: "Doposcuola, per bambini, a Rifredi, 8 anni"."""
+    parts = []
+    if filters.category:
+        parts.append(CATEGORY_LABELS[filters.category])
+    if filters.target_group:
+        parts.append(f"per {TARGET_LABELS[filters.target_group]}")
+    if filters.area:
+        parts.append(f"zona {filters.area}")
+    elif filters.quartiere:
+        parts.append(f"quartiere {QUARTIERI[filters.quartiere]}")
+    if filters.age is not None:
+        parts.append("meno di 1 anno" if filters.age == 0 else f"{filters.age} anni")
+    if filters.cost_mode:
+        parts.append(COST_LABELS[filters.cost_mode])
+    return ", ".join(parts)
+
+
+def result_line(index: int, service: Service) -> str:
+    zone = QUARTIERI.get(service.quartiere, service.quartiere)
+    details = [zone, cost_words(service)]
+    if service.budget_payable:
+        details.append("si può pagare con il budget welfare")
+    return f"{index}. {service.title}\n   {', '.join(details)}"
+
+
+def run_search(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, offset: int
+) -> list[dict[str, Any]]:
+    """Search, reply, and remember the page; shared by the first page and the next ones."""
+    filters = filters_from_slots(tracker)
+    text = tracker.get_slot("search_text") or ""
+    try:
+        with db_session() as session:
+            result: SearchResult = search_services(
+                session, text=text, filters=filters, limit=PAGE_SIZE, offset=offset
+            )
+            missed = offset == 0 and (not result.hits or bool(result.relaxed))
+            if missed:
+                record_unmet_need(
+                    session,
+                    conversation_id=tracker.sender_id,
+                    text=text,
+                    filters=result.interpreted,
+                )
+            services = [hit.service for hit in result.hits]
+            lines = [result_line(offset + i, s) for i, s in enumerate(services, start=1)]
+            codes = [s.code for s in services]
+    except Exception:
+        logger.exception("action_search_services: search failed")
+        dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+        return []
+    logger.info(
+        "search: offset %d, %d hits of %d, missed=%s", offset, len(codes), result.total, missed
+    )
+
+    if not codes:
+        if offset > 0:
+            dispatcher.utter_message(text=NO_MORE_TEXT, buttons=[NEW_SEARCH_BUTTON, HANDOFF_BUTTON])
+            return []
+        understood = describe_filters(result.interpreted)
+        what = f" ({understood})" if understood else ""
+        dispatcher.utter_message(
+            text=NOTHING_FOUND_TEXT.format(what=what), buttons=[HANDOFF_BUTTON, NEW_SEARCH_BUTTON]
+        )
+        return [SlotSet("search_results", None), SlotSet("search_offset", 0)]
+
+    understood = describe_filters(result.interpreted)
+    if result.relaxed:
+        intro = "\n".join(
+            [
+                "Non ho trovato servizi che corrispondono proprio a tutto quello che cerchi"
+                + (f" ({understood})." if understood else "."),
+                *result.relaxed,
+            ]
+        )
+    elif offset == 0:
+        found = "1 servizio" if result.total == 1 else f"{result.total} servizi"
+        intro = f"Ho trovato {found}" + (f" ({understood})" if understood else "")
+        intro += f". Ecco i primi {len(codes)}:" if result.total > len(codes) else ":"
+    else:
+        intro = f"Altri risultati ({offset + 1}-{offset + len(codes)} di {result.total}):"
+
+    outro = "Tocca «Dettagli» per sapere costi, orari e come accedere."
+    if result.relaxed:
+        outro += " Se non va bene nessuno, un Care Manager può aiutarti a trovare altro."
+    buttons = [details_button(offset + i, code) for i, code in enumerate(codes, start=1)]
+    if offset + len(codes) < result.total:
+        buttons.append(MORE_BUTTON)
+    if result.relaxed:
+        buttons.append(HANDOFF_BUTTON)
+    message: dict[str, Any] = {"text": "\n".join([intro, *lines, outro]), "buttons": buttons}
+    if offset > 0:
+        message["json_message"] = PAGE_CUSTOM
+    dispatcher.utter_message(**message)
+    return [
+        SlotSet("search_results", codes),
+        SlotSet("search_offset", offset),
+        SlotSet("selected_service", codes[0] if len(codes) == 1 and offset == 0 else None),
+    ]
+
+
+class ActionSearchServices(Action):
+    def name(self) -> str:
+        return "action_search_services"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return run_search(dispatcher, tracker, offset=0)
+
+
+class ActionMoreResults(Action):
+    """The next page of the last search ("Altri risultati")."""
+
+    def name(self) -> str:
+        return "action_more_results"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not tracker.get_slot("search_results"):
+            dispatcher.utter_message(text=NO_SEARCH_TEXT, buttons=[NEW_SEARCH_BUTTON])
+            return []
+        offset = int(tracker.get_slot("search_offset") or 0) + PAGE_SIZE
+        return run_search(dispatcher, tracker, offset=offset)

@@ -1,0 +1,247 @@
+"""The search form: ask only what is missing and useful, never more than two questions.
+
+- the kind of service, when the request names neither a category nor a target group;
+- the zone, when none is known;
+- the age, when the category depends on it (nido, babysitter, doposcuola, centro estivo).
+
+"salta", "non importa", "no" (or the "Non importa" button, which sends ``/deny``)
+skip a question: the slot takes the value ``any`` and the search ignores it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    ANY,
+    fold,
+    intent_of,
+    is_skip,
+    latest_text,
+    parse_age,
+    slot_value,
+)
+from catalog.areas import find_area_mention, resolve_area
+from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
+
+FORM = "service_search_form"
+FORM_SLOTS = ("service_category", "neighbourhood", "age")
+MAX_QUESTIONS = 2
+AGE_BOUND_CATEGORIES = frozenset({"childcare", "babysitting", "after_school", "summer_camp"})
+COST_MODES = frozenset({"free", "co_payment", "paid"})
+
+# Intents whose message can be an answer to the form's question; any other intent is a
+# change of topic, which the form must not swallow (the rules answer it).
+ANSWER_INTENTS = frozenset({"inform", "deny", "search_service", "nlu_fallback", "affirm"})
+
+# What a new search forgets unless the new request says it again. The zone is kept:
+# people usually search where they live.
+RESET_ON_NEW_SEARCH = ("service_category", "target_group", "age", "cost_mode")
+
+
+def asked_in_this_form(tracker: Tracker) -> list[str]:
+    """Slots the form has asked for since it was activated (the current one included)."""
+    events = tracker.events
+    start = None
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "active_loop":
+            start = index if event.get("name") == FORM else None
+            break
+    if start is None:
+        return []  # being activated now
+    asked: list[str] = []
+    for event in events[start:]:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            value = event.get("value")
+            if value and value not in asked:
+                asked.append(value)
+    return asked
+
+
+def useful_questions(tracker: Tracker) -> list[str]:
+    """The slots still missing that would change the results, most useful first."""
+    category = tracker.get_slot("service_category")
+    wanted = []
+    if not category and not tracker.get_slot("target_group"):
+        wanted.append("service_category")
+    if not tracker.get_slot("neighbourhood"):
+        wanted.append("neighbourhood")
+    if category in AGE_BOUND_CATEGORIES and not tracker.get_slot("age"):
+        wanted.append("age")
+    return wanted
+
+
+class ValidateServiceSearchForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_service_search_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        asked = asked_in_this_form(tracker)
+        wanted = useful_questions(tracker)
+        # slots already filled are listed so that their values get validated; the form
+        # only ever asks for the missing ones
+        filled = [s for s in FORM_SLOTS if tracker.get_slot(s) is not None]
+        pending = [s for s in asked if s in wanted]  # asked, not (validly) answered yet
+        new = [s for s in wanted if s not in asked][: max(MAX_QUESTIONS - len(asked), 0)]
+        return list(dict.fromkeys(filled + pending + new))
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any] | None:
+        """Always say which slot comes next (None: search now), also when the list above
+        happens to equal the domain's."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        missing = next((s for s in required if tracker.slots.get(s) is None), None)
+        return SlotSet("requested_slot", missing)
+
+    # --- extraction: short answers the NLU may not annotate ------------------------------
+
+    @staticmethod
+    def _answering(tracker: Tracker, slot: str) -> bool:
+        return tracker.get_slot("requested_slot") == slot and not tracker.get_slot(slot)
+
+    @staticmethod
+    def _skipped(tracker: Tracker) -> bool:
+        intent = intent_of(tracker)
+        if intent == "deny":
+            return True
+        return intent in ANSWER_INTENTS | {"out_of_scope"} and is_skip(latest_text(tracker))
+
+    async def extract_service_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not self._answering(tracker, "service_category"):
+            return {}
+        if self._skipped(tracker):
+            return {"service_category": ANY}
+        if intent_of(tracker) in ANSWER_INTENTS and latest_text(tracker):
+            # words the NLU could not map onto a category: the full-text search reads them
+            # (validate_service_category adds them to the search text)
+            return {"service_category": ANY}
+        return {}
+
+    async def extract_neighbourhood(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not self._answering(tracker, "neighbourhood"):
+            return {}
+        if self._skipped(tracker):
+            return {"neighbourhood": ANY}
+        if intent_of(tracker) not in ANSWER_INTENTS:
+            return {}
+        text = latest_text(tracker)
+        area = resolve_area(text) if len(text) <= 30 else None
+        if area is None:
+            mention = find_area_mention(fold(text))
+            area = mention.area if mention else None
+        return {"neighbourhood": area.name} if area else {}
+
+    async def extract_age(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not self._answering(tracker, "age"):
+            return {}
+        if self._skipped(tracker):
+            return {"age": ANY}
+        if intent_of(tracker) not in ANSWER_INTENTS:
+            return {}
+        age = parse_age(latest_text(tracker))
+        return {"age": str(age)} if age is not None else {}
+
+    # --- validation ----------------------------------------------------------------------
+
+    def validate_service_category(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value in CATEGORIES:
+            return {"service_category": slot_value}
+        if slot_value != ANY:
+            return {"service_category": None}
+        text = latest_text(tracker)
+        if text and not self._skipped(tracker):
+            previous = tracker.get_slot("search_text") or ""
+            return {"service_category": ANY, "search_text": f"{previous} {text}".strip()}
+        return {"service_category": ANY}
+
+    def validate_neighbourhood(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value == ANY:
+            return {"neighbourhood": ANY}
+        area = resolve_area(str(slot_value))
+        if area is None:
+            dispatcher.utter_message(
+                text="Non conosco questa zona. Prova con il nome del quartiere, per esempio "
+                "«Rifredi», «Isolotto» o «Campo di Marte»."
+            )
+            return {"neighbourhood": None}
+        return {"neighbourhood": area.quartiere if area.is_quartiere else area.name}
+
+    def validate_age(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if slot_value == ANY:
+            return {"age": ANY}
+        age = parse_age(str(slot_value))
+        child_service = tracker.get_slot("service_category") in AGE_BOUND_CATEGORIES
+        if age is None or (child_service and age > 25):
+            dispatcher.utter_message(
+                text="Scrivi solo gli anni del bambino o del ragazzo, con un numero: per esempio 8."
+            )
+            return {"age": None}
+        return {"age": str(age)}
+
+
+class ActionResetSearch(Action):
+    """A new request: forget the details of the previous search it does not repeat."""
+
+    def name(self) -> str:
+        return "action_reset_search"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        mentioned = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        events = [SlotSet(slot, None) for slot in RESET_ON_NEW_SEARCH if slot not in mentioned]
+        # a value the NLU could not map onto the vocabulary would block the form's question
+        for slot, allowed in (("service_category", CATEGORIES), ("target_group", TARGET_GROUPS)):
+            value = tracker.get_slot(slot)
+            if slot in mentioned and value is not None and value not in allowed:
+                events.append(SlotSet(slot, None))
+        if "cost_mode" in mentioned and tracker.get_slot("cost_mode") not in COST_MODES:
+            events.append(SlotSet("cost_mode", None))
+        if "neighbourhood" in mentioned and slot_value(tracker, "neighbourhood"):
+            area = resolve_area(str(tracker.get_slot("neighbourhood")))
+            if area is None:
+                events.append(SlotSet("neighbourhood", None))
+        events += [
+            SlotSet("search_text", latest_text(tracker) or None),
+            SlotSet("search_offset", 0),
+            SlotSet("search_results", None),
+            SlotSet("selected_service", None),
+        ]
+        return events

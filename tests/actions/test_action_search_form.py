@@ -1,0 +1,214 @@
+"""The search form asks only what is missing and useful, at most two questions, skippable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from action_helpers import make_tracker, run_action, slot_events, texts
+
+from actions.search_form import FORM, ValidateServiceSearchForm
+
+
+def form_turn(
+    *,
+    slots: dict[str, Any] | None = None,
+    asked: list[str] = (),  # type: ignore[assignment]
+    intent: str = "inform",
+    text: str = "",
+    entities: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    candidates: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One call of validate_service_search_form as Rasa makes it.
+
+    ``asked``: the slots the form requested since it was activated (none: it is being
+    activated now); ``candidates``: the slots Rasa extracted from this message.
+    """
+    candidates = candidates or {}
+    events: list[dict[str, Any]] = []
+    if asked:
+        events.append({"event": "active_loop", "name": FORM})
+        events += [{"event": "slot", "name": "requested_slot", "value": s} for s in asked]
+    after = [{"event": "action", "name": FORM}]
+    after += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+    tracker = make_tracker(
+        intent=intent,
+        text=text,
+        entities=entities,
+        slots={**(slots or {}), **candidates, "requested_slot": asked[-1] if asked else None},
+        events=events,
+        after_user=after,
+        active_loop=FORM if asked else None,
+    )
+    messages, result = run_action(ValidateServiceSearchForm(), tracker)
+    return messages, slot_events(result)
+
+
+def test_a_complete_request_asks_nothing() -> None:
+    _, slots = form_turn(
+        intent="search_service",
+        candidates={"service_category": "after_school", "neighbourhood": "Rifredi", "age": "8"},
+    )
+    assert slots == {
+        "service_category": "after_school",
+        "neighbourhood": "Rifredi",
+        "age": "8",
+        "requested_slot": None,
+    }
+
+
+def test_a_quartiere_code_stays_a_code() -> None:
+    _, slots = form_turn(
+        intent="search_service",
+        candidates={"service_category": "home_care", "neighbourhood": "quartiere 4"},
+    )
+    assert slots["neighbourhood"] == "Q4"
+    assert slots["requested_slot"] is None  # home care does not depend on the age
+
+
+def test_the_zone_is_asked_when_missing() -> None:
+    _, slots = form_turn(intent="search_service", candidates={"service_category": "home_care"})
+    assert slots["requested_slot"] == "neighbourhood"
+
+
+def test_the_age_is_asked_only_for_age_bound_categories() -> None:
+    _, slots = form_turn(
+        intent="search_service",
+        candidates={"service_category": "summer_camp", "neighbourhood": "Gavinana"},
+    )
+    assert slots["requested_slot"] == "age"
+
+
+def test_the_kind_of_service_is_asked_when_nothing_says_it() -> None:
+    _, slots = form_turn(intent="search_service", candidates={"neighbourhood": "Isolotto"})
+    assert slots["requested_slot"] == "service_category"
+    _, slots = form_turn(
+        intent="search_service",
+        candidates={"neighbourhood": "Isolotto", "target_group": "elderly"},
+    )
+    assert slots["requested_slot"] is None  # "per mia madre" is enough to search
+
+
+def test_never_more_than_two_questions() -> None:
+    # 1st question: the kind of service
+    _, slots = form_turn(intent="search_service", text="mi serve aiuto")
+    assert slots["requested_slot"] == "service_category"
+    # answered with a button: after_school would need zone and age, only the zone is asked
+    _, slots = form_turn(
+        asked=["service_category"],
+        text="/inform",
+        candidates={"service_category": "after_school"},
+    )
+    assert slots["requested_slot"] == "neighbourhood"
+    # 2nd answer: done, the age is not asked
+    _, slots = form_turn(
+        slots={"service_category": "after_school"},
+        asked=["service_category", "neighbourhood"],
+        text="a Novoli",
+        candidates={"neighbourhood": "Novoli"},
+    )
+    assert slots == {"neighbourhood": "Novoli", "requested_slot": None}
+
+
+def test_an_answer_that_fills_another_slot_does_not_repeat_the_question() -> None:
+    _, slots = form_turn(
+        slots={"service_category": "after_school"},
+        asked=["neighbourhood"],
+        text="ha 9 anni e stiamo a Brozzi",
+        candidates={"age": "9", "neighbourhood": "Brozzi"},
+    )
+    assert slots["requested_slot"] is None
+
+
+def test_skip_words_and_no_skip_the_question() -> None:
+    for intent, text in (
+        ("inform", "non importa"),
+        ("out_of_scope", "salta"),
+        ("nlu_fallback", "indifferente, tutta firenze"),
+        ("deny", "no"),
+        ("deny", "/deny"),
+    ):
+        _, slots = form_turn(
+            slots={"service_category": "home_care"},
+            asked=["neighbourhood"],
+            intent=intent,
+            text=text,
+        )
+        assert slots["neighbourhood"] == "any", text
+        assert slots["requested_slot"] is None
+
+
+def test_skipping_the_age() -> None:
+    _, slots = form_turn(
+        slots={"service_category": "babysitting", "neighbourhood": "Q1"},
+        asked=["age"],
+        intent="deny",
+        text="preferisco non dirlo",
+    )
+    assert slots["age"] == "any"
+
+
+def test_a_zone_the_nlu_missed_is_read_from_the_text() -> None:
+    _, slots = form_turn(
+        slots={"service_category": "home_care"},
+        asked=["neighbourhood"],
+        text="dalle parti di novoli",
+    )
+    assert slots["neighbourhood"] == "Novoli"
+
+
+def test_an_age_the_nlu_missed_is_read_from_the_text() -> None:
+    _, slots = form_turn(
+        slots={"service_category": "after_school", "neighbourhood": "Q5"},
+        asked=["age"],
+        text="ne ha sei",
+    )
+    assert slots["age"] == "6"
+
+
+def test_an_adult_age_is_asked_again() -> None:
+    messages, slots = form_turn(
+        slots={"service_category": "after_school", "neighbourhood": "Q5"},
+        asked=["age"],
+        text="40",
+        candidates={"age": "40"},
+    )
+    assert slots["age"] is None
+    assert "anni del bambino" in texts(messages)
+    assert slots["requested_slot"] == "age"
+
+
+def test_an_unknown_zone_is_asked_again() -> None:
+    messages, slots = form_turn(
+        slots={"service_category": "home_care"},
+        asked=["neighbourhood"],
+        text="a Marte",
+        candidates={"neighbourhood": "Marte"},
+    )
+    assert slots["neighbourhood"] is None
+    assert "Non conosco questa zona" in texts(messages)
+
+
+def test_words_instead_of_a_category_go_to_the_full_text_search() -> None:
+    _, slots = form_turn(
+        slots={"search_text": "mi serve una mano"},
+        asked=["service_category"],
+        text="qualcosa per fare ginnastica dolce",
+    )
+    assert slots["service_category"] == "any"
+    assert slots["search_text"] == "mi serve una mano qualcosa per fare ginnastica dolce"
+
+
+def test_a_change_of_topic_is_not_taken_as_an_answer() -> None:
+    for intent, text in (
+        ("check_budget", "quanto ho nel budget?"),
+        ("find_welcome_point", "dove siete a Rifredi?"),
+        ("emergency", "non voglio più vivere"),
+    ):
+        _, slots = form_turn(
+            slots={"service_category": "home_care"},
+            asked=["neighbourhood"],
+            intent=intent,
+            text=text,
+        )
+        # only requested_slot: Rasa rejects the form and the rules answer the new topic
+        assert set(slots) <= {"requested_slot"}, intent

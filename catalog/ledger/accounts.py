@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from catalog.ledger.codes import random_code
 from catalog.ledger.models import (
@@ -224,6 +225,21 @@ def balances(
 # --- statements ------------------------------------------------------------------------
 
 
+def _entry_query(
+    account_ids: list[int], since: datetime | None, until: datetime | None
+) -> SelectOfScalar[LedgerEntry]:
+    query = (
+        select(LedgerEntry)
+        .where(col(LedgerEntry.account_id).in_(account_ids))
+        .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
+    )
+    if since is not None:
+        query = query.where(col(LedgerEntry.created_at) >= since)
+    if until is not None:
+        query = query.where(col(LedgerEntry.created_at) < until)
+    return query
+
+
 def statement(
     session: Session,
     *,
@@ -232,22 +248,27 @@ def statement(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[EntryView]:
-    """The citizen's movements, newest first (``limit=None``: all of them)."""
-    query = (
-        select(LedgerEntry, FundingSource)
-        .join(BudgetAccount, col(BudgetAccount.id) == col(LedgerEntry.account_id))
-        .join(FundingSource, col(FundingSource.id) == col(BudgetAccount.source_id))
-        .where(BudgetAccount.citizen_id == citizen_id)
-        .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
-    )
-    if since is not None:
-        query = query.where(col(LedgerEntry.created_at) >= since)
-    if until is not None:
-        query = query.where(col(LedgerEntry.created_at) < until)
-    if limit is not None:
-        query = query.limit(limit)
+    """The citizen's movements, newest first (``limit=None``: all of them).
+
+    With a limit, each account's newest entries come from the index
+    (account_id, created_at, id) and are merged here, so the cost does not grow with the
+    length of the history.
+    """
+    sources = {a.id: src for a, src in _accounts_with_sources(session, citizen_id)}
+    if not sources:
+        return []
+    if limit is None:
+        entries = list(session.exec(_entry_query(list(sources), since, until)).all())
+    else:
+        entries = [
+            entry
+            for account_id in sources
+            for entry in session.exec(_entry_query([account_id], since, until).limit(limit)).all()
+        ]
+        entries.sort(key=lambda e: (e.created_at, e.id or 0), reverse=True)
+        entries = entries[:limit]
     views = []
-    for entry, source in session.exec(query).all():
+    for entry in entries:
         assert entry.id is not None
         kind = EntryKind(entry.kind)
         views.append(
@@ -257,7 +278,7 @@ def statement(
                 created_at=entry.created_at,
                 kind=kind,
                 description=ENTRY_LABELS[kind],
-                source_label=source.label,
+                source_label=sources[entry.account_id].label,
                 amount_cents=entry.amount_cents,
                 held_cents=entry.held_cents,
                 service_code=entry.service_code,

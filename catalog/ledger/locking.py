@@ -13,11 +13,12 @@ transaction handling; this module only opens the transaction itself when none is
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
 from catalog.ledger.errors import UnknownAccount
-from catalog.ledger.models import BudgetAccount
+from catalog.ledger.models import BudgetAccount, FundingSource
 
 
 def begin_write(session: Session) -> None:
@@ -31,18 +32,25 @@ def begin_write(session: Session) -> None:
     # else: a write already ran in this transaction, so it holds the write lock already
 
 
-def lock_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, BudgetAccount]:
-    """Lock these accounts for the rest of the transaction; raises UnknownAccount if missing."""
+class LockedAccount(NamedTuple):
+    account: BudgetAccount
+    source: FundingSource
+
+
+def lock_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, LockedAccount]:
+    """Lock these accounts for the rest of the transaction (read with their funding
+    sources); raises UnknownAccount if one is missing."""
     ids = sorted(set(account_ids))
     begin_write(session)
     rows = session.exec(
-        select(BudgetAccount)
+        select(BudgetAccount, FundingSource)
+        .join(FundingSource, col(FundingSource.id) == col(BudgetAccount.source_id))
         .where(col(BudgetAccount.id).in_(ids))
         .order_by(col(BudgetAccount.id))
-        .with_for_update()
+        .with_for_update(of=BudgetAccount)
         .execution_options(populate_existing=True)
     ).all()
-    found = {row.id: row for row in rows if row.id is not None}
+    found = {account.id: LockedAccount(account, source) for account, source in rows if account.id}
     missing = [i for i in ids if i not in found]
     if missing:
         raise UnknownAccount(f"unknown account(s) {missing}")

@@ -143,7 +143,7 @@ class LedgerEntry(SQLModel, table=True):
         sa.UniqueConstraint("idempotency_key", "seq", name="uq_ledger_entry_idempotency"),
         # the balance query reads only this index (index-only on both databases)
         sa.Index("ix_ledger_entry_balance", "account_id", "amount_cents", "held_cents"),
-        sa.Index("ix_ledger_entry_account_created", "account_id", "created_at"),
+        sa.Index("ix_ledger_entry_account_created", "account_id", "created_at", "id"),
         # a hold has one part per account, and each part is closed at most once
         sa.Index(
             "uq_ledger_entry_hold_part",

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from catalog.ledger.accounts import account_totals
@@ -37,8 +38,8 @@ from catalog.ledger.errors import (
     UnknownAccount,
     UnknownHold,
 )
-from catalog.ledger.locking import lock_accounts
-from catalog.ledger.models import BudgetAccount, EntryKind, FundingSource, LedgerEntry
+from catalog.ledger.locking import LockedAccount, lock_accounts
+from catalog.ledger.models import BudgetAccount, EntryKind, LedgerEntry
 from catalog.ledger.plans import PaymentPlan, choose_sources
 
 __all__ = [
@@ -96,7 +97,7 @@ class Receipt:
 
 # --- the operation runner ----------------------------------------------------------------
 
-Builder = Callable[[dict[int, BudgetAccount]], list[LedgerEntry]]
+Builder = Callable[[dict[int, LockedAccount]], list[LedgerEntry]]
 
 
 def _entries_of(session: Session, key: str) -> list[LedgerEntry]:
@@ -145,6 +146,22 @@ def _check_same(
         raise IdempotencyConflict(f"idempotency key {key!r} was used for another operation")
 
 
+def _insert(session: Session, entries: Sequence[LedgerEntry]) -> int:
+    """Insert the entries in one statement, skipping any whose (key, seq) exists already
+    (on PostgreSQL after waiting for a twin transaction that holds the key). Returns how
+    many were inserted."""
+    dialect = session.connection().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [e.model_dump(exclude={"id"}) for e in entries]
+    statement = (
+        insert(LedgerEntry.__table__)  # type: ignore[arg-type]
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["idempotency_key", "seq"])
+        .returning(LedgerEntry.__table__.c.seq)  # type: ignore[attr-defined]
+    )
+    return len(session.connection().execute(statement).all())
+
+
 def _run(
     session: Session,
     *,
@@ -155,41 +172,30 @@ def _run(
     hold_ref: str | None = None,
     parts: Sequence[tuple[int, int, int]] | None = None,
 ) -> Receipt | None:
-    """Run one operation: replay it if its key exists, else lock, build, write.
-
-    Returns None when ``build`` decided there was nothing to write.
-    """
+    """Run one operation: lock its accounts, replay it if its key exists, else build and
+    write it. Returns None when ``build`` decided there was nothing to write."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"idempotency_key must be 1..{MAX_KEY_LENGTH} characters")
-    existing = _entries_of(session, key)
-    if existing:
-        _check_same(key, existing, kind=kind, hold_ref=hold_ref, parts=parts)
-        return _receipt(key, existing, replayed=True)
     accounts = lock_accounts(session, account_ids)
-    # a twin request may have committed while this one waited for the locks
+    # after the locks: a twin request on the same accounts has committed by now, if any
     existing = _entries_of(session, key)
-    if existing:
-        _check_same(key, existing, kind=kind, hold_ref=hold_ref, parts=parts)
-        return _receipt(key, existing, replayed=True)
-
-    entries = build(accounts)
-    if not entries:
-        return None
-    try:
-        with session.begin_nested():
-            for seq, entry in enumerate(entries, start=1):
-                entry.idempotency_key = key
-                entry.seq = seq
-                session.add(entry)
-    except IntegrityError:
-        # the same key raced in from elsewhere (a different account lock): take its result
+    if not existing:
+        entries = build(accounts)
+        if not entries:
+            return None
+        for seq, entry in enumerate(entries, start=1):
+            entry.idempotency_key = key
+            entry.seq = seq
+        written = _insert(session, entries)
+        if written == len(entries):
+            log.info("ledger %s: %d entries, hold %s", kind.value, written, entries[0].hold_ref)
+            return _receipt(key, entries, replayed=False)
+        if written:  # only part of it: the key was used by something else; roll back
+            raise IdempotencyConflict(f"idempotency key {key!r} was used for another operation")
+        # the same key raced in under other locks: take its result
         existing = _entries_of(session, key)
-        if not existing:
-            raise
-        _check_same(key, existing, kind=kind, hold_ref=hold_ref, parts=parts)
-        return _receipt(key, existing, replayed=True)
-    log.info("ledger %s: %d entries, hold %s", kind.value, len(entries), entries[0].hold_ref)
-    return _receipt(key, entries, replayed=False)
+    _check_same(key, existing, kind=kind, hold_ref=hold_ref, parts=parts)
+    return _receipt(key, existing, replayed=True)
 
 
 def _entry(
@@ -252,17 +258,15 @@ def _expire_rest(
 def _check_plan_parts(
     session: Session,
     plan: PaymentPlan,
-    accounts: dict[int, BudgetAccount],
+    accounts: dict[int, LockedAccount],
     now: datetime,
 ) -> None:
     """Everything choose_sources promised must still hold, now, under the locks."""
     totals = account_totals(session, accounts)
     for part in plan.parts:
-        account = accounts[part.account_id]
+        account, source = accounts[part.account_id]
         if account.citizen_id != plan.citizen_id:
             raise UnknownAccount(f"account {part.account_id} is not the citizen's")
-        source = session.get(FundingSource, account.source_id)
-        assert source is not None
         if account.is_expired(now):
             raise AccountExpired(f"account {part.account_id} expired")
         if not source.allows(plan.category):
@@ -305,7 +309,7 @@ def place_hold(
     _validate_plan(plan)
     hold_ref = f"H-{random_code(12)}"
 
-    def build(accounts: dict[int, BudgetAccount]) -> list[LedgerEntry]:
+    def build(accounts: dict[int, LockedAccount]) -> list[LedgerEntry]:
         _check_plan_parts(session, plan, accounts, now)
         return [
             _entry(
@@ -347,7 +351,7 @@ def reimburse(
     (build the plan with ``choose_sources`` for the approved amount)."""
     _validate_plan(plan)
 
-    def build(accounts: dict[int, BudgetAccount]) -> list[LedgerEntry]:
+    def build(accounts: dict[int, LockedAccount]) -> list[LedgerEntry]:
         _check_plan_parts(session, plan, accounts, now)
         return [
             _entry(
@@ -393,6 +397,7 @@ def _hold_parts(session: Session, hold_ref: str) -> list[LedgerEntry]:
 def _close_hold(
     session: Session,
     *,
+    parts: list[LedgerEntry],
     hold_ref: str,
     kind: EntryKind,
     capture_cents: int,
@@ -401,12 +406,11 @@ def _close_hold(
     now: datetime,
     memo: str,
 ) -> Receipt:
-    parts = _hold_parts(session, hold_ref)
     total_held = sum(p.held_cents for p in parts)
     if not 0 <= capture_cents <= total_held:
         raise ValueError(f"capture of {capture_cents} on a hold of {total_held}")
 
-    def build(accounts: dict[int, BudgetAccount]) -> list[LedgerEntry]:
+    def build(accounts: dict[int, LockedAccount]) -> list[LedgerEntry]:
         closed = session.exec(
             select(func.count())
             .select_from(LedgerEntry)
@@ -436,8 +440,8 @@ def _close_hold(
                     service_code=part.service_code,
                 )
             )
-        for account_id, account in accounts.items():
-            _expire_rest(account, totals[account_id], entries, now=now, caused_by=caused_by)
+        for account_id, locked in accounts.items():
+            _expire_rest(locked.account, totals[account_id], entries, now=now, caused_by=caused_by)
         return entries
 
     receipt = _run(
@@ -464,12 +468,13 @@ def capture_hold(
 ) -> Receipt:
     """The provider redeemed the voucher: spend the hold (all of it, or ``amount_cents`` of
     it, the rest freed). Allowed after the account's expiry: the money was committed before."""
-    total = sum(p.held_cents for p in _hold_parts(session, hold_ref))
-    amount = total if amount_cents is None else amount_cents
+    parts = _hold_parts(session, hold_ref)
+    amount = sum(p.held_cents for p in parts) if amount_cents is None else amount_cents
     if amount <= 0:
         raise ValueError("capture a positive amount, or release the hold")
     return _close_hold(
         session,
+        parts=parts,
         hold_ref=hold_ref,
         kind=EntryKind.capture,
         capture_cents=amount,
@@ -493,6 +498,7 @@ def release_hold(
     (or expires at once if its account has expired meanwhile)."""
     return _close_hold(
         session,
+        parts=_hold_parts(session, hold_ref),
         hold_ref=hold_ref,
         kind=EntryKind.release,
         capture_cents=0,
@@ -520,8 +526,8 @@ def credit(
     if amount_cents <= 0:
         raise ValueError("a credit is positive")
 
-    def build(accounts: dict[int, BudgetAccount]) -> list[LedgerEntry]:
-        if accounts[account_id].is_expired(now):
+    def build(accounts: dict[int, LockedAccount]) -> list[LedgerEntry]:
+        if accounts[account_id].account.is_expired(now):
             raise AccountExpired(f"account {account_id} expired")
         return [
             _entry(
@@ -562,8 +568,8 @@ def adjust(
     if not memo:
         raise ValueError("say why in the memo")
 
-    def build(accounts: dict[int, BudgetAccount]) -> list[LedgerEntry]:
-        if amount_cents > 0 and accounts[account_id].is_expired(now):
+    def build(accounts: dict[int, LockedAccount]) -> list[LedgerEntry]:
+        if amount_cents > 0 and accounts[account_id].account.is_expired(now):
             raise AccountExpired(f"account {account_id} expired")
         balance, held = account_totals(session, [account_id])[account_id]
         if balance - held + amount_cents < 0:
@@ -613,7 +619,7 @@ def expire_accounts(
     for account_id in expired_ids:
         assert account_id is not None
 
-        def build(accounts: dict[int, BudgetAccount], account_id: int = account_id) -> list:
+        def build(accounts: dict[int, LockedAccount], account_id: int = account_id) -> list:
             balance, held = account_totals(session, [account_id])[account_id]
             if balance - held <= 0:
                 return []

@@ -78,7 +78,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_ledger_entry_balance", "ledger_entry", ["account_id", "amount_cents", "held_cents"]
     )
-    op.create_index("ix_ledger_entry_account_created", "ledger_entry", ["account_id", "created_at"])
+    op.create_index(
+        "ix_ledger_entry_account_created", "ledger_entry", ["account_id", "created_at", "id"]
+    )
     op.create_index("ix_ledger_entry_hold_ref", "ledger_entry", ["hold_ref"])
     op.create_index(
         "uq_ledger_entry_hold_part",
@@ -148,7 +150,8 @@ def _append_only_triggers() -> None:
             f"""
             CREATE FUNCTION ledger_entry_append_only() RETURNS trigger AS $$
             BEGIN
-                RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
+                RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'
+                    USING ERRCODE = 'integrity_constraint_violation';
             END;
             $$ LANGUAGE plpgsql
             """

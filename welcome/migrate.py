@@ -22,7 +22,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
 # Every module that defines tables; importing them registers the tables in SQLModel.metadata.
-MODEL_MODULES = ("care.models", "catalog.models", "catalog.ledger.models")
+MODEL_MODULES = ("care.models", "catalog.models", "catalog.ledger.models", "console.models")
 
 
 def target_metadata() -> MetaData:

@@ -1,0 +1,29 @@
+"""What the console app keeps for its requests: settings, database engine, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi.requests import HTTPConnection
+from sqlalchemy.engine import Engine
+
+from console.config import ConsoleConfig
+
+if TYPE_CHECKING:
+    from console.navigation import Section
+    from console.web import Templates
+
+
+@dataclass
+class ConsoleState:
+    config: ConsoleConfig
+    engine: Engine
+    templates: Templates
+    sections: list[Section]
+
+
+def console_state(conn: HTTPConnection) -> ConsoleState:
+    """The state of the console app serving ``conn`` (the console is its own sub-application)."""
+    state: ConsoleState = conn.app.state.console
+    return state

@@ -201,13 +201,15 @@ def _max_typos(length: int) -> int:
 def _fuzzy(key: str, *, allow_ambiguous: bool) -> Area | None:
     """The area whose alias is closest to ``key`` within a typo budget set by its length."""
     budget = _max_typos(len(key))
-    if budget == 0:
-        return None
+    if budget == 0 or any(c.isdigit() for c in key):
+        return None  # "quartiere 7" is not a typo of "quartiere 1"
     best: tuple[int, str] | None = None
     for alias in _aliases():
         if not allow_ambiguous and alias in AMBIGUOUS_ALIASES:
             continue
         if abs(len(alias) - len(key)) > budget or len(alias) <= 4:
+            continue
+        if any(c.isdigit() for c in alias):
             continue
         dist = OSA.distance(key, alias, score_cutoff=budget)
         if dist <= budget and (best is None or (dist, alias) < best):

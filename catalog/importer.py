@@ -385,10 +385,13 @@ def import_catalog(session: Session, directory: Path) -> ImportReport:
         _validate(paths[SERVICES_FILE], ServiceRow, report.errors) if SERVICES_FILE in paths else []
     )
 
+    # With errors in providers.yaml its codes are not all known: checking the references
+    # would only repeat those errors, once per service.
+    providers_ok = not any(e.file == str(paths.get(PROVIDERS_FILE)) for e in report.errors)
     known_providers = {row.code for _, row in providers}
     known_providers |= set(session.exec(select(Provider.code)).all())
     for line, row in services:
-        if row.provider not in known_providers:
+        if providers_ok and row.provider not in known_providers:
             report.errors.append(
                 Issue(
                     str(paths[SERVICES_FILE]), line, f"provider: unknown provider '{row.provider}'"

@@ -118,7 +118,9 @@ def store_service(session: Session, *, service: Service) -> Service:
 
 def save_service(session: Session, *, service: Service) -> Service:
     """Insert or update one service: search columns, target groups, catalogue revision."""
-    ((service.search_title, service.search_body),) = search_columns([service.model_dump()])
+    ((service.search_title, service.search_body),) = search_columns(
+        [service.model_dump(warnings=False)]
+    )
     store_service(session, service=service)
     bump_revision(session)
     return service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from catalog.db import session_scope
 from catalog.ledger import __main__ as cli
 from catalog.ledger.accounts import balances, get_citizen
+from catalog.ledger.codes import ALPHABET
 from catalog.ledger.demo import DEMO_FILE, seed_demo
 from catalog.ledger.linking import LinkOutcome, redeem_link_code
 from welcome.settings import Settings
@@ -65,6 +67,8 @@ def test_demo_categories_are_catalogue_slugs():
         if "category" in m
     }
     assert used <= CATEGORY_SLUGS
+    refs = [p["ref"] for p in data["citizens"]]
+    assert all(re.fullmatch(rf"CIT-[{ALPHABET}]{{6}}", ref) for ref in refs), refs
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from welcome.timeutil import UTCDateTime, utcnow
@@ -175,6 +177,20 @@ class LedgerEntry(SQLModel, table=True):
     memo: str = Field(default="", max_length=200)
     service_code: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppendOnlyError(RuntimeError):
+    """Something tried to change or delete a ledger entry."""
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_entry_changes(session: OrmSession, _context: object, _instances: object) -> None:
+    """Entries are written once (the database triggers refuse it too)."""
+    for obj in (*session.deleted, *session.dirty):
+        if isinstance(obj, LedgerEntry) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise AppendOnlyError("ledger entries are never updated or deleted")
 
 
 class LinkCode(SQLModel, table=True):

@@ -21,7 +21,7 @@ from catalog.ledger.errors import (
     NothingToHold,
     UnknownHold,
 )
-from catalog.ledger.models import EntryKind, LedgerEntry
+from catalog.ledger.models import AppendOnlyError, EntryKind, LedgerEntry
 from catalog.ledger.payments import (
     adjust,
     capture_hold,
@@ -360,3 +360,17 @@ def test_entries_cannot_be_updated_or_deleted(session: Session, budget: Budget):
         session.exec(text("DELETE FROM ledger_entry"))  # type: ignore[call-overload]
     session.rollback()
     assert _entries(session) == 2
+
+
+def test_the_orm_refuses_to_change_or_delete_entries(session: Session, budget: Budget):
+    entry = session.exec(select(LedgerEntry)).first()
+    assert entry is not None
+    entry.amount_cents = 1
+    with pytest.raises(AppendOnlyError):
+        session.flush()
+    session.rollback()
+    entry = session.exec(select(LedgerEntry)).first()
+    session.delete(entry)
+    with pytest.raises(AppendOnlyError):
+        session.flush()
+    session.rollback()

@@ -1,0 +1,63 @@
+"""`rasa test core` on tests/test_stories.yml against the trained model: any failed story fails.
+
+The model is trained once and reused (``welcome.train.ensure_model`` keys it on its
+inputs). The stories give the intents, so this checks the dialogue (rules, stories,
+forms, fallback), not the NLU, which has its own held-out evaluation.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from welcome.settings import PROJECT_ROOT, get_settings
+
+TEST_STORIES = PROJECT_ROOT / "tests" / "test_stories.yml"
+
+pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
+def _rasa() -> tuple[Path, Path, dict[str, str]]:
+    """(rasa executable, trained model, environment), or skip saying what is missing."""
+    try:
+        from welcome.rasa_env import RasaNotInstalledError, rasa_env, require_rasa
+        from welcome.train import ensure_model
+    except ImportError as error:  # the platform's helpers are not there yet
+        pytest.skip(f"Rasa helpers unavailable: {error}")
+    try:
+        rasa = require_rasa()
+    except RasaNotInstalledError as error:
+        pytest.skip(str(error))
+    model = ensure_model().model
+    return rasa, model, rasa_env(get_settings())
+
+
+def test_every_conversation_story_passes(tmp_path: Path) -> None:
+    rasa, model, env = _rasa()
+    out = tmp_path / "results"
+    completed = subprocess.run(
+        [
+            str(rasa),
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            str(TEST_STORIES),
+            "--out",
+            str(out),
+            "--no-plot",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=1500,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    failed = (out / "failed_test_stories.yml").read_text()
+    assert "None of the test stories failed" in failed, f"failed stories:\n{failed}"

@@ -11,14 +11,16 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=(".env", PROJECT_ROOT / "var" / "secrets.env"), extra="ignore"
+    )
 
     # --- storage -----------------------------------------------------------
     var_dir: Path = Field(
@@ -51,6 +53,19 @@ class Settings(BaseSettings):
         description="Token of Rasa's HTTP API; generated into VAR_DIR/secrets.env when empty.",
     )
     action_server_port: int = Field(default=5055, description="Port of the action server.")
+
+    # --- rasa ------------------------------------------------------------------
+    rasa_tracker_db_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of Rasa's tracker store (the conversations). Empty means a "
+        "SQLite file at VAR_DIR/rasa-tracker.db. PostgreSQL: postgresql://user:pass@host/db",
+    )
+    rasa_lock_store_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("RASA_LOCK_STORE_URL", "REDIS_URL"),
+        description="Redis URL of Rasa's lock store (needed when several Rasa instances "
+        "serve one tracker store); falls back to REDIS_URL; empty means in-memory.",
+    )
 
     # --- gateway ----------------------------------------------------------------
     gateway_host: str = Field(default="127.0.0.1", description="Address the gateway binds.")

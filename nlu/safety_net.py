@@ -1,0 +1,133 @@
+"""SafetyNet: the last NLU component; forces intent ``emergency`` when a safety rule fires.
+
+The rules (data/safety/emergency_patterns.yml) are read at training time and stored in the
+model, so a trained model is self-contained; their hash is part of the component's
+fingerprint, so editing the rules retrains only this component. When a rule fires, the
+message's intent becomes ``emergency`` with confidence 1.0, put first in the intent ranking
+(the model's own ranking follows, unchanged) and the parse data carries
+``safety_net: {"rule": ..., "kind": ..., "model_intent": ...}`` for the policies and actions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.safety_rules import SafetyRules
+
+logger = logging.getLogger(__name__)
+
+SAFETY_NET_KEY = "safety_net"
+RULES_FILE_NAME = "emergency_patterns.yml"
+
+
+def _patterns_path(config: dict[str, Any]) -> Path:
+    return Path(config["patterns"])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SafetyNet(GraphComponent, IntentClassifier):
+    """Rule-based emergency detection that overrides the model's intent."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"patterns": "data/safety/emergency_patterns.yml", "intent": "emergency"}
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        here = Path(__file__).resolve().parent
+        digest = hashlib.sha256()
+        for path in (
+            _patterns_path(config),
+            here / "safety_rules.py",
+            here / "safety_net.py",
+        ):
+            digest.update(path.read_bytes() if path.exists() else b"missing")
+        return digest.hexdigest()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        spec: dict[str, Any] | None = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._spec = spec
+        self._rules = SafetyRules(spec) if spec else None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyNet:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Reads the rules file and stores it in the model."""
+        path = _patterns_path(self._config)
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        SafetyRules(spec)  # fail the training, not the first message, on a bad regex
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / RULES_FILE_NAME).write_text(
+                yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SafetyNet:
+        with model_storage.read_from(resource) as directory:
+            spec = yaml.safe_load((directory / RULES_FILE_NAME).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, spec)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._rules is None:
+            return messages
+        intent_name = self._config["intent"]
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            match = self._rules.detect(text)
+            if match is None:
+                continue
+            forced = {"name": intent_name, "confidence": 1.0}
+            model_intent = message.get(INTENT)
+            ranking = [
+                entry
+                for entry in message.get(INTENT_RANKING_KEY) or []
+                if entry.get("name") != intent_name
+            ]
+            message.set(INTENT, forced, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [forced, *ranking], add_to_output=True)
+            message.set(
+                SAFETY_NET_KEY,
+                {"rule": match.rule, "kind": match.kind, "model_intent": model_intent},
+                add_to_output=True,
+            )
+            logger.info("safety net rule %s fired", match.rule)
+        return messages

@@ -1,0 +1,55 @@
+"""Run by .venv-rasa's Python (not by pytest): answers for the Rasa-side safety code.
+
+    python tests/safety/rasa_side.py rules     < texts.json   -> [{"kind", "rule"} | null, ...]
+    python tests/safety/rasa_side.py component < texts.json   -> [parse data, ...]
+
+Imports only the Rasa side (nlu/), never the 3.11 side.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def rules(texts: list[str]) -> list[dict[str, str] | None]:
+    from nlu.safety_rules import default_rules
+
+    out: list[dict[str, str] | None] = []
+    for text in texts:
+        match = default_rules().detect(text)
+        out.append(None if match is None else {"kind": match.kind, "rule": match.rule})
+    return out
+
+
+def component(texts: list[str]) -> list[dict[str, object]]:
+    import yaml
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.safety_net import SafetyNet
+
+    spec = yaml.safe_load((ROOT / "data/safety/emergency_patterns.yml").read_text())
+    config = {**SafetyNet.get_default_config()}
+    net = SafetyNet(config, model_storage=None, resource=None, spec=spec)  # type: ignore[arg-type]
+    messages = []
+    for text in texts:
+        ranking = [
+            {"name": "search_service", "confidence": 0.7},
+            {"name": "emergency", "confidence": 0.2},
+            {"name": "greet", "confidence": 0.1},
+        ]
+        message = Message({"text": text})
+        message.set("intent", ranking[0], add_to_output=True)
+        message.set("intent_ranking", ranking, add_to_output=True)
+        messages.append(message)
+    net.process(messages)
+    return [m.as_dict(only_output_properties=True) for m in messages]
+
+
+if __name__ == "__main__":
+    texts = json.load(sys.stdin)
+    print(json.dumps({"rules": rules, "component": component}[sys.argv[1]](texts)))

@@ -207,6 +207,8 @@ def bench_database(url: str, label: str, *, workers: int, seconds: float, runs: 
     engine = make_engine(url)
     upgrade(engine)
     figures = Figures(database=label, workers=workers, seconds=seconds)
+    load = os.getloadavg()[0]
+    figures.notes.append(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at start")
     with session_scope(engine) as s:
         independent = [_citizen_with_budget(s, i, 10**10)[0] for i in range(workers)]
         shared_citizen, _ = _citizen_with_budget(s, workers, 10**10)

@@ -22,7 +22,13 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
 # Every module that defines tables; importing them registers the tables in SQLModel.metadata.
-MODEL_MODULES = ("care.models", "catalog.models", "catalog.ledger.models", "console.models")
+MODEL_MODULES = (
+    "care.models",
+    "catalog.models",
+    "catalog.ledger.models",
+    "console.models",
+    "bot.store.models",
+)
 
 
 def target_metadata() -> MetaData:
@@ -39,8 +45,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database behind ``engine`` to ``revision``."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database behind ``engine`` to ``revision``.
+
+    "heads" (not "head"): parts developed in parallel may branch from the same revision
+    (e.g. 0004 gateway and 0006 staff both after 0003); every branch is applied.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -71,6 +71,87 @@ class Settings(BaseSettings):
     gateway_host: str = Field(default="127.0.0.1", description="Address the gateway binds.")
     gateway_port: int = Field(default=8000, description="Port of the gateway (web chat, console).")
 
+    # --- gateway / channels ----------------------------------------------------
+    telegram_bot_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Telegram bot token from @BotFather; empty means no Telegram channel.",
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL (the token is appended); a local fake in tests.",
+    )
+    telegram_file_base_url: str = Field(
+        default="",
+        description="Bot API file download base URL; empty means derived from "
+        "TELEGRAM_API_BASE_URL (…/bot -> …/file/bot).",
+    )
+    telegram_webhook_url: str = Field(
+        default="",
+        description="Public HTTPS URL of the gateway's /telegram/webhook; empty means long polling.",
+    )
+    telegram_webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="secret_token Telegram sends with each webhook call (A-Z a-z 0-9 _ -, "
+        "1-256 chars); required in webhook mode.",
+    )
+    telegram_poll_timeout: int = Field(
+        default=25, description="Seconds a getUpdates long poll may wait for new updates."
+    )
+    whatsapp_access_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="WhatsApp Cloud API access token; empty means no WhatsApp channel.",
+    )
+    whatsapp_phone_number_id: str = Field(
+        default="", description="WhatsApp Cloud API phone number id the bot sends from."
+    )
+    whatsapp_app_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Meta app secret: verifies X-Hub-Signature-256 of webhook calls.",
+    )
+    whatsapp_verify_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Token Meta echoes in the webhook verification handshake (hub.verify_token).",
+    )
+    whatsapp_graph_base_url: str = Field(
+        default="https://graph.facebook.com",
+        description="Graph API base URL; a local fake in tests.",
+    )
+    whatsapp_api_version: str = Field(default="v21.0", description="Graph API version.")
+    whatsapp_template_name: str = Field(
+        default="",
+        description="Approved message template sent when the 24-hour customer-service window "
+        "is closed; empty means such messages wait until the citizen writes again.",
+    )
+    whatsapp_template_language: str = Field(
+        default="it", description="Language code of WHATSAPP_TEMPLATE_NAME."
+    )
+    upload_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        description="Largest photo or document a citizen may send (JPEG, PNG, PDF only).",
+    )
+    privacy_notice_version: str = Field(
+        default="2026-11",
+        description="Version of the privacy notice; stored with each consent.",
+    )
+    message_max_chars: int = Field(
+        default=10_000,
+        description="Longer messages are stored whole but cut to this length for the assistant.",
+    )
+    rasa_timeout_seconds: float = Field(
+        default=30.0, description="How long the gateway waits for a Rasa reply."
+    )
+    action_server_url: str = Field(
+        default="",
+        description="Action server base URL, checked when Rasa answers nothing; empty means "
+        "http://127.0.0.1:ACTION_SERVER_PORT.",
+    )
+    outbox_interval_seconds: float = Field(
+        default=2.0, description="How often the gateway retries messages waiting for Rasa."
+    )
+    outbox_max_backoff_seconds: float = Field(
+        default=120.0, description="Longest wait between two retries of a waiting message."
+    )
+
     # --- console / staff ----------------------------------------------------------
     secret_key: SecretStr = Field(
         default=SecretStr(""),

@@ -1,0 +1,1 @@
+"""Channel adapters: Telegram, WhatsApp and the web chat, behind one small interface."""

@@ -1,0 +1,198 @@
+"""Sending to Telegram: text split at 4096, inline keyboards, pages edited in place, photos.
+
+Buttons carry only a short reference (``b:<message id>:<index>``, well under Telegram's
+64-byte callback_data limit); the payload stays in the database. Rate limits are handled
+by PTB's AIORateLimiter (RetryAfter honoured); what still fails is reported to the outbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from telegram.constants import ChatAction
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot import wording
+from bot.channels.base import (
+    Delivered,
+    FilePayload,
+    FileTooBig,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from bot.outgoing import Button, Outgoing
+from bot.store.models import Channel, Conversation, Kind, Message
+from bot.store.repository import button_ref
+from bot.text import TELEGRAM_LIMIT, split_message
+
+log = logging.getLogger(__name__)
+
+CAPTION_LIMIT = 1024
+BUTTON_TEXT_LIMIT = 60
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """RetryAfter.retry_after in seconds (an int today, a timedelta in a future PTB)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def keyboard(message_id: int, buttons: list[Button]) -> InlineKeyboardMarkup | None:
+    """One button per row, or two per row when every title is short."""
+    if not buttons:
+        return None
+    keys = [
+        InlineKeyboardButton(b.title[:BUTTON_TEXT_LIMIT], callback_data=button_ref(message_id, i))
+        for i, b in enumerate(buttons)
+    ]
+    width = 2 if all(len(b.title) <= 14 for b in buttons) and len(buttons) > 3 else 1
+    return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(wording.LOCATION_BUTTON, request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+class TelegramChannel:
+    name = Channel.telegram
+
+    def __init__(self, bot: Bot, max_file_bytes: int) -> None:
+        self.bot = bot
+        self.max_file_bytes = max_file_bytes
+
+    async def deliver(
+        self,
+        conversation: Conversation,
+        row: Message,
+        outgoing: Outgoing,
+        *,
+        reply_to: Message | None = None,
+    ) -> Delivered:
+        assert row.id is not None
+        chat_id = int(conversation.chat_key)
+        markup = keyboard(row.id, outgoing.buttons)
+        try:
+            if outgoing.image:
+                sent = await self.bot.send_photo(
+                    chat_id,
+                    photo=outgoing.image,
+                    caption=outgoing.text[:CAPTION_LIMIT] or None,
+                    reply_markup=markup,
+                )
+                return Delivered(str(sent.message_id))
+            edited = await self._edit_page(chat_id, outgoing, markup, reply_to)
+            if edited is not None:
+                return edited
+            return await self._send_text(chat_id, outgoing, markup)
+        except RetryAfter as exc:
+            raise TemporaryFailure("telegram:429", retry_after_seconds(exc)) from exc
+        except Forbidden as exc:  # blocked by the user, kicked from the group
+            raise PermanentFailure("telegram:forbidden", blocked=True) from exc
+        except ChatMigrated as exc:
+            raise PermanentFailure("telegram:chat-migrated") from exc
+        except BadRequest as exc:
+            raise PermanentFailure("telegram:bad-request") from exc
+        except NetworkError as exc:  # includes TimedOut
+            raise TemporaryFailure("telegram:network", 5.0) from exc
+        except TelegramError as exc:
+            raise TemporaryFailure(f"telegram:{type(exc).__name__}"[:60], 10.0) from exc
+
+    async def _send_text(
+        self, chat_id: int, outgoing: Outgoing, markup: InlineKeyboardMarkup | None
+    ) -> Delivered:
+        chunks = split_message(outgoing.text, TELEGRAM_LIMIT) or [wording.CHOOSE_OPTION]
+        ids: list[int] = []
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            reply_markup: Any = None
+            if last:
+                reply_markup = markup
+                if outgoing.location_request and markup is None:
+                    reply_markup = location_keyboard()
+            sent = await self.bot.send_message(chat_id, chunk, reply_markup=reply_markup)
+            ids.append(sent.message_id)
+        if outgoing.location_request and markup is not None:
+            sent = await self.bot.send_message(
+                chat_id, wording.LOCATION_REQUEST, reply_markup=location_keyboard()
+            )
+            ids.append(sent.message_id)
+        data = {"chunks": ids} if len(ids) > 1 else {}
+        keyed = ids[len(chunks) - 1]  # the message that carries the buttons
+        return Delivered(str(keyed), data)
+
+    async def _edit_page(
+        self,
+        chat_id: int,
+        outgoing: Outgoing,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: Message | None,
+    ) -> Delivered | None:
+        """A page of results answering a button on the previous page replaces that page."""
+        if not outgoing.page_key or reply_to is None or reply_to.kind != Kind.button:
+            return None
+        origin = reply_to.data.get("origin") or {}
+        external_id = origin.get("external_id")
+        if not external_id or origin.get("page_key") not in (None, outgoing.page_key):
+            return None
+        if len(outgoing.text) > TELEGRAM_LIMIT or outgoing.location_request:
+            return None
+        try:
+            await self.bot.edit_message_text(
+                outgoing.text, chat_id=chat_id, message_id=int(external_id), reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return Delivered(str(external_id), {"edited": True})
+            log.info("page edit refused (%s); sending a new message", type(exc).__name__)
+            return None
+        return Delivered(str(external_id), {"edited": True})
+
+    async def typing(self, conversation: Conversation, reply_to: Message | None = None) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_chat_action(int(conversation.chat_key), ChatAction.TYPING)
+
+    async def answer_callback(self, callback_query_id: str) -> None:
+        """Stop the button's spinner (best effort: an old query may be refused)."""
+        with contextlib.suppress(TelegramError):
+            await self.bot.answer_callback_query(callback_query_id)
+
+    async def fetch_file(self, conversation: Conversation, message: Message) -> FilePayload:
+        file_info = message.data.get("file") or {}
+        try:
+            tg_file = await self.bot.get_file(str(file_info.get("file_id")))
+            if tg_file.file_size is not None and tg_file.file_size > self.max_file_bytes:
+                raise FileTooBig()
+            content = bytes(await tg_file.download_as_bytearray())
+        except BadRequest as exc:  # "file is too big" (over the Bot API's 20 MB), gone, ...
+            if "too big" in str(exc).lower():
+                raise FileTooBig() from exc
+            raise TemporaryFailure("telegram:file-bad-request") from exc
+        except TelegramError as exc:
+            raise TemporaryFailure("telegram:file-network") from exc
+        if len(content) > self.max_file_bytes:
+            raise FileTooBig()
+        return FilePayload(content, str(file_info.get("declared_mime") or ""))

@@ -1,0 +1,171 @@
+"""The web chat's HTTP API and page.
+
+GET  /                      the chat page (plain HTML/CSS/JS, no build step)
+POST /api/chat/session      a new conversation token (kept in the browser's localStorage)
+GET  /api/chat/history      the conversation so far (after=ID for the newer part)
+POST /api/chat/messages     a message: text, a button reference, a location or a command
+GET  /api/chat/events       server-sent events: new messages, typing, mode changes
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from bot.channels.webchat.auth import bearer_token, chat_key, new_token
+from bot.channels.webchat.ratelimit import SlidingWindow
+from bot.gateway import Gateway
+from bot.inbound import Inbound
+from bot.store import repository as repo
+from bot.store.models import Channel, Kind
+from bot.text import sanitize
+from bot.views import message_view
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_TEXT = 50_000  # stored whole up to here; the assistant reads the first MESSAGE_MAX_CHARS
+KEEPALIVE_SECONDS = 15.0
+
+router = APIRouter()
+Token = Annotated[str, Depends(bearer_token)]
+_rate = SlidingWindow(limit=20, seconds=10.0)
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+class LocationIn(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class MessageIn(BaseModel):
+    client_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    button: str | None = Field(default=None, max_length=64)
+    location: LocationIn | None = None
+    command: str | None = Field(default=None, max_length=32, pattern=r"^[a-z]+$")
+
+
+@router.get("/", include_in_schema=False)
+async def page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+
+@router.post("/api/chat/session")
+async def new_session() -> dict[str, str]:
+    return {"token": new_token()}
+
+
+@router.get("/api/chat/history")
+async def history(token: Token, gateway: GatewayDep, after: int = 0) -> dict[str, Any]:
+    key = chat_key(token)
+    conversation = await gateway.db.run(
+        repo.find_conversation, channel=Channel.webchat, chat_key=key
+    )
+    if conversation is None:
+        return {"consent": False, "mode": "bot", "messages": []}
+    messages = await gateway.db.run(
+        repo.history, conversation_id=conversation.conversation_id, after_id=after
+    )
+    return {
+        "consent": conversation.has_consent,
+        "mode": conversation.mode,
+        "messages": [message_view(m) for m in messages],
+    }
+
+
+def _inbound(token: str, body: MessageIn) -> Inbound:
+    key = chat_key(token)
+    common: dict[str, Any] = {
+        "channel": Channel.webchat,
+        "chat_key": key,
+        "dedupe_key": f"web:{key[:24]}:{body.client_id}",
+    }
+    if body.command:
+        return Inbound(kind=Kind.command, text=f"/{body.command}", payload=body.command, **common)
+    if body.button:
+        return Inbound(kind=Kind.button, payload=body.button, **common)
+    if body.location:
+        location = {"lat": body.location.lat, "lon": body.location.lon}
+        return Inbound(kind=Kind.location, data={"location": location}, **common)
+    text = sanitize(body.text)
+    if text.startswith("/"):
+        name = text[1:].split(maxsplit=1)[0].lower() if len(text) > 1 else ""
+        return Inbound(kind=Kind.command, text=text, payload=name, **common)
+    return Inbound(kind=Kind.text, text=text, **common)
+
+
+@router.post("/api/chat/messages", status_code=202)
+async def post_message(token: Token, body: MessageIn, gateway: GatewayDep) -> dict[str, Any]:
+    if not _rate.allow(chat_key(token)):
+        raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
+    stored = await gateway.receive(_inbound(token, body))
+    return {"id": stored.message.id, "duplicate": stored.duplicate}
+
+
+def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/api/chat/events")
+async def events(
+    token: Token, gateway: GatewayDep, request: Request, after: int = 0
+) -> StreamingResponse:
+    key = chat_key(token)
+
+    async def stream() -> AsyncIterator[str]:
+        conversation = None
+        last_id = after
+        while conversation is None:  # a brand-new chat: wait for its first message
+            conversation = await gateway.db.run(
+                repo.find_conversation, channel=Channel.webchat, chat_key=key
+            )
+            if conversation is None:
+                yield ": waiting\n\n"
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.5)
+        conversation_id = conversation.conversation_id
+        async with gateway.events.subscribe(conversation_id) as queue:
+            # what happened before we subscribed, then live events (no gap, no repeat)
+            for message in await gateway.db.run(
+                repo.history, conversation_id=conversation_id, after_id=last_id
+            ):
+                view = message_view(message)
+                yield _sse("message", view, view["id"])
+                last_id = max(last_id, view["id"])
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keepalive\n\n"
+                    continue
+                kind = event.get("type")
+                if kind == "message":
+                    view = event["message"]
+                    if view["id"] is None:
+                        continue
+                    yield _sse("message", view, view["id"])
+                elif kind in ("typing", "mode"):
+                    yield _sse(kind, {k: v for k, v in event.items() if k != "conversation_id"})
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

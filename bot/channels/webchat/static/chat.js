@@ -1,0 +1,260 @@
+// WEL.CO.ME web chat: plain JavaScript, no build step.
+// The conversation token lives in localStorage, so a reload shows the same conversation.
+// Replies arrive as server-sent events, read with fetch() so the token travels in a header.
+"use strict";
+
+(function () {
+  const TOKEN_KEY = "welcome.chat.token";
+  const OUTBOX_KEY = "welcome.chat.outbox";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const textarea = document.getElementById("text");
+  const statusLine = document.getElementById("status");
+  const typing = document.getElementById("typing");
+  const shareButton = document.getElementById("share-location");
+  const shown = new Map(); // message id -> element
+  let token = localStorage.getItem(TOKEN_KEY);
+  let lastId = 0;
+  let typingTimer = null;
+
+  function clientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function say(text) {
+    statusLine.textContent = text || "";
+  }
+
+  function headers() {
+    return { "Authorization": "Bearer " + token, "Content-Type": "application/json" };
+  }
+
+  function who(view) {
+    if (view.direction === "in") return "Tu";
+    if (view.author === "staff") return "Operatore";
+    return "Assistente";
+  }
+
+  function textOf(view) {
+    if (view.direction === "in") {
+      if (view.location) return "📍 Posizione condivisa";
+      if (view.attachment) return view.text || "📎 File inviato";
+    }
+    return view.text || "";
+  }
+
+  function render(view) {
+    if (view.direction === "in" && view.kind === "command" && view.text === "/start") return;
+    if (view.direction === "out" && view.status === "queued") return; // not sent yet
+    const buttons = view.buttons || [];
+    if (!textOf(view) && !view.image && !buttons.length && !view.location_request) return;
+    let element = shown.get(view.id);
+    const isNew = !element;
+    if (isNew) {
+      element = document.createElement("div");
+      element.dataset.id = String(view.id);
+    }
+    const side = view.direction === "in" ? "me" : view.author;
+    element.className = "msg " + side;
+    element.replaceChildren();
+    const label = document.createElement("span");
+    label.className = "who";
+    label.textContent = who(view) + ":";
+    element.appendChild(label);
+    const body = document.createElement("span");
+    body.className = "body";
+    body.textContent = textOf(view);
+    element.appendChild(body);
+    if (view.image) {
+      const image = document.createElement("img");
+      image.src = view.image;
+      image.alt = "Immagine inviata dall'assistente";
+      element.appendChild(image);
+    }
+    if (buttons.length || view.location_request) {
+      const group = document.createElement("div");
+      group.className = "buttons";
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Scelte possibili");
+      for (const button of buttons) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = button.title;
+        b.addEventListener("click", () => send({ button: button.ref }));
+        group.appendChild(b);
+      }
+      if (view.location_request) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = "📍 Condividi posizione";
+        b.addEventListener("click", shareLocation);
+        group.appendChild(b);
+      }
+      element.appendChild(group);
+    }
+    if (isNew) {
+      shown.set(view.id, element);
+      log.appendChild(element);
+      log.scrollTop = log.scrollHeight;
+    }
+    if (view.direction === "out") {
+      typing.hidden = true;
+    }
+    lastId = Math.max(lastId, view.id || 0);
+  }
+
+  async function ensureToken() {
+    if (token) return false;
+    const response = await fetch("/api/chat/session", { method: "POST" });
+    token = (await response.json()).token;
+    localStorage.setItem(TOKEN_KEY, token);
+    return true;
+  }
+
+  async function loadHistory() {
+    const response = await fetch("/api/chat/history?after=" + lastId, { headers: headers() });
+    if (!response.ok) throw new Error("history " + response.status);
+    const data = await response.json();
+    data.messages.forEach(render);
+    return data;
+  }
+
+  // Messages not yet accepted by the server wait in localStorage and are retried with the
+  // same client id (the server ignores duplicates).
+  function outbox() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]"); } catch (e) { return []; }
+  }
+  function saveOutbox(items) { localStorage.setItem(OUTBOX_KEY, JSON.stringify(items)); }
+
+  async function flushOutbox() {
+    let items = outbox();
+    while (items.length) {
+      const item = items[0];
+      let response;
+      try {
+        response = await fetch("/api/chat/messages", {
+          method: "POST", headers: headers(), body: JSON.stringify(item),
+        });
+      } catch (e) {
+        say("Connessione assente: il messaggio partirà appena possibile.");
+        setTimeout(flushOutbox, 3000);
+        return;
+      }
+      if (response.status === 429) {
+        say("Stai scrivendo molto velocemente: aspetta qualche secondo.");
+        setTimeout(flushOutbox, 3000);
+        return;
+      }
+      if (!response.ok && response.status !== 422) {
+        say("Il messaggio non è partito: riprovo tra poco.");
+        setTimeout(flushOutbox, 3000);
+        return;
+      }
+      say("");
+      items = outbox().slice(1);
+      saveOutbox(items);
+    }
+  }
+
+  function send(message) {
+    const items = outbox();
+    items.push(Object.assign({ client_id: clientId() }, message));
+    saveOutbox(items);
+    return flushOutbox();
+  }
+
+  function shareLocation() {
+    if (!navigator.geolocation) {
+      say("Il tuo browser non permette di condividere la posizione. Scrivi il nome del quartiere.");
+      return;
+    }
+    say("Cerco la tua posizione…");
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        say("");
+        send({ location: { lat: position.coords.latitude, lon: position.coords.longitude } });
+      },
+      () => say("Non riesco a leggere la posizione. Puoi scrivere il nome del quartiere."),
+      { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 }
+    );
+  }
+
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { typing.hidden = true; }, 6000);
+  }
+
+  async function listen() {
+    for (;;) {
+      try {
+        const response = await fetch("/api/chat/events?after=" + lastId, { headers: headers() });
+        if (!response.ok || !response.body) throw new Error("events " + response.status);
+        say("");
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            let event = "message";
+            let data = "";
+            for (const line of block.split("\n")) {
+              if (line.startsWith("event: ")) event = line.slice(7);
+              else if (line.startsWith("data: ")) data += line.slice(6);
+            }
+            if (!data) continue;
+            const payload = JSON.parse(data);
+            if (event === "message") render(payload);
+            else if (event === "typing") showTyping();
+          }
+        }
+      } catch (e) {
+        say("Connessione interrotta: provo a ricollegarmi…");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = textarea.value;
+    if (!text.trim()) {
+      say("Scrivi un messaggio prima di premere Invia.");
+      textarea.focus();
+      return;
+    }
+    textarea.value = "";
+    send({ text: text });
+    textarea.focus();
+  });
+
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  shareButton.addEventListener("click", shareLocation);
+
+  (async function start() {
+    try {
+      const fresh = await ensureToken();
+      await loadHistory();
+      if (fresh) await send({ command: "start" });
+      else flushOutbox();
+    } catch (e) {
+      say("Il servizio non risponde. Riprova tra poco.");
+    }
+    listen();
+  })();
+})();

@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: signed webhooks in, Graph API calls out, the 24-hour window kept."""

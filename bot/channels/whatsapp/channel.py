@@ -1,0 +1,142 @@
+"""Sending to WhatsApp, inside the 24-hour customer-service window.
+
+The window opens each time the citizen writes (conversation.last_inbound_at). Outside it,
+free-form messages are not allowed: the message is held (status awaiting_window) and, if
+WHATSAPP_TEMPLATE_NAME is set, the approved template is sent once to invite the citizen
+back; when they write again, the held messages go out.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.channels.base import (
+    Delivered,
+    FilePayload,
+    FileTooBig,
+    PermanentFailure,
+    TemporaryFailure,
+    WindowClosed,
+)
+from bot.channels.whatsapp.client import GraphClient, GraphError, MediaTooBig
+from bot.channels.whatsapp.render import render, template
+from bot.outgoing import Outgoing
+from bot.store import repository as repo
+from bot.store.db import Database
+from bot.store.models import Channel, Conversation, Message
+from welcome.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=24)
+
+
+def window_open(conversation: Conversation) -> bool:
+    last = conversation.last_inbound_at
+    return last is not None and utcnow() - last < WINDOW
+
+
+class WhatsAppChannel:
+    name = Channel.whatsapp
+
+    def __init__(
+        self,
+        client: GraphClient,
+        db: Database,
+        *,
+        template_name: str,
+        template_language: str,
+        max_file_bytes: int,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.template_name = template_name
+        self.template_language = template_language
+        self.max_file_bytes = max_file_bytes
+        self._typing_sent: set[int] = set()
+
+    async def deliver(
+        self,
+        conversation: Conversation,
+        row: Message,
+        outgoing: Outgoing,
+        *,
+        reply_to: Message | None = None,
+    ) -> Delivered:
+        assert row.id is not None
+        if not window_open(conversation):
+            await self._window_closed(conversation, row)
+        ids: list[str] = []
+        try:
+            for part in render(outgoing, message_id=row.id, to=conversation.chat_key):
+                ids.append(await self.client.send(part))
+        except GraphError as exc:
+            if exc.window_closed:
+                await self._window_closed(conversation, row)
+            if exc.temporary:
+                raise TemporaryFailure(str(exc), max(5.0, exc.retry_after)) from exc
+            raise PermanentFailure(str(exc)) from exc
+        if not ids:
+            raise PermanentFailure("whatsapp:empty")
+        return Delivered(ids[-1], {"parts": ids} if len(ids) > 1 else {})
+
+    async def _window_closed(self, conversation: Conversation, row: Message) -> None:
+        conversation_id = conversation.conversation_id
+        last = conversation.last_inbound_at
+        already = conversation.template_sent_at is not None and (
+            last is None or conversation.template_sent_at >= last
+        )
+        if self.template_name and not already:
+            try:
+                await self.client.send(
+                    template(self.template_name, self.template_language, to=conversation.chat_key)
+                )
+                await self.db.run(
+                    repo.mark_template_sent, conversation_id=conversation_id, now=utcnow()
+                )
+                note = f"template {self.template_name} sent"
+            except GraphError as exc:
+                note = f"template failed ({exc})"
+        elif self.template_name:
+            note = "template already sent"
+        else:
+            note = "no WHATSAPP_TEMPLATE_NAME configured"
+        log.warning(
+            "conversation %s: WhatsApp 24-hour window closed; message %s held until the "
+            "citizen writes again (%s)",
+            conversation_id,
+            row.id,
+            note,
+        )
+        raise WindowClosed("whatsapp:window-closed")
+
+    async def typing(self, conversation: Conversation, reply_to: Message | None = None) -> None:
+        """Mark the citizen's message read and show "typing..." (once per message)."""
+        if reply_to is None or reply_to.id is None or reply_to.id in self._typing_sent:
+            return
+        wamid = reply_to.data.get("wamid")
+        if not wamid:
+            return
+        self._typing_sent.add(reply_to.id)
+        if len(self._typing_sent) > 10_000:
+            self._typing_sent.clear()
+        try:
+            await self.client.mark_read(str(wamid), typing=True)
+        except GraphError as exc:
+            log.info(
+                "conversation %s: typing indicator refused (%s)", conversation.conversation_id, exc
+            )
+
+    async def fetch_file(self, conversation: Conversation, message: Message) -> FilePayload:
+        file_info = message.data.get("file") or {}
+        media_id = str(file_info.get("media_id") or "")
+        if not media_id:
+            raise TemporaryFailure("whatsapp:no-media-id")
+        try:
+            content, mime = await self.client.media(media_id, max_bytes=self.max_file_bytes)
+        except MediaTooBig as exc:
+            raise FileTooBig() from exc
+        except GraphError as exc:
+            raise TemporaryFailure(str(exc)) from exc
+        return FilePayload(content, mime)

@@ -1,0 +1,38 @@
+"""The bot's commands (Telegram's menu; typed the same way on every channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str  # Italian, shown in Telegram's command menu
+    rasa_message: str  # what Rasa receives (an intent trigger of docs/nlu-contract)
+
+
+COMMANDS = (
+    Command("start", "Inizia a parlare con l'assistente", "/greet"),
+    Command("aiuto", "Cosa posso fare per te", "/help"),
+    Command("operatore", "Parla con una persona", "/human_handoff"),
+    Command("saldo", "Quanto resta del tuo budget welfare", "/check_budget"),
+    Command("avvisi", "Ricevi gli avvisi del tuo quartiere", "/subscribe_news"),
+)
+BY_NAME = {command.name: command for command in COMMANDS}
+
+# Aliases some citizens will type.
+ALIASES = {"help": "aiuto", "inizio": "start", "umano": "operatore"}
+
+
+def parse_command(text: str) -> str | None:
+    """'/aiuto' or '/aiuto@WelcomeBot extra' -> 'aiuto'; anything else -> None."""
+    if not text.startswith("/"):
+        return None
+    head = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    name = head.split("@", 1)[0].lower()
+    return ALIASES.get(name, name) if name else None
+
+
+def lookup(name: str) -> Command | None:
+    return BY_NAME.get(name)

@@ -1,0 +1,40 @@
+"""First contact: the privacy notice and the explicit consent that unlocks the assistant.
+
+Nothing a citizen writes is processed before consent, except by the emergency safety net
+(vital interest, GDPR art. 9(2)(c)), which runs first on every message.
+"""
+
+from __future__ import annotations
+
+from bot import wording
+from bot.outgoing import Button, Outgoing
+
+ACCEPT_PAYLOAD = "gw:consent:accept"
+DECLINE_PAYLOAD = "gw:consent:decline"
+
+_ACCEPT_WORDS = {"accetto", "si accetto", "sì accetto", "ok accetto", "acconsento"}
+_DECLINE_WORDS = {"non accetto", "rifiuto", "no non accetto"}
+
+
+def notice(*, reminder: bool = False) -> Outgoing:
+    """The privacy notice with its two buttons (or a short reminder with the same buttons)."""
+    return Outgoing(
+        text=wording.CONSENT_REMINDER if reminder else wording.PRIVACY_NOTICE,
+        buttons=[
+            Button(wording.CONSENT_ACCEPT_TITLE, ACCEPT_PAYLOAD),
+            Button(wording.CONSENT_DECLINE_TITLE, DECLINE_PAYLOAD),
+        ],
+        gateway=True,
+    )
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().replace(",", " ").replace(".", " ").replace("!", " ").split())
+
+
+def is_accept(*, payload: str | None, text: str) -> bool:
+    return payload == ACCEPT_PAYLOAD or _words(text) in _ACCEPT_WORDS
+
+
+def is_decline(*, payload: str | None, text: str) -> bool:
+    return payload == DECLINE_PAYLOAD or _words(text) in _DECLINE_WORDS

@@ -1,0 +1,162 @@
+"""Sending replies: stored first, then handed to the channel; failures wait in the outbox.
+
+Order is kept per conversation: while an earlier reply waits for a retry, later ones are
+queued behind it and the outbox sends them all, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.base import (
+    ChannelAdapter,
+    PermanentFailure,
+    TemporaryFailure,
+    WindowClosed,
+)
+from bot.events import EventBus
+from bot.outgoing import Outgoing, from_row
+from bot.store import repository as repo
+from bot.store.db import Database
+from bot.store.models import Author, Channel, Conversation, Kind, Message, Status
+from bot.views import message_view
+from welcome.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+WINDOW_HOLD_SECONDS = 24 * 3600.0
+
+
+class Sender:
+    def __init__(self, db: Database, events: EventBus) -> None:
+        self.db = db
+        self.events = events
+        self.channels: dict[Channel, ChannelAdapter] = {}
+
+    def publish(self, message: Message) -> None:
+        self.events.publish(
+            message.conversation_id, {"type": "message", "message": message_view(message)}
+        )
+
+    async def reply(
+        self,
+        conversation: Conversation,
+        outgoing: Outgoing,
+        reply_to: Message | None = None,
+        *,
+        author: Author | None = None,
+        staff_user_id: int | None = None,
+    ) -> Message:
+        """Store one message to the citizen, then send it (or queue it behind earlier ones)."""
+        now = utcnow()
+        row = await self.db.run(
+            repo.store_outbound,
+            conversation_id=conversation.conversation_id,
+            channel=Channel(conversation.channel),
+            author=author or (Author.gateway if outgoing.gateway else Author.bot),
+            kind=Kind.image if outgoing.image and not outgoing.text else Kind.text,
+            text=outgoing.text,
+            data=outgoing.data(),
+            reply_to_id=reply_to.id if reply_to else None,
+            staff_user_id=staff_user_id,
+            now=now,
+        )
+        assert row.id is not None
+        queued = await self.db.run(
+            repo.queued_outbound, conversation_id=conversation.conversation_id
+        )
+        if any((m.id or 0) < row.id for m in queued):
+            await self.db.run(
+                repo.defer_outbound,
+                message_id=row.id,
+                now=now,
+                error="behind-queued",
+                delay_seconds=1.0,
+            )
+            return row
+        await self.deliver(conversation, row, outgoing, reply_to)
+        return row
+
+    async def deliver(
+        self,
+        conversation: Conversation,
+        row: Message,
+        outgoing: Outgoing,
+        reply_to: Message | None,
+    ) -> bool:
+        """Hand a stored message to its channel and record the outcome. True when sent."""
+        assert row.id is not None
+        conversation_id = conversation.conversation_id
+        adapter = self.channels.get(Channel(conversation.channel))
+        if adapter is None:
+            await self._defer(row, "channel:not-running", 60.0)
+            log.warning(
+                "conversation %s: channel %s not running; message %s queued",
+                conversation_id,
+                conversation.channel,
+                row.id,
+            )
+            return False
+        try:
+            delivered = await adapter.deliver(conversation, row, outgoing, reply_to=reply_to)
+        except TemporaryFailure as exc:
+            await self._defer(row, exc.code, max(1.0, exc.retry_after))
+            log.warning(
+                "conversation %s: message %s not sent (%s); retry in %.0f s",
+                conversation_id,
+                row.id,
+                exc.code,
+                exc.retry_after,
+            )
+            return False
+        except WindowClosed as exc:
+            await self._defer(row, exc.code, WINDOW_HOLD_SECONDS, Status.awaiting_window)
+            return False
+        except PermanentFailure as exc:
+            await self.db.run(repo.fail_outbound, message_id=row.id, now=utcnow(), error=exc.code)
+            if exc.blocked:
+                await self.db.run(repo.mark_blocked, conversation_id=conversation_id, now=utcnow())
+            log.warning(
+                "conversation %s: message %s failed (%s)", conversation_id, row.id, exc.code
+            )
+            return False
+        await self.db.run(
+            repo.mark_sent,
+            message_id=row.id,
+            external_id=delivered.external_id,
+            now=utcnow(),
+            data=delivered.data,
+        )
+        sent = await self.db.run(repo.get_message, message_id=row.id)
+        if sent is not None:
+            self.publish(sent)
+        return True
+
+    async def _defer(
+        self, row: Message, error: str, delay: float, status: Status = Status.queued
+    ) -> None:
+        assert row.id is not None
+        await self.db.run(
+            repo.defer_outbound,
+            message_id=row.id,
+            now=utcnow(),
+            error=error,
+            delay_seconds=delay,
+            status=status,
+        )
+
+    async def flush_queued(self, conversation: Conversation) -> None:
+        """Send the conversation's queued replies whose time has come, oldest first."""
+        queued = await self.db.run(
+            repo.queued_outbound, conversation_id=conversation.conversation_id
+        )
+        now = utcnow()
+        for row in queued:
+            waiting = row.next_attempt_at is not None and row.next_attempt_at > now
+            if waiting and row.error != "behind-queued":
+                break  # the oldest is not due yet (or still in flight): keep the order
+            reply_to = None
+            if row.reply_to_id is not None:
+                reply_to = await self.db.run(repo.get_message, message_id=row.reply_to_id)
+            if not await self.deliver(conversation, row, from_row(row.text, row.data), reply_to):
+                break

@@ -1,0 +1,51 @@
+"""In-process publish/subscribe of conversation events (new message, typing, mode, status).
+
+The web chat streams its conversation's events to the browser; the console (issue 5) can
+subscribe to every conversation. Slow subscribers lose events rather than slowing the
+gateway: they catch up from the stored history (events carry message ids).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+ALL = "*"
+
+
+class EventBus:
+    def __init__(self, queue_size: int = 200) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._queue_size = queue_size
+
+    def publish(self, conversation_id: str, event: Event) -> None:
+        event = {**event, "conversation_id": conversation_id}
+        for key in (conversation_id, ALL):
+            for queue in list(self._subscribers.get(key, ())):
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    log.warning("event subscriber of %s too slow; event dropped", key[:32])
+
+    @asynccontextmanager
+    async def subscribe(self, conversation_id: str = ALL) -> AsyncIterator[asyncio.Queue[Event]]:
+        """A queue receiving the events of one conversation (or of all, with ALL)."""
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        self._subscribers.setdefault(conversation_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            subscribers = self._subscribers.get(conversation_id)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[conversation_id]
+
+    def subscriber_count(self, conversation_id: str) -> int:
+        return len(self._subscribers.get(conversation_id, ()))

@@ -1,0 +1,549 @@
+"""The gateway's core: every citizen message, from storage to answer, on any channel.
+
+``receive`` stores a message (deduplicated) and returns: the channel acknowledges only
+after it. The emergency safety net runs right there, on every message, in any mode and
+before consent, without waiting behind other work. Everything else happens in
+``process_conversation``, one conversation at a time and in order: consent gate, bad input,
+then the router's destination (Rasa, or the console in human mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import consent, safety, wording
+from bot.attachments import store_attachment
+from bot.channels.base import ChannelAdapter
+from bot.commands import lookup
+from bot.delivery import Sender
+from bot.events import EventBus
+from bot.inbound import Inbound
+from bot.outgoing import Outgoing
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rendering import Handoff, render_rasa
+from bot.router import Router
+from bot.store import repository as repo
+from bot.store.db import Database
+from bot.store.models import Author, Channel, Conversation, Kind, Message, Mode, Status
+from bot.text import truncate_words
+from bot.uploads import UploadStore
+from care.flags import raise_flag
+from care.models import FlagKind, FlagPriority
+from care.safety import SafetyMatch
+from welcome.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# What Rasa receives for a shared location / a file without caption (docs/contracts.md).
+LOCATION_MESSAGE = "/find_welcome_point"
+ATTACHMENT_MESSAGE = "/request_reimbursement"
+# A message still "received" after this long was left behind by a crash: the outbox takes it.
+STALE_AFTER = timedelta(seconds=30)
+TYPING_EVERY_SECONDS = 4.5
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    consent_version: str
+    message_max_chars: int = 10_000
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 120.0
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        rasa: RasaClient,
+        uploads: UploadStore,
+        events: EventBus,
+        config: GatewayConfig,
+    ) -> None:
+        self.db = db
+        self.rasa = rasa
+        self.uploads = uploads
+        self.events = events
+        self.config = config
+        self.router = Router(db, events)
+        self.sender = Sender(db, events)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._claimed: set[int] = set()
+
+    @property
+    def channels(self) -> dict[Channel, ChannelAdapter]:
+        return self.sender.channels
+
+    def register(self, adapter: ChannelAdapter) -> None:
+        self.sender.channels[adapter.name] = adapter
+
+    # --- intake ---------------------------------------------------------------------------
+
+    async def receive(self, inbound: Inbound) -> repo.Stored:
+        """Store the message (a redelivery is a no-op), run the safety net, schedule the rest.
+
+        When this returns the message is committed: the channel may acknowledge it.
+        """
+        stored = await self.db.run(repo.store_inbound, inbound=inbound)
+        conversation, message = stored.conversation, stored.message
+        if stored.duplicate:
+            log.info(
+                "conversation %s: duplicate delivery of message %s ignored",
+                conversation.conversation_id,
+                message.id,
+            )
+            return stored
+        self.sender.publish(message)
+        if inbound.channel == Channel.whatsapp and inbound.kind != Kind.edited:
+            released = await self.db.run(
+                repo.release_awaiting_window,
+                conversation_id=conversation.conversation_id,
+                now=utcnow(),
+            )
+            if released:
+                log.info(
+                    "conversation %s: window open again, %d held replies queued",
+                    conversation.conversation_id,
+                    released,
+                )
+        match = safety.check(message.text)
+        if match is not None:
+            assert message.id is not None
+            self._claimed.add(message.id)  # the ordered pass leaves it to the safety net
+            self.spawn(self._emergency(conversation, message, match))
+        else:
+            self.schedule(conversation.conversation_id)
+        return stored
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("gateway task failed", exc_info=task.exception())
+
+    def schedule(self, conversation_id: str) -> None:
+        self.spawn(self.process_conversation(conversation_id))
+
+    async def drain(self, max_wait: float = 10.0) -> None:
+        """Wait until no message is being handled (tests, shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        while self._tasks and loop.time() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=max(0.01, deadline - loop.time()))
+
+    async def shutdown(self) -> None:
+        await self.drain(max_wait=5.0)
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+    # --- the safety net ---------------------------------------------------------------------
+
+    async def _emergency(
+        self, conversation: Conversation, message: Message, match: SafetyMatch
+    ) -> None:
+        """Emergency numbers first, then the flag and a person; never queued behind Rasa."""
+        assert message.id is not None
+        conversation_id = conversation.conversation_id
+        try:
+            log.warning(
+                "conversation %s: safety net matched %s (%s): emergency numbers sent, human called",
+                conversation_id,
+                match.rule,
+                match.kind,
+            )
+            await self.sender.reply(
+                conversation, Outgoing(text=wording.EMERGENCY, gateway=True), message
+            )
+            await self.db.run(
+                _raise_flag,
+                conversation_id=conversation_id,
+                kind=FlagKind.emergency,
+                priority=FlagPriority.top,
+                reason=f"safety_net:{match.rule}",
+            )
+            await self.db.run(
+                repo.update_message_data,
+                message_id=message.id,
+                changes={"safety": {"kind": match.kind, "rule": match.rule}},
+            )
+            await self.db.run(
+                repo.finish_inbound, message_id=message.id, status=Status.processed, now=utcnow()
+            )
+            await self.router.switch(conversation_id, Mode.human, reason="emergency")
+        finally:
+            self._claimed.discard(message.id)
+        self.schedule(conversation_id)  # what waits behind it now follows the human mode
+
+    # --- processing, one conversation at a time ----------------------------------------------
+
+    async def process_conversation(self, conversation_id: str) -> None:
+        """Handle the conversation's unhandled messages, oldest first; then its queued replies."""
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            messages = await self.db.run(repo.unfinished_inbound, conversation_id=conversation_id)
+            rasa_down = False
+            for listed in messages:
+                assert listed.id is not None
+                if listed.id in self._claimed:
+                    continue
+                message = await self.db.run(repo.get_message, message_id=listed.id)
+                if message is None or message.status not in (Status.received, Status.pending):
+                    continue
+                conversation = await self._conversation(conversation_id)
+                self._claimed.add(listed.id)
+                try:
+                    handled = await self._handle(conversation, message, rasa_down=rasa_down)
+                    rasa_down = rasa_down or not handled
+                except Exception:
+                    log.exception(
+                        "conversation %s: message %s failed; retried later",
+                        conversation_id,
+                        listed.id,
+                    )
+                    await self._defer(message, "gateway:error")
+                finally:
+                    self._claimed.discard(listed.id)
+            await self.sender.flush_queued(await self._conversation(conversation_id))
+
+    async def _conversation(self, conversation_id: str) -> Conversation:
+        conversation = await self.db.run(repo.get_conversation, conversation_id=conversation_id)
+        if conversation is None:
+            raise LookupError(conversation_id)
+        return conversation
+
+    async def _handle(
+        self, conversation: Conversation, message: Message, *, rasa_down: bool
+    ) -> bool:
+        """Handle one message; False when it has to wait for Rasa."""
+        if message.status == Status.received:
+            match = safety.check(message.text)
+            if match is not None:  # a message recovered after a crash
+                assert message.id is not None
+                self._claimed.add(message.id)
+                await self._emergency(conversation, message, match)
+                return True
+        if conversation.is_group:
+            # groups: a short pointer to the private chat when addressed, silence otherwise
+            if message.data.get("addressed") or message.payload:
+                await self._answer(conversation, message, wording.GROUP_CHAT, Status.rejected)
+            else:
+                await self._finish(message, Status.rejected, "group")
+            return True
+        if message.kind == Kind.button:
+            resolved = await self._resolve_button(conversation, message)
+            if resolved is None:
+                await self._answer(conversation, message, wording.UNKNOWN_BUTTON, Status.rejected)
+                return True
+            message = resolved
+        if not conversation.has_consent:
+            await self._consent_gate(conversation, message)
+            return True
+        if message.payload in (consent.ACCEPT_PAYLOAD, consent.DECLINE_PAYLOAD):
+            await self._consent_again(conversation, message)
+            return True
+        if message.kind == Kind.edited:
+            await self._answer(conversation, message, wording.EDITED_MESSAGE, Status.rejected)
+            return True
+        if message.kind == Kind.unsupported:
+            voice = bool(message.data.get("voice"))
+            text = wording.VOICE_NOT_SUPPORTED if voice else wording.NOT_SUPPORTED
+            await self._answer(conversation, message, text, Status.rejected)
+            return True
+        if message.kind == Kind.attachment and "attachment" not in message.data:
+            refusal = await store_attachment(self, conversation, message)
+            if refusal is not None:
+                await self._answer(conversation, message, refusal, Status.rejected)
+                return True
+            message = await self._message(message)
+        if message.kind == Kind.text and not message.text:
+            await self._answer(conversation, message, wording.EMPTY_MESSAGE, Status.rejected)
+            return True
+        if Router.destination(conversation) == Mode.human:
+            await self._to_console(conversation, message)
+            return True
+        return await self._to_rasa(conversation, message, rasa_down=rasa_down)
+
+    async def _message(self, message: Message) -> Message:
+        assert message.id is not None
+        fresh = await self.db.run(repo.get_message, message_id=message.id)
+        assert fresh is not None
+        return fresh
+
+    async def _answer(
+        self, conversation: Conversation, message: Message, text: str, status: Status
+    ) -> None:
+        """Close the message with ``status`` and answer with the gateway's own words."""
+        await self._finish(message, status)
+        await self.sender.reply(conversation, Outgoing(text=text, gateway=True), message)
+
+    async def _finish(self, message: Message, status: Status, error: str = "") -> None:
+        assert message.id is not None
+        await self.db.run(
+            repo.finish_inbound, message_id=message.id, status=status, now=utcnow(), error=error
+        )
+
+    async def _defer(self, message: Message, error: str) -> Message:
+        assert message.id is not None
+        return await self.db.run(
+            repo.defer_inbound,
+            message_id=message.id,
+            now=utcnow(),
+            error=error,
+            base_seconds=self.config.retry_base_seconds,
+            max_seconds=self.config.retry_max_seconds,
+        )
+
+    # --- buttons and consent -------------------------------------------------------------------
+
+    async def _resolve_button(self, conversation: Conversation, message: Message) -> Message | None:
+        """The tapped button's title and payload, looked up by reference; None if unknown."""
+        if message.data.get("resolved"):
+            return message
+        found = await self.db.run(
+            repo.resolve_button,
+            conversation_id=conversation.conversation_id,
+            ref=message.payload or "",
+        )
+        if found is None:
+            log.info("conversation %s: unknown button data", conversation.conversation_id)
+            return None
+        title, payload, origin = found
+        resolved = await self.db.run(
+            repo.resolve_inbound_button,
+            message_id=message.id,
+            title=title,
+            payload=payload,
+            origin={
+                "message_id": origin.id,
+                "external_id": origin.external_id,
+                "page_key": origin.data.get("page_key"),
+                "author": origin.author,
+            },
+        )
+        self.sender.publish(resolved)
+        return resolved
+
+    async def _consent_gate(self, conversation: Conversation, message: Message) -> None:
+        conversation_id = conversation.conversation_id
+        now = utcnow()
+        if consent.is_accept(payload=message.payload, text=message.text):
+            await self.db.run(
+                repo.set_consent,
+                conversation_id=conversation_id,
+                version=self.config.consent_version,
+                now=now,
+            )
+            log.info(
+                "conversation %s: consent given (notice %s)",
+                conversation_id,
+                self.config.consent_version,
+            )
+            await self._answer(conversation, message, wording.CONSENT_THANKS, Status.processed)
+            return
+        if consent.is_decline(payload=message.payload, text=message.text):
+            await self.db.run(repo.set_consent_declined, conversation_id=conversation_id, now=now)
+            log.info("conversation %s: consent declined", conversation_id)
+            await self._answer(conversation, message, wording.CONSENT_DECLINED, Status.processed)
+            return
+        await self._finish(message, Status.rejected, "no-consent")
+        reminder = conversation.notice_sent_at is not None
+        await self.sender.reply(conversation, consent.notice(reminder=reminder), message)
+        if not reminder:
+            await self.db.run(repo.mark_notice_sent, conversation_id=conversation_id, now=now)
+
+    async def _consent_again(self, conversation: Conversation, message: Message) -> None:
+        """A consent button tapped after consent: accept is harmless, decline withdraws."""
+        if message.payload == consent.DECLINE_PAYLOAD:
+            await self.db.run(
+                repo.withdraw_consent, conversation_id=conversation.conversation_id, now=utcnow()
+            )
+            log.info("conversation %s: consent withdrawn", conversation.conversation_id)
+            await self._answer(conversation, message, wording.CONSENT_DECLINED, Status.processed)
+        else:
+            await self._answer(conversation, message, wording.CONSENT_THANKS, Status.processed)
+
+    # --- destinations ---------------------------------------------------------------------------
+
+    async def _to_console(self, conversation: Conversation, message: Message) -> None:
+        assert message.id is not None
+        await self._finish(message, Status.processed)
+        await self.db.run(
+            repo.update_message_data, message_id=message.id, changes={"route": Mode.human.value}
+        )
+        self.events.publish(
+            conversation.conversation_id, {"type": "for_staff", "message_id": message.id}
+        )
+
+    def rasa_request(
+        self, conversation: Conversation, message: Message
+    ) -> tuple[str | None, dict[str, Any]]:
+        """(text for Rasa, metadata); text None when the gateway answers by itself."""
+        metadata: dict[str, Any] = {"channel": conversation.channel, "message_id": message.id}
+        if message.kind == Kind.command:
+            command = lookup(message.payload or "")
+            if command is None:
+                return None, metadata
+            metadata["command"] = command.name
+            return command.rasa_message, metadata
+        if message.kind == Kind.button:
+            return message.payload or "", metadata
+        if message.kind == Kind.location:
+            location = message.data.get("location") or {}
+            metadata["location"] = {"lat": location.get("lat"), "lon": location.get("lon")}
+            return LOCATION_MESSAGE, metadata
+        text, truncated = truncate_words(message.text, self.config.message_max_chars)
+        if truncated:
+            metadata["truncated"] = True
+        if message.kind == Kind.attachment:
+            metadata["attachment"] = message.data.get("attachment")
+            return text or ATTACHMENT_MESSAGE, metadata
+        if text.startswith("/"):
+            return None, metadata  # typed "/intent{...}" would bypass the NLU: never forwarded
+        return text, metadata
+
+    async def _to_rasa(
+        self, conversation: Conversation, message: Message, *, rasa_down: bool
+    ) -> bool:
+        assert message.id is not None
+        text, metadata = self.rasa_request(conversation, message)
+        if text is None:
+            await self._answer(conversation, message, wording.UNKNOWN_COMMAND, Status.rejected)
+            return True
+        first_attempt = message.status == Status.received
+        if metadata.get("truncated") and first_attempt:
+            await self.sender.reply(conversation, Outgoing(text=wording.TOO_LONG, gateway=True))
+        if rasa_down:  # an earlier message of this pass found Rasa down: keep the order
+            await self._rasa_unavailable(conversation, message, "rasa:down", first_attempt)
+            return False
+        typing = self.spawn(self._keep_typing(conversation, message))
+        try:
+            replies = await self.rasa.send(
+                sender=conversation.conversation_id,
+                message=text,
+                channel=conversation.channel,
+                metadata=metadata,
+            )
+        except RasaUnavailable as exc:
+            await self._rasa_unavailable(conversation, message, str(exc), first_attempt)
+            return False
+        finally:
+            typing.cancel()
+        turn = render_rasa(replies)
+        await self._finish(message, Status.processed)
+        for outgoing in turn.replies:
+            await self.sender.reply(conversation, outgoing, message)
+        if turn.handoff is not None:
+            await self.handoff(conversation.conversation_id, turn.handoff)
+        return True
+
+    async def _rasa_unavailable(
+        self, conversation: Conversation, message: Message, error: str, first_attempt: bool
+    ) -> None:
+        deferred = await self._defer(message, error)
+        log.warning(
+            "conversation %s: message %s waits for Rasa (%s), attempt %d",
+            conversation.conversation_id,
+            message.id,
+            error,
+            deferred.attempts,
+        )
+        if message.kind == Kind.command and message.payload == "operatore":
+            # the citizen asked for a person: no need to wait for Rasa
+            await self._finish(message, Status.processed, error)
+            await self.handoff(conversation.conversation_id, Handoff("normal", "requested"))
+            await self.sender.reply(
+                conversation, Outgoing(text=wording.HUMAN_MODE_RECEIVED, gateway=True), message
+            )
+            return
+        if first_attempt:
+            await self.sender.reply(
+                conversation, Outgoing(text=wording.UNAVAILABLE, gateway=True), message
+            )
+
+    async def handoff(self, conversation_id: str, handoff: Handoff) -> None:
+        """Flag the conversation for the console and give it to a person."""
+        kind = FlagKind.emergency if handoff.priority == "top" else FlagKind.handoff
+        await self.db.run(
+            _raise_flag,
+            conversation_id=conversation_id,
+            kind=kind,
+            priority=FlagPriority(handoff.priority),
+            reason=handoff.reason or "requested",
+        )
+        await self.router.switch(conversation_id, Mode.human, reason=handoff.reason or "handoff")
+
+    async def _keep_typing(self, conversation: Conversation, message: Message) -> None:
+        adapter = self.channels.get(Channel(conversation.channel))
+        for _ in range(6):  # at most ~27 s of "typing..."
+            if adapter is not None:
+                await adapter.typing(conversation, message)
+            self.events.publish(conversation.conversation_id, {"type": "typing"})
+            await asyncio.sleep(TYPING_EVERY_SECONDS)
+
+    # --- for the console (issue 5) ---------------------------------------------------------------
+
+    async def send_text(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        author: Author = Author.staff,
+        staff_user_id: int | None = None,
+    ) -> Message:
+        """A person's message to the citizen: stored, then sent on the citizen's channel."""
+        conversation = await self._conversation(conversation_id)
+        async with self._locks.setdefault(conversation_id, asyncio.Lock()):
+            return await self.sender.reply(
+                conversation, Outgoing(text=text), author=author, staff_user_id=staff_user_id
+            )
+
+    # --- the outbox ----------------------------------------------------------------------------
+
+    async def retry_due(self) -> int:
+        """One pass of the outbox: schedule every conversation with work due. Returns how many."""
+        now = utcnow()
+        due = await self.db.run(repo.due_for_retry, now=now, stale_before=now - STALE_AFTER)
+        conversations: list[str] = []
+        for item in due:
+            if item.message_id in self._claimed or item.conversation_id in conversations:
+                continue
+            lock = self._locks.get(item.conversation_id)
+            if lock is not None and lock.locked():
+                continue
+            conversations.append(item.conversation_id)
+        for conversation_id in conversations:
+            self.schedule(conversation_id)
+        return len(conversations)
+
+
+def _raise_flag(
+    session: Any,
+    *,
+    conversation_id: str,
+    kind: FlagKind,
+    priority: FlagPriority,
+    reason: str,
+) -> None:
+    raise_flag(
+        session,
+        conversation_id=conversation_id,
+        kind=kind,
+        priority=priority,
+        source="gateway",
+        reason=reason,
+    )

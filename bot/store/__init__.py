@@ -1,0 +1,1 @@
+"""The gateway's storage: tables (models), queries (repository), async access (db)."""

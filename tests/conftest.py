@@ -22,6 +22,8 @@ from sqlalchemy.engine import Engine, make_url
 from catalog.db import make_engine
 from welcome.migrate import upgrade
 
+pytest_plugins = ["tests.fixtures.rasa"]
+
 REQUIRE_SERVICES = os.environ.get("WELCOME_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -135,7 +135,7 @@ def ensure_model(
     if nlu_only is None:
         nlu_only = not has_dialogue()
     model = out / f"{name}.tar.gz"
-    log = log or settings.var_dir / "log" / "rasa-train.log"
+    log = log or settings.var_dir / "log" / f"rasa-train-{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with _train_lock(out):
         fingerprint = inputs_fingerprint(config, nlu_only=nlu_only, nlu_data=nlu_data)

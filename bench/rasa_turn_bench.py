@@ -1,0 +1,118 @@
+"""REST turn benchmark: p50/p95 of one citizen turn that runs a custom action (the search).
+
+    python -m bench rasa_turn [--turns 200]
+    python -m bench.rasa_turn_bench --quick
+
+Starts a stack as the test fixture does (the cached model from welcome.train, a temporary
+catalogue with the seed imported, the action server and ``rasa run`` on free loopback
+ports, a temporary SQLite tracker store), warms it up, then times N turns through the REST
+channel (POST /webhooks/rest/webhook), each from a new conversation so that every turn goes
+through NLU, the policies and the search action against the catalogue. Also times
+/model/parse alone. Figures go to stdout and bench/out/rasa_turn.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from welcome.stack import RasaStack, prepare_catalog_db, start_local_stack
+from welcome.train import ensure_model
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+QUERIES = [
+    "cerco un doposcuola per mio figlio di 8 anni a Rifredi",
+    "centro estivo per mia figlia di 7 anni a Novoli",
+    "mi serve una badante per mia madre all'Isolotto",
+    "cerco un corso di italiano gratuito in centro",
+    "c'è un nido a Campo di Marte per un bimbo di 1 anno?",
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--turns", type=int, default=200, help="timed REST turns (default 200)")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50_ms": round(_percentile(values, 50), 1),
+        "p95_ms": round(_percentile(values, 95), 1),
+        "p99_ms": round(_percentile(values, 99), 1),
+        "mean_ms": round(statistics.fmean(values), 1),
+    }
+
+
+def _actions_run(stack: RasaStack, sender: str) -> list[str]:
+    events = stack.tracker(sender)["events"]
+    return [
+        e["name"]
+        for e in events
+        if e["event"] == "action" and e["name"].startswith(("action_", "validate_"))
+    ]
+
+
+def measure(stack: RasaStack, turns: int) -> dict[str, object]:
+    for query in QUERIES:  # warm-up: first-call costs of TensorFlow and the catalogue
+        stack.send(uuid.uuid4().hex, query)
+    sample = uuid.uuid4().hex
+    stack.send(sample, QUERIES[0])
+    actions = _actions_run(stack, sample)
+
+    rest: list[float] = []
+    for i in range(turns):
+        started = time.perf_counter()
+        replies = stack.send(uuid.uuid4().hex, QUERIES[i % len(QUERIES)])
+        rest.append((time.perf_counter() - started) * 1000)
+        if not replies:
+            raise RuntimeError(f"empty reply for {QUERIES[i % len(QUERIES)]!r}")
+    parse: list[float] = []
+    for i in range(turns):
+        started = time.perf_counter()
+        stack.parse(QUERIES[i % len(QUERIES)])
+        parse.append((time.perf_counter() - started) * 1000)
+    return {"rest_turn": _summary(rest), "model_parse": _summary(parse), "actions": actions}
+
+
+def run(args: argparse.Namespace) -> None:
+    turns = 50 if getattr(args, "quick", False) else args.turns
+    model = ensure_model().model
+    with tempfile.TemporaryDirectory(prefix="rasa-turn-bench-") as tmp:
+        workdir = Path(tmp)
+        database_url = prepare_catalog_db(workdir / "welcome.db")
+        started = time.monotonic()
+        stack = start_local_stack(model=model, database_url=database_url, workdir=workdir)
+        startup_s = time.monotonic() - started
+        try:
+            figures = measure(stack, turns)
+        finally:
+            stack.close()
+    figures["startup_s"] = round(startup_s, 1)
+    rest, parse = figures["rest_turn"], figures["model_parse"]
+    print(f"REST turn with custom action, {turns} turns: {rest}")
+    print(f"/model/parse: {parse}")
+    print(f"actions run by one turn: {figures['actions']}; start-up {startup_s:.0f} s")
+    OUT_DIR.mkdir(exist_ok=True)
+    (OUT_DIR / "rasa_turn.json").write_text(json.dumps(figures, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.rasa_turn_bench")
+    parser.add_argument("--quick", action="store_true")
+    add_arguments(parser)
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

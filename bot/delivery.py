@@ -7,6 +7,9 @@ queued behind it and the outbox sends them all, oldest first.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
 
 from bot.channels.base import (
     ChannelAdapter,
@@ -27,11 +30,52 @@ log = logging.getLogger(__name__)
 WINDOW_HOLD_SECONDS = 24 * 3600.0
 
 
+EARLY_STATUS_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    channel: Channel
+    external_id: str
+    status: Status
+    at: datetime
+    error: str = ""
+
+
 class Sender:
     def __init__(self, db: Database, events: EventBus) -> None:
         self.db = db
         self.events = events
         self.channels: dict[Channel, ChannelAdapter] = {}
+        # statuses that arrive before our own record of the send is committed
+        self._early: OrderedDict[tuple[Channel, str], list[StatusReport]] = OrderedDict()
+
+    async def record_status(self, report: StatusReport) -> None:
+        """Store a channel's delivery status; one that overtook its message waits for it."""
+        found = await self.db.run(
+            repo.apply_delivery_status,
+            channel=report.channel,
+            external_id=report.external_id,
+            status=report.status,
+            at=report.at,
+            error=report.error,
+        )
+        if found is None:
+            key = (report.channel, report.external_id)
+            self._early.setdefault(key, []).append(report)
+            while len(self._early) > EARLY_STATUS_LIMIT:
+                self._early.popitem(last=False)
+            # the send may have been recorded while we looked: then apply it now
+            known = await self.db.run(
+                repo.outbound_by_external, channel=report.channel, external_id=report.external_id
+            )
+            if known is not None:
+                await self._apply_early(report.channel, [report.external_id])
+
+    async def _apply_early(self, channel: Channel, external_ids: list[str]) -> None:
+        for external_id in external_ids:
+            for report in self._early.pop((channel, external_id), []):
+                await self.record_status(report)
 
     def publish(self, message: Message) -> None:
         self.events.publish(
@@ -130,6 +174,8 @@ class Sender:
         sent = await self.db.run(repo.get_message, message_id=row.id)
         if sent is not None:
             self.publish(sent)
+        if self._early and delivered.external_id:
+            await self._apply_early(Channel(conversation.channel), [delivered.external_id])
         return True
 
     async def _defer(

@@ -390,13 +390,7 @@ def apply_delivery_status(
     error: str = "",
 ) -> Message | None:
     """Record a channel's status report; the message's status only moves forward."""
-    message = session.exec(
-        select(Message).where(
-            Message.channel == channel,
-            Message.external_id == external_id,
-            Message.direction == Direction.outbound,
-        )
-    ).first()
+    message = outbound_by_external(session, channel=channel, external_id=external_id)
     if message is None:
         return None
     session.add(DeliveryEvent(message_id=message.id or 0, status=status, error=error[:200], at=at))
@@ -409,15 +403,19 @@ def apply_delivery_status(
     return message
 
 
-def hold_for_window(session: Session, *, channel: Channel, external_id: str) -> Message | None:
-    """A message the channel refused because its window was closed waits for the next inbound."""
-    message = session.exec(
+def outbound_by_external(session: Session, *, channel: Channel, external_id: str) -> Message | None:
+    return session.exec(
         select(Message).where(
             Message.channel == channel,
             Message.external_id == external_id,
             Message.direction == Direction.outbound,
         )
     ).first()
+
+
+def hold_for_window(session: Session, *, channel: Channel, external_id: str) -> Message | None:
+    """A message the channel refused because its window was closed waits for the next inbound."""
+    message = outbound_by_external(session, channel=channel, external_id=external_id)
     if message is None:
         return None
     message.status = Status.awaiting_window

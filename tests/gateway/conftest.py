@@ -69,6 +69,11 @@ class RunningGateway:
     engine: Engine
     server: uvicorn.Server
     thread: threading.Thread
+    server_loop: asyncio.AbstractEventLoop
+
+    def call(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        """Run a coroutine on the gateway's event loop (e.g. the console's send_text)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.server_loop).result(timeout)
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10.0)
@@ -104,7 +109,14 @@ def run_gateway(settings: Settings, engine: Engine) -> RunningGateway:
     app = create_app(settings, engine=engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.serve())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -112,7 +124,7 @@ def run_gateway(settings: Settings, engine: Engine) -> RunningGateway:
             raise RuntimeError("the gateway did not start")
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    return RunningGateway(app, f"http://127.0.0.1:{port}", engine, server, thread)
+    return RunningGateway(app, f"http://127.0.0.1:{port}", engine, server, thread, loop)
 
 
 @pytest.fixture

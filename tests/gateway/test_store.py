@@ -58,9 +58,15 @@ def test_migration_matches_the_models(engine: Engine) -> None:
 
 def test_conversation_ids_are_opaque_and_stable(engine: Engine) -> None:
     with session_scope(engine) as session:
-        first = repo.get_or_create_conversation(session, channel=Channel.telegram, chat_key="987654321")
-        again = repo.get_or_create_conversation(session, channel=Channel.telegram, chat_key="987654321")
-        other = repo.get_or_create_conversation(session, channel=Channel.whatsapp, chat_key="987654321")
+        first = repo.get_or_create_conversation(
+            session, channel=Channel.telegram, chat_key="987654321"
+        )
+        again = repo.get_or_create_conversation(
+            session, channel=Channel.telegram, chat_key="987654321"
+        )
+        other = repo.get_or_create_conversation(
+            session, channel=Channel.whatsapp, chat_key="987654321"
+        )
     assert first.conversation_id == again.conversation_id != other.conversation_id
     assert len(first.conversation_id) == 32 and int(first.conversation_id, 16) >= 0
     assert "987654321" not in first.conversation_id

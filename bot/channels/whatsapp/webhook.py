@@ -19,6 +19,8 @@ from fastapi.responses import PlainTextResponse
 from bot.channels.whatsapp import convert
 from bot.channels.whatsapp.client import WINDOW_CLOSED_CODE
 from bot.channels.whatsapp.signature import HEADER, verify
+from bot.delivery import StatusReport
+from bot.gateway import Gateway
 from bot.store import repository as repo
 from bot.store.models import Channel, Status
 
@@ -53,7 +55,7 @@ async def notifications(request: Request) -> Response:
         payload = json.loads(body)
     except ValueError:
         raise HTTPException(status_code=400) from None
-    gateway = request.app.state.gateway
+    gateway: Gateway = request.app.state.gateway
     for inbound in convert.inbound_messages(payload, phone_number_id=config.phone_number_id):
         await gateway.receive(inbound)
     for report in convert.status_reports(payload, phone_number_id=config.phone_number_id):
@@ -61,11 +63,10 @@ async def notifications(request: Request) -> Response:
     return Response(status_code=200)
 
 
-async def _record_status(gateway: object, report: convert.StatusReport) -> None:
-    db = gateway.db  # type: ignore[attr-defined]
+async def _record_status(gateway: Gateway, report: convert.StatusReport) -> None:
     error = f"whatsapp:{report.error_code}" if report.error_code else ""
     if report.status == Status.failed and report.error_code == WINDOW_CLOSED_CODE:
-        held = await db.run(
+        held = await gateway.db.run(
             repo.hold_for_window, channel=Channel.whatsapp, external_id=report.external_id
         )
         if held is not None:
@@ -76,11 +77,6 @@ async def _record_status(gateway: object, report: convert.StatusReport) -> None:
                 held.id,
             )
             return
-    await db.run(
-        repo.apply_delivery_status,
-        channel=Channel.whatsapp,
-        external_id=report.external_id,
-        status=report.status,
-        at=report.at,
-        error=error,
+    await gateway.sender.record_status(
+        StatusReport(Channel.whatsapp, report.external_id, report.status, report.at, error)
     )

@@ -403,6 +403,9 @@ def test_every_message_is_stored_with_its_replies(
     fake_telegram.send_text(CHAT, "ciao")
     fake_telegram.wait_sent(CHAT, "Hai scritto: ciao")
     conversation = _conversation(telegram_gateway)
+    telegram_gateway.wait_until(
+        lambda: telegram_gateway.messages(conversation.conversation_id)[-1].status == Status.sent
+    )
     history = telegram_gateway.messages(conversation.conversation_id)
     kinds = [(m.direction, m.author, m.status) for m in history]
     assert kinds[-2:] == [

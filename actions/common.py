@@ -262,7 +262,7 @@ def cost_words(service: Service) -> str:
     if service.cost_mode == CostMode.co_payment:
         if service.price_cents:
             return f"quota a carico: {money(service.price_cents)}{unit}"
-        return "con una quota a carico, in base all'ISEE"
+        return "con una quota a carico (chiedi l'importo al servizio)"
     if service.price_cents:
         return f"{money(service.price_cents)}{unit}"
     return "a pagamento"

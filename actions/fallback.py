@@ -57,8 +57,8 @@ EMERGENCY_HINT = (
 NONE_OF_THESE = {"title": "Nessuna di queste", "payload": "/out_of_scope"}
 
 GIVE_UP_TEXT = (
-    "Mi dispiace, non riesco a capire la tua richiesta. "
-    "Vuoi parlare con un operatore del Comune? Ti risponde qui in chat."
+    "Mi dispiace, non riesco a capire la tua richiesta. Un operatore del Comune può "
+    "aiutarti: tocca «Parla con un operatore» e ti risponde qui in chat."
 )
 HELP_BUTTON = {"title": "Cosa sai fare?", "payload": "/help"}
 

@@ -36,10 +36,10 @@ NEW_SEARCH_BUTTON = {"title": "Nuova ricerca", "payload": "/search_service"}
 
 NOTHING_FOUND_TEXT = (
     "Non ho trovato servizi nel catalogo per questa richiesta{what}. "
-    "Un Care Manager può aiutarti a cercare altre soluzioni: vuoi parlarne con un operatore?"
+    "Un Care Manager può aiutarti a cercare altre soluzioni: tocca «Parla con un operatore»."
 )
 NO_SEARCH_TEXT = "Non ho una ricerca in corso. Dimmi pure cosa cerchi."
-NO_MORE_TEXT = "Non ci sono altri risultati. Vuoi cambiare qualcosa nella ricerca?"
+NO_MORE_TEXT = "Non ci sono altri risultati. Puoi fare una nuova ricerca o parlare con un operatore."
 DB_ERROR_TEXT = (
     "Scusa, in questo momento non riesco a cercare nel catalogo. Riprova tra qualche minuto "
     "oppure chiedi a un operatore."

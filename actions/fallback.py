@@ -17,6 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import HANDOFF_BUTTON, db_session, logger
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
+from catalog.areas import resolve_area
+from catalog.filters import COST_MODES
+from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
 
 # What each intent means, as a button the citizen can tap ("Intendevi...?").
 INTENT_LABELS: dict[str, str] = {
@@ -55,12 +58,26 @@ EMERGENCY_HINT = (
     "(gratuito, 24 ore su 24)."
 )
 NONE_OF_THESE = {"title": "Nessuna di queste", "payload": "/out_of_scope"}
+HELP_BUTTON = {"title": "Cosa sai fare?", "payload": "/help"}
 
 GIVE_UP_TEXT = (
     "Mi dispiace, non riesco a capire la tua richiesta. Un operatore del Comune può "
     "aiutarti: tocca «Parla con un operatore» e ti risponde qui in chat."
 )
-HELP_BUTTON = {"title": "Cosa sai fare?", "payload": "/help"}
+
+
+def _plausible(entity: str, value: Any) -> bool:
+    """Only values the rest of the dialogue can use travel in a button payload."""
+    if not isinstance(value, str) or not value or len(value) > 40:
+        return False
+    checks = {
+        "service_category": lambda v: v in CATEGORIES,
+        "target_group": lambda v: v in TARGET_GROUPS,
+        "cost_mode": lambda v: v in COST_MODES,
+        "age": lambda v: v.isdigit() and int(v) <= 110,
+        "neighbourhood": lambda v: resolve_area(v) is not None,
+    }
+    return checks.get(entity, lambda _: False)(value)
 
 
 def _payload(intent: str, entities: list[dict[str, Any]]) -> str:
@@ -68,7 +85,7 @@ def _payload(intent: str, entities: list[dict[str, Any]]) -> str:
     values = {
         e["entity"]: e["value"]
         for e in entities
-        if e.get("entity") and isinstance(e.get("value"), str | int | float)
+        if e.get("entity") and _plausible(e["entity"], e.get("value"))
     }
     if not values:
         return f"/{intent}"
@@ -97,8 +114,12 @@ class ActionDefaultAskAffirmation(Action):
             r.get("name") == "emergency" and (r.get("confidence") or 0) >= 0.05 for r in ranking[:3]
         )
         buttons = [{"title": INTENT_LABELS[i], "payload": _payload(i, entities)} for i in top]
-        buttons.append(NONE_OF_THESE)
-        text = ASK_AFFIRMATION_TEXT if top else "Scusa, non ho capito bene."
+        if top:
+            buttons.append(NONE_OF_THESE)
+            text = ASK_AFFIRMATION_TEXT
+        else:
+            buttons.append(HELP_BUTTON)
+            text = "Scusa, non ho capito bene. Puoi dirlo con altre parole?"
         if maybe_emergency:
             text = f"{EMERGENCY_HINT}\n{text}"
         dispatcher.utter_message(text=text, buttons=buttons)

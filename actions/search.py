@@ -39,7 +39,9 @@ NOTHING_FOUND_TEXT = (
     "Un Care Manager può aiutarti a cercare altre soluzioni: tocca «Parla con un operatore»."
 )
 NO_SEARCH_TEXT = "Non ho una ricerca in corso. Dimmi pure cosa cerchi."
-NO_MORE_TEXT = "Non ci sono altri risultati. Puoi fare una nuova ricerca o parlare con un operatore."
+NO_MORE_TEXT = (
+    "Non ci sono altri risultati. Puoi fare una nuova ricerca o parlare con un operatore."
+)
 DB_ERROR_TEXT = (
     "Scusa, in questo momento non riesco a cercare nel catalogo. Riprova tra qualche minuto "
     "oppure chiedi a un operatore."

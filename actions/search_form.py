@@ -1,6 +1,7 @@
 """The search form: ask only what is missing and useful, never more than two questions.
 
-- the kind of service, when the request names neither a category nor a target group;
+- the kind of service, when the request does not name one ("per mia madre" is not enough:
+  the buttons offer the main kinds, and words typed instead go to the full-text search);
 - the zone, when none is known;
 - the age, when the category depends on it (nido, babysitter, doposcuola, centro estivo).
 
@@ -68,7 +69,7 @@ def useful_questions(tracker: Tracker) -> list[str]:
     """The slots still missing that would change the results, most useful first."""
     category = tracker.get_slot("service_category")
     wanted = []
-    if not category and not tracker.get_slot("target_group"):
+    if not category:
         wanted.append("service_category")
     if not tracker.get_slot("neighbourhood"):
         wanted.append("neighbourhood")

@@ -79,7 +79,10 @@ def test_ask_affirmation_offers_the_top_two_intents_and_none_of_these(db: Engine
     tracker = make_tracker(
         intent="nlu_fallback",
         text="vorrei una cosa per il mio bimbo a rifredi",
-        entities=[{"entity": "neighbourhood", "value": "Rifredi"}],
+        entities=[
+            {"entity": "neighbourhood", "value": "Rifredi"},
+            {"entity": "service_category", "value": "mia"},  # noise: not a category
+        ],
         ranking=[
             {"name": "nlu_fallback", "confidence": 0.5},
             {"name": "search_service", "confidence": 0.41},
@@ -119,6 +122,15 @@ def test_ask_affirmation_shows_the_emergency_numbers_when_emergency_is_a_guess(
     messages, _ = run_action(ActionDefaultAskAffirmation(), tracker)
     assert "112" in texts(messages) and "1522" in texts(messages)
     assert "/emergency" in button_payloads(messages)
+
+
+def test_ask_affirmation_without_guesses_asks_to_rephrase(db: Engine) -> None:
+    tracker = make_tracker(
+        intent="nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 1}]
+    )
+    messages, _ = run_action(ActionDefaultAskAffirmation(), tracker)
+    assert texts(messages) == "Scusa, non ho capito bene. Puoi dirlo con altre parole?"
+    assert button_payloads(messages) == ["/help"]
 
 
 def test_two_misses_offer_a_person_and_flag_a_bot_failure(db: Engine) -> None:

@@ -85,7 +85,7 @@ def test_the_kind_of_service_is_asked_when_nothing_says_it() -> None:
         intent="search_service",
         candidates={"neighbourhood": "Isolotto", "target_group": "elderly"},
     )
-    assert slots["requested_slot"] is None  # "per mia madre" is enough to search
+    assert slots["requested_slot"] == "service_category"  # "per mia madre" is not enough
 
 
 def test_never_more_than_two_questions() -> None:

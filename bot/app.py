@@ -35,6 +35,7 @@ from bot.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.uploads import UploadStore
 from catalog.db import make_engine
+from console.handoff.wiring import attach_console
 from welcome.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -197,4 +198,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "channels": sorted(str(name) for name in gateway.channels),
         }
 
+    attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
     return app

@@ -113,7 +113,7 @@ class Gateway:
                     conversation.conversation_id,
                     released,
                 )
-        match = safety.check(message.text)
+        match = safety.check(safety_text(message))
         if match is not None:
             assert message.id is not None
             self._claimed.add(message.id)  # the ordered pass leaves it to the safety net
@@ -231,7 +231,7 @@ class Gateway:
     ) -> bool:
         """Handle one message; False when it has to wait for Rasa."""
         if message.status == Status.received:
-            match = safety.check(message.text)
+            match = safety.check(safety_text(message))
             if match is not None:  # a message recovered after a crash
                 assert message.id is not None
                 self._claimed.add(message.id)
@@ -529,6 +529,17 @@ class Gateway:
         for conversation_id in conversations:
             self.schedule(conversation_id)
         return len(conversations)
+
+
+def safety_text(message: Message) -> str:
+    """What the safety net reads: the whole text, except a menu command's own name.
+
+    "/aiuto" is the bot's help command, not a plea for help (which a bare "aiuto" is, for
+    the safety net); whatever follows a command is checked as usual.
+    """
+    if message.kind == Kind.command and lookup(message.payload or "") is not None:
+        return message.text.split(maxsplit=1)[1] if " " in message.text.strip() else ""
+    return message.text
 
 
 def _raise_flag(

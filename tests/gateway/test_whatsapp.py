@@ -207,6 +207,9 @@ def test_statuses_are_stored_and_only_move_forward(
     _consent(fake_graph)
     fake_graph.deliver_text(WA, "ciao di nuovo")
     sent = fake_graph.wait_text(WA, "Hai scritto: ciao di nuovo")
+    whatsapp_gateway.wait_until(  # (a status arriving earlier waits in memory for this)
+        lambda: any(m.external_id == sent.wamid for m in whatsapp_gateway.messages())
+    )
     assert fake_graph.deliver_status(sent.wamid, "delivered", WA) == 200
     assert fake_graph.deliver_status(sent.wamid, "read", WA) == 200
     assert fake_graph.deliver_status(sent.wamid, "delivered", WA) == 200  # late, out of order

@@ -1,0 +1,155 @@
+"""The web chat in headless Chromium (Playwright): consent, buttons, paging, location,
+keyboard use, reload with history. Debian's chromium; no browser download."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import unavailable
+from tests.fakes.fake_rasa import FakeRasa
+from tests.gateway.conftest import RunningGateway
+
+CHROMIUM = os.environ.get("WELCOME_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def web_gateway(
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa
+) -> RunningGateway:
+    return start_gateway(rasa_url=fake_rasa.url)
+
+
+def _page(browser: Any, gateway: RunningGateway) -> tuple[Any, Any]:
+    context = browser.new_context(
+        locale="it-IT",
+        geolocation={"latitude": 43.7989, "longitude": 11.2270},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(gateway.url + "/")
+    return context, page
+
+
+def test_a_whole_conversation_in_the_browser(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    expect(log).to_have_attribute("aria-live", "polite")
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+
+    expect(log).to_contain_text("Chi li tiene")  # first contact: the privacy notice
+    page.get_by_role("button", name="Accetto", exact=True).click()
+    expect(log).to_contain_text("Grazie!")
+
+    box = page.get_by_label("Scrivi un messaggio")
+    box.fill("cerco un doposcuola a Rifredi")
+    box.press("Enter")
+    expect(log).to_contain_text("Ho trovato 4 servizi")
+    page.get_by_role("button", name="Altri risultati").click()
+    expect(log).to_contain_text("Altri risultati (3-4 di 4)")
+    assert fake_rasa.messages() == ["cerco un doposcuola a Rifredi", "/more_results"]
+
+    page.locator("#share-location").click()
+    expect(log).to_contain_text("Welcome Point più vicini")
+    assert fake_rasa.requests[-1]["metadata"]["location"] == {"lat": 43.7989, "lon": 11.227}
+
+    token = page.evaluate("localStorage.getItem('welcome.chat.token')")
+    page.reload()
+    expect(page.get_by_role("log")).to_contain_text("Ho trovato 4 servizi")  # history reloaded
+    assert page.evaluate("localStorage.getItem('welcome.chat.token')") == token
+    assert page.get_by_text("Chi li tiene").count() == 1  # no second notice after reload
+    context.close()
+
+
+def test_keyboard_only_and_large_text(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    expect(page.get_by_role("log")).to_contain_text("Chi li tiene")
+    accept = page.get_by_role("button", name="Accetto", exact=True)
+    for _ in range(12):  # Tab through the page until "Accetto" has the focus
+        page.keyboard.press("Tab")
+        if accept.evaluate("element => element === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text("Grazie!")
+    page.get_by_label("Scrivi un messaggio").focus()
+    page.keyboard.type("ciao a tutti")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text("Hai scritto: ciao a tutti")
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)")
+    assert size >= 18  # large readable text
+    page.locator("#send").click()  # empty: an explanation, nothing sent
+    expect(page.locator("#status")).to_have_text(re.compile("Scrivi un messaggio"))
+    context.close()
+
+
+def test_emergency_numbers_before_consent(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("Chi li tiene")
+    box = page.get_by_label("Scrivi un messaggio")
+    box.fill("mio marito mi picchia")
+    box.press("Enter")
+    expect(log).to_contain_text("1522")
+    expect(log).to_contain_text("112")
+    assert fake_rasa.requests == []
+    context.close()
+
+
+def test_rasa_down_then_up_the_answer_arrives_by_itself(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    page.get_by_role("button", name="Accetto", exact=True).click()
+    expect(log).to_contain_text("Grazie!")
+    fake_rasa.stop()
+    box = page.get_by_label("Scrivi un messaggio")
+    box.fill("ci sei?")
+    box.press("Enter")
+    expect(log).to_contain_text("momentaneamente non disponibile")
+    fake_rasa.start()
+    expect(log).to_contain_text("Hai scritto: ci sei?", timeout=15_000)
+    context.close()

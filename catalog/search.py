@@ -3,44 +3,41 @@
 ``search_services(session, "doposcuola a rifredi per un bimbo di 8 anni")``:
 
 1. understands the request (:mod:`catalog.understanding`): quartiere Q5 near Rifredi,
-   age 8, and the terms left ("doposcuol");
+   age 8, and the words left ("doposcuol");
 2. corrects typos against the index vocabulary and applies the synonym table, which
    adds categories (after_school) and words ("compit");
-3. asks the database for candidates: full-text matches (SQLite FTS5 / PostgreSQL
-   tsvector, any term) or services of the understood categories, that pass every
-   filter, from approved providers only; ranked there by bm25 / ts_rank_cd;
-4. re-ranks the candidates in Python with a BM25 computed from the in-memory
-   statistics plus category, distance and target-group bonuses, so SQLite and
-   PostgreSQL return the same services in the same order;
+3. decides what matches: the services of the categories understood, or, when the text
+   names no category, the services containing any of its words; always within the
+   filters and from approved providers. The full-text engine (SQLite FTS5 or PostgreSQL
+   tsvector + GIN) does this with the words and the filter tags (:mod:`catalog.tags`),
+   counts the matches (``total``) and returns a pool of the best candidates, ranked by
+   bm25 / ts_rank_cd;
+4. re-ranks the pool in Python: a BM25 from the in-memory statistics, plus category,
+   distance and target-group bonuses, so SQLite and PostgreSQL order alike;
 5. when nothing matches, relaxes the filters one by one (age, then quartiere for the
-   nearest services, then target group, then cost) and says so in ``relaxed``.
+   nearest services, then target group, then cost) and says so in ``relaxed``; when the
+   category has nothing at all, falls back to the services that contain the words.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from catalog.areas import (
-    QUARTIERE_AREAS,
-    QUARTIERI,
-    Area,
-    haversine_km,
-    quartiere_area,
-    resolve_area,
-)
+from catalog.areas import QUARTIERI, Area, haversine_km, quartiere_area, resolve_area
 from catalog.filters import SearchFilters
+from catalog.fts import TITLE_WEIGHT, Backend, Match, Within, backend_for, in_title
 from catalog.index_stats import IndexStats, get_index_stats
-from catalog.models import AdhesionStatus, Provider, Service, ServiceTargetGroup
+from catalog.models import AdhesionStatus, Service
 from catalog.synonyms import synonym_table
-from catalog.text import nlp, term
+from catalog.tags import HIDDEN, PUBLISHED, category_tag, cells_within, filter_groups
+from catalog.text import term
 from catalog.understanding import QUERY_FILLERS, understand
 from catalog.vocabulary import CATEGORY_LABELS, COST_LABELS, TARGET_LABELS
 from welcome.settings import get_settings
@@ -49,18 +46,30 @@ __all__ = ["SearchFilters", "SearchHit", "SearchResult", "search_services"]
 
 K1: Final[float] = 1.2
 B: Final[float] = 0.75
-TITLE_WEIGHT: Final[float] = 2.0
 EXPANSION_WEIGHT: Final[float] = 0.5
 CATEGORY_BONUS: Final[float] = 1.0
 OTHER_CATEGORY_BONUS: Final[float] = 0.8
 DISTANCE_BONUS: Final[float] = 0.5
 TARGET_BONUS: Final[float] = 0.1
 DEFAULT_REACH_KM: Final[float] = 5.0
-KM_PER_DEGREE: Final[float] = 111.195
+# Above this many matches the database is not asked to rank them all (bm25 costs about
+# a microsecond per match): the pool is then taken in index order and ranked in Python.
+RANK_LIMIT: Final[int] = 500
+# The "nearby" fallback widens in these steps (km; None = the whole city).
+NEARBY_STEPS: Final[tuple[float | None, ...]] = (2.5, None)
+# Rings around a reference point used to pick the nearest candidates when nothing ranks them.
+RING_KM: Final[tuple[float, ...]] = (1.0, 3.0)
 
 _svc = Service.__table__  # type: ignore[attr-defined]
-_prov = Provider.__table__  # type: ignore[attr-defined]
-_stg = ServiceTargetGroup.__table__  # type: ignore[attr-defined]
+_ROW_COLUMNS = (
+    "id", "code", "category", "quartiere", "lat", "lon", "age_min", "age_max", "cost_mode",
+    "budget_payable", "target_groups", "search_title", "search_body",
+)  # fmt: skip
+_ROWS = sa.select(*[_svc.c[name] for name in _ROW_COLUMNS]).where(
+    _svc.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+Mode = Literal["category", "text", "filters"]
 
 
 @dataclass(slots=True)
@@ -95,6 +104,10 @@ class _Query:
     def terms(self) -> list[str]:
         return list(self.weights)
 
+    @property
+    def typed(self) -> tuple[str, ...]:
+        return tuple(t for t, w in self.weights.items() if w == 1.0)
+
 
 def _prepare(text_terms: list[str], surface: dict[str, str], stats: IndexStats) -> _Query:
     corrections: dict[str, str] = {}
@@ -115,172 +128,125 @@ def _prepare(text_terms: list[str], surface: dict[str, str], stats: IndexStats) 
             weights[t] = 1.0
     for t in match.also:
         weights.setdefault(t, EXPANSION_WEIGHT)
-    # Terms no service contains cannot match: leave them out of the database query.
     typed = [t for t in corrected if t not in QUERY_FILLERS]
+    # Terms no service contains cannot match: leave them out of the database query.
     weights = {t: w for t, w in weights.items() if t in stats.df}
     return _Query(weights, match.categories, surface, corrections, bool(typed))
 
 
-# --- SQL ---------------------------------------------------------------------------------
+# --- one attempt: what matches, how many, which candidates ------------------------------
 
 
-def _dist_sq(point: tuple[float, float]) -> ColumnElement[float]:
-    """Squared equirectangular distance in km² (exact enough within a city)."""
-    lat0, lon0 = point
-    kx = KM_PER_DEGREE * math.cos(math.radians(lat0))
-    dy = (_svc.c.lat - lat0) * KM_PER_DEGREE
-    dx = (_svc.c.lon - lon0) * kx
-    return dy * dy + dx * dx
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """The filters of one attempt, the notes that explain it, and its reference point."""
+
+    filters: SearchFilters
+    notes: list[str]
+    ref: tuple[float, float] | None = None  # distances are computed from here
+    ref_name: str | None = None  # "Novoli": shown as "a 1,2 km da Novoli"
+    show_distance: bool = True
 
 
-def _clauses(f: SearchFilters) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [_prov.c.adhesion_status == AdhesionStatus.approved.value]
-    if f.category:
-        clauses.append(_svc.c.category == f.category)
-    if f.quartiere:
-        clauses.append(_svc.c.quartiere == f.quartiere)
-    if f.age is not None:
-        clauses.append(sa.or_(_svc.c.age_min.is_(None), _svc.c.age_min <= f.age))
-        clauses.append(sa.or_(_svc.c.age_max.is_(None), _svc.c.age_max >= f.age))
-    if f.cost_mode:
-        clauses.append(_svc.c.cost_mode == f.cost_mode)
-    if f.budget_payable:
-        clauses.append(_svc.c.budget_payable.is_(True))
-    if f.target_group:
-        clauses.append(
-            sa.exists().where(
-                _stg.c.service_id == _svc.c.id,
-                _stg.c.target_group.in_([f.target_group, "everyone"]),
-            )
-        )
-    if f.near is not None and f.max_km is not None:
-        clauses.append(_dist_sq(f.near) <= f.max_km * f.max_km)
-    return clauses
+def _tags(f: SearchFilters, query: _Query, mode: Mode) -> Match:
+    """What every match must satisfy besides words: the filters and, by mode, the category."""
+    groups = [tuple(g) for g in filter_groups(f)]
+    if mode == "category":
+        groups.append(tuple(category_tag(c) for c in query.categories))
+    return Match(tuple(groups))
 
 
-class _Backend:
-    """The dialect-specific part: full-text match and rank."""
-
-    def __init__(self, dialect: str) -> None:
-        if dialect not in ("sqlite", "postgresql"):
-            raise NotImplementedError(f"search does not support {dialect}")
-        self.sqlite = dialect == "sqlite"
-        self._fts = sa.table("service_fts", sa.column("rowid"))
-
-    def match(self, terms: list[str]) -> tuple[ColumnElement[bool], ColumnElement[float], Any]:
-        """(match clause, rank expression ordered best-first, FROM clause)."""
-        joined = sa.join(_svc, _prov, _prov.c.id == _svc.c.provider_id)
-        if self.sqlite:
-            query = sa.bindparam("fts_query", " OR ".join(f'"{t}"' for t in terms))
-            fts = sa.literal_column("service_fts")
-            clause = fts.op("MATCH")(query)
-            rank = sa.func.bm25(fts, TITLE_WEIGHT, 1.0)  # lower is better
-            from_ = self._fts.join(joined, _svc.c.id == self._fts.c.rowid)
-            return clause, rank, from_
-        vector = sa.literal_column("service.search_vector")
-        tsquery = sa.func.to_tsquery(
-            sa.literal_column("'simple'::regconfig"),
-            sa.bindparam("fts_query", " | ".join(terms)),
-        )
-        clause = vector.op("@@")(tsquery)
-        rank = sa.func.ts_rank_cd(vector, tsquery).desc()
-        return clause, rank, joined
-
-    def match_ids(self, terms: list[str]) -> Any:
-        """A subquery of the ids of services matching any of ``terms``."""
-        clause, _, _ = self.match(terms)
-        if self.sqlite:
-            return sa.select(self._fts.c.rowid).where(clause)
-        return sa.select(_svc.c.id).where(clause)
+def _base(f: SearchFilters, query: _Query, mode: Mode) -> Match:
+    """The matches of an attempt: the tags and, in text mode, any of the typed words."""
+    match = _tags(f, query, mode)
+    if mode == "text":
+        match = match.also(query.typed)
+    return _visible(match, tagged=bool(_tags(f, query, mode).all_of))
 
 
-_ROW_COLUMNS = (
-    "id", "code", "category", "quartiere", "lat", "lon", "age_min", "age_max", "cost_mode",
-    "budget_payable", "target_groups", "search_title", "search_body",
-)  # fmt: skip
+def _visible(match: Match, *, tagged: bool) -> Match:
+    """Only published services: a filter or category tag implies it; otherwise say it."""
+    if tagged:
+        return match
+    if not match.all_of:
+        return Match(((PUBLISHED,),))
+    return match.excluding((HIDDEN,))
 
 
-@dataclass(slots=True)
-class _Attempt:
-    total: int
-    ranked: list[tuple[float, dict[str, Any]]]
-
-    def answers(self, query: _Query) -> bool:
-        """Found something; with understood categories, something in one of them."""
-        if not self.total:
-            return False
-        if not query.categories:
-            return True
-        return any(row["category"] in query.categories for _, row in self.ranked)
+def _within(f: SearchFilters) -> Within | None:
+    if f.near is None or f.max_km is None:
+        return None
+    return Within(f.near[0], f.near[1], f.max_km)
 
 
-def _run(
+def _tiers(query: _Query) -> list[tuple[tuple[str, ...], ...]]:
+    """Word conditions from the most to the least telling, to pick candidates unranked."""
+    typed = query.typed
+    tiers: list[tuple[tuple[str, ...], ...]] = []
+    if typed:
+        tiers.append(tuple((in_title(t),) for t in typed))  # every word, in the title
+        if len(typed) > 1:
+            tiers.append(tuple((t,) for t in typed))  # every word
+        tiers.append((tuple(in_title(t) for t in typed),))  # a word in the title
+    tiers.append((tuple(query.weights),))  # any word, synonyms' included
+    return tiers
+
+
+def _candidates(
     session: Session,
-    backend: _Backend,
+    backend: Backend,
     query: _Query,
-    f: SearchFilters,
-    ref: tuple[float, float] | None,
+    mode: Mode,
+    step: _Step,
+    total: int,
     pool: int,
-) -> _Attempt:
-    clauses = _clauses(f)
-    joined = sa.join(_svc, _prov, _prov.c.id == _svc.c.provider_id)
-    cats = query.categories
-    cat_first = sa.case((_svc.c.category.in_(cats), 0), else_=1) if cats else sa.literal(0)
-    near_order = [_dist_sq(ref)] if ref else []
+) -> list[int]:
+    """Ids of up to ``pool`` of the best matches, for the re-ranking in Python.
+
+    With words and at most RANK_LIMIT matches, the database ranks those containing a word
+    (bm25 / ts_rank_cd). With more, ranking all would be too slow: candidates are taken
+    unranked from conditions of decreasing strength (every word in the title, every
+    word, a word in the title, any word), each query stopping at the first rows found.
+    """
+    tags, within = _tags(step.filters, query, mode), _within(step.filters)
+    tagged = bool(tags.all_of)
     ids: dict[int, None] = {}
-    if query.terms:
-        clause, rank, from_ = backend.match(query.terms)
-        stmt = (
-            sa.select(_svc.c.id)
-            .select_from(from_)
-            .where(clause, *clauses)
-            .order_by(cat_first, rank, *near_order, _svc.c.code)
-            .limit(pool)
-        )
-        ids.update(dict.fromkeys(session.execute(stmt).scalars()))
-    if cats:
-        stmt = (
-            sa.select(_svc.c.id)
-            .select_from(joined)
-            .where(_svc.c.category.in_(cats), *clauses)
-            .order_by(*near_order, _svc.c.code)
-            .limit(pool)
-        )
-        ids.update(dict.fromkeys(session.execute(stmt).scalars()))
-    if not query.terms and not cats:
-        stmt = (
-            sa.select(_svc.c.id)
-            .select_from(joined)
-            .where(*clauses)
-            .order_by(*near_order, _svc.c.code)
-            .limit(pool)
-        )
-        ids.update(dict.fromkeys(session.execute(stmt).scalars()))
-    if not ids:
-        return _Attempt(0, [])
 
-    if query.terms and cats:
-        wanted = sa.or_(_svc.c.id.in_(backend.match_ids(query.terms)), _svc.c.category.in_(cats))
-        count = sa.select(sa.func.count()).select_from(joined).where(wanted, *clauses)
-    elif query.terms:
-        clause, _, from_ = backend.match(query.terms)
-        count = sa.select(sa.func.count()).select_from(from_).where(clause, *clauses)
-    elif cats:
-        count = (
-            sa.select(sa.func.count())
-            .select_from(joined)
-            .where(_svc.c.category.in_(cats), *clauses)
-        )
-    else:
-        count = sa.select(sa.func.count()).select_from(joined).where(*clauses)
-    total = int(session.execute(count).scalar_one())
+    def take(match: Match, *, ranked: bool) -> None:
+        if len(ids) < pool:
+            match = _visible(match, tagged=tagged)
+            found = backend.ids(session, match, within, limit=pool - len(ids), ranked=ranked)
+            ids.update(dict.fromkeys(found))
 
-    columns = [_svc.c[name] for name in _ROW_COLUMNS]
-    rows = session.execute(sa.select(*columns).where(_svc.c.id.in_(list(ids)))).mappings().all()
-    stats = get_index_stats(session)
-    scored = [(_score(dict(r), query, f, ref, stats), dict(r)) for r in rows]
+    if query.weights and mode in ("category", "text"):
+        if total <= RANK_LIMIT:
+            take(tags.also(tuple(query.weights)), ranked=True)
+        else:
+            for tier in _tiers(query):
+                take(tags.also(*tier), ranked=False)
+        if mode == "category":
+            take(tags.excluding(tuple(query.weights)), ranked=False)  # no word, same category
+        if mode == "text":
+            take(_base(step.filters, query, mode), ranked=False)
+        return list(ids)
+    # Nothing to rank by: when there is a reference point, start from the closest.
+    base = _base(step.filters, query, mode)
+    if step.ref is not None and total > pool:
+        for km in RING_KM:
+            take(base.also(tuple(cells_within(*step.ref, km))), ranked=False)
+            if len(ids) >= pool // 2:
+                break
+    take(base, ranked=False)
+    return list(ids)
+
+
+def _rank(
+    session: Session, ids: list[int], query: _Query, step: _Step, stats: IndexStats
+) -> list[tuple[float, dict[str, Any]]]:
+    rows = [dict(r) for r in session.execute(_ROWS, {"ids": ids}).mappings()]
+    scored = [(_score(r, query, step.filters, step.ref, stats), r) for r in rows]
     scored.sort(key=lambda pair: (-pair[0], pair[1]["code"]))
-    return _Attempt(total, scored)
+    return scored
 
 
 # --- ranking -------------------------------------------------------------------------------
@@ -331,15 +297,18 @@ def _km(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
 def _words_in(service: Service, wanted: list[str]) -> dict[str, str]:
     """For each term, the word the service itself uses for it ("badant" -> "badanti")."""
     found: dict[str, str] = {}
     texts = (service.title, " ".join(service.keywords), service.description)
     for text_ in texts:
-        for token in nlp().make_doc(text_.lower()):
-            t = term(token.text)
+        for word in _WORD_RE.findall(text_.lower()):
+            t = term(word)
             if t in wanted and t not in found:
-                found[t] = token.text
+                found[t] = word
         if len(found) == len(wanted):
             break
     return found
@@ -385,31 +354,41 @@ def _reasons(
 # --- relaxation ----------------------------------------------------------------------------
 
 
-def _relaxations(
-    hard: SearchFilters, centre: tuple[float, float] | None
-) -> list[tuple[SearchFilters, list[str]]]:
-    """The filters to try in turn, each with the Italian notes on what was dropped."""
-    steps: list[tuple[SearchFilters, list[str]]] = [(hard, [])]
+def _plural(age: int) -> str:
+    return f"{age} ann{'o' if age == 1 else 'i'}"
+
+
+def _steps(hard: SearchFilters, area: Area | None) -> list[_Step]:
+    """The attempts in turn: the filters asked, then each relaxation with its notes."""
+    centre = (area.lat, area.lon) if area else None
+    ref = hard.near or centre
+    ref_name = area.name if area and hard.near is None else None
+    steps = [_Step(hard, [], ref, ref_name)]
     current, notes = hard, []
     if current.age is not None:
-        a = current.age
-        notes = [*notes, f"Non ho trovato servizi per {a} ann{'o' if a == 1 else 'i'}: "
+        notes = [*notes, f"Non ho trovato servizi per {_plural(current.age)}: "
                  "ti mostro anche quelli per altre età."]  # fmt: skip
         current = current.without("age")
-        steps.append((current, notes))
+        steps.append(_Step(current, notes, ref, ref_name))
     if current.quartiere is not None:
         q = current.quartiere
         notes = [*notes, f"Nel quartiere {q[1]} {QUARTIERI[q]} non ho trovato nulla: "
                  "ti mostro i servizi più vicini."]  # fmt: skip
-        near = current.near or centre or (quartiere_area(q).lat, quartiere_area(q).lon)
-        current = replace(current, quartiere=None, near=near)
-        steps.append((current, notes))
+        show = ref is not None
+        point = ref or (quartiere_area(q).lat, quartiere_area(q).lon)
+        for km in NEARBY_STEPS:
+            nearby = replace(current, quartiere=None, near=point, max_km=km)
+            steps.append(_Step(nearby, notes, point, ref_name, show))
+        current = replace(current, quartiere=None, near=point, max_km=None)
+        ref, show_final = point, show
+    else:
+        show_final = ref is not None
     if current.target_group is not None:
         label = TARGET_LABELS[current.target_group]
         notes = [*notes, f"Non ho trovato servizi pensati per {label}: "
                  "ti mostro anche quelli per altre persone."]  # fmt: skip
         current = current.without("target_group")
-        steps.append((current, notes))
+        steps.append(_Step(current, notes, ref, ref_name, show_final))
     if current.cost_mode is not None or current.budget_payable:
         if current.cost_mode is not None:
             what = COST_LABELS[current.cost_mode]
@@ -421,27 +400,39 @@ def _relaxations(
             notes = [*notes, "Non ho trovato servizi pagabili con il budget welfare: "
                      "ti mostro anche gli altri."]  # fmt: skip
         current = current.without("cost_mode", "budget_payable")
-        steps.append((current, notes))
+        steps.append(_Step(current, notes, ref, ref_name, show_final))
     return steps
 
 
-def _reference(
-    f: SearchFilters, area: Area | None
-) -> tuple[tuple[float, float] | None, str | None]:
-    """The point distances are shown from, and its name (None for the citizen's own position).
+def _category_note(query: _Query) -> str:
+    labels = " o ".join(f"«{CATEGORY_LABELS[c]}»" for c in query.categories)
+    words = ", ".join(query.surface.get(t, t) for t in query.typed)
+    return f"Non ho trovato servizi di tipo {labels}: ti mostro quelli che parlano di {words}."
 
-    The centroid of a whole quartiere (the "nearby" fallback without a named area) ranks
-    results but is no place to measure a distance from, so no distance is shown then.
+
+def _first_answer(
+    session: Session,
+    backend: Backend,
+    query: _Query,
+    modes: list[tuple[Mode, list[str]]],
+    hard: SearchFilters,
+    area: Area | None,
+) -> tuple[Mode, list[str], _Step, int] | None:
+    """The first (mode, step) with matches, and how many; None when nothing ever matches.
+
+    A step with a distance limit is first probed with a one-row query on the index alone
+    (grid cells stand in for the distance); only if that finds something is it counted
+    exactly, which joins the service rows.
     """
-    centre = (area.lat, area.lon) if area else None
-    if f.near is not None and f.near != centre:
-        quartiere_centroids = {(a.lat, a.lon) for a in QUARTIERE_AREAS.values()}
-        if f.near in quartiere_centroids and f.max_km is None:
-            return None, None
-        return f.near, None
-    if area is not None:
-        return centre, area.name
-    return None, None
+    for mode, notes in modes:
+        for step in _steps(hard, area):
+            base, within = _base(step.filters, query, mode), _within(step.filters)
+            if within is not None and not backend.ids(session, base, None, limit=1, ranked=False):
+                continue  # counting with the distance joins rows: probe the cells first
+            total = backend.count(session, base, within)
+            if total:
+                return mode, notes, step, total
+    return None
 
 
 # --- entry point ---------------------------------------------------------------------------
@@ -457,9 +448,8 @@ def search_services(
 ) -> SearchResult:
     """Services answering ``text`` and ``filters``, best first, with Italian reasons.
 
-    Filters given by the caller win over those understood from the text. A category
-    understood from the text ranks its services first but does not exclude the others;
-    a category given in ``filters`` does.
+    Filters given by the caller win over those understood from the text. A category given
+    in ``filters`` or understood from the text decides what matches; the words then rank.
     """
     understood = understand(text)
     hard = (filters or SearchFilters()).merged_over(understood.filters)
@@ -470,50 +460,49 @@ def search_services(
     interpreted = hard
     if interpreted.category is None and query.categories:
         interpreted = replace(interpreted, category=query.categories[0])
+    empty = SearchResult([], 0, interpreted, [], query.terms, query.corrections)
+    if query.asked and not query.weights and not query.categories:
+        return empty  # words were typed, but none is in the catalogue
 
     area = resolve_area(hard.area) if hard.area else None
-    centre = (area.lat, area.lon) if area else None
-    backend = _Backend(session.get_bind().dialect.name)
+    backend = backend_for(session.get_bind().dialect.name)
+    modes: list[tuple[Mode, list[str]]] = []
+    if query.categories:
+        modes.append(("category", []))
+        if query.typed and not hard.category:
+            modes.append(("text", [_category_note(query)]))
+    else:
+        modes.append(("text" if query.typed else "filters", []))
+
+    found = _first_answer(session, backend, query, modes, hard, area)
+    if found is None:
+        return empty
+    mode, mode_notes, step, total = found
+
     pool = max(get_settings().search_pool_size, (offset + limit) * 2)
-    if query.asked and not query.terms and not query.categories:
-        # Words were typed, but none is in the catalogue: nothing can answer them.
-        return SearchResult([], 0, interpreted, [], [], query.corrections)
-
-    # Relax the filters until something answers; if nothing ever does, keep the exact
-    # search (maybe with loose matches outside the category asked) and no notes.
-    chosen: _Attempt | None = None
-    relaxed: list[str] = []
-    chosen_filters = hard
-    for attempt_filters, notes in _relaxations(hard, centre):
-        ref = attempt_filters.near or centre
-        attempt = _run(session, backend, query, attempt_filters, ref, pool)
-        if chosen is None:
-            chosen = attempt
-        if attempt.answers(query):
-            chosen, relaxed, chosen_filters = attempt, notes, attempt_filters
-            break
-    assert chosen is not None
-
-    page = chosen.ranked[offset : offset + limit]
-    ids = [row["id"] for _, row in page]
+    ids = _candidates(session, backend, query, mode, step, total, pool)
+    page = _rank(session, ids, query, step, stats)[offset : offset + limit]
     services: dict[int, Service] = {}
-    if ids:
-        stmt = (
-            select(Service).where(col(Service.id).in_(ids)).options(selectinload(Service.provider))
-        )  # type: ignore[arg-type]
+    if page:
+        wanted = [row["id"] for _, row in page]
+        stmt = select(Service).where(col(Service.id).in_(wanted))
+        stmt = stmt.options(selectinload(Service.provider))  # type: ignore[arg-type]
         services = {s.id: s for s in session.exec(stmt).all() if s.id is not None}
-    ref, area_name = _reference(chosen_filters, area)
     hits: list[SearchHit] = []
     for score, row in page:
         service = services[row["id"]]
-        distance = haversine_km(ref[0], ref[1], service.lat, service.lon) if ref else None
-        reasons = _reasons(service, query, chosen_filters, distance, area_name)
+        if service.provider.adhesion_status != AdhesionStatus.approved:
+            continue  # tags not refreshed after a status change: never show it
+        distance = None
+        if step.ref is not None and step.show_distance:
+            distance = haversine_km(step.ref[0], step.ref[1], service.lat, service.lon)
+        reasons = _reasons(service, query, step.filters, distance, step.ref_name)
         hits.append(SearchHit(service, score, reasons, distance))
     return SearchResult(
         hits=hits,
-        total=chosen.total,
+        total=total,
         interpreted=interpreted,
-        relaxed=relaxed,
+        relaxed=[*mode_notes, *step.notes],
         terms=query.terms,
         corrections=query.corrections,
     )

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         "`python -m catalog import` when no folder is given.",
     )
     search_pool_size: int = Field(
-        default=60,
+        default=30,
         description="Candidates the database ranks before the search re-ranks them in Python.",
     )
 

@@ -5,12 +5,14 @@ Revises: 0001
 Create Date: 2026-11-25
 
 The full-text index covers ``service.search_title`` and ``service.search_body``, which hold
-terms already normalised in Python (catalog.text), so both backends index the same terms:
+terms already normalised in Python (catalog.text), so both backends index the same terms,
+and ``service.search_tags``, the filters as tokens (catalog.tags):
 
 - SQLite: an external-content FTS5 table ``service_fts`` kept in sync by triggers.
   A later batch migration that recreates ``service`` must recreate these triggers.
 - PostgreSQL: a stored generated ``search_vector`` tsvector ('simple' configuration:
-  no further stemming or stopwords; title weight A, body weight B) with a GIN index.
+  no further stemming or stopwords; title weight A, body weight B, tags weight D) with a
+  GIN index.
 """
 
 from collections.abc import Sequence
@@ -27,21 +29,22 @@ TZ = sa.DateTime(timezone=True)
 
 SQLITE_FTS = [
     """CREATE VIRTUAL TABLE service_fts USING fts5(
-        search_title, search_body, content='service', content_rowid='id'
+        search_title, search_body, search_tags, content='service', content_rowid='id'
     )""",
     """CREATE TRIGGER service_fts_ai AFTER INSERT ON service BEGIN
-        INSERT INTO service_fts(rowid, search_title, search_body)
-        VALUES (new.id, new.search_title, new.search_body);
+        INSERT INTO service_fts(rowid, search_title, search_body, search_tags)
+        VALUES (new.id, new.search_title, new.search_body, new.search_tags);
     END""",
     """CREATE TRIGGER service_fts_ad AFTER DELETE ON service BEGIN
-        INSERT INTO service_fts(service_fts, rowid, search_title, search_body)
-        VALUES ('delete', old.id, old.search_title, old.search_body);
+        INSERT INTO service_fts(service_fts, rowid, search_title, search_body, search_tags)
+        VALUES ('delete', old.id, old.search_title, old.search_body, old.search_tags);
     END""",
-    """CREATE TRIGGER service_fts_au AFTER UPDATE OF search_title, search_body ON service BEGIN
-        INSERT INTO service_fts(service_fts, rowid, search_title, search_body)
-        VALUES ('delete', old.id, old.search_title, old.search_body);
-        INSERT INTO service_fts(rowid, search_title, search_body)
-        VALUES (new.id, new.search_title, new.search_body);
+    """CREATE TRIGGER service_fts_au AFTER UPDATE OF search_title, search_body, search_tags
+    ON service BEGIN
+        INSERT INTO service_fts(service_fts, rowid, search_title, search_body, search_tags)
+        VALUES ('delete', old.id, old.search_title, old.search_body, old.search_tags);
+        INSERT INTO service_fts(rowid, search_title, search_body, search_tags)
+        VALUES (new.id, new.search_title, new.search_body, new.search_tags);
     END""",
 ]
 
@@ -49,6 +52,7 @@ POSTGRES_FTS = [
     """ALTER TABLE service ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('simple'::regconfig, search_title), 'A')
         || setweight(to_tsvector('simple'::regconfig, search_body), 'B')
+        || setweight(to_tsvector('simple'::regconfig, search_tags), 'D')
     ) STORED""",
     "CREATE INDEX ix_service_search_vector ON service USING gin (search_vector)",
 ]
@@ -104,6 +108,7 @@ def upgrade() -> None:
         sa.Column("keywords", sa.JSON(), nullable=False),
         sa.Column("search_title", sa.Text(), nullable=False),
         sa.Column("search_body", sa.Text(), nullable=False),
+        sa.Column("search_tags", sa.Text(), nullable=False),
         *_timestamps(),
     )
     op.create_index("ix_service_code", "service", ["code"], unique=True)

@@ -72,20 +72,22 @@ def test_full_text_index_follows_inserts_updates_deletes(sqlite_engine: Engine) 
             "insert into service (id, code, provider_id, title, description, category, "
             "target_groups, quartiere, address, lat, lon, opening_hours, cost_mode, price_cents, "
             "price_unit, budget_payable, how_to_access, contacts, keywords, search_title, "
-            "search_body, created_at, updated_at) values (7, 's', 1, 'T', '', 'health', '[]', "
-            "'Q1', '', 43.77, 11.25, '', 'free', 0, '', 0, '', '', '[]', 'alfa', 'beta', "
-            "'2026-01-01', '2026-01-01')"
+            "search_body, search_tags, created_at, updated_at) values (7, 's', 1, 'T', '', "
+            "'health', '[]', 'Q1', '', 43.77, 11.25, '', 'free', 0, '', 0, '', '', '[]', 'alfa', "
+            "'beta', 'zzpub', '2026-01-01', '2026-01-01')"
         ))  # fmt: skip
 
         def match(word: str) -> list[int]:
             query = text("select rowid from service_fts where service_fts match :q")
             return list(conn.execute(query, {"q": word}).scalars())
 
-        assert match("alfa") == [7] and match("beta") == [7]
+        assert match("alfa") == [7] and match("beta") == [7] and match("zzpub") == [7]
         conn.execute(text("update service set search_title = 'gamma' where id = 7"))
         assert match("alfa") == [] and match("gamma") == [7]
+        conn.execute(text("update service set search_tags = 'zzother' where id = 7"))
+        assert match("zzpub") == [] and match("zzother") == [7]
         conn.execute(text("delete from service where id = 7"))
-        assert match("gamma") == [] and match("beta") == []
+        assert match("gamma") == [] and match("beta") == [] and match("zzother") == []
 
 
 def test_downgrade_to_0001_and_up_again(tmp_path: Path) -> None:

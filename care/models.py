@@ -39,3 +39,8 @@ class ConversationFlag(SQLModel, table=True):
     reason: str = Field(default="", max_length=200, description="rule or intent, never the text")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The hand-off's tables (issue 5) live in care.handoff_models; importing them here registers
+# them wherever the care tables are (welcome.migrate.MODEL_MODULES lists care.models).
+from care import handoff_models as _handoff_models  # noqa: E402, F401

@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "catalog.ledger.models",
     "console.models",
     "bot.store.models",
+    "broadcast.models",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -177,6 +178,53 @@ class Settings(BaseSettings):
     )
     console_login_window_minutes: int = Field(
         default=15, description="Window of the login rate limits, in minutes."
+    )
+
+    # --- broadcasts ----------------------------------------------------------------
+    broadcast_telegram_rate: float = Field(
+        default=29.0,
+        description="Announcements per second sent to Telegram, all workers together "
+        "(Telegram allows about 30).",
+    )
+    broadcast_whatsapp_rate: float = Field(
+        default=20.0, description="Announcements per second sent to WhatsApp, all workers together."
+    )
+    broadcast_per_chat_seconds: float = Field(
+        default=1.0, description="Minimum gap between two announcements to the same chat."
+    )
+    broadcast_batch_size: int = Field(
+        default=30, description="Deliveries a worker claims at a time."
+    )
+    broadcast_concurrency: int = Field(
+        default=4, description="Requests a broadcast worker keeps in flight at once."
+    )
+    broadcast_lease_seconds: float = Field(
+        default=60.0,
+        description="How long a claimed delivery belongs to its worker; after a crash, "
+        "another worker takes it over when the lease expires.",
+    )
+    broadcast_send_timeout_seconds: float = Field(
+        default=10.0, description="Timeout of one request to the channel's API."
+    )
+    broadcast_max_attempts: int = Field(
+        default=5, description="Tries of a delivery failing with temporary errors (5xx, network)."
+    )
+    broadcast_retry_base_seconds: float = Field(
+        default=5.0, description="First retry delay; it doubles at each further attempt."
+    )
+    broadcast_retry_max_seconds: float = Field(
+        default=600.0, description="Longest delay between two retries of a delivery."
+    )
+    broadcast_poll_seconds: float = Field(
+        default=1.0, description="How often an idle broadcast worker looks for work."
+    )
+    broadcast_uncertain_policy: Literal["retry", "skip"] = Field(
+        default="retry",
+        description="A delivery in flight when its worker died: 'retry' sends it again "
+        "(at-least-once), 'skip' marks it failed (at-most-once).",
+    )
+    broadcast_image_max_bytes: int = Field(
+        default=5 * 1024 * 1024, description="Largest picture of an announcement (JPEG or PNG)."
     )
 
     # --- budget ledger -----------------------------------------------------------

@@ -1,7 +1,7 @@
 """broadcasts: subscriptions and their topics, broadcasts, per-recipient deliveries, pacers
 
 Revision ID: 0007
-Revises: 0004, 0006
+Revises: 0004, 0008
 Create Date: 2026-11-25
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = ("0004", "0006")
+down_revision: str | Sequence[str] | None = ("0004", "0008")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

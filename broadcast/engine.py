@@ -1,0 +1,478 @@
+"""The delivery engine: a worker that drains the durable delivery queue at Telegram's pace.
+
+One ``BroadcastWorker`` per process (the gateway's, and any number of
+``python -m broadcast worker`` processes). Each loop: start the broadcasts whose time has
+come (copying their audience into ``broadcast_delivery``), claim a batch, reserve sending
+slots from the channel's shared pacer, and send each delivery at its slot (a few requests
+in flight at once), recording each outcome in its own short transaction.
+
+Exactly-once, as far as it goes (see also broadcast.queue):
+- a delivery is sent only by the worker holding its claim, after an atomic UPDATE that
+  marks it in flight (checking claim, broadcast still running, channel not paused, lease
+  long enough for the request's timeout): two workers can never send the same row, and a
+  live worker never sends a row whose lease could expire meanwhile;
+- a crash before that mark loses nothing (the lease expires, the row is claimed again);
+- a crash (or a read timeout) after the request left and before its outcome is committed
+  is the only window where a citizen could get the announcement twice ("retry", the
+  default, at-least-once) or never ("skip", at-most-once). The window is one request per
+  in-flight slot (BROADCAST_CONCURRENCY), the outcome is committed right after the
+  answer, and such rows are flagged ``uncertain`` in the report.
+- a graceful stop finishes the requests in flight and releases the rest: no window.
+
+Limits: global pace per channel (ratelimit.reserve_slots), a minimum gap per chat
+(ratelimit.ChatGap), 429 -> the whole channel pauses for retry_after (all workers),
+403 -> blocked (conversation marked unreachable, never retried), 5xx/network -> retried
+with exponential backoff up to BROADCAST_MAX_ATTEMPTS, 400 -> failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import exists, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from broadcast import broadcasts as service
+from broadcast import queue
+from broadcast.formatting import visible_text
+from broadcast.models import Broadcast, BroadcastStatus, DeliveryStatus
+from broadcast.queue import Claimed, Go, Policy, RetryPolicy
+from broadcast.ratelimit import ChatGap, SlidingWindow, ensure_pacers, reserve_slots
+from broadcast.senders import Announcement, Outcome, Result, Sender
+from catalog.db import session_scope
+from welcome.settings import Settings
+from welcome.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+LEASE_MARGIN_SECONDS = 2.0
+PREFETCH_SECONDS = 0.3  # claim the next batch this long before the current one ends
+WINDOW_SECONDS = 1.0
+
+
+@dataclass
+class Schedule:
+    token: str
+    items: list[tuple[float, Claimed]]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    rates: dict[str, float] = field(default_factory=lambda: {"telegram": 29.0})
+    default_rate: float = 20.0
+    per_chat_seconds: float = 1.0
+    batch_size: int = 30
+    concurrency: int = 4
+    lease_seconds: float = 60.0
+    send_timeout: float = 10.0
+    poll_seconds: float = 1.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    var_dir: Path = Path("var")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        return cls(
+            rates={
+                "telegram": settings.broadcast_telegram_rate,
+                "whatsapp": settings.broadcast_whatsapp_rate,
+            },
+            per_chat_seconds=settings.broadcast_per_chat_seconds,
+            batch_size=settings.broadcast_batch_size,
+            concurrency=settings.broadcast_concurrency,
+            lease_seconds=settings.broadcast_lease_seconds,
+            send_timeout=settings.broadcast_send_timeout_seconds,
+            poll_seconds=settings.broadcast_poll_seconds,
+            retry=RetryPolicy(
+                max_attempts=settings.broadcast_max_attempts,
+                base_seconds=settings.broadcast_retry_base_seconds,
+                max_seconds=settings.broadcast_retry_max_seconds,
+                uncertain=Policy(settings.broadcast_uncertain_policy),
+            ),
+            var_dir=settings.var_dir,
+        )
+
+    def rate(self, channel: str) -> float:
+        return self.rates.get(channel, self.default_rate)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class BroadcastWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        config: EngineConfig,
+        senders: dict[str, Sender],
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.senders = senders
+        self.worker_id = worker_id or default_worker_id()
+        self.gap = ChatGap(config.per_chat_seconds)
+        self._paused_until: dict[str, float] = {}
+        self._announcements: dict[int, Announcement] = {}
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._semaphore = asyncio.Semaphore(max(1, config.concurrency))
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._windows = {
+            channel: SlidingWindow(int(rate), WINDOW_SECONDS)
+            for channel, rate in config.rates.items()
+        }
+        self.sent = 0  # counters of this worker, for logs and tests
+        self.failed = 0
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        """Run in the background of the current event loop (the gateway's lifespan)."""
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="broadcast-worker")
+        return self._task
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop after the requests in flight (safe from a signal handler)."""
+        self._stopping.set()
+
+    async def stop(self) -> None:
+        """Graceful: no new claims, requests in flight finish, unsent claims are released."""
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def aclose(self) -> None:
+        await self.stop()
+        for sender in self.senders.values():
+            await sender.aclose()
+
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Work until ``stop()`` (or, with ``until_idle``, until no broadcast is running)."""
+        await self._db(ensure_pacers, channels=sorted(set(self.senders) | set(self.config.rates)))
+        log.info("broadcast worker %s started", self.worker_id)
+        prefetched: Schedule | None = None
+        last_housekeeping = 0.0
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() - last_housekeeping >= self.config.poll_seconds:
+                    await self._housekeeping()
+                    last_housekeeping = time.monotonic()
+                schedule = prefetched if prefetched is not None else await self._claim()
+                prefetched = None
+                if schedule.items:
+                    prefetched = await self._dispatch(schedule)
+                    continue
+                await self._drain()
+                await self._housekeeping()
+                last_housekeeping = time.monotonic()
+                if until_idle and await self._db(_idle, now=utcnow()):
+                    break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("broadcast worker %s: iteration failed", self.worker_id)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.config.poll_seconds)
+        if prefetched is not None and prefetched.items:
+            await self._release([item for _, item in prefetched.items], prefetched.token, 0.0)
+        await self._drain()
+        log.info("broadcast worker %s stopped (sent %d)", self.worker_id, self.sent)
+
+    async def run_once(self) -> int:
+        """Housekeeping, then claim and send one batch (waiting for its outcomes)."""
+        await self._housekeeping()
+        schedule = await self._claim()
+        if schedule.items:
+            leftover = await self._dispatch(schedule, prefetch=False)
+            assert leftover is None
+        await self._drain()
+        await self._housekeeping()
+        return len(schedule.items)
+
+    async def _housekeeping(self) -> None:
+        """Start due broadcasts, close cancelled leftovers, mark finished broadcasts done."""
+        now = utcnow()
+        for broadcast_id in await self._db(service.due_broadcasts, now=now):
+            count = await self._db(service.start, broadcast_id=broadcast_id, now=now)
+            if count is not None:
+                log.info("broadcast %d started: %d recipients", broadcast_id, count)
+        await self._db(queue.sweep, now=utcnow())
+        for broadcast_id in await self._db(service.finish_done, now=utcnow()):
+            log.info("broadcast %d finished", broadcast_id)
+            self._announcements.pop(broadcast_id, None)
+
+    async def _drain(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    # --- one batch -------------------------------------------------------------------
+
+    async def _claim(self) -> Schedule:
+        """Claim a batch and reserve its sending slots: (slot, delivery) sorted by slot."""
+        token = uuid.uuid4().hex
+        batch = await self._db(
+            queue.claim,
+            token=token,
+            now=utcnow(),
+            lease_seconds=self.config.lease_seconds,
+            limit=self.config.batch_size,
+            policy=self.config.retry.uncertain,
+        )
+        items: list[tuple[float, Claimed]] = []
+        by_channel: dict[str, list[Claimed]] = {}
+        for item in batch:
+            by_channel.setdefault(item.recipient.channel, []).append(item)
+        for channel, claimed in by_channel.items():
+            if channel not in self.senders:
+                await self._db(
+                    queue.settle,
+                    delivery_ids=[i.recipient.delivery_id for i in claimed],
+                    token=token,
+                    status=DeliveryStatus.skipped,
+                    error=f"{channel}:no-sender",
+                    now=utcnow(),
+                )
+                continue
+            slots = await self._db(
+                reserve_slots, channel=channel, count=len(claimed), rate=self.config.rate(channel)
+            )
+            items.extend(zip(slots, claimed, strict=True))
+        items.sort(key=lambda pair: pair[0])
+        return Schedule(token, items)
+
+    async def _dispatch(self, schedule: Schedule, *, prefetch: bool = True) -> Schedule | None:
+        """Start each delivery at its slot; claim the next batch shortly before the last slot
+        (so there is no gap between batches) and return it."""
+        following: asyncio.Task[Schedule] | None = None
+        items = schedule.items
+        last_slot = items[-1][0]
+        for index, (slot, item) in enumerate(items):
+            if self._stopping.is_set():
+                await self._release([i for _, i in items[index:]], schedule.token, 0.0)
+                break
+            if prefetch and following is None and last_slot - time.time() <= PREFETCH_SECONDS:
+                following = asyncio.create_task(self._claim())
+            recipient = item.recipient
+            pause_end = self._paused_until.get(recipient.channel, 0.0)
+            if pause_end > slot:
+                await self._release([item], schedule.token, pause_end - time.time())
+                continue
+            delay = slot - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            wait = self.gap.wait_needed(recipient.conversation_id)
+            if wait > 0:
+                await self._release([item], schedule.token, wait)
+                continue
+            announcement = await self._announcement(recipient.broadcast_id)
+            await self._semaphore.acquire()
+            self.gap.mark(recipient.conversation_id)
+            task = asyncio.create_task(self._deliver(item, schedule.token, announcement))
+            self._in_flight.add(task)
+            task.add_done_callback(self._done)
+        if not prefetch:
+            return None
+        if following is None and not self._stopping.is_set():
+            following = asyncio.create_task(self._claim())
+        return await following if following is not None else None
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._semaphore.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("broadcast delivery task failed: %r", type(task.exception()).__name__)
+
+    async def _release(self, items: list[Claimed], token: str, delay: float) -> None:
+        now = utcnow()
+        await self._db(
+            queue.release,
+            delivery_ids=[i.recipient.delivery_id for i in items],
+            token=token,
+            now=now,
+            next_attempt_at=now + timedelta(seconds=max(0.0, delay)),
+        )
+
+    async def _deliver(self, item: Claimed, token: str, announcement: Announcement | None) -> None:
+        recipient = item.recipient
+        now = utcnow()
+        go, until = await self._db(
+            queue.mark_in_flight,
+            delivery_id=recipient.delivery_id,
+            token=token,
+            channel=recipient.channel,
+            now=now,
+            epoch=time.time(),
+            min_lease_until=now
+            + timedelta(seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS),
+        )
+        if go == Go.paused:
+            self._paused_until[recipient.channel] = max(
+                until, self._paused_until.get(recipient.channel, 0.0)
+            )
+        if go != Go.go:
+            return
+        if announcement is None:  # the broadcast vanished: nothing sensible to send
+            outcome = Outcome(Result.permanent, error="broadcast-missing")
+        else:
+            window = self._windows.get(recipient.channel)
+            if window is not None:
+                await window.acquire()
+            outcome = await self.senders[recipient.channel].send(recipient, announcement)
+            if outcome.file_id and announcement.telegram_file_id is None:
+                announcement.telegram_file_id = outcome.file_id
+        if outcome.result == Result.rate_limited:
+            end = time.time() + outcome.retry_after
+            self._paused_until[recipient.channel] = max(
+                end, self._paused_until.get(recipient.channel, 0.0)
+            )
+            log.warning(
+                "broadcast %d: %s rate limited, channel paused %.1f s",
+                recipient.broadcast_id,
+                recipient.channel,
+                outcome.retry_after,
+            )
+        status = await self._record(recipient, token, outcome)
+        if status == DeliveryStatus.sent:
+            self.sent += 1
+        elif status in (DeliveryStatus.failed, DeliveryStatus.blocked):
+            self.failed += 1
+            log.info(
+                "broadcast %d: conversation %s %s (%s)",
+                recipient.broadcast_id,
+                recipient.conversation_id,
+                status,
+                outcome.error,
+            )
+
+    async def _record(self, recipient: Any, token: str, outcome: Outcome) -> Any:
+        """Commit the outcome at once; a database hiccup is retried (not committing a sent
+        message would widen the duplicate window)."""
+        for attempt in range(5):
+            try:
+                return await self._db(
+                    queue.record,
+                    recipient=recipient,
+                    token=token,
+                    outcome=outcome,
+                    now=utcnow(),
+                    epoch=time.time(),
+                    retry=self.config.retry,
+                )
+            except Exception:
+                if attempt == 4:
+                    log.exception("broadcast %d: outcome not recorded", recipient.broadcast_id)
+                    return None
+                await asyncio.sleep(0.2 * 2**attempt)
+        return None
+
+    async def _announcement(self, broadcast_id: int) -> Announcement | None:
+        cached = self._announcements.get(broadcast_id)
+        if cached is None:
+            cached = await self._db(
+                load_announcement, broadcast_id=broadcast_id, var_dir=self.config.var_dir
+            )
+            if cached is not None:
+                self._announcements[broadcast_id] = cached
+        return cached
+
+    async def _db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        return await asyncio.to_thread(self._tx, fn, kwargs)
+
+    def _tx(self, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+        with session_scope(self.engine) as session:
+            return fn(session, **kwargs)
+
+
+def load_announcement(session: Session, *, broadcast_id: int, var_dir: Path) -> Announcement | None:
+    from broadcast.formatting import to_whatsapp
+
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return None
+    return Announcement(
+        broadcast_id=broadcast_id,
+        title=broadcast.title,
+        telegram_html=broadcast.body,
+        whatsapp_text=to_whatsapp(broadcast.body),
+        plain_text=visible_text(broadcast.body),
+        link_url=broadcast.link_url,
+        link_label=broadcast.link_label,
+        image_path=(var_dir / broadcast.image_path) if broadcast.image_path else None,
+        image_mime=broadcast.image_mime,
+        telegram_file_id=broadcast.telegram_file_id,
+    )
+
+
+def _idle(session: Session, *, now: Any) -> bool:
+    """No broadcast running and none due: a worker started with until_idle may exit."""
+    running = session.execute(
+        select(
+            exists().where(
+                (col(Broadcast.status) == BroadcastStatus.running)
+                | (
+                    (col(Broadcast.status) == BroadcastStatus.scheduled)
+                    & (col(Broadcast.scheduled_at) <= now)
+                )
+            )
+        )
+    ).scalar_one()
+    return not running
+
+
+def build_senders(settings: Settings, extra: dict[str, Sender] | None = None) -> dict[str, Sender]:
+    """The channels' senders configured in ``settings`` (plus ``extra``, e.g. the web chat's
+    CallbackSender built by the gateway)."""
+    from broadcast.senders import TelegramSender, WhatsAppSender
+
+    senders: dict[str, Sender] = {}
+    token = settings.telegram_bot_token.get_secret_value()
+    if token:
+        senders["telegram"] = TelegramSender(
+            base_url=settings.telegram_api_base_url,
+            token=token,
+            timeout=settings.broadcast_send_timeout_seconds,
+        )
+    wa_token = settings.whatsapp_access_token.get_secret_value()
+    if wa_token and settings.whatsapp_phone_number_id:
+        senders["whatsapp"] = WhatsAppSender(
+            base_url=settings.whatsapp_graph_base_url,
+            version=settings.whatsapp_api_version,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            access_token=wa_token,
+            template_name=settings.whatsapp_template_name,
+            template_language=settings.whatsapp_template_language,
+            timeout=settings.broadcast_send_timeout_seconds,
+        )
+    senders.update(extra or {})
+    return senders
+
+
+def build_worker(
+    settings: Settings,
+    engine: Engine,
+    *,
+    extra_senders: dict[str, Sender] | None = None,
+    worker_id: str | None = None,
+) -> BroadcastWorker:
+    return BroadcastWorker(
+        engine,
+        EngineConfig.from_settings(settings),
+        build_senders(settings, extra_senders),
+        worker_id=worker_id,
+    )

@@ -1,0 +1,282 @@
+"""Sending one announcement to one recipient, per channel, and classifying what happened.
+
+``TelegramSender`` speaks the Bot API over HTTP (httpx; base URL from
+TELEGRAM_API_BASE_URL, a fake server in tests): ``sendMessage`` with ``parse_mode=HTML``,
+or ``sendPhoto`` (the picture is uploaded once, then its ``file_id`` is reused), with the
+link as an inline URL button. ``WhatsAppSender`` speaks the Cloud API: free text inside
+the 24-hour window, else the approved template (WHATSAPP_TEMPLATE_NAME, one body variable:
+the title), else the delivery is skipped. ``CallbackSender`` wraps a coroutine of the
+gateway (used for the web chat, whose messages the gateway stores and pushes itself).
+
+Every sender returns an ``Outcome``; only the engine touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from welcome.timeutil import utcnow
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+class Result(StrEnum):
+    sent = "sent"
+    rate_limited = "rate_limited"  # 429: retry after ``retry_after``, pause the channel
+    blocked = "blocked"  # 403: the citizen blocked the bot
+    transient = "transient"  # 5xx, network, timeout: retry with backoff
+    permanent = "permanent"  # 400 and the like: never retried
+    skipped = "skipped"  # deliberately not sent (e.g. WhatsApp window closed)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    message_id: str | None = None
+    error: str = ""  # a short code, never message text or a chat id
+    retry_after: float = 0.0
+    uncertain: bool = False  # the request may have reached the channel (read timeout)
+    file_id: str | None = None  # Telegram: the uploaded photo's file_id
+
+
+@dataclass(frozen=True)
+class Recipient:
+    delivery_id: int
+    broadcast_id: int
+    conversation_id: str
+    channel: str
+    chat_key: str  # the channel address: never logged, never stored by the broadcaster
+    last_inbound_at: datetime | None = None
+
+
+@dataclass
+class Announcement:
+    """A broadcast as the senders need it (built once per worker and broadcast)."""
+
+    broadcast_id: int
+    title: str
+    telegram_html: str
+    whatsapp_text: str
+    plain_text: str = ""
+    link_url: str | None = None
+    link_label: str | None = None
+    image_path: Path | None = None
+    image_mime: str | None = None
+    telegram_file_id: str | None = None
+    _image: bytes | None = field(default=None, repr=False)
+
+    def image_bytes(self) -> bytes:
+        if self._image is None:
+            assert self.image_path is not None
+            self._image = self.image_path.read_bytes()
+        return self._image
+
+
+class Sender(Protocol):
+    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _classify_http(exc: httpx.HTTPError, prefix: str) -> Outcome:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Outcome(Result.transient, error=f"{prefix}:connect")
+    # the request left: the channel may have accepted it before the answer was lost
+    kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+    return Outcome(Result.transient, error=f"{prefix}:{kind}", uncertain=True)
+
+
+class TelegramSender:
+    def __init__(self, *, base_url: str, token: str, timeout: float = 10.0) -> None:
+        self.base = f"{base_url.rstrip('/')}{token}"
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
+        try:
+            chat_id = int(recipient.chat_key)
+        except ValueError:
+            return Outcome(Result.permanent, error="telegram:bad-chat")
+        markup = None
+        if announcement.link_url:
+            button = {"text": announcement.link_label or "Apri", "url": announcement.link_url}
+            markup = {"inline_keyboard": [[button]]}
+        try:
+            if announcement.image_path is not None:
+                response = await self._photo(chat_id, announcement, markup)
+            else:
+                body: dict[str, Any] = {
+                    "chat_id": chat_id,
+                    "text": announcement.telegram_html,
+                    "parse_mode": "HTML",
+                    "link_preview_options": {"is_disabled": True},
+                }
+                if markup:
+                    body["reply_markup"] = markup
+                response = await self._client.post(f"{self.base}/sendMessage", json=body)
+        except httpx.HTTPError as exc:
+            return _classify_http(exc, "telegram")
+        return _telegram_outcome(response)
+
+    async def _photo(
+        self, chat_id: int, announcement: Announcement, markup: dict[str, Any] | None
+    ) -> httpx.Response:
+        data: dict[str, Any] = {
+            "chat_id": str(chat_id),
+            "caption": announcement.telegram_html,
+            "parse_mode": "HTML",
+        }
+        if markup:
+            data["reply_markup"] = json.dumps(markup)
+        if announcement.telegram_file_id:
+            data["photo"] = announcement.telegram_file_id
+            return await self._client.post(f"{self.base}/sendPhoto", data=data)
+        suffix = "png" if announcement.image_mime == "image/png" else "jpg"
+        files = {
+            "photo": (
+                f"avviso.{suffix}",
+                announcement.image_bytes(),
+                announcement.image_mime or "image/jpeg",
+            )
+        }
+        return await self._client.post(f"{self.base}/sendPhoto", data=data, files=files)
+
+
+def _telegram_outcome(response: httpx.Response) -> Outcome:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if response.status_code == 200 and payload.get("ok"):
+        result = payload.get("result") or {}
+        photos = result.get("photo") or []
+        file_id = str(photos[-1]["file_id"]) if photos and photos[-1].get("file_id") else None
+        return Outcome(Result.sent, message_id=str(result.get("message_id", "")), file_id=file_id)
+    code = int(payload.get("error_code") or response.status_code)
+    error = f"telegram:{code}"
+    if code == 429:
+        retry_after = float((payload.get("parameters") or {}).get("retry_after") or 1)
+        return Outcome(Result.rate_limited, error=error, retry_after=retry_after)
+    if code == 403:
+        return Outcome(Result.blocked, error=error)
+    if code == 400:
+        return Outcome(Result.permanent, error=error)
+    return Outcome(Result.transient, error=error)
+
+
+class WhatsAppSender:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        version: str,
+        phone_number_id: str,
+        access_token: str,
+        template_name: str = "",
+        template_language: str = "it",
+        timeout: float = 10.0,
+    ) -> None:
+        self.url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
+        self.template_name = template_name
+        self.template_language = template_language
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _message(self, recipient: Recipient, announcement: Announcement) -> dict[str, Any] | None:
+        last = recipient.last_inbound_at
+        if last is not None and utcnow() - last < WHATSAPP_WINDOW:
+            text = announcement.whatsapp_text
+            if announcement.link_url:
+                text += f"\n\n{announcement.link_label or 'Link'}: {announcement.link_url}"
+            return {"type": "text", "text": {"preview_url": False, "body": text[:4096]}}
+        if self.template_name:
+            return {
+                "type": "template",
+                "template": {
+                    "name": self.template_name,
+                    "language": {"code": self.template_language},
+                    "components": [
+                        {
+                            "type": "body",
+                            "parameters": [{"type": "text", "text": announcement.title[:60]}],
+                        }
+                    ],
+                },
+            }
+        return None
+
+    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
+        message = self._message(recipient, announcement)
+        if message is None:
+            return Outcome(Result.skipped, error="whatsapp:window-closed")
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": recipient.chat_key,
+            **message,
+        }
+        try:
+            response = await self._client.post(self.url, json=body)
+        except httpx.HTTPError as exc:
+            return _classify_http(exc, "whatsapp")
+        return _whatsapp_outcome(response)
+
+
+def _whatsapp_outcome(response: httpx.Response) -> Outcome:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if response.status_code < 400:
+        messages = payload.get("messages") or [{}]
+        return Outcome(Result.sent, message_id=str(messages[0].get("id") or ""))
+    error_info = payload.get("error") or {}
+    code = error_info.get("code")
+    error = f"whatsapp:{code or response.status_code}"
+    if response.status_code == 429 or code in (4, 80007, 130429, 131056):
+        retry = float(response.headers.get("Retry-After") or 1)
+        return Outcome(Result.rate_limited, error=error, retry_after=retry)
+    if code == 131047:
+        return Outcome(Result.skipped, error="whatsapp:window-closed")
+    if response.status_code >= 500:
+        return Outcome(Result.transient, error=error)
+    return Outcome(Result.permanent, error=error)
+
+
+class CallbackSender:
+    """Delivers through a coroutine ``(conversation_id, text) -> message id`` (the gateway's
+    own sending, e.g. for the web chat). Any exception counts as a transient failure."""
+
+    def __init__(self, send: Callable[[str, str], Awaitable[str]]) -> None:
+        self._send = send
+
+    async def aclose(self) -> None:
+        return None
+
+    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
+        text = announcement.plain_text or announcement.whatsapp_text
+        if announcement.link_url:
+            text += f"\n\n{announcement.link_label or 'Link'}: {announcement.link_url}"
+        try:
+            message_id = await self._send(recipient.conversation_id, text)
+        except Exception as exc:
+            return Outcome(Result.transient, error=f"callback:{type(exc).__name__}"[:60])
+        return Outcome(Result.sent, message_id=str(message_id))

@@ -25,6 +25,20 @@ EMERGENCY_TEXT = (
 
 HANDOFF_EMERGENCY = {"type": "handoff", "priority": "top", "reason": "emergency"}
 
+# A first line fitted to what the safety net recognised (its ``kind``); the numbers follow
+# in every case.
+LEADS = {
+    "self_harm": "Mi dispiace molto che tu stia così male. Parlarne è importante.",
+    "medical": "Se serve un'ambulanza o un medico subito, chiama il 112.",
+}
+
+
+def safety_kind(tracker: Tracker) -> str | None:
+    """The kind the rule-based safety net gave this message (violence, self_harm, ...)."""
+    net = tracker.latest_message.get("safety_net")
+    kind = net.get("kind") if isinstance(net, dict) else None
+    return kind if isinstance(kind, str) and kind.isidentifier() else None
+
 
 class ActionEmergency(Action):
     def name(self) -> str:
@@ -33,7 +47,9 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=EMERGENCY_TEXT)
+        kind = safety_kind(tracker)
+        lead = LEADS.get(kind or "")
+        dispatcher.utter_message(text=f"{lead}\n{EMERGENCY_TEXT}" if lead else EMERGENCY_TEXT)
         dispatcher.utter_message(json_message=HANDOFF_EMERGENCY)
         try:
             with db_session() as session:
@@ -43,7 +59,7 @@ class ActionEmergency(Action):
                     kind=FlagKind.emergency,
                     priority=FlagPriority.top,
                     source="rasa_action",
-                    reason=f"intent:{intent_of(tracker) or 'unknown'}",
+                    reason=f"safety_net:{kind}" if kind else f"intent:{intent_of(tracker)}",
                 )
         except Exception:
             # the citizen already has the numbers; the gateway's handoff payload and the

@@ -30,6 +30,18 @@ def test_emergency_gives_112_and_1522_and_flags_top_priority(db: Engine) -> None
     assert events == []
 
 
+def test_emergency_from_the_safety_net_keeps_its_kind_and_fits_the_first_line(
+    db: Engine,
+) -> None:
+    tracker = make_tracker(intent="emergency", text="...")
+    tracker.latest_message["safety_net"] = {"rule": "r12", "kind": "self_harm", "model_intent": "x"}
+    messages, _ = run_action(ActionEmergency(), tracker)
+    text = texts(messages)
+    assert text.startswith("Mi dispiace molto che tu stia così male.")
+    assert "112" in text and "1522" in text
+    assert flags(db) == [(FlagKind.emergency, FlagPriority.top, "safety_net:self_harm")]
+
+
 def test_emergency_flag_is_not_duplicated(db: Engine) -> None:
     for _ in range(2):
         run_action(ActionEmergency(), make_tracker(intent="emergency"))

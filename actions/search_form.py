@@ -211,7 +211,8 @@ class ValidateServiceSearchForm(FormValidationAction):
         child_service = tracker.get_slot("service_category") in AGE_BOUND_CATEGORIES
         if age is None or (child_service and age > 25):
             dispatcher.utter_message(
-                text="Scrivi solo gli anni del bambino o del ragazzo, con un numero: per esempio 8."
+                text="Scrivi solo gli anni del bambino o della bambina, con un numero: "
+                "per esempio 8."
             )
             return {"age": None}
         return {"age": str(age)}

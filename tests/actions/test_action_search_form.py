@@ -173,7 +173,7 @@ def test_an_adult_age_is_asked_again() -> None:
         candidates={"age": "40"},
     )
     assert slots["age"] is None
-    assert "anni del bambino" in texts(messages)
+    assert "anni del bambino o della bambina" in texts(messages)
     assert slots["requested_slot"] == "age"
 
 

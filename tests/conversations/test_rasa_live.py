@@ -54,9 +54,7 @@ def test_the_form_asks_what_is_missing_and_survives_a_change_of_topic(rasa_stack
     assert "codice" in text  # not linked: how to link
     assert text.rstrip().endswith("scrivi «salta».")  # ...and the zone is asked again
     replies = rasa_stack.send(sender, '/inform{"neighbourhood":"Q4"}')
-    assert "/service_details" in " ".join(payloads(replies)) or "Non ho trovato" in text_of(
-        replies
-    )
+    assert "/service_details" in " ".join(payloads(replies)) or "Non ho trovato" in text_of(replies)
 
 
 def test_skip_with_the_button(rasa_stack) -> None:

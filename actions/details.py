@@ -30,6 +30,7 @@ from actions.common import (
     now,
     open_status,
 )
+from actions.search import run_search
 from catalog.areas import QUARTIERI
 from catalog.models import AdhesionStatus, CostMode, Provider, Service
 from catalog.vocabulary import TARGET_LABELS
@@ -169,6 +170,13 @@ class ActionServiceDetails(Action):
                 offset = int(tracker.get_slot("search_offset") or 0)
                 buttons = [details_button(offset + i, c) for i, c in enumerate(shown, start=1)]
                 dispatcher.utter_message(text=ASK_WHICH_TEXT, buttons=buttons)
+            elif entity_values(tracker, "service_category"):
+                # "quanto costa un centro estivo?": the list shows the costs at once
+                text = latest_text(tracker)
+                return [
+                    SlotSet("search_text", text),
+                    *run_search(dispatcher, tracker, offset=0, text=text),
+                ]
             else:
                 dispatcher.utter_message(
                     text=NO_LIST_TEXT,

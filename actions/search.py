@@ -94,11 +94,15 @@ def result_line(index: int, service: Service) -> str:
 
 
 def run_search(
-    dispatcher: CollectingDispatcher, tracker: Tracker, *, offset: int
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, offset: int, text: str | None = None
 ) -> list[dict[str, Any]]:
-    """Search, reply, and remember the page; shared by the first page and the next ones."""
+    """Search, reply, and remember the page; shared by the first page and the next ones.
+
+    ``text`` replaces the words of the current search (a new request); by default the
+    search reads them from the slot ``search_text``."""
     filters = filters_from_slots(tracker)
-    text = tracker.get_slot("search_text") or ""
+    if text is None:
+        text = tracker.get_slot("search_text") or ""
     try:
         with db_session() as session:
             result: SearchResult = search_services(

@@ -94,6 +94,19 @@ def test_details_without_any_search(seeded: Seeded) -> None:
     assert button_payloads(messages) == ["/search_service"]
 
 
+def test_a_cost_question_about_a_kind_of_service_searches_it(seeded: Seeded) -> None:
+    messages, slots = details(
+        intent="service_details",
+        text="quanto costa un centro estivo?",
+        entities=[{"entity": "service_category", "value": "summer_camp"}],
+        slots={"service_category": "summer_camp"},
+    )
+    assert "Centro estivo Gavinana" in texts(messages)
+    assert "90,00 € a settimana" in texts(messages)
+    assert slots["search_text"] == "quanto costa un centro estivo?"
+    assert slots["search_results"] == ["CE-GAV"]
+
+
 def test_a_service_of_a_provider_not_approved_is_not_shown(seeded: Seeded) -> None:
     messages, slots = details(
         intent="service_details", entities=[{"entity": "service_code", "value": "HIDDEN-1"}]

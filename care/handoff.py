@@ -360,6 +360,7 @@ def remove_label(session: Session, *, handoff_id: int, label_id: int) -> bool:
     if link is None:
         return False
     session.delete(link)
+    session.flush()
     return True
 
 

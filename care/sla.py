@@ -15,8 +15,8 @@ syntax, Europe/Rome wall-clock time); when no point has usable hours, ``DEFAULT_
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from sqlmodel import Session, select
@@ -54,7 +54,7 @@ class OfficeHours:
     """When at least one Welcome Point is open: per weekday, merged (start, end) minutes."""
 
     days: tuple[tuple[tuple[int, int], ...], ...]  # 7 entries, Monday first
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     @classmethod
     def from_hours(cls, hours: list[OpeningHours], source: str = "") -> OfficeHours:
@@ -89,7 +89,7 @@ class OfficeHours:
     # --- the clock ------------------------------------------------------------------------
 
     def _ranges_on(self, day: date) -> list[tuple[datetime, datetime]]:
-        """The open periods of a calendar day, as aware datetimes (DST-safe)."""
+        """The open periods of a calendar day, in UTC (so durations are real, DST-safe)."""
         periods = []
         for start, end in self.days[day.weekday()]:
             begin = datetime.combine(day, time(start // 60, start % 60), tzinfo=ROME)
@@ -97,38 +97,40 @@ class OfficeHours:
                 finish = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ROME)
             else:
                 finish = datetime.combine(day, time(end // 60, end % 60), tzinfo=ROME)
-            periods.append((begin, finish))
+            periods.append((begin.astimezone(UTC), finish.astimezone(UTC)))
         return periods
 
     def _periods_from(self, moment: datetime, days: int = 15) -> list[tuple[datetime, datetime]]:
-        """Open periods ending after ``moment``, in order, over the next ``days`` days."""
-        local = _aware(moment).astimezone(ROME)
+        """Open periods (UTC) ending after ``moment``, in order, over the next ``days`` days."""
+        at = _aware(moment).astimezone(UTC)
+        first = at.astimezone(ROME).date()
         found = []
         for offset in range(-1, days):
-            for begin, finish in self._ranges_on(local.date() + timedelta(days=offset)):
-                if finish > local:
+            for begin, finish in self._ranges_on(first + timedelta(days=offset)):
+                if finish > at:
                     found.append((begin, finish))
         return found
 
     def is_open(self, moment: datetime) -> bool:
-        local = _aware(moment).astimezone(ROME)
-        return any(begin <= local < finish for begin, finish in self._periods_from(local, 2))
+        at = _aware(moment).astimezone(UTC)
+        return any(begin <= at < finish for begin, finish in self._periods_from(at, 2))
 
     def next_opening(self, moment: datetime) -> datetime | None:
         """``moment`` itself when open, else the next opening (Europe/Rome); None if never."""
-        local = _aware(moment).astimezone(ROME)
-        for begin, _finish in self._periods_from(local):
-            return local if begin <= local else begin
+        at = _aware(moment).astimezone(UTC)
+        for begin, _finish in self._periods_from(at):
+            return (at if begin <= at else begin).astimezone(ROME)
         return None
 
     def add_office_minutes(self, start: datetime, minutes: float) -> datetime | None:
-        """The moment ``minutes`` of office time after ``start`` (None when never open)."""
+        """The moment ``minutes`` of office time after ``start`` (Europe/Rome; None when never
+        open). Durations are real time: a DST change inside an open period is counted right."""
         left = timedelta(minutes=minutes)
-        local = _aware(start).astimezone(ROME)
-        for begin, finish in self._periods_from(local, days=60):
-            begin = max(begin, local)
+        at = _aware(start).astimezone(UTC)
+        for begin, finish in self._periods_from(at, days=60):
+            begin = max(begin, at)
             if begin + left <= finish:
-                return begin + left
+                return (begin + left).astimezone(ROME)
             left -= finish - begin
         return None
 

@@ -255,8 +255,9 @@ async def messages(
 @router.post("/{handoff_id:int}/prendi", name="handoff_claim")
 async def claim(request: Request, staff: CareManager, handoff_id: int) -> Response:
     def work(session: Session) -> tuple[bool, Handoff | None]:
-        if views.visible_handoff(session, staff, handoff_id) is None:
+        if core.get_handoff(session, handoff_id=handoff_id) is None:
             raise HTTPException(404, "Conversazione non trovata.")
+        # a stale queue page: the claim simply loses if someone else holds it already
         won = core.claim(session, handoff_id=handoff_id, staff_id=staff.id, now=utcnow())
         if won:
             _audit(session, request, staff, "handoff.claim", handoff_id)

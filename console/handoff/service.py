@@ -35,8 +35,15 @@ from bot.store import repository as repo
 from bot.store.models import Author, Conversation, Direction, Message, Mode, Status
 from care import handoff as core
 from care import handoff_wording as wording
-from care.handoff_models import OPEN_STATUSES, PRIORITY_LABELS, Handoff, HandoffStatus, Outcome
-from care.models import ConversationFlag
+from care.handoff_models import (
+    OPEN_STATUSES,
+    PRIORITY_LABELS,
+    CsatAnswer,
+    Handoff,
+    HandoffStatus,
+    Outcome,
+)
+from care.models import ConversationFlag, FlagKind
 from care.sla import DEFAULT_HOURS, OfficeHours, office_hours
 from console.handoff.clients import RasaTracker, StaffTelegram
 from welcome.timeutil import utcnow
@@ -51,6 +58,7 @@ QUEUE = "queue"
 TELEGRAM_CHAT_KEY = "telegram_group_chat_id"
 TELEGRAM_ENABLED_KEY = "telegram_group_enabled"
 GRACE = timedelta(seconds=3)  # the hook's own steps are not repeated by the reconcile loop
+BOT_FAILURE_WINDOW = timedelta(minutes=10)  # a fresh "failed twice" flag means: hand off
 CSAT_WAIT = timedelta(hours=24)  # then a closed hand-off's conversation goes back to the bot
 
 
@@ -204,8 +212,12 @@ class HandoffService:
     async def _pause_rasa(self, handoff: Handoff) -> None:
         assert handoff.id is not None
         if await self.rasa.pause(handoff.conversation_id):
+            handoff.rasa_paused_at = utcnow()
             await self.db(
-                core.mark_step, handoff_id=handoff.id, step="rasa_paused_at", now=utcnow()
+                core.mark_step,
+                handoff_id=handoff.id,
+                step="rasa_paused_at",
+                now=handoff.rasa_paused_at,
             )
 
     async def _tell_citizen(
@@ -322,8 +334,12 @@ class HandoffService:
     async def _resume_rasa(self, handoff: Handoff) -> None:
         assert handoff.id is not None
         if handoff.rasa_resumed_at is None and await self.rasa.resume(handoff.conversation_id):
+            handoff.rasa_resumed_at = utcnow()
             await self.db(
-                core.mark_step, handoff_id=handoff.id, step="rasa_resumed_at", now=utcnow()
+                core.mark_step,
+                handoff_id=handoff.id,
+                step="rasa_resumed_at",
+                now=handoff.rasa_resumed_at,
             )
 
     async def _return_to_bot(self, handoff: Handoff) -> None:
@@ -434,15 +450,27 @@ class HandoffService:
         for conversation_id in work.escalate:
             if conversation_id not in self._busy:
                 await self.ensure_handoff(conversation_id, reason="emergency")
+        for conversation_id in work.bot_failures:  # the assistant failed twice in a row
+            if conversation_id not in self._busy:
+                log.info("conversation %s: the assistant failed twice, hand-off", conversation_id)
+                await self.request(conversation_id, priority="normal", reason="bot_failure")
 
     async def _check_human_mode(self, conversation_id: str, now: datetime) -> None:
-        """A conversation in human mode without an open hand-off: waiting for the CSAT tap
-        (then: any message that reached the console meanwhile), or a hand-off to recreate."""
-        pending = await self.db(core.pending_csat, conversation_id=conversation_id)
-        if pending is None:
-            await self.ensure_handoff(conversation_id, reason="recovered")
+        """A conversation in human mode without an open hand-off: a hand-off to (re)create, one
+        to finish closing (crash), or one waiting for the CSAT tap (then: the messages that
+        reached the console meanwhile)."""
+        state = await self.db(_human_state, conversation_id=conversation_id)
+        latest, pending = state.latest, state.pending
+        if latest is None or latest.returned_at is not None or state.fresh_flags:
+            if pending is not None:  # a new request (e.g. an emergency) replaces the question
+                await self.db(core.skip_csat, handoff_id=pending.handoff_id, now=now)
+            reason = "emergency" if "top" in state.fresh_flags else "recovered"
+            await self.ensure_handoff(conversation_id, reason=reason)
             return
         async with self.lock(conversation_id):
+            if pending is None:  # closed, but the gateway died before giving it back
+                await self._complete(latest, None)
+                return
             late = await self.db(
                 _messages_for_staff_after,
                 conversation_id=conversation_id,
@@ -451,10 +479,8 @@ class HandoffService:
             if late:
                 await self._after_close(conversation_id, late)
             elif now - pending.asked_at > CSAT_WAIT:  # no answer: the assistant is back anyway
-                handoff = await self.db(core.latest_handoff, conversation_id=conversation_id)
                 await self.db(core.skip_csat, handoff_id=pending.handoff_id, now=now)
-                if handoff is not None:
-                    await self._return_to_bot(handoff)
+                await self._return_to_bot(latest)
             else:
                 self._csat_checked.add(conversation_id)  # live messages come by the listener
 
@@ -561,10 +587,35 @@ def _messages_for_staff_after(
 
 
 @dataclass
+class _HumanState:
+    latest: Handoff | None
+    pending: CsatAnswer | None
+    fresh_flags: list[str]  # priorities of flags raised after the latest hand-off closed
+
+
+def _human_state(session: Session, *, conversation_id: str) -> _HumanState:
+    latest = core.latest_handoff(session, conversation_id=conversation_id)
+    pending = core.pending_csat(session, conversation_id=conversation_id)
+    fresh: list[str] = []
+    if latest is not None and latest.closed_at is not None:
+        fresh = list(
+            session.exec(
+                select(ConversationFlag.priority).where(
+                    ConversationFlag.conversation_id == conversation_id,
+                    col(ConversationFlag.resolved_at).is_(None),
+                    col(ConversationFlag.created_at) > latest.closed_at,
+                )
+            )
+        )
+    return _HumanState(latest, pending, fresh)
+
+
+@dataclass
 class _Work:
     human_without_handoff: list[str]
     incomplete: list[Handoff]
     escalate: list[str]
+    bot_failures: list[str]
 
 
 def _reconcile_work(session: Session, *, now: datetime) -> _Work:
@@ -606,4 +657,21 @@ def _reconcile_work(session: Session, *, now: datetime) -> _Work:
         )
         .distinct()
     ).all()
-    return _Work(list(human), incomplete, list(escalate))
+    bot_failures = session.exec(
+        select(ConversationFlag.conversation_id)
+        .join(
+            Conversation,
+            col(Conversation.conversation_id) == col(ConversationFlag.conversation_id),
+        )
+        .where(
+            ConversationFlag.kind == FlagKind.bot_failure.value,
+            col(ConversationFlag.resolved_at).is_(None),
+            col(ConversationFlag.created_at) > now - BOT_FAILURE_WINDOW,
+            col(ConversationFlag.created_at) < now - GRACE,  # after the assistant's own answer
+            Conversation.mode == Mode.bot.value,
+            col(ConversationFlag.conversation_id).not_in(open_ids),
+        )
+        .distinct()
+        .limit(50)
+    ).all()
+    return _Work(list(human), incomplete, list(escalate), list(bot_failures))

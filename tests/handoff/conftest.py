@@ -30,6 +30,7 @@ from console import security
 from console.handoff.service import HandoffConfig, HandoffService
 from console.roles import Role
 from console.staff import StaffView, create_staff
+from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import gateway_settings
 from tests.handoff.fake_rasa_api import FakeRasaApi
 from welcome.timeutil import utcnow
@@ -53,6 +54,12 @@ def _cheap_hashing() -> Iterator[None]:
     security.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     yield
     security.use_hasher(previous)
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as telegram:
+        yield telegram
 
 
 @pytest.fixture
@@ -252,12 +259,13 @@ class StaffClient:
 @dataclass
 class Citizen:
     base: str
-    http: httpx.Client = field(init=False)
     token: str = ""
+    http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
         self.http = httpx.Client(base_url=self.base, timeout=15.0)
-        self.token = self.http.post("/api/chat/session").json()["token"]
+        if not self.token:
+            self.token = self.http.post("/api/chat/session").json()["token"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
 
     def say(self, text: str) -> int:

@@ -142,3 +142,31 @@ def test_a_second_request_while_waiting_changes_nothing_but_an_emergency_raises_
     citizen.say("ho paura, mio marito mi picchia")
     live.wait_until(lambda: live.handoffs()[0].priority == "top", what="raised to top priority")
     assert [h.id for h in live.handoffs()] == [handoff.id]
+
+
+def test_two_failures_of_the_assistant_hand_off(
+    start_live, fake_rasa: FakeRasaApi, people: list
+) -> None:
+    """action_default_fallback (two misses in a row) raises a bot_failure flag: a person takes
+    over, without the citizen having to ask."""
+    from care.flags import raise_flag
+    from care.models import FlagKind, FlagPriority
+    from catalog.db import session_scope
+
+    live: Live = start_live()
+    citizen = Citizen(live.url)
+    people.append(citizen)
+    citizen.start()
+    cid = citizen.conversation_id(live)
+    with session_scope(live.engine) as session:
+        raise_flag(
+            session,
+            conversation_id=cid,
+            kind=FlagKind.bot_failure,
+            priority=FlagPriority.normal,
+            source="rasa_action",
+            reason="two_fallbacks",
+        )
+    citizen.wait_for("Care Manager")
+    handoff = _handoff_of(live, cid)
+    assert handoff.reason == "bot_failure" and live.conversation(cid).mode == Mode.human

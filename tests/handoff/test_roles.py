@@ -164,10 +164,8 @@ def test_a_care_manager_sees_only_the_queue_and_their_own(gateway: FastAPI, engi
         assert client.get(f"/console/coda/{brunos}/messaggi").status_code == 404
         stolen = client.post(f"/console/coda/{brunos}/note", data={"text": "x", "csrf_token": csrf})
         assert stolen.status_code == 404
-        assert (
-            client.post(f"/console/coda/{brunos}/prendi", data={"csrf_token": csrf}).status_code
-            == 404
-        )
+        taken = client.post(f"/console/coda/{brunos}/prendi", data={"csrf_token": csrf})
+        assert taken.status_code == 303 and taken.headers["location"].endswith("msg=taken")
         # on a waiting conversation nobody holds, notes wait for the claim
         early = client.post(f"/console/coda/{waiting}/note", data={"text": "x", "csrf_token": csrf})
         assert early.status_code == 409

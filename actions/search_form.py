@@ -65,6 +65,11 @@ def asked_in_this_form(tracker: Tracker) -> list[str]:
     return asked
 
 
+def _candidates(tracker: Tracker) -> set[str]:
+    """Slots Rasa extracted from this message (the trailing SlotSet events)."""
+    return set(tracker.slots_to_validate())
+
+
 def useful_questions(tracker: Tracker) -> list[str]:
     """The slots still missing that would change the results, most useful first."""
     category = tracker.get_slot("service_category")
@@ -81,6 +86,19 @@ def useful_questions(tracker: Tracker) -> list[str]:
 class ValidateServiceSearchForm(FormValidationAction):
     def name(self) -> str:
         return "validate_service_search_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        # "anzi, cerco un nido": a new request in the middle of the questions starts over
+        # (the form's extraction would otherwise mix it with the previous answers)
+        reset: list[dict[str, Any]] = []
+        if intent_of(tracker) == "search_service" and asked_in_this_form(tracker):
+            reset = [
+                e for e in reset_search_events(tracker) if e["name"] not in _candidates(tracker)
+            ]
+            tracker.slots.update({e["name"]: e["value"] for e in reset})
+        return reset + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self,
@@ -218,8 +236,32 @@ class ValidateServiceSearchForm(FormValidationAction):
         return {"age": str(age)}
 
 
-class ActionResetSearch(Action):
+def reset_search_events(tracker: Tracker) -> list[dict[str, Any]]:
     """A new request: forget the details of the previous search it does not repeat."""
+    mentioned = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    events = [SlotSet(slot, None) for slot in RESET_ON_NEW_SEARCH if slot not in mentioned]
+    # a value the NLU could not map onto the vocabulary would block the form's question
+    for slot, allowed in (("service_category", CATEGORIES), ("target_group", TARGET_GROUPS)):
+        value = tracker.get_slot(slot)
+        if slot in mentioned and value is not None and value not in allowed:
+            events.append(SlotSet(slot, None))
+    if "cost_mode" in mentioned and tracker.get_slot("cost_mode") not in COST_MODES:
+        events.append(SlotSet("cost_mode", None))
+    if "neighbourhood" in mentioned and slot_value(tracker, "neighbourhood"):
+        area = resolve_area(str(tracker.get_slot("neighbourhood")))
+        if area is None:
+            events.append(SlotSet("neighbourhood", None))
+    return [
+        *events,
+        SlotSet("search_text", latest_text(tracker) or None),
+        SlotSet("search_offset", 0),
+        SlotSet("search_results", None),
+        SlotSet("selected_service", None),
+    ]
+
+
+class ActionResetSearch(Action):
+    """Runs before the search form on a new request (see ``reset_search_events``)."""
 
     def name(self) -> str:
         return "action_reset_search"
@@ -227,23 +269,4 @@ class ActionResetSearch(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        mentioned = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        events = [SlotSet(slot, None) for slot in RESET_ON_NEW_SEARCH if slot not in mentioned]
-        # a value the NLU could not map onto the vocabulary would block the form's question
-        for slot, allowed in (("service_category", CATEGORIES), ("target_group", TARGET_GROUPS)):
-            value = tracker.get_slot(slot)
-            if slot in mentioned and value is not None and value not in allowed:
-                events.append(SlotSet(slot, None))
-        if "cost_mode" in mentioned and tracker.get_slot("cost_mode") not in COST_MODES:
-            events.append(SlotSet("cost_mode", None))
-        if "neighbourhood" in mentioned and slot_value(tracker, "neighbourhood"):
-            area = resolve_area(str(tracker.get_slot("neighbourhood")))
-            if area is None:
-                events.append(SlotSet("neighbourhood", None))
-        events += [
-            SlotSet("search_text", latest_text(tracker) or None),
-            SlotSet("search_offset", 0),
-            SlotSet("search_results", None),
-            SlotSet("selected_service", None),
-        ]
-        return events
+        return reset_search_events(tracker)

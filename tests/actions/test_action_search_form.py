@@ -212,3 +212,26 @@ def test_a_change_of_topic_is_not_taken_as_an_answer() -> None:
         )
         # only requested_slot: Rasa rejects the form and the rules answer the new topic
         assert set(slots) <= {"requested_slot"}, intent
+
+
+def test_a_new_request_in_the_middle_starts_over() -> None:
+    _, slots = form_turn(
+        slots={
+            "service_category": "home_care",
+            "target_group": "elderly",
+            "search_text": "badante per mia madre",
+        },
+        asked=["neighbourhood"],
+        intent="search_service",
+        text="anzi cerco un centro estivo per mio figlio",
+        entities=[
+            {"entity": "service_category", "value": "summer_camp"},
+            {"entity": "target_group", "value": "children"},
+        ],
+        candidates={"service_category": "summer_camp", "target_group": "children"},
+    )
+    assert slots["search_text"] == "anzi cerco un centro estivo per mio figlio"
+    assert slots["service_category"] == "summer_camp"
+    assert "target_group" not in slots  # mentioned again: kept as extracted
+    assert slots["age"] is None
+    assert slots["requested_slot"] == "neighbourhood"

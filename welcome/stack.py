@@ -67,7 +67,8 @@ def rasa_service(
         tracker_url=tracker_url,
         lock_store_url=lock_store_url,
     )
-    command = [str(RASA_BIN), "run", "--enable-api", "--auth-token", token]
+    # "--auth-token=T": a generated token may start with "-"
+    command = [str(RASA_BIN), "run", "--enable-api", f"--auth-token={token}"]
     command += ["-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     command += ["--endpoints", str(ENDPOINTS_FILE), "--credentials", str(CREDENTIALS_FILE)]
     return Service(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,8 @@ from catalog.tags import service_tags
 from catalog.text import terms_many
 from catalog.vocabulary import CATEGORY_LABELS, TARGET_LABELS
 from welcome.timeutil import utcnow
+
+_REVISION = text("SELECT revision FROM catalog_state WHERE id = 1")
 
 # --- catalogue revision ------------------------------------------------------------------
 
@@ -51,7 +53,8 @@ def bump_revision(session: Session) -> str:
 
 def current_revision(session: Session) -> str:
     """The revision token, or "" for a catalogue never written through this module."""
-    token = session.exec(select(CatalogState.revision).where(CatalogState.id == 1)).first()
+    # Plain SQL: this runs before every search, and the ORM select costs three times more.
+    token = session.execute(_REVISION).scalar()
     return token or ""
 
 

@@ -152,7 +152,8 @@ def _tags(f: SearchFilters, query: _Query, mode: Mode) -> Match:
     """What every match must satisfy besides words: the filters and, by mode, the category."""
     groups = [tuple(g) for g in filter_groups(f)]
     if mode == "category":
-        groups.append(tuple(category_tag(c) for c in query.categories))
+        # First: the engines intersect faster starting from the rarest term (measured).
+        groups.insert(0, tuple(category_tag(c) for c in query.categories))
     return Match(tuple(groups))
 
 

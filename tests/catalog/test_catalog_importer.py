@@ -238,3 +238,24 @@ def test_real_seed_data_validates(name: str) -> None:
     rows = _validate(path, schema, issues)
     assert not issues, [str(i) for i in issues]
     assert rows
+
+
+def test_provider_status_change_publishes_or_hides_its_services(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    from catalog.search import search_services
+
+    run_import(sqlite_engine, GOOD)
+    only_providers = tmp_path / "providers-only"
+    only_providers.mkdir()
+    text = (GOOD / "providers.yaml").read_text(encoding="utf-8")
+    start = text.index("- code: ditta-attesa")
+    text = text[:start] + text[start:].replace(
+        "adhesion_status: pending", "adhesion_status: approved", 1
+    )
+    (only_providers / "providers.yaml").write_text(text, encoding="utf-8")
+    report = run_import(sqlite_engine, only_providers)
+    assert report.counts["providers.yaml"].updated == 1
+    with Session(sqlite_engine) as s:
+        found = [h.service.code for h in search_services(s, "doposcuola", limit=20).hits]
+    assert "doposcuola-in-attesa" in found

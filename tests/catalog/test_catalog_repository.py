@@ -22,6 +22,7 @@ from catalog.repository import (
     nearest_places,
     places_in_quartiere,
     save_service,
+    set_provider_status,
 )
 
 RIFREDI = (43.7955, 11.2445)
@@ -93,3 +94,25 @@ def test_revision_changes_on_each_bump(engine: Engine) -> None:
 def test_unpublished_services_can_still_be_read_by_code(session: Session, code: str) -> None:
     # e.g. for the console; the search never returns them.
     assert isinstance(get_service(session, code=code), Service)
+
+
+def test_suspending_a_provider_hides_its_services(engine: Engine) -> None:
+    from catalog.search import search_services
+
+    load_catalog(engine)
+    with Session(engine) as s:
+        assert "doposcuola-rifredi" in [
+            h.service.code for h in search_services(s, "doposcuola").hits
+        ]
+        set_provider_status(s, code="coop-girasole", status="suspended")
+        s.commit()
+        found = [h.service.code for h in search_services(s, "doposcuola", limit=20).hits]
+        assert found == []  # all three after-school services are the cooperative's
+        assert count_services(s, category="after_school") == 0
+        set_provider_status(s, code="coop-girasole", status="approved")
+        s.commit()
+        assert "doposcuola-rifredi" in [
+            h.service.code for h in search_services(s, "doposcuola").hits
+        ]
+    with pytest.raises(LookupError), Session(engine) as s:
+        set_provider_status(s, code="nobody", status="approved")

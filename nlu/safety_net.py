@@ -34,7 +34,8 @@ RULES_FILE_NAME = "emergency_patterns.yml"
 
 
 def _patterns_path(config: dict[str, Any]) -> Path:
-    return Path(config["patterns"])
+    # Rasa hands fingerprint_addon the config as written in config.yml, without defaults
+    return Path(config.get("patterns") or SafetyNet.get_default_config()["patterns"])
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -95,10 +95,14 @@ def claim(
     )
     if session.get_bind().dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
+    # A CTE, evaluated once: as a plain IN (subquery) PostgreSQL may rescan it, and each
+    # rescan with SKIP LOCKED returns the next rows (those just updated are skipped), so
+    # one UPDATE would claim far more than ``limit`` rows.
+    picked = ids.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
     lease_until = now + timedelta(seconds=lease_seconds)
     session.execute(
         update(Delivery)
-        .where(col(Delivery.id).in_(ids), _claimable(now))
+        .where(col(Delivery.id).in_(select(picked.c.id)), _claimable(now))
         .values(
             uncertain=case(
                 (

@@ -169,3 +169,20 @@ async def test_two_workers_on_postgres_no_duplicates(postgres_url: str, tmp_path
     assert statuses(setup, broadcast_id) == {"sent": 60}
     for eng in (setup, *engines):
         eng.dispose()
+
+
+def test_a_claim_takes_at_most_its_batch(engine: Engine) -> None:
+    """PostgreSQL may rescan an IN (... LIMIT n FOR UPDATE SKIP LOCKED) subquery; each rescan
+    would skip the rows just claimed and take the next ones: the claim must stay at n."""
+    subscribers(engine, 25)
+    broadcast_id = new_broadcast(engine)
+    now = utcnow()
+    with session_scope(engine) as session:
+        from broadcast.broadcasts import start
+
+        start(session, broadcast_id=broadcast_id, now=now)
+        first = claim(session, token="a" * 32, now=now, lease_seconds=30, limit=10)
+        second = claim(session, token="b" * 32, now=now, lease_seconds=30, limit=10)
+    ids = [c.recipient.delivery_id for c in first + second]
+    assert (len(first), len(second), len(set(ids))) == (10, 10, 20)
+    assert statuses(engine, broadcast_id) == {"sending": 20, "pending": 5}

@@ -84,6 +84,8 @@ class OfficeHours:
 
     def describe(self) -> str:
         """Italian, e.g. "dal lunedì al venerdì 9:00–13:00"."""
+        if all(ranges == ((0, MINUTES_PER_DAY),) for ranges in self.days):
+            return "sempre, giorno e notte"
         return self.as_opening_hours().describe()
 
     # --- the clock ------------------------------------------------------------------------

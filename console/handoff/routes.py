@@ -49,7 +49,7 @@ CareManager = Annotated[CurrentStaff, Depends(require_roles(Role.care_manager))]
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = {"handoff.js": "text/javascript", "handoff.css": "text/css"}
 REPLY_MAX = 4000
-POLL_SECONDS = 2.0
+POLL_SECONDS = 3.0
 FINAL = {"read", "failed"}
 
 NOTICES = {
@@ -216,6 +216,7 @@ async def _conversation(
             "outcomes": list(OUTCOME_LABELS.items()),
             "eur": views.eur,
             "csat_label": views.csat_label,
+            "flag_label": views.flag_label,
             "live": service is not None,
             "notice": notice,
             "error": error,

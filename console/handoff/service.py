@@ -283,7 +283,9 @@ class HandoffService:
             handoff.conversation_id, text, author=Author.staff, staff_user_id=staff_id
         )
         await self.db(core.record_reply, handoff_id=handoff_id, now=utcnow())
-        return message
+        assert message.id is not None
+        current = await self.db(repo.get_message, message_id=message.id)
+        return current or message
 
     async def claimed(self, handoff: Handoff) -> None:
         self.publish("claimed", handoff)
@@ -291,21 +293,26 @@ class HandoffService:
     async def close(
         self, handoff_id: int, *, staff_id: int, outcome: Outcome, ask_csat: bool = True
     ) -> bool:
-        """Close with an outcome, resume Rasa, tell the citizen, ask the CSAT question."""
-        now = utcnow()
-        handoff = await self.db(
-            _close,
-            handoff_id=handoff_id,
-            staff_id=staff_id,
-            outcome=outcome,
-            ask_csat=ask_csat,
-            now=now,
-        )
-        if handoff is None:
+        """Close with an outcome, resume Rasa, tell the citizen, ask the CSAT question.
+
+        The conversation's lock is held from the closing UPDATE on, so a citizen message
+        arriving meanwhile is handled after it (as a message after closing)."""
+        found = await self.db(core.get_handoff, handoff_id=handoff_id)
+        if found is None:
             return False
-        cid = handoff.conversation_id
-        log.info("hand-off %s closed (%s)", handoff_id, outcome.value)
+        cid = found.conversation_id
         async with self.lock(cid):
+            handoff = await self.db(
+                _close,
+                handoff_id=handoff_id,
+                staff_id=staff_id,
+                outcome=outcome,
+                ask_csat=ask_csat,
+                now=utcnow(),
+            )
+            if handoff is None:
+                return False
+            log.info("hand-off %s closed (%s)", handoff_id, outcome.value)
             self._busy.add(cid)
             try:
                 await self._resume_rasa(handoff)
@@ -347,7 +354,10 @@ class HandoffService:
         self._csat_checked.discard(handoff.conversation_id)
         await self._resume_rasa(handoff)
         await self.gateway.router.switch(handoff.conversation_id, Mode.bot, reason="handoff_closed")
-        await self.db(core.mark_step, handoff_id=handoff.id, step="returned_at", now=utcnow())
+        handoff.returned_at = utcnow()
+        await self.db(
+            core.mark_step, handoff_id=handoff.id, step="returned_at", now=handoff.returned_at
+        )
         log.info("hand-off %s: conversation back to the assistant", handoff.id)
 
     # --- citizen messages in human mode ----------------------------------------------------------

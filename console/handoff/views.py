@@ -57,6 +57,18 @@ STATUS_LABELS = {
 }
 
 
+FLAG_KINDS = {
+    "emergency": "possibile emergenza",
+    "handoff": "ha chiesto un operatore",
+    "bot_failure": "l'assistente non ha capito due volte",
+}
+
+
+def flag_label(flag: ConversationFlag) -> str:
+    kind = FLAG_KINDS.get(str(flag.kind), str(flag.kind))
+    return f"{kind} (priorità {PRIORITY_LABELS.get(str(flag.priority), flag.priority).lower()})"
+
+
 def reason_label(reason: str) -> str:
     if reason.startswith("safety_net") or reason.startswith("intent:emergency"):
         return REASONS["emergency"]

@@ -18,6 +18,8 @@
     sent: "inviato", delivered: "consegnato", read: "letto", failed: "non consegnato",
   };
   const TIME = { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Rome" };
+  // delivery statuses only move forward (a late "sent" never hides "read")
+  const RANK = { queued: 0, awaiting_window: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
   function readData() {
     const node = document.getElementById("handoff-data");
@@ -172,7 +174,7 @@
     }
     if (event.type === "queue") {
       if (event.event === "new") announce(event);
-      if (page === "queue") refreshQueue();
+      if (page === "queue") refreshQueue(event.event === "activity" ? 3000 : 300);
       else if (String(event.handoff_id) === app.dataset.handoff) handoffChanged(event);
       return;
     }
@@ -190,11 +192,11 @@
   let refreshTimer = null;
   let refreshing = false;
 
-  function refreshQueue() {
+  function refreshQueue(delay) {
     if (refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
-      if (refreshing) { refreshQueue(); return; }
+      if (refreshing) { refreshQueue(300); return; }
       refreshing = true;
       window.consoleFetch(app.dataset.table, { headers: { Accept: "text/html" } })
         .then(function (response) { return response.ok ? response.text() : null; })
@@ -205,7 +207,7 @@
           }
         })
         .finally(function () { refreshing = false; });
-    }, 300);
+    }, delay);
   }
 
   // --- the conversation page ----------------------------------------------------------------------
@@ -241,6 +243,13 @@
     const id = Number(view.id);
     let item = shown.get(id);
     const fresh = !item;
+    if (!fresh && view.direction === "outbound") {
+      const known = item.querySelector(".msg-status");
+      const before = known ? known.dataset.status : null;
+      if (before && (RANK[before] || 0) > (RANK[view.status] || 0)) {
+        view = Object.assign({}, view, { status: before });
+      }
+    }
     if (fresh) {
       item = element("li");
       item.dataset.id = String(id);

@@ -302,6 +302,12 @@ async def reply(request: Request, staff: CareManager, handoff_id: int) -> Respon
 
             expanded = await run_db(request, prepare)
             message = await service.send(handoff_id, staff_id=staff.id, text=expanded.strip())
+            await run_db(
+                request,
+                lambda session: _audit(
+                    session, request, staff, "handoff.reply", handoff_id, f"message:{message.id}"
+                ),
+            )
         except core.HandoffError as exc:
             error, status = str(exc), 409
         except HTTPException as exc:

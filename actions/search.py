@@ -8,6 +8,7 @@ Manager on offer, and the unmet need is recorded for the analysts.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -180,7 +181,8 @@ class ActionSearchServices(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return run_search(dispatcher, tracker, offset=0)
+        # the search reads the database: off the action server's event loop
+        return await asyncio.to_thread(run_search, dispatcher, tracker, offset=0)
 
 
 class ActionMoreResults(Action):
@@ -196,4 +198,4 @@ class ActionMoreResults(Action):
             dispatcher.utter_message(text=NO_SEARCH_TEXT, buttons=[NEW_SEARCH_BUTTON])
             return []
         offset = int(tracker.get_slot("search_offset") or 0) + PAGE_SIZE
-        return run_search(dispatcher, tracker, offset=offset)
+        return await asyncio.to_thread(run_search, dispatcher, tracker, offset=offset)

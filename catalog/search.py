@@ -159,10 +159,9 @@ def _tags(f: SearchFilters, query: _Query, mode: Mode) -> Match:
 
 def _base(f: SearchFilters, query: _Query, mode: Mode) -> Match:
     """The matches of an attempt: the tags and, in text mode, any of the typed words."""
-    match = _tags(f, query, mode)
-    if mode == "text":
-        match = match.also(query.typed)
-    return _visible(match, tagged=bool(_tags(f, query, mode).all_of))
+    tags = _tags(f, query, mode)
+    match = tags.also(query.typed) if mode == "text" else tags
+    return _visible(match, tagged=bool(tags.all_of))
 
 
 def _visible(match: Match, *, tagged: bool) -> Match:
@@ -227,8 +226,8 @@ def _candidates(
                 take(tags.also(*tier), ranked=False)
         if mode == "category":
             take(tags.excluding(tuple(query.weights)), ranked=False)  # no word, same category
-        if mode == "text":
-            take(_base(step.filters, query, mode), ranked=False)
+        if mode == "text" and total > RANK_LIMIT:
+            take(_base(step.filters, query, mode), ranked=False)  # the tiers left room
         return list(ids)
     # Nothing to rank by: when there is a reference point, start from the closest.
     base = _base(step.filters, query, mode)

@@ -1,0 +1,28 @@
+"""The welfare budget in the console (issue 7).
+
+Importing this module registers the sections:
+- "Cittadini e budget" at /cittadini (welfare_officer, care_manager, hub_staff): find a
+  citizen, see their budgets and full statement, export it as CSV, issue a one-time linking
+  code (shown once), unlink their chats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.navigation import register_section
+from console.welfare import citizens
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+CITIZENS = register_section(
+    key="citizens",
+    label="Cittadini e budget",
+    path="/cittadini",
+    roles=citizens.ROLES,
+    router=citizens.router,
+    templates_dir=TEMPLATES,
+    description="Budget welfare dei cittadini: estratto conto, esportazione CSV, codici per "
+    "collegare la chat.",
+    order=30,
+)

@@ -1,0 +1,121 @@
+"""Fixtures of the welfare tests: the console mounted at /console on the parametrized
+``engine`` (SQLite and PostgreSQL), staff members, a citizen with budgets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from catalog.db import session_scope
+from catalog.ledger import linking
+from console import security
+from console.app import build_console
+from console.navigation import registered_sections
+from console.roles import Role
+from console.staff import StaffView, create_staff
+from tests.ledger.conftest import Budget, make_budget
+from welcome.settings import Settings
+
+CONSOLE = "/console"
+PASSWORD = "cavolo nero e ribollita"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing() -> Iterator[None]:
+    previous = security._hasher
+    security.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    security.use_hasher(previous)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    value = Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32)
+    monkeypatch.setattr(linking, "get_settings", lambda: value)
+    return value
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def budget(session: Session) -> Budget:
+    return make_budget(session)
+
+
+@pytest.fixture
+def app(engine: Engine, settings: Settings) -> FastAPI:
+    import console.welfare  # noqa: F401  (registers the sections)
+
+    gateway = FastAPI()
+    gateway.mount(CONSOLE, build_console(settings, engine=engine, sections=registered_sections()))
+    return gateway
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Member:
+    view: StaffView
+    password: str = PASSWORD
+
+    @property
+    def email(self) -> str:
+        return self.view.email
+
+
+MakeStaff = Callable[..., Member]
+
+
+@pytest.fixture
+def make_staff(engine: Engine) -> MakeStaff:
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: Role, provider_code: str | None = None) -> Member:
+        n = next(counter)
+        with session_scope(engine) as db:
+            view = create_staff(
+                db,
+                email=f"welfare{n}@comune.example.it",
+                full_name=f"Persona {n}",
+                roles=roles,
+                password=PASSWORD,
+                provider_code=provider_code or ("ENTE01" if Role.provider_staff in roles else None),
+            )
+        return Member(view)
+
+    return make
+
+
+def form_token(html: str) -> str:
+    match = _TOKEN.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, member: Member) -> str:
+    """Log ``member`` in; returns the session's CSRF token."""
+    page = client.get(f"{CONSOLE}/accesso")
+    response = client.post(
+        f"{CONSOLE}/accesso",
+        data={"email": member.email, "password": PASSWORD, "csrf_token": form_token(page.text)},
+    )
+    assert response.status_code == 303, response.text
+    return form_token(client.get(f"{CONSOLE}/").text)

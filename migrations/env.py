@@ -10,10 +10,21 @@ from welcome.migrate import target_metadata
 config = context.config
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave to the migrations what the models do not describe: the full-text index
+    (SQLite's FTS5 table and its shadow tables, PostgreSQL's generated tsvector column)."""
+    if type_ == "table" and name is not None and name.startswith("service_fts"):
+        return False
+    return not (type_ == "column" and name == "search_vector")
+
+
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata(),
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -36,6 +36,9 @@ QUERIES = [
 
 def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--turns", type=int, default=200, help="timed REST turns (default 200)")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a trained model (default: welcome.train's)"
+    )
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -87,7 +90,7 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> None:
     turns = 50 if getattr(args, "quick", False) else args.turns
-    model = ensure_model().model
+    model = getattr(args, "model", None) or ensure_model().model
     with tempfile.TemporaryDirectory(prefix="rasa-turn-bench-") as tmp:
         workdir = Path(tmp)
         database_url = prepare_catalog_db(workdir / "welcome.db")

@@ -24,6 +24,11 @@ POSITIVE: list[tuple[str, str]] = [
     ("mi ha chiusa in casa e mi ha preso il telefono", "violence"),
     ("la badante maltratta mia nonna", "violence"),
     ("mio padre ubriaco picchia la mamma", "violence"),
+    ("il mio compagno mi ha dato dei calci", "violence"),
+    ("mi batte quando torna ubriaco", "violence"),
+    ("continua a minacciarmi al telefono", "violence"),
+    ("c'è uno che mi sta aspettando fuori dal lavoro", "violence"),
+    ("stanno forzando la finestra della cucina", "violence"),
     # self-harm
     ("non voglio più vivere", "self_harm"),
     ("nn voglio + vivere", "self_harm"),
@@ -40,6 +45,7 @@ POSITIVE: list[tuple[str, str]] = [
     ("mi butto dal ponte", "self_harm"),
     ("la mia vita non ha piu senso", "self_harm"),
     ("mio figlio dice che si vuole uccidere", "self_harm"),
+    ("sono stufa di vivere così", "self_harm"),
     # medical
     ("mia madre è svenuta e non respira", "medical"),
     ("mia madre e svenuta", "medical"),
@@ -52,6 +58,7 @@ POSITIVE: list[tuple[str, str]] = [
     ("il mi' babbo l'è cascato e un si move", "medical"),
     ("sta perdendo tanto sangue", "medical"),
     ("ha le convulsioni", "medical"),
+    ("il piccolo ha ingoiato delle pillole della nonna", "medical"),
     ("mio nonno ha avuto un ictus adesso", "medical"),
     # child abuse
     ("il vicino abusa di mia figlia", "child_abuse"),
@@ -94,4 +101,6 @@ NEGATIVE: list[str] = [
     "donazione del sangue: dove si fa?",
     "mia madre ha l'alzheimer, cerco un centro diurno",
     "vorrei iscrivermi al corso di autodifesa per donne",
+    "mi batte il cuore forte quando parlo in pubblico, cerco uno psicologo",
+    "ho preso delle medicine per l'influenza, posso venire allo sportello domani?",
 ]

@@ -1,10 +1,12 @@
 """The delivery engine: a worker that drains the durable delivery queue at Telegram's pace.
 
 One ``BroadcastWorker`` per process (the gateway's, and any number of
-``python -m broadcast worker`` processes). Each loop: start the broadcasts whose time has
-come (copying their audience into ``broadcast_delivery``), claim a batch, reserve sending
-slots from the channel's shared pacer, and send each delivery at its slot (a few requests
-in flight at once), recording each outcome in its own short transaction.
+``python -m broadcast worker`` processes). Its asyncio loop starts the broadcasts whose
+time has come (copying their audience into ``broadcast_delivery``), claims a batch,
+reserves sending slots from the channel's shared pacer, and hands each delivery to a
+thread of its own shortly before its slot (BROADCAST_CONCURRENCY threads): the thread
+marks the row in flight, waits for the slot, sends, and commits the outcome at once. The
+next batch is claimed just before the current one ends, so there is no gap between them.
 
 Exactly-once, as far as it goes (see also broadcast.queue):
 - a delivery is sent only by the worker holding its claim, after an atomic UPDATE that
@@ -14,13 +16,15 @@ Exactly-once, as far as it goes (see also broadcast.queue):
 - a crash before that mark loses nothing (the lease expires, the row is claimed again);
 - a crash (or a read timeout) after the request left and before its outcome is committed
   is the only window where a citizen could get the announcement twice ("retry", the
-  default, at-least-once) or never ("skip", at-most-once). The window is one request per
-  in-flight slot (BROADCAST_CONCURRENCY), the outcome is committed right after the
-  answer, and such rows are flagged ``uncertain`` in the report.
+  default, at-least-once) or never ("skip", at-most-once). The outcome is committed in
+  the same thread right after the answer (on PostgreSQL without waiting for the WAL
+  flush), and rows caught in flight by a crash are flagged ``uncertain`` in the report;
 - a graceful stop finishes the requests in flight and releases the rest: no window.
 
-Limits: global pace per channel (ratelimit.reserve_slots), a minimum gap per chat
-(ratelimit.ChatGap), 429 -> the whole channel pauses for retry_after (all workers),
+Limits: global pace per channel shared by all workers (ratelimit.reserve_slots), at most
+``rate`` request starts per sliding second in this process (ratelimit.SlidingWindow), a
+minimum gap per chat (ratelimit.ChatGap), 429 -> the whole channel pauses for
+retry_after (all workers) and this worker slows down a little (ratelimit.AdaptiveRate),
 403 -> blocked (conversation marked unreachable, never retried), 5xx/network -> retried
 with exponential backoff up to BROADCAST_MAX_ATTEMPTS, 400 -> failed.
 """
@@ -35,12 +39,13 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -49,7 +54,13 @@ from broadcast import queue
 from broadcast.formatting import visible_text
 from broadcast.models import Broadcast, BroadcastStatus, DeliveryStatus
 from broadcast.queue import Claimed, Go, Policy, RetryPolicy
-from broadcast.ratelimit import ChatGap, SlidingWindow, ensure_pacers, reserve_slots
+from broadcast.ratelimit import (
+    AdaptiveRate,
+    ChatGap,
+    SlidingWindow,
+    ensure_pacers,
+    reserve_slots,
+)
 from broadcast.senders import Announcement, Outcome, Result, Sender
 from catalog.db import session_scope
 from welcome.settings import Settings
@@ -60,6 +71,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 LEASE_MARGIN_SECONDS = 2.0
 PREFETCH_SECONDS = 0.3  # claim the next batch this long before the current one ends
+LEAD_SECONDS = 0.15  # a delivery's thread starts this long before its slot
 WINDOW_SECONDS = 1.0
 
 
@@ -75,7 +87,7 @@ class EngineConfig:
     default_rate: float = 20.0
     per_chat_seconds: float = 1.0
     batch_size: int = 30
-    concurrency: int = 4
+    concurrency: int = 8
     lease_seconds: float = 60.0
     send_timeout: float = 10.0
     poll_seconds: float = 1.0
@@ -132,9 +144,15 @@ class BroadcastWorker:
         self._task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(max(1, config.concurrency))
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, config.concurrency), thread_name_prefix="broadcast-send"
+        )
         self._windows = {
             channel: SlidingWindow(int(rate), WINDOW_SECONDS)
             for channel, rate in config.rates.items()
+        }
+        self._rates = {
+            channel: AdaptiveRate(config.rate(channel)) for channel in {*senders, *config.rates}
         }
         self.sent = 0  # counters of this worker, for logs and tests
         self.failed = 0
@@ -159,8 +177,9 @@ class BroadcastWorker:
 
     async def aclose(self) -> None:
         await self.stop()
+        self._executor.shutdown(wait=True)
         for sender in self.senders.values():
-            await sender.aclose()
+            sender.close()
 
     async def run(self, *, until_idle: bool = False) -> None:
         """Work until ``stop()`` (or, with ``until_idle``, until no broadcast is running)."""
@@ -250,7 +269,10 @@ class BroadcastWorker:
                 )
                 continue
             slots = await self._db(
-                reserve_slots, channel=channel, count=len(claimed), rate=self.config.rate(channel)
+                reserve_slots,
+                channel=channel,
+                count=len(claimed),
+                rate=self._rates[channel].current(),
             )
             items.extend(zip(slots, claimed, strict=True))
         items.sort(key=lambda pair: pair[0])
@@ -273,17 +295,19 @@ class BroadcastWorker:
             if pause_end > slot:
                 await self._release([item], schedule.token, pause_end - time.time())
                 continue
-            delay = slot - time.time()
+            # the delivery's thread starts a little early: it marks the row in flight, then
+            # waits for the slot, so the request leaves on time whatever the commit took
+            delay = slot - LEAD_SECONDS - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            wait = self.gap.wait_needed(recipient.conversation_id)
+            send_at = time.monotonic() + max(0.0, slot - time.time())
+            wait = self.gap.reserve(recipient.conversation_id, send_at)
             if wait > 0:
                 await self._release([item], schedule.token, wait)
                 continue
             announcement = await self._announcement(recipient.broadcast_id)
             await self._semaphore.acquire()
-            self.gap.mark(recipient.conversation_id)
-            task = asyncio.create_task(self._deliver(item, schedule.token, announcement))
+            task = asyncio.create_task(self._deliver(item, schedule.token, announcement, slot))
             self._in_flight.add(task)
             task.add_done_callback(self._done)
         if not prefetch:
@@ -308,46 +332,77 @@ class BroadcastWorker:
             next_attempt_at=now + timedelta(seconds=max(0.0, delay)),
         )
 
-    async def _deliver(self, item: Claimed, token: str, announcement: Announcement | None) -> None:
+    async def _deliver(
+        self, item: Claimed, token: str, announcement: Announcement | None, slot: float
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(
+            self._executor, self._deliver_now, item, token, announcement, slot
+        )
+
+    def _deliver_now(
+        self, item: Claimed, token: str, announcement: Announcement | None, slot: float
+    ) -> None:
+        """One delivery, start to end, in its own thread: mark in flight, wait for the slot,
+        send, commit the outcome right away (the only crash window is between the channel's
+        answer and this commit)."""
         recipient = item.recipient
         now = utcnow()
-        go, until = await self._db(
+        go, until = self._tx(
             queue.mark_in_flight,
-            delivery_id=recipient.delivery_id,
-            token=token,
-            channel=recipient.channel,
-            now=now,
-            epoch=time.time(),
-            min_lease_until=now
-            + timedelta(seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS),
+            {
+                "delivery_id": recipient.delivery_id,
+                "token": token,
+                "channel": recipient.channel,
+                "now": now,
+                "epoch": time.time(),
+                "min_lease_until": now
+                + timedelta(seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS),
+            },
         )
         if go == Go.paused:
-            self._paused_until[recipient.channel] = max(
-                until, self._paused_until.get(recipient.channel, 0.0)
-            )
+            self._pause(recipient.channel, until)
         if go != Go.go:
+            return
+        delay = slot - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        pause_end = self._paused_until.get(recipient.channel, 0.0)
+        if pause_end > time.time() or self._stopping.is_set():
+            self._tx(
+                queue.unmark,
+                {
+                    "delivery_id": recipient.delivery_id,
+                    "token": token,
+                    "now": utcnow(),
+                    "delay": max(0.0, pause_end - time.time()),
+                },
+            )
             return
         if announcement is None:  # the broadcast vanished: nothing sensible to send
             outcome = Outcome(Result.permanent, error="broadcast-missing")
         else:
+            wait = self.gap.wait_since_sent(recipient.conversation_id)
+            if wait > 0:  # the chat's previous message left late: keep the gap anyway
+                time.sleep(wait)
             window = self._windows.get(recipient.channel)
             if window is not None:
-                await window.acquire()
-            outcome = await self.senders[recipient.channel].send(recipient, announcement)
+                window.limit = max(1, int(self._rates[recipient.channel].current()))
+                window.acquire()
+            self.gap.sent(recipient.conversation_id)
+            outcome = self.senders[recipient.channel].send(recipient, announcement)
             if outcome.file_id and announcement.telegram_file_id is None:
                 announcement.telegram_file_id = outcome.file_id
+        status = self._record(recipient, token, outcome)
         if outcome.result == Result.rate_limited:
-            end = time.time() + outcome.retry_after
-            self._paused_until[recipient.channel] = max(
-                end, self._paused_until.get(recipient.channel, 0.0)
-            )
+            self._pause(recipient.channel, time.time() + outcome.retry_after)
+            self._rates[recipient.channel].limited()
             log.warning(
                 "broadcast %d: %s rate limited, channel paused %.1f s",
                 recipient.broadcast_id,
                 recipient.channel,
                 outcome.retry_after,
             )
-        status = await self._record(recipient, token, outcome)
         if status == DeliveryStatus.sent:
             self.sent += 1
         elif status in (DeliveryStatus.failed, DeliveryStatus.blocked):
@@ -360,25 +415,31 @@ class BroadcastWorker:
                 outcome.error,
             )
 
-    async def _record(self, recipient: Any, token: str, outcome: Outcome) -> Any:
+    def _pause(self, channel: str, until: float) -> None:
+        self._paused_until[channel] = max(until, self._paused_until.get(channel, 0.0))
+
+    def _record(self, recipient: Any, token: str, outcome: Outcome) -> DeliveryStatus | None:
         """Commit the outcome at once; a database hiccup is retried (not committing a sent
         message would widen the duplicate window)."""
         for attempt in range(5):
             try:
-                return await self._db(
+                return self._tx(
                     queue.record,
-                    recipient=recipient,
-                    token=token,
-                    outcome=outcome,
-                    now=utcnow(),
-                    epoch=time.time(),
-                    retry=self.config.retry,
+                    {
+                        "recipient": recipient,
+                        "token": token,
+                        "outcome": outcome,
+                        "now": utcnow(),
+                        "epoch": time.time(),
+                        "retry": self.config.retry,
+                    },
+                    fast_commit=True,
                 )
             except Exception:
                 if attempt == 4:
                     log.exception("broadcast %d: outcome not recorded", recipient.broadcast_id)
                     return None
-                await asyncio.sleep(0.2 * 2**attempt)
+                time.sleep(0.2 * 2**attempt)
         return None
 
     async def _announcement(self, broadcast_id: int) -> Announcement | None:
@@ -394,8 +455,14 @@ class BroadcastWorker:
     async def _db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         return await asyncio.to_thread(self._tx, fn, kwargs)
 
-    def _tx(self, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    def _tx(self, fn: Callable[..., T], kwargs: dict[str, Any], *, fast_commit: bool = False) -> T:
         with session_scope(self.engine) as session:
+            if fast_commit and self.engine.dialect.name == "postgresql":
+                # The outcome of a request the channel already answered: commit without
+                # waiting for the WAL flush (the window a worker crash can hit shrinks;
+                # only a PostgreSQL crash in the next fraction of a second could lose it,
+                # and then the delivery is flagged uncertain like after a worker crash).
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             return fn(session, **kwargs)
 
 

@@ -297,6 +297,26 @@ def release(
     )
 
 
+def unmark(session: Session, *, delivery_id: int, token: str, now: datetime, delay: float) -> bool:
+    """Give back a delivery marked in flight whose request was not made after all (the
+    channel was paused meanwhile, or the worker is stopping)."""
+    changed = session.execute(
+        update(Delivery)
+        .where(_mine(delivery_id, token), col(Delivery.in_flight_at).is_not(None))
+        .values(
+            status=DeliveryStatus.pending,
+            claim_token=None,
+            lease_until=None,
+            in_flight_at=None,
+            attempts=col(Delivery.attempts) - 1,
+            next_attempt_at=now + timedelta(seconds=delay),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(changed)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5

@@ -17,7 +17,7 @@ workers to reach the same chat within a second, and Telegram's 429 covers it.
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -92,43 +92,62 @@ def paused_until(session: Session, *, channel: str) -> float:
 
 
 class ChatGap:
-    """When this process last sent to each chat (monotonic clock), to keep a minimum gap."""
+    """A minimum gap between two messages to the same chat, in this process (monotonic
+    clock). ``reserve`` is called when a delivery is scheduled (with its planned time);
+    ``wait_since_sent`` and ``sent`` right before and at its request, against the times
+    requests really left (a thread held up on a busy machine must not shorten the gap).
+    Thread-safe."""
 
     def __init__(self, seconds: float, capacity: int = 50_000) -> None:
         self.seconds = seconds
         self.capacity = capacity
-        self._last: OrderedDict[str, float] = OrderedDict()
+        self._planned: OrderedDict[str, float] = OrderedDict()
+        self._sent: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def wait_needed(self, key: str, at: float | None = None) -> float:
-        """Seconds to wait before sending to ``key`` at monotonic time ``at`` (0 = go)."""
-        at = time.monotonic() if at is None else at
-        last = self._last.get(key)
-        return 0.0 if last is None else max(0.0, last + self.seconds - at)
+    def reserve(self, key: str, at: float) -> float:
+        """0 and the slot is ``key``'s, or the seconds to wait (nothing reserved)."""
+        with self._lock:
+            last = max(self._planned.get(key, -1e18), self._sent.get(key, -1e18))
+            wait = last + self.seconds - at
+            if wait > 0:
+                return wait
+            self._remember(self._planned, key, at)
+            return 0.0
 
-    def mark(self, key: str, at: float | None = None) -> None:
-        self._last[key] = time.monotonic() if at is None else at
-        self._last.move_to_end(key)
-        while len(self._last) > self.capacity:
-            self._last.popitem(last=False)
+    def wait_since_sent(self, key: str) -> float:
+        with self._lock:
+            last = self._sent.get(key)
+        return 0.0 if last is None else max(0.0, last + self.seconds - time.monotonic())
+
+    def sent(self, key: str) -> None:
+        with self._lock:
+            self._remember(self._sent, key, time.monotonic())
+
+    def _remember(self, table: OrderedDict[str, float], key: str, at: float) -> None:
+        table[key] = at
+        table.move_to_end(key)
+        while len(table) > self.capacity:
+            table.popitem(last=False)
 
 
 class SlidingWindow:
     """At most ``limit`` request starts in any ``seconds`` (this process, one channel).
 
     The shared pacer spaces requests evenly, but a request delayed on its way (a slow
-    commit, a busy event loop) bunches up with the ones after it; Telegram counts
-    messages per sliding second. This last check, right before each request, keeps the
-    count of actual starts within the limit.
+    commit, a busy machine) bunches up with the ones after it; Telegram counts messages
+    per sliding second. This last check, right before each request, keeps the count of
+    actual starts within the limit. Thread-safe (the requests leave from worker threads).
     """
 
     def __init__(self, limit: int, seconds: float = 1.0) -> None:
         self.limit = max(1, limit)
         self.seconds = seconds
         self._starts: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
 
-    async def acquire(self) -> None:
-        async with self._lock:
+    def acquire(self) -> None:
+        with self._lock:
             while True:
                 now = time.monotonic()
                 while self._starts and self._starts[0] <= now - self.seconds:
@@ -136,4 +155,36 @@ class SlidingWindow:
                 if len(self._starts) < self.limit:
                     self._starts.append(now)
                     return
-                await asyncio.sleep(self._starts[0] + self.seconds - now)
+                time.sleep(self._starts[0] + self.seconds - now)
+
+
+class AdaptiveRate:
+    """The pace of one channel in this worker: the configured rate, one message per second
+    less after each 429 (down to half of it), half a message more after every
+    ``recover_seconds`` without one. On a jittery machine requests bunch up on their way and
+    the channel's sliding second overflows; each 429 costs a whole retry_after of silence,
+    so a slightly slower pace sends more."""
+
+    def __init__(self, rate: float, *, recover_seconds: float = 20.0) -> None:
+        self.rate = rate
+        self.floor = rate / 2
+        self.recover_seconds = recover_seconds
+        self._current = rate
+        self._since = time.monotonic()
+        self._lock = threading.Lock()
+
+    def current(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            steps = int((now - self._since) // self.recover_seconds)
+            if steps and self._current < self.rate:
+                self._current = min(self.rate, self._current + 0.5 * steps)
+                self._since += steps * self.recover_seconds
+            elif self._current >= self.rate:
+                self._since = now
+            return self._current
+
+    def limited(self) -> None:
+        with self._lock:
+            self._current = max(self.floor, self._current - 1.0)
+            self._since = time.monotonic()

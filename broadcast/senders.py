@@ -8,11 +8,15 @@ the 24-hour window, else the approved template (WHATSAPP_TEMPLATE_NAME, one body
 the title), else the delivery is skipped. ``CallbackSender`` wraps a coroutine of the
 gateway (used for the web chat, whose messages the gateway stores and pushes itself).
 
+Senders are synchronous: the engine calls ``send`` in the delivery's own thread, which
+marks the delivery in flight, sends, and commits the outcome at once (no event-loop hop
+between the channel's answer and the commit: the crash window stays as short as it can).
 Every sender returns an ``Outcome``; only the engine touches the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -81,9 +85,9 @@ class Announcement:
 
 
 class Sender(Protocol):
-    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome: ...
+    def send(self, recipient: Recipient, announcement: Announcement) -> Outcome: ...
 
-    async def aclose(self) -> None: ...
+    def close(self) -> None: ...
 
 
 def _classify_http(exc: httpx.HTTPError, prefix: str) -> Outcome:
@@ -97,15 +101,15 @@ def _classify_http(exc: httpx.HTTPError, prefix: str) -> Outcome:
 class TelegramSender:
     def __init__(self, *, base_url: str, token: str, timeout: float = 10.0) -> None:
         self.base = f"{base_url.rstrip('/')}{token}"
-        self._client = httpx.AsyncClient(
+        self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
         )
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def close(self) -> None:
+        self._client.close()
 
-    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
+    def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
         try:
             chat_id = int(recipient.chat_key)
         except ValueError:
@@ -116,7 +120,7 @@ class TelegramSender:
             markup = {"inline_keyboard": [[button]]}
         try:
             if announcement.image_path is not None:
-                response = await self._photo(chat_id, announcement, markup)
+                response = self._photo(chat_id, announcement, markup)
             else:
                 body: dict[str, Any] = {
                     "chat_id": chat_id,
@@ -126,12 +130,12 @@ class TelegramSender:
                 }
                 if markup:
                     body["reply_markup"] = markup
-                response = await self._client.post(f"{self.base}/sendMessage", json=body)
+                response = self._client.post(f"{self.base}/sendMessage", json=body)
         except httpx.HTTPError as exc:
             return _classify_http(exc, "telegram")
         return _telegram_outcome(response)
 
-    async def _photo(
+    def _photo(
         self, chat_id: int, announcement: Announcement, markup: dict[str, Any] | None
     ) -> httpx.Response:
         data: dict[str, Any] = {
@@ -143,7 +147,7 @@ class TelegramSender:
             data["reply_markup"] = json.dumps(markup)
         if announcement.telegram_file_id:
             data["photo"] = announcement.telegram_file_id
-            return await self._client.post(f"{self.base}/sendPhoto", data=data)
+            return self._client.post(f"{self.base}/sendPhoto", data=data)
         suffix = "png" if announcement.image_mime == "image/png" else "jpg"
         files = {
             "photo": (
@@ -152,7 +156,7 @@ class TelegramSender:
                 announcement.image_mime or "image/jpeg",
             )
         }
-        return await self._client.post(f"{self.base}/sendPhoto", data=data, files=files)
+        return self._client.post(f"{self.base}/sendPhoto", data=data, files=files)
 
 
 def _telegram_outcome(response: httpx.Response) -> Outcome:
@@ -192,13 +196,13 @@ class WhatsAppSender:
         self.url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
         self.template_name = template_name
         self.template_language = template_language
-        self._client = httpx.AsyncClient(
+        self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
             headers={"Authorization": f"Bearer {access_token}"},
         )
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def close(self) -> None:
+        self._client.close()
 
     def _message(self, recipient: Recipient, announcement: Announcement) -> dict[str, Any] | None:
         last = recipient.last_inbound_at
@@ -223,7 +227,7 @@ class WhatsAppSender:
             }
         return None
 
-    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
+    def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
         message = self._message(recipient, announcement)
         if message is None:
             return Outcome(Result.skipped, error="whatsapp:window-closed")
@@ -234,7 +238,7 @@ class WhatsAppSender:
             **message,
         }
         try:
-            response = await self._client.post(self.url, json=body)
+            response = self._client.post(self.url, json=body)
         except httpx.HTTPError as exc:
             return _classify_http(exc, "whatsapp")
         return _whatsapp_outcome(response)
@@ -262,21 +266,34 @@ def _whatsapp_outcome(response: httpx.Response) -> Outcome:
 
 
 class CallbackSender:
-    """Delivers through a coroutine ``(conversation_id, text) -> message id`` (the gateway's
-    own sending, e.g. for the web chat). Any exception counts as a transient failure."""
+    """Delivers through a coroutine ``(conversation_id, text) -> message id`` of the gateway
+    (e.g. the web chat's), run on ``loop`` (by default the loop running when the sender is
+    built). Any exception counts as a transient failure."""
 
-    def __init__(self, send: Callable[[str, str], Awaitable[str]]) -> None:
+    def __init__(
+        self,
+        send: Callable[[str, str], Awaitable[str]],
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self._send = send
+        self._loop = loop or asyncio.get_running_loop()
+        self._timeout = timeout
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         return None
 
-    async def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
+    def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
         text = announcement.plain_text or announcement.whatsapp_text
         if announcement.link_url:
             text += f"\n\n{announcement.link_label or 'Link'}: {announcement.link_url}"
+        future = asyncio.run_coroutine_threadsafe(
+            self._send(recipient.conversation_id, text), self._loop
+        )
         try:
-            message_id = await self._send(recipient.conversation_id, text)
+            message_id = future.result(self._timeout)
         except Exception as exc:
+            future.cancel()
             return Outcome(Result.transient, error=f"callback:{type(exc).__name__}"[:60])
         return Outcome(Result.sent, message_id=str(message_id))

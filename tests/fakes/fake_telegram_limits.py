@@ -21,9 +21,10 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.fakes.fake_telegram import Call, FakeTelegram
+from tests.fakes.fake_telegram import Call, FakeTelegram, _Handler
 
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto"})
 
@@ -60,6 +61,25 @@ class LimitedTelegram(FakeTelegram):
         self._stall_after: int | None = None
         self._stall_release = threading.Event()
         self.stalled = 0
+
+    def start(self) -> LimitedTelegram:
+        """As FakeTelegram.start, with TCP_NODELAY on the connections: the handler writes
+        the headers and the body separately, and with Nagle's algorithm (and the client's
+        delayed ACK) every answer waited ~40 ms, unlike a real server's."""
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+            disable_nagle_algorithm = True
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> LimitedTelegram:
+        return self.start()
 
     # --- arrangement -------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from actions.common import (
     open_status,
 )
 from actions.search import run_search
+from actions.vouchers import pay_button
 from catalog.areas import QUARTIERI
 from catalog.models import AdhesionStatus, CostMode, Provider, Service
 from catalog.vocabulary import TARGET_LABELS
@@ -195,7 +196,7 @@ class ActionServiceDetails(Action):
         if text is None:
             dispatcher.utter_message(text=NOT_FOUND_TEXT, buttons=[HANDOFF_BUTTON])
             return [SlotSet("selected_service", None)]
-        buttons = [BOOK_BUTTON] if payable else []
+        buttons = [pay_button(code), BOOK_BUTTON] if payable else []
         buttons += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
         dispatcher.utter_message(text=text, buttons=buttons)
         return [SlotSet("selected_service", code)]

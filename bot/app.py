@@ -37,6 +37,7 @@ from bot.uploads import UploadStore
 from catalog.db import make_engine
 from console.handoff.wiring import attach_console
 from welcome.settings import Settings, get_settings
+from welfare import web as welfare_web
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(webchat_api.router)
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
+    app.include_router(welfare_web.router)  # voucher QR images (issue 7)
+    app.state.welfare_engine = engine
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

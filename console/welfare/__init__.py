@@ -3,7 +3,9 @@
 Importing this module registers the sections:
 - "Cittadini e budget" at /cittadini (welfare_officer, care_manager, hub_staff): find a
   citizen, see their budgets and full statement, export it as CSV, issue a one-time linking
-  code (shown once), unlink their chats.
+  code (shown once), unlink their chats;
+- "Voucher" at /voucher (provider_staff): redeem a voucher code (captures the budget hold),
+  as a page or a JSON API.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.navigation import register_section
-from console.welfare import citizens
+from console.roles import Role
+from console.welfare import citizens, vouchers
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -25,4 +28,15 @@ CITIZENS = register_section(
     description="Budget welfare dei cittadini: estratto conto, esportazione CSV, codici per "
     "collegare la chat.",
     order=30,
+)
+
+VOUCHERS = register_section(
+    key="vouchers",
+    label="Voucher",
+    path="/voucher",
+    roles={Role.provider_staff},
+    router=vouchers.router,
+    templates_dir=TEMPLATES,
+    description="Riscatta i voucher pagati con il budget welfare che i cittadini ti mostrano.",
+    order=40,
 )

@@ -43,7 +43,12 @@ def test_details_from_the_button(seeded: Seeded) -> None:
     assert "Mappa: https://www.openstreetmap.org/?mlat=43.79850&mlon=11.23300" in text
     assert "Come accedere: Iscrizione al Welcome Point di Rifredi con l'ISEE." in text
     assert "Contatti: 055 123456, ponte@example.org" in text
-    assert button_payloads(messages) == ["/book_service", "/human_handoff", "/find_welcome_point"]
+    assert button_payloads(messages) == [
+        '/pay_with_budget{"service_code":"DOP-RIF"}',
+        "/book_service",
+        "/human_handoff",
+        "/find_welcome_point",
+    ]
     assert slots == {"selected_service": "DOP-RIF"}
 
 

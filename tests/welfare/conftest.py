@@ -119,3 +119,58 @@ def sign_in(client: TestClient, member: Member) -> str:
     )
     assert response.status_code == 303, response.text
     return form_token(client.get(f"{CONSOLE}/").text)
+
+
+# --- a payable service and its provider ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shop:
+    service_code: str
+    provider_code: str
+    other_provider_code: str
+
+
+def make_shop(s: Session, *, price_cents: int = 12_000, category: str = "summer_camp") -> Shop:
+    from catalog.models import AdhesionStatus, CostMode, Provider, ProviderKind, Service
+    from catalog.repository import save_service
+
+    providers = []
+    for code in ("ENTE01", "ENTE02"):
+        provider = Provider(
+            code=code,
+            name=f"Cooperativa {code}",
+            kind=ProviderKind.cooperative,
+            adhesion_status=AdhesionStatus.approved,
+        )
+        s.add(provider)
+        s.flush()
+        providers.append(provider)
+    assert providers[0].id is not None
+    save_service(
+        s,
+        service=Service(
+            provider_id=providers[0].id,
+            code="CE-TEST",
+            title="Centro estivo di prova",
+            description="",
+            category=category,
+            target_groups=["children"],
+            quartiere="Q3",
+            address="Viale Europa 5",
+            lat=43.753,
+            lon=11.278,
+            cost_mode=CostMode.paid,
+            price_cents=price_cents,
+            budget_payable=True,
+            how_to_access="",
+            contacts="",
+        ),
+    )
+    s.commit()
+    return Shop("CE-TEST", "ENTE01", "ENTE02")
+
+
+@pytest.fixture
+def shop(session: Session) -> Shop:
+    return make_shop(session)

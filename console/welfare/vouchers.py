@@ -1,0 +1,109 @@
+"""Voucher redemption for provider staff (mounted at /voucher): a page with a form, and a
+JSON API (``POST /voucher/api/riscatta`` with ``{"code": "..."}`` and the X-CSRF-Token
+header) under the same role and CSRF rules. A member of staff redeems only the vouchers of
+their own provider (``CurrentStaff.provider_code``); another provider's code is 'not found'.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from catalog.ledger.errors import LedgerError
+from catalog.ledger.money import format_eur
+from console import audit
+from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.roles import Role
+from console.web import render
+from welcome.timeutil import utcnow
+from welfare.models import VOUCHER_STATUS_LABELS, Voucher
+from welfare.vouchers import format_voucher_code, redeem_voucher
+
+router = APIRouter()
+ProviderStaff = Annotated[CurrentStaff, Depends(require_roles(Role.provider_staff))]
+
+audit.ACTION_LABELS.update({"voucher.redeem": "voucher riscattato"})
+
+
+class RedeemRequest(BaseModel):
+    code: str = Field(min_length=4, max_length=20)
+
+
+def _voucher_json(voucher: Voucher) -> dict[str, object]:
+    return {
+        "code": format_voucher_code(voucher.code),
+        "status": voucher.status.value,
+        "service_code": voucher.service_code,
+        "price_cents": voucher.price_cents,
+        "covered_cents": voucher.covered_cents,
+        "to_pay_cents": voucher.uncovered_cents,
+    }
+
+
+def _redeem(db: Session, request: Request, staff: CurrentStaff, code: str) -> Voucher:
+    voucher = redeem_voucher(
+        db,
+        code=code,
+        provider_code=staff.provider_code or "",
+        actor=f"staff:{staff.id}",
+        now=utcnow(),
+    )
+    audit.record(
+        db,
+        action="voucher.redeem",
+        actor_id=staff.id,
+        object_type="voucher",
+        object_id=voucher.code,
+        ip=client_ip(request),
+    )
+    db.commit()
+    return voucher
+
+
+@router.get("", name="vouchers")
+def vouchers_page(request: Request, staff: ProviderStaff) -> Response:
+    return render(request, "welfare_vouchers.html", {}, staff=staff)
+
+
+@router.post("", name="voucher_redeem")
+def voucher_redeem(
+    request: Request,
+    db: DbSession,
+    staff: ProviderStaff,
+    code: Annotated[str, Form(max_length=20)],
+) -> Response:
+    try:
+        voucher = _redeem(db, request, staff, code)
+    except LedgerError as error:
+        db.rollback()
+        return render(
+            request, "welfare_vouchers.html", {"error": error.message}, staff=staff, status_code=409
+        )
+    return render(
+        request,
+        "welfare_vouchers.html",
+        {
+            "notice": "Voucher riscattato.",
+            "voucher": voucher,
+            "code": format_voucher_code(voucher.code),
+            "status": VOUCHER_STATUS_LABELS[voucher.status],
+            "eur": format_eur,
+        },
+        staff=staff,
+    )
+
+
+@router.post("/api/riscatta", name="voucher_redeem_api")
+def voucher_redeem_api(
+    request: Request, db: DbSession, staff: ProviderStaff, body: RedeemRequest
+) -> Response:
+    try:
+        voucher = _redeem(db, request, staff, body.code)
+    except LedgerError as error:
+        db.rollback()
+        return JSONResponse({"detail": error.message}, status_code=409)
+    return JSONResponse(_voucher_json(voucher))

@@ -1,0 +1,52 @@
+"""Tables of the welfare flows: vouchers (a budget hold a provider redeems)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from catalog.ledger.models import _enum
+from welcome.timeutil import UTCDateTime, utcnow
+
+
+class VoucherStatus(StrEnum):
+    issued = "issued"  # the hold is open: the provider may redeem it
+    redeemed = "redeemed"  # captured
+    cancelled = "cancelled"  # released
+
+
+VOUCHER_STATUS_LABELS = {
+    VoucherStatus.issued: "da usare",
+    VoucherStatus.redeemed: "usato",
+    VoucherStatus.cancelled: "annullato",
+}
+
+
+class Voucher(SQLModel, table=True):
+    """A service paid (in part or in full) by the budget: one ledger hold, one short code."""
+
+    __tablename__ = "welfare_voucher"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True, description="8 symbols, no 0/O/1/I")
+    hold_ref: str = Field(max_length=32, unique=True)
+    idempotency_key: str = Field(max_length=120, unique=True)
+    qr_token: str = Field(max_length=40, unique=True, description="unguessable image URL part")
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    conversation_id: str = Field(max_length=64, index=True)
+    service_code: str = Field(max_length=64)
+    provider_code: str = Field(max_length=64, index=True)
+    category: str | None = Field(default=None, max_length=40)
+    price_cents: int = Field(sa_type=sa.BigInteger)
+    covered_cents: int = Field(sa_type=sa.BigInteger, description="what the budget pays")
+    status: VoucherStatus = Field(default=VoucherStatus.issued, sa_type=_enum(VoucherStatus, 12))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=80)
+
+    @property
+    def uncovered_cents(self) -> int:
+        return self.price_cents - self.covered_cents

@@ -1,0 +1,48 @@
+"""The gateway's route for voucher QR images (included by bot.app)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from welfare.models import Voucher, VoucherStatus
+from welfare.qr import ROUTE_PREFIX, qr_png
+
+router = APIRouter()
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+
+
+def _engine(request: Request) -> Engine:
+    engine = getattr(request.app.state, "welfare_engine", None)
+    gateway = getattr(request.app.state, "gateway", None)
+    if engine is None and gateway is not None:
+        engine = gateway.db.engine
+    if engine is None:
+        from catalog.db import get_engine
+
+        engine = get_engine()
+    return engine
+
+
+def _code_for(engine: Engine, token: str) -> str | None:
+    with Session(engine) as session:
+        voucher = session.exec(select(Voucher).where(Voucher.qr_token == token)).first()
+        if voucher is None or voucher.status != VoucherStatus.issued:
+            return None
+        return voucher.code
+
+
+@router.get(ROUTE_PREFIX + "/{token}.png", include_in_schema=False)
+async def voucher_qr(request: Request, token: str) -> Response:
+    if not _TOKEN.match(token):
+        raise HTTPException(404)
+    code = await asyncio.to_thread(_code_for, _engine(request), token)
+    if code is None:
+        raise HTTPException(404)
+    png = await asyncio.to_thread(qr_png, code)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

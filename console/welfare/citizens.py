@@ -24,6 +24,8 @@ from console.auth import CurrentStaff, DbSession, client_ip, require_roles
 from console.roles import Role
 from console.web import console_path, render
 from welcome.timeutil import utcnow
+from welfare.models import VOUCHER_STATUS_LABELS, Voucher
+from welfare.vouchers import VoucherError, cancel_voucher, format_voucher_code, vouchers_of
 
 ROLES = frozenset({Role.welfare_officer, Role.care_manager, Role.hub_staff})
 router = APIRouter()
@@ -33,6 +35,7 @@ SEARCH_LIMIT = 50
 NOTICES = {
     "unlinked": "Chat scollegate dal budget del cittadino.",
     "none": "Nessuna chat era collegata.",
+    "voucher_cancelled": "Voucher annullato: l'importo è di nuovo disponibile.",
 }
 
 audit.ACTION_LABELS.update(
@@ -40,6 +43,7 @@ audit.ACTION_LABELS.update(
         "citizen.link_code": "codice di collegamento emesso",
         "citizen.unlink": "chat scollegate",
         "citizen.statement_csv": "estratto conto esportato",
+        "voucher.cancel": "voucher annullato",
     }
 )
 
@@ -99,6 +103,7 @@ def _detail(
     *,
     code: str = "",
     notice: str = "",
+    error: str = "",
 ) -> Response:
     assert citizen.id is not None
     now = utcnow()
@@ -111,7 +116,11 @@ def _detail(
             "entries": statement(db, citizen_id=citizen.id, limit=None),
             "links": active_links(db, citizen.id),
             "code": format_code(code) if code else "",
+            "vouchers": vouchers_of(db, citizen_id=citizen.id, limit=50),
+            "status_labels": VOUCHER_STATUS_LABELS,
+            "voucher_code": format_voucher_code,
             "notice": notice,
+            "error": error,
             "eur": format_eur,
         },
         staff=staff,
@@ -182,3 +191,30 @@ def citizen_statement_csv(request: Request, db: DbSession, staff: Officer, ref: 
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.post("/{ref}/voucher/{voucher_id}/annulla", name="citizen_voucher_cancel")
+def citizen_voucher_cancel(
+    request: Request, db: DbSession, staff: Officer, ref: str, voucher_id: int
+) -> Response:
+    """Cancel an unused voucher (the hold is released)."""
+    citizen = _citizen_or_404(db, ref)
+    voucher = db.get(Voucher, voucher_id)
+    if voucher is None or voucher.citizen_id != citizen.id:
+        raise HTTPException(404, "Voucher non trovato.")
+    try:
+        cancel_voucher(db, voucher=voucher, actor=f"staff:{staff.id}", now=utcnow())
+    except VoucherError as refusal:
+        db.rollback()
+        return _detail(request, db, staff, citizen, error=refusal.message)
+    audit.record(
+        db,
+        action="voucher.cancel",
+        actor_id=staff.id,
+        object_type="voucher",
+        object_id=voucher.code,
+        ip=client_ip(request),
+    )
+    db.commit()
+    url = console_path(request, "citizen_detail", ref=citizen.public_ref)
+    return RedirectResponse(f"{url}?msg=voucher_cancelled", status_code=303)

@@ -105,3 +105,27 @@ def test_migration_matches_the_model(engine: Engine) -> None:
         diffs = compare_metadata(context, target_metadata())
     ours = [d for d in diffs if "welfare_voucher" in repr(d)]
     assert ours == []
+
+
+def test_staff_cancel_from_the_citizen_page(
+    client: TestClient, make_staff: MakeStaff, session: Session, budget: Budget, shop: Shop
+) -> None:
+    voucher = _voucher(session, budget, shop)
+    citizen = session.get(Citizen, budget.citizen_id)
+    assert citizen is not None
+    token = sign_in(client, make_staff(Role.welfare_officer))
+    page = client.get(f"{CONSOLE}/cittadini/{citizen.public_ref}")
+    assert format_voucher_code(voucher.code) in page.text and "da usare" in page.text
+    url = f"{CONSOLE}/cittadini/{citizen.public_ref}/voucher/{voucher.id}/annulla"
+    done = client.post(url, data={"csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"].endswith("voucher_cancelled")
+    session.expire_all()
+    assert session.get(Voucher, voucher.id).status == VoucherStatus.cancelled  # type: ignore[union-attr]
+    again = client.post(url, data={"csrf_token": token})
+    assert again.status_code == 200 and "annullato" in again.text
+    wrong = client.post(
+        f"{CONSOLE}/cittadini/CIT-ZZZZZZ/voucher/{voucher.id}/annulla",
+        data={"csrf_token": token},
+        headers={"accept": "text/html"},
+    )
+    assert wrong.status_code == 404

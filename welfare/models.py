@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -50,3 +50,42 @@ class Voucher(SQLModel, table=True):
     @property
     def uncovered_cents(self) -> int:
         return self.price_cents - self.covered_cents
+
+
+class ReimbursementStatus(StrEnum):
+    submitted = "submitted"  # waiting for a welfare officer
+    approved = "approved"  # paid back (possibly a part of the amount)
+    rejected = "rejected"
+
+
+REIMBURSEMENT_STATUS_LABELS = {
+    ReimbursementStatus.submitted: "in esame",
+    ReimbursementStatus.approved: "approvata",
+    ReimbursementStatus.rejected: "respinta",
+}
+
+
+class Reimbursement(SQLModel, table=True):
+    """A citizen's request to be paid back from the budget for a receipt they already paid."""
+
+    __tablename__ = "welfare_reimbursement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=16, unique=True, description='"RIM-XXXXXX", told the citizen')
+    idempotency_key: str = Field(max_length=120, unique=True)
+    citizen_id: int = Field(foreign_key="citizen.id", index=True)
+    conversation_id: str = Field(max_length=64, index=True)
+    attachment_id: int | None = Field(default=None, description="message_attachment.id")
+    amount_cents: int = Field(sa_type=sa.BigInteger)
+    paid_on: date
+    provider_name: str = Field(max_length=120)
+    beneficiary: str = Field(max_length=120)
+    category: str | None = Field(default=None, max_length=40)
+    status: ReimbursementStatus = Field(
+        default=ReimbursementStatus.submitted, sa_type=_enum(ReimbursementStatus, 12), index=True
+    )
+    approved_cents: int | None = Field(default=None, sa_type=sa.BigInteger)
+    reason: str = Field(default="", max_length=300)
+    reviewed_by: str | None = Field(default=None, max_length=80)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

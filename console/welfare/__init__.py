@@ -5,7 +5,9 @@ Importing this module registers the sections:
   citizen, see their budgets and full statement, export it as CSV, issue a one-time linking
   code (shown once), unlink their chats;
 - "Voucher" at /voucher (provider_staff): redeem a voucher code (captures the budget hold),
-  as a page or a JSON API.
+  as a page or a JSON API;
+- "Rimborsi" at /rimborsi (welfare_officer): review reimbursement requests (receipt,
+  approve all or part, reject with a reason; the citizen is told on their channel).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from console.navigation import register_section
 from console.roles import Role
-from console.welfare import citizens, vouchers
+from console.welfare import citizens, reimbursements, vouchers
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -39,4 +41,15 @@ VOUCHERS = register_section(
     templates_dir=TEMPLATES,
     description="Riscatta i voucher pagati con il budget welfare che i cittadini ti mostrano.",
     order=40,
+)
+
+REIMBURSEMENTS = register_section(
+    key="reimbursements",
+    label="Rimborsi",
+    path="/rimborsi",
+    roles={Role.welfare_officer},
+    router=reimbursements.router,
+    templates_dir=TEMPLATES,
+    description="Richieste di rimborso dei cittadini: guarda la ricevuta, approva o respingi.",
+    order=35,
 )

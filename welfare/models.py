@@ -89,3 +89,43 @@ class Reimbursement(SQLModel, table=True):
     reviewed_by: str | None = Field(default=None, max_length=80)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppointmentSlot(SQLModel, table=True):
+    """A Care Manager's free time at a Welcome Point, published in the console."""
+
+    __tablename__ = "welfare_slot"
+    __table_args__ = (
+        sa.UniqueConstraint("place_code", "starts_at", name="uq_welfare_slot_place_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    place_code: str = Field(max_length=64, index=True, description="WelcomePlace.code")
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Appointment(SQLModel, table=True):
+    """A citizen's booking of a slot. At most one active booking per slot (partial UNIQUE)."""
+
+    __tablename__ = "welfare_appointment"
+    __table_args__ = (
+        sa.Index(
+            "uq_welfare_appointment_active_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=sa.text("cancelled_at IS NULL"),
+            postgresql_where=sa.text("cancelled_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=16, unique=True, description='"APP-XXXXXX"')
+    slot_id: int = Field(foreign_key="welfare_slot.id")
+    conversation_id: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

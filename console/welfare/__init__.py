@@ -7,7 +7,9 @@ Importing this module registers the sections:
 - "Voucher" at /voucher (provider_staff): redeem a voucher code (captures the budget hold),
   as a page or a JSON API;
 - "Rimborsi" at /rimborsi (welfare_officer): review reimbursement requests (receipt,
-  approve all or part, reject with a reason; the citizen is told on their channel).
+  approve all or part, reject with a reason; the citizen is told on their channel);
+- "Appuntamenti" at /appuntamenti (care_manager, hub_staff): publish Welcome Point slots,
+  see bookings, withdraw a free slot, cancel a booking.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from console.navigation import register_section
 from console.roles import Role
-from console.welfare import citizens, reimbursements, vouchers
+from console.welfare import appointments, citizens, reimbursements, vouchers
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,4 +54,15 @@ REIMBURSEMENTS = register_section(
     templates_dir=TEMPLATES,
     description="Richieste di rimborso dei cittadini: guarda la ricevuta, approva o respingi.",
     order=35,
+)
+
+APPOINTMENTS = register_section(
+    key="appointments",
+    label="Appuntamenti",
+    path="/appuntamenti",
+    roles=appointments.ROLES,
+    router=appointments.router,
+    templates_dir=TEMPLATES,
+    description="Pubblica gli orari dei Care Manager nei Welcome Point e guarda le prenotazioni.",
+    order=45,
 )

@@ -1,0 +1,174 @@
+"""Welcome Point slots (mounted at /appuntamenti, care_manager and hub_staff): publish
+slots (Europe/Rome times), see which are booked, withdraw a free one, cancel a booking."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from catalog.models import WelcomePlace
+from console import audit
+from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.roles import Role
+from console.state import console_state
+from console.web import console_path, render
+from welcome.timeutil import utcnow
+from welfare.appointments import AppointmentError, cancel, publish_slots, slots_with_bookings
+from welfare.models import Appointment, AppointmentSlot
+
+ROLES = frozenset({Role.care_manager, Role.hub_staff})
+router = APIRouter()
+Staff = Annotated[CurrentStaff, Depends(require_roles(*ROLES))]
+
+NOTICES = {
+    "published": "Orari pubblicati.",
+    "withdrawn": "Orario ritirato.",
+    "cancelled": "Appuntamento annullato.",
+}
+audit.ACTION_LABELS.update(
+    {
+        "slot.publish": "orari degli appuntamenti pubblicati",
+        "slot.withdraw": "orario ritirato",
+        "appointment.cancel": "appuntamento annullato dal personale",
+    }
+)
+
+
+def _places(db: Session) -> list[WelcomePlace]:
+    return list(db.exec(select(WelcomePlace).order_by(col(WelcomePlace.name))).all())
+
+
+def _page(
+    request: Request, db: Session, staff: CurrentStaff, place: str, *, error: str = ""
+) -> Response:
+    places = _places(db)
+    codes = {p.code for p in places}
+    chosen = place if place in codes else (staff.welcome_place_code or "")
+    if chosen not in codes:
+        chosen = places[0].code if places else ""
+    rows = slots_with_bookings(db, place_code=chosen, since=utcnow()) if chosen else []
+    return render(
+        request,
+        "welfare_slots.html",
+        {
+            "places": places,
+            "place": chosen,
+            "rows": rows,
+            "error": error,
+            "notice": NOTICES.get(request.query_params.get("msg", ""), ""),
+        },
+        staff=staff,
+        status_code=400 if error else 200,
+    )
+
+
+def _back(request: Request, place: str, msg: str) -> RedirectResponse:
+    url = console_path(request, "slots")
+    return RedirectResponse(f"{url}?luogo={place}&msg={msg}", status_code=303)
+
+
+@router.get("", name="slots")
+def slots_page(
+    request: Request,
+    db: DbSession,
+    staff: Staff,
+    luogo: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    return _page(request, db, staff, luogo)
+
+
+@router.post("", name="slots_publish")
+def slots_publish(
+    request: Request,
+    db: DbSession,
+    staff: Staff,
+    place: Annotated[str, Form(max_length=64)],
+    day: Annotated[date, Form()],
+    start: Annotated[time, Form()],
+    minutes: Annotated[int, Form(ge=5, le=240)] = 30,
+    count: Annotated[int, Form(ge=1, le=40)] = 1,
+) -> Response:
+    if db.exec(select(WelcomePlace.id).where(WelcomePlace.code == place)).first() is None:
+        raise HTTPException(404, "Welcome Point non trovato.")
+    tz = console_state(request).config.tz
+    first = datetime.combine(day, start, tzinfo=tz)
+    if first <= utcnow():
+        return _page(request, db, staff, place, error="Scegli un giorno e un'ora futuri.")
+    publish_slots(
+        db,
+        place_code=place,
+        first_start=first,
+        minutes=minutes,
+        count=count,
+        created_by=f"staff:{staff.id}",
+        now=utcnow(),
+    )
+    audit.record(
+        db,
+        action="slot.publish",
+        actor_id=staff.id,
+        object_type="place",
+        object_id=place,
+        detail=f"{count}x{minutes}",
+        ip=client_ip(request),
+    )
+    db.commit()
+    return _back(request, place, "published")
+
+
+@router.post("/{slot_id:int}/ritira", name="slot_withdraw")
+def slot_withdraw(request: Request, db: DbSession, staff: Staff, slot_id: int) -> Response:
+    slot = db.get(AppointmentSlot, slot_id)
+    if slot is None:
+        raise HTTPException(404, "Orario non trovato.")
+    booked = db.exec(
+        select(Appointment.id).where(
+            Appointment.slot_id == slot_id, col(Appointment.cancelled_at).is_(None)
+        )
+    ).first()
+    if booked is not None:
+        return _page(
+            request, db, staff, slot.place_code, error="L'orario è prenotato: annulla prima."
+        )
+    slot.withdrawn_at = utcnow()
+    db.add(slot)
+    audit.record(
+        db,
+        action="slot.withdraw",
+        actor_id=staff.id,
+        object_type="slot",
+        object_id=slot_id,
+        ip=client_ip(request),
+    )
+    db.commit()
+    return _back(request, slot.place_code, "withdrawn")
+
+
+@router.post("/prenotazioni/{appointment_id:int}/annulla", name="appointment_cancel")
+def appointment_cancel(
+    request: Request, db: DbSession, staff: Staff, appointment_id: int
+) -> Response:
+    appointment = db.get(Appointment, appointment_id)
+    if appointment is None:
+        raise HTTPException(404, "Appuntamento non trovato.")
+    slot = db.get(AppointmentSlot, appointment.slot_id)
+    place = slot.place_code if slot else ""
+    try:
+        cancel(db, appointment=appointment, now=utcnow())
+    except AppointmentError as refusal:
+        db.rollback()
+        return _page(request, db, staff, place, error=refusal.message)
+    audit.record(
+        db,
+        action="appointment.cancel",
+        actor_id=staff.id,
+        object_type="appointment",
+        object_id=appointment.number,
+        ip=client_ip(request),
+    )
+    db.commit()
+    return _back(request, place, "cancelled")

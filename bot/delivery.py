@@ -47,6 +47,8 @@ class Sender:
         self.db = db
         self.events = events
         self.channels: dict[Channel, ChannelAdapter] = {}
+        # conversations that may have queued replies (set on failures and by the outbox)
+        self.has_queued: set[str] = set()
         # statuses that arrive before our own record of the send is committed
         self._early: OrderedDict[tuple[Channel, str], list[StatusReport]] = OrderedDict()
 
@@ -90,36 +92,68 @@ class Sender:
         *,
         author: Author | None = None,
         staff_user_id: int | None = None,
+        finish: Status | None = None,
     ) -> Message:
         """Store one message to the citizen, then send it (or queue it behind earlier ones)."""
-        now = utcnow()
-        row = await self.db.run(
-            repo.store_outbound,
-            conversation_id=conversation.conversation_id,
+        rows = await self.send_turn(
+            conversation,
+            [outgoing],
+            reply_to,
+            author=author,
+            staff_user_id=staff_user_id,
+            finish=finish,
+        )
+        return rows[0]
+
+    async def send_turn(
+        self,
+        conversation: Conversation,
+        outgoings: list[Outgoing],
+        reply_to: Message | None = None,
+        *,
+        author: Author | None = None,
+        staff_user_id: int | None = None,
+        finish: Status | None = None,
+    ) -> list[Message]:
+        """Store a turn's replies in one transaction (closing ``reply_to`` with ``finish`` in
+        the same one), then send them in order. A failure queues the rest behind it."""
+        conversation_id = conversation.conversation_id
+        items = [
+            repo.OutboundItem(
+                author=author or (Author.gateway if o.gateway else Author.bot),
+                kind=Kind.image if o.image and not o.text else Kind.text,
+                text=o.text,
+                data=o.data(),
+            )
+            for o in outgoings
+        ]
+        rows, behind = await self.db.run(
+            repo.store_turn,
+            conversation_id=conversation_id,
             channel=Channel(conversation.channel),
-            author=author or (Author.gateway if outgoing.gateway else Author.bot),
-            kind=Kind.image if outgoing.image and not outgoing.text else Kind.text,
-            text=outgoing.text,
-            data=outgoing.data(),
+            items=items,
             reply_to_id=reply_to.id if reply_to else None,
             staff_user_id=staff_user_id,
-            now=now,
+            finish=finish,
+            now=utcnow(),
         )
-        assert row.id is not None
-        queued = await self.db.run(
-            repo.queued_outbound, conversation_id=conversation.conversation_id
-        )
-        if any((m.id or 0) < row.id for m in queued):
+        if not rows:
+            return rows
+        if behind:
+            await self._queue_behind(conversation_id, rows)
+            return rows
+        for index, (row, outgoing) in enumerate(zip(rows, outgoings, strict=True)):
+            if not await self.deliver(conversation, row, outgoing, reply_to):
+                await self._queue_behind(conversation_id, rows[index + 1 :])
+                break
+        return rows
+
+    async def _queue_behind(self, conversation_id: str, rows: list[Message]) -> None:
+        if rows:
             await self.db.run(
-                repo.defer_outbound,
-                message_id=row.id,
-                now=now,
-                error="behind-queued",
-                delay_seconds=1.0,
+                repo.queue_behind, message_ids=[r.id for r in rows if r.id], now=utcnow()
             )
-            return row
-        await self.deliver(conversation, row, outgoing, reply_to)
-        return row
+            self.has_queued.add(conversation_id)
 
     async def deliver(
         self,
@@ -164,16 +198,16 @@ class Sender:
                 "conversation %s: message %s failed (%s)", conversation_id, row.id, exc.code
             )
             return False
+        now = utcnow()
         await self.db.run(
             repo.mark_sent,
             message_id=row.id,
             external_id=delivered.external_id,
-            now=utcnow(),
+            now=now,
             data=delivered.data,
         )
-        sent = await self.db.run(repo.get_message, message_id=row.id)
-        if sent is not None:
-            self.publish(sent)
+        row.status, row.status_at, row.external_id = Status.sent, now, delivered.external_id
+        self.publish(row)
         if self._early and delivered.external_id:
             await self._apply_early(Channel(conversation.channel), [delivered.external_id])
         return True
@@ -182,6 +216,8 @@ class Sender:
         self, row: Message, error: str, delay: float, status: Status = Status.queued
     ) -> None:
         assert row.id is not None
+        if status == Status.queued:
+            self.has_queued.add(row.conversation_id)
         await self.db.run(
             repo.defer_outbound,
             message_id=row.id,
@@ -191,11 +227,17 @@ class Sender:
             status=status,
         )
 
-    async def flush_queued(self, conversation: Conversation) -> None:
+    async def flush_queued(self, conversation_id: str) -> None:
         """Send the conversation's queued replies whose time has come, oldest first."""
-        queued = await self.db.run(
-            repo.queued_outbound, conversation_id=conversation.conversation_id
-        )
+        if conversation_id not in self.has_queued:
+            return
+        queued = await self.db.run(repo.queued_outbound, conversation_id=conversation_id)
+        if not queued:
+            self.has_queued.discard(conversation_id)
+            return
+        conversation = await self.db.run(repo.get_conversation, conversation_id=conversation_id)
+        if conversation is None:
+            return
         now = utcnow()
         for row in queued:
             waiting = row.next_attempt_at is not None and row.next_attempt_at > now

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,7 +31,16 @@ from bot.rendering import Handoff, render_rasa
 from bot.router import Router
 from bot.store import repository as repo
 from bot.store.db import Database
-from bot.store.models import Author, Channel, Conversation, Kind, Message, Mode, Status
+from bot.store.models import (
+    Author,
+    Channel,
+    Conversation,
+    Direction,
+    Kind,
+    Message,
+    Mode,
+    Status,
+)
 from bot.text import truncate_words
 from bot.uploads import UploadStore
 from care.flags import raise_flag
@@ -45,6 +55,7 @@ LOCATION_MESSAGE = "/find_welcome_point"
 ATTACHMENT_MESSAGE = "/request_reimbursement"
 # A message still "received" after this long was left behind by a crash: the outbox takes it.
 STALE_AFTER = timedelta(seconds=30)
+TYPING_DELAY_SECONDS = 0.8
 TYPING_EVERY_SECONDS = 4.5
 
 
@@ -76,6 +87,8 @@ class Gateway:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._claimed: set[int] = set()
+        # handled by the safety net outside the ordered pass (a pass may hold a stale list)
+        self._safety_done: deque[int] = deque(maxlen=1000)
 
     @property
     def channels(self) -> dict[Channel, ChannelAdapter]:
@@ -185,6 +198,7 @@ class Gateway:
                 repo.finish_inbound, message_id=message.id, status=Status.processed, now=utcnow()
             )
             await self.router.switch(conversation_id, Mode.human, reason="emergency")
+            self._safety_done.append(message.id)
         finally:
             self._claimed.discard(message.id)
         self.schedule(conversation_id)  # what waits behind it now follows the human mode
@@ -195,17 +209,18 @@ class Gateway:
         """Handle the conversation's unhandled messages, oldest first; then its queued replies."""
         lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         async with lock:
-            messages = await self.db.run(repo.unfinished_inbound, conversation_id=conversation_id)
+            state = await self.db.run(repo.pass_state, conversation_id=conversation_id)
+            if state is None:
+                return
+            conversation, messages = state
             rasa_down = False
-            for listed in messages:
-                assert listed.id is not None
-                if listed.id in self._claimed:
+            for index, message in enumerate(messages):
+                assert message.id is not None
+                if message.id in self._claimed or message.id in self._safety_done:
                     continue
-                message = await self.db.run(repo.get_message, message_id=listed.id)
-                if message is None or message.status not in (Status.received, Status.pending):
-                    continue
-                conversation = await self._conversation(conversation_id)
-                self._claimed.add(listed.id)
+                if index:  # the previous message may have changed consent or mode
+                    conversation = await self._conversation(conversation_id)
+                self._claimed.add(message.id)
                 try:
                     handled = await self._handle(conversation, message, rasa_down=rasa_down)
                     rasa_down = rasa_down or not handled
@@ -213,12 +228,12 @@ class Gateway:
                     log.exception(
                         "conversation %s: message %s failed; retried later",
                         conversation_id,
-                        listed.id,
+                        message.id,
                     )
                     await self._defer(message, "gateway:error")
                 finally:
-                    self._claimed.discard(listed.id)
-            await self.sender.flush_queued(await self._conversation(conversation_id))
+                    self._claimed.discard(message.id)
+            await self.sender.flush_queued(conversation_id)
 
     async def _conversation(self, conversation_id: str) -> Conversation:
         conversation = await self.db.run(repo.get_conversation, conversation_id=conversation_id)
@@ -288,8 +303,9 @@ class Gateway:
         self, conversation: Conversation, message: Message, text: str, status: Status
     ) -> None:
         """Close the message with ``status`` and answer with the gateway's own words."""
-        await self._finish(message, status)
-        await self.sender.reply(conversation, Outgoing(text=text, gateway=True), message)
+        await self.sender.reply(
+            conversation, Outgoing(text=text, gateway=True), message, finish=status
+        )
 
     async def _finish(self, message: Message, status: Status, error: str = "") -> None:
         assert message.id is not None
@@ -444,9 +460,7 @@ class Gateway:
         finally:
             typing.cancel()
         turn = render_rasa(replies)
-        await self._finish(message, Status.processed)
-        for outgoing in turn.replies:
-            await self.sender.reply(conversation, outgoing, message)
+        await self.sender.send_turn(conversation, turn.replies, message, finish=Status.processed)
         if turn.handoff is not None:
             await self.handoff(conversation.conversation_id, turn.handoff)
         return True
@@ -488,7 +502,11 @@ class Gateway:
         await self.router.switch(conversation_id, Mode.human, reason=handoff.reason or "handoff")
 
     async def _keep_typing(self, conversation: Conversation, message: Message) -> None:
+        """ "typing..." while Rasa thinks: at once in the web chat (free); on the messaging
+        channels only if the answer takes a while (each call counts against their rate limits)."""
+        self.events.publish(conversation.conversation_id, {"type": "typing"})
         adapter = self.channels.get(Channel(conversation.channel))
+        await asyncio.sleep(TYPING_DELAY_SECONDS)
         for _ in range(6):  # at most ~27 s of "typing..."
             if adapter is not None:
                 await adapter.typing(conversation, message)
@@ -526,6 +544,9 @@ class Gateway:
             if lock is not None and lock.locked():
                 continue
             conversations.append(item.conversation_id)
+        for item in due:
+            if item.direction == Direction.outbound:
+                self.sender.has_queued.add(item.conversation_id)
         for conversation_id in conversations:
             self.schedule(conversation_id)
         return len(conversations)

@@ -26,7 +26,8 @@ class RasaClient:
     ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
         self.token = token
-        self.action_server_url = action_server_url.rstrip("/")
+        # the action server's base URL (Rasa's endpoint setting ends in /webhook)
+        self.action_server_url = action_server_url.rstrip("/").removesuffix("/webhook")
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=3.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),

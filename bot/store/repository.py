@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -200,6 +201,16 @@ def _by_dedupe_key(session: Session, key: str) -> Message | None:
     return session.exec(select(Message).where(Message.dedupe_key == key)).first()
 
 
+def pass_state(
+    session: Session, *, conversation_id: str
+) -> tuple[Conversation, list[Message]] | None:
+    """The conversation and its unhandled messages, read together."""
+    conversation = get_conversation(session, conversation_id=conversation_id)
+    if conversation is None:
+        return None
+    return conversation, unfinished_inbound(session, conversation_id=conversation_id)
+
+
 def unfinished_inbound(session: Session, *, conversation_id: str) -> list[Message]:
     """The citizen's messages not yet handled (received or waiting for Rasa), oldest first."""
     return list(
@@ -253,6 +264,16 @@ def update_message_data(session: Session, *, message_id: int, changes: dict[str,
     session.add(message)
 
 
+def message_and_conversation(
+    session: Session, *, message_id: int
+) -> tuple[Message, Conversation] | None:
+    message = session.get(Message, message_id)
+    if message is None:
+        return None
+    conversation = get_conversation(session, conversation_id=message.conversation_id)
+    return (message, conversation) if conversation is not None else None
+
+
 def get_message(session: Session, *, message_id: int) -> Message | None:
     return session.get(Message, message_id)
 
@@ -301,6 +322,70 @@ def store_outbound(
     return message
 
 
+@dataclass(frozen=True)
+class OutboundItem:
+    author: Author
+    kind: Kind
+    text: str
+    data: dict[str, Any]
+
+
+def store_turn(
+    session: Session,
+    *,
+    conversation_id: str,
+    channel: Channel,
+    items: list[OutboundItem],
+    reply_to_id: int | None,
+    staff_user_id: int | None,
+    finish: Status | None,
+    now: datetime,
+) -> tuple[list[Message], bool]:
+    """Store a turn's replies (and close the message answered, if ``finish``) in one
+    transaction. True with them when an earlier reply is still queued: they wait behind."""
+    if finish is not None and reply_to_id is not None:
+        finish_inbound(session, message_id=reply_to_id, status=finish, now=now)
+    earlier = session.exec(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.outbound,
+            Message.status == Status.queued,
+        )
+        .limit(1)
+    ).first()
+    rows = [
+        store_outbound(
+            session,
+            conversation_id=conversation_id,
+            channel=channel,
+            author=item.author,
+            kind=item.kind,
+            text=item.text,
+            data=item.data,
+            reply_to_id=reply_to_id,
+            staff_user_id=staff_user_id,
+            now=now,
+        )
+        for item in items
+    ]
+    return rows, earlier is not None
+
+
+def queue_behind(session: Session, *, message_ids: list[int], now: datetime) -> None:
+    """Replies waiting for an earlier one: due at once after it (the outbox keeps order)."""
+    session.execute(
+        update(Message)
+        .where(col(Message.id).in_(message_ids))
+        .values(
+            status=Status.queued,
+            status_at=now,
+            error="behind-queued",
+            next_attempt_at=now + timedelta(seconds=1),
+        )
+    )
+
+
 def mark_sent(
     session: Session,
     *,
@@ -309,15 +394,17 @@ def mark_sent(
     now: datetime,
     data: dict[str, Any] | None = None,
 ) -> None:
-    message = _message(session, message_id)
-    message.external_id = external_id
-    message.status = Status.sent
-    message.status_at = now
-    message.error = ""
-    message.next_attempt_at = None
+    values: dict[str, Any] = {
+        "external_id": external_id,
+        "status": Status.sent,
+        "status_at": now,
+        "error": "",
+        "next_attempt_at": None,
+    }
     if data:
-        message.data = {**message.data, **data}
-    session.add(message)
+        current = session.exec(select(Message.data).where(Message.id == message_id)).one()
+        values["data"] = {**(current or {}), **data}
+    session.execute(update(Message).where(col(Message.id) == message_id).values(**values))
     session.add(DeliveryEvent(message_id=message_id, status=Status.sent, at=now))
 
 

@@ -82,13 +82,17 @@ def test_search_with_buttons_and_paging_by_editing(
     telegram_gateway: RunningGateway, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
 ) -> None:
     accept_consent(fake_telegram, CHAT)
+    assert fake_telegram.calls("sendChatAction") == []  # quick answers need no "typing..."
+    fake_rasa.delay = 1.2  # a slow answer: "typing..." while waiting
     fake_telegram.send_text(CHAT, "cerco un doposcuola a Rifredi")
     page_one = fake_telegram.wait_sent(CHAT, "Ho trovato")
+    fake_rasa.delay = 0.0
     first_id = page_one.result["message_id"]
     keyboard = page_one.params["reply_markup"]["inline_keyboard"]
     data = [b["callback_data"] for row in keyboard for b in row]
     assert all(len(d.encode()) <= 64 and d.startswith("b:") for d in data)
-    assert fake_telegram.calls("sendChatAction")  # "typing..." while waiting for Rasa
+    (typing,) = fake_telegram.calls("sendChatAction")
+    assert typing.params == {"chat_id": CHAT, "action": "typing"} and typing.at < page_one.at
 
     fake_telegram.press(CHAT, "Altri risultati")
     edit = fake_telegram.wait_for(lambda c: c.method == "editMessageText" and c.status == 200)

@@ -37,7 +37,7 @@ from bot.uploads import UploadStore
 from catalog.db import make_engine
 from console.handoff.wiring import attach_console
 from welcome.settings import Settings, get_settings
-from welfare import web as welfare_web
+from welfare.wiring import attach_welfare
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(webchat_api.router)
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
-    app.include_router(welfare_web.router)  # voucher QR images (issue 7)
-    app.state.welfare_engine = engine
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
@@ -202,4 +200,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         }
 
     attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
+    attach_welfare(app, engine=engine)  # voucher QR images, appointment reminders (issue 7)
     return app

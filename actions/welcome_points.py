@@ -12,6 +12,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.appointments import appointment_buttons
 from actions.common import (
     HANDOFF_BUTTON,
     db_session,
@@ -105,6 +106,7 @@ class ActionFindWelcomePoint(Action):
                 text_blocks = [
                     describe_place(n.place, n.distance_km, i) for i, n in enumerate(nearby, start=1)
                 ]
+                booking_buttons = appointment_buttons([n.place for n in nearby], session)
         except Exception:
             logger.exception("action_find_welcome_point: database error")
             dispatcher.utter_message(text=NONE_TEXT, buttons=[HANDOFF_BUTTON])
@@ -121,6 +123,7 @@ class ActionFindWelcomePoint(Action):
             intro = f"Ecco i Welcome Point più vicini a {area.name}:"  # type: ignore[union-attr]
         footer = "Al Welcome Point un Care Manager ti aiuta di persona."
         dispatcher.utter_message(
-            text="\n".join([intro, *text_blocks, footer]), buttons=[HANDOFF_BUTTON]
+            text="\n".join([intro, *text_blocks, footer]),
+            buttons=[*booking_buttons, HANDOFF_BUTTON],
         )
         return []

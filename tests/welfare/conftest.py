@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,15 +17,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from catalog.db import session_scope
+import actions.common as common
+from catalog.db import get_engine, session_scope
 from catalog.ledger import linking
 from console import security
 from console.app import build_console
 from console.navigation import registered_sections
 from console.roles import Role
 from console.staff import StaffView, create_staff
+from tests.actions.action_helpers import NOW as ACTIONS_NOW
+from tests.actions.action_helpers import make_tracker, run_action, seed_catalog, seed_citizens
 from tests.ledger.conftest import Budget, make_budget
-from welcome.settings import Settings
+from welcome.settings import Settings, get_settings
 
 CONSOLE = "/console"
 PASSWORD = "cavolo nero e ribollita"
@@ -174,3 +179,41 @@ def make_shop(s: Session, *, price_cents: int = 12_000, category: str = "summer_
 @pytest.fixture
 def shop(session: Session) -> Shop:
     return make_shop(session)
+
+
+# --- the actions' database (DATABASE_URL) with the actions' seed data --------------------
+
+
+@pytest.fixture
+def db(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("LINK_CODE_PEPPER", "pepper-for-tests")
+    monkeypatch.setenv("WELFARE_PUBLIC_URL", "https://welcome.example.org")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    monkeypatch.setattr(common, "clock", lambda: ACTIONS_NOW)
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        seed_catalog(session)
+        seed_citizens(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def payload_of(payload: str) -> tuple[str, list[dict[str, Any]]]:
+    intent, _, data = payload[1:].partition("{")
+    values = json.loads("{" + data) if data else {}
+    return intent, [{"entity": k, "value": v} for k, v in values.items()]
+
+
+def tap(action: Any, payload: str, sender: str | None = None) -> list[dict[str, Any]]:
+    intent, entities = payload_of(payload)
+    extra = {"sender": sender} if sender else {}
+    messages, _ = run_action(
+        action, make_tracker(intent=intent, text=payload, entities=entities, **extra)
+    )
+    return messages

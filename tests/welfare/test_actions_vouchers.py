@@ -3,67 +3,19 @@ taps, cancel; the details of a payable service offer the button."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-import actions.common as common
 from actions.details import ActionServiceDetails
 from actions.vouchers import ActionCancelVoucher, ActionConfirmPayment, ActionPayWithBudget
-from catalog.db import get_engine
 from catalog.ledger.models import LedgerEntry
 from tests.actions.action_helpers import (
-    NOW,
     STRANGER,
     button_payloads,
-    make_tracker,
-    run_action,
-    seed_catalog,
-    seed_citizens,
     texts,
 )
-from welcome.settings import get_settings
+from tests.welfare.conftest import tap
 from welfare.models import Voucher, VoucherStatus
-
-
-@pytest.fixture
-def db(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("LINK_CODE_PEPPER", "pepper-for-tests")
-    monkeypatch.setenv("WELFARE_PUBLIC_URL", "https://welcome.example.org")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    monkeypatch.setattr(common, "clock", lambda: NOW)
-    engine = get_engine()
-    with Session(engine, expire_on_commit=False) as session:
-        seed_catalog(session)
-        seed_citizens(session)
-        session.commit()
-    yield engine
-    engine.dispose()
-    get_engine.cache_clear()
-    get_settings.cache_clear()
-
-
-def _payload(payload: str) -> tuple[str, list[dict[str, Any]]]:
-    intent, _, data = payload[1:].partition("{")
-    values = json.loads("{" + data) if data else {}
-    return intent, [{"entity": k, "value": v} for k, v in values.items()]
-
-
-def _tap(action: Any, payload: str, sender: str | None = None) -> list[dict[str, Any]]:
-    intent, entities = _payload(payload)
-    extra = {"sender": sender} if sender else {}
-    messages, _ = run_action(
-        action, make_tracker(intent=intent, text=payload, entities=entities, **extra)
-    )
-    return messages
 
 
 def _held(engine: Engine) -> int:
@@ -72,64 +24,64 @@ def _held(engine: Engine) -> int:
 
 
 def test_details_offer_the_pay_button(db: Engine) -> None:
-    messages = _tap(ActionServiceDetails(), '/service_details{"service_code":"CE-GAV"}')
+    messages = tap(ActionServiceDetails(), '/service_details{"service_code":"CE-GAV"}')
     assert '/pay_with_budget{"service_code":"CE-GAV"}' in button_payloads(messages)
-    messages = _tap(ActionServiceDetails(), '/service_details{"service_code":"ITA-Q1"}')
+    messages = tap(ActionServiceDetails(), '/service_details{"service_code":"ITA-Q1"}')
     assert not any(p.startswith("/pay_with_budget") for p in button_payloads(messages))
 
 
 def test_quote_confirm_twice_and_cancel(db: Engine) -> None:
-    messages = _tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"CE-GAV"}')
+    messages = tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"CE-GAV"}')
     text = texts(messages)
     assert "Centro estivo Gavinana" in text and "Prezzo: 90,00 €" in text
     assert "coperto interamente dal tuo budget" in text
     confirm = next(p for p in button_payloads(messages) if p.startswith("/confirm_payment"))
 
-    first = _tap(ActionConfirmPayment(), confirm)
+    first = tap(ActionConfirmPayment(), confirm)
     assert "Ecco il tuo voucher" in texts(first) and "Il budget paga 90,00 €" in texts(first)
     images = [m["image"] for m in first if m.get("image")]
     assert len(images) == 1 and images[0].startswith("https://welcome.example.org/welfare/qr/")
     assert _held(db) == 9_000
 
-    second = _tap(ActionConfirmPayment(), confirm)  # double tap / retry
+    second = tap(ActionConfirmPayment(), confirm)  # double tap / retry
     assert "una volta sola" in texts(second)
     assert _held(db) == 9_000
     with Session(db) as s:
         voucher = s.exec(select(Voucher)).one()
     assert voucher.code[:4] in texts(first) and voucher.code[:4] in texts(second)
 
-    again = _tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"CE-GAV"}')
+    again = tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"CE-GAV"}')
     assert confirm not in button_payloads(again)  # a new quote, a new nonce
 
-    cancelled = _tap(ActionCancelVoucher(), "annulla voucher")
+    cancelled = tap(ActionCancelVoucher(), "annulla voucher")
     assert "annullato" in texts(cancelled) and "90,00 €" in texts(cancelled)
     assert _held(db) == 0
     with Session(db) as s:
         assert s.exec(select(Voucher)).one().status == VoucherStatus.cancelled
-    assert "Non hai voucher" in texts(_tap(ActionCancelVoucher(), "annulla voucher"))
+    assert "Non hai voucher" in texts(tap(ActionCancelVoucher(), "annulla voucher"))
 
 
 def test_several_vouchers_ask_which(db: Engine) -> None:
     for nonce in ("aaaaaa", "bbbbbb"):
-        _tap(
+        tap(
             ActionConfirmPayment(),
             f'/confirm_payment{{"service_code":"DOP-RIF","voucher_nonce":"{nonce}"}}',
         )
-    messages = _tap(ActionCancelVoucher(), "annulla il voucher")
+    messages = tap(ActionCancelVoucher(), "annulla il voucher")
     buttons = [p for p in button_payloads(messages) if p.startswith("/cancel_voucher")]
     assert len(buttons) == 2
-    done = _tap(ActionCancelVoucher(), buttons[0])
+    done = tap(ActionCancelVoucher(), buttons[0])
     assert "annullato" in texts(done) and _held(db) == 3_000
 
 
 def test_not_linked_and_not_payable(db: Engine) -> None:
-    stranger = _tap(
+    stranger = tap(
         ActionPayWithBudget(), '/pay_with_budget{"service_code":"CE-GAV"}', sender=STRANGER
     )
     assert "codice" in texts(stranger) and "€" not in texts(stranger)
-    refused = _tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"ITA-Q1"}')
+    refused = tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"ITA-Q1"}')
     assert "non si può pagare con il budget" in texts(refused)
-    bad = _tap(
+    bad = tap(
         ActionConfirmPayment(), '/confirm_payment{"service_code":"CE-GAV","voucher_nonce":"x"}'
     )
     assert "voucher" not in texts(bad).lower() or "Quale servizio" in texts(bad)

@@ -1,0 +1,200 @@
+"""Appointments with a Care Manager at a Welcome Point, by buttons.
+
+- the Welcome Points list (``action_find_welcome_point``) offers "Appuntamento a <posto>"
+  for the places with free slots: ``/choose_slot{"place_code"}``;
+- ``action_choose_slot``: the free slots as buttons ``/book_slot{"slot_id"}`` (with
+  ``appointment_number`` too when moving a booking);
+- ``action_book_slot``: books (or moves) it; a slot taken meanwhile is refused by the
+  database (``welfare.appointments.SlotTaken``) and other slots are offered;
+- ``action_cancel_appointment`` ("annulla appuntamento" or its button).
+Only this conversation's bookings are ever read or changed. The day before, the gateway
+sends a reminder (``welfare.wiring``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlmodel import Session, col, select
+
+from actions.common import HANDOFF_BUTTON, db_session, entity_values, local, logger, now
+from catalog.models import WelcomePlace
+from welfare.appointments import AppointmentError, book, cancel, free_slots, move
+from welfare.models import Appointment, AppointmentSlot
+
+DB_ERROR_TEXT = "Scusa, in questo momento non riesco a gestire gli appuntamenti. Riprova tra poco."
+NO_SLOTS_TEXT = "Al momento non ci sono orari liberi in questo Welcome Point."
+NO_APPOINTMENT_TEXT = "Non hai appuntamenti da annullare."
+WEEKDAYS = ("lun", "mar", "mer", "gio", "ven", "sab", "dom")
+
+
+def _payload(intent: str, **values: str) -> str:
+    return f"/{intent}{json.dumps(values, separators=(',', ':'))}"
+
+
+def _first(tracker: Tracker, entity: str) -> str | None:
+    for value in entity_values(tracker, entity):
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def slot_label(slot: AppointmentSlot) -> str:
+    start = local(slot.starts_at)
+    return f"{WEEKDAYS[start.weekday()]} {start:%d/%m %H:%M}"
+
+
+def appointment_buttons(places: list[WelcomePlace], session: Session) -> list[dict[str, str]]:
+    """ "Appuntamento a <posto>" for the places that have free slots (for the points list)."""
+    buttons = []
+    for place in places:
+        if free_slots(session, place_code=place.code, now=now(), limit=1):
+            buttons.append(
+                {
+                    "title": f"Appuntamento a {place.name}",
+                    "payload": _payload("choose_slot", place_code=place.code),
+                }
+            )
+    return buttons
+
+
+def _own(session: Session, conversation_id: str, number: str | None) -> Appointment | None:
+    query = select(Appointment).where(
+        Appointment.conversation_id == conversation_id, col(Appointment.cancelled_at).is_(None)
+    )
+    if number:
+        query = query.where(Appointment.number == number)
+    return session.exec(query.order_by(col(Appointment.id).desc())).first()
+
+
+def _offer(
+    dispatcher: CollectingDispatcher, session: Session, place_code: str, moving: str | None
+) -> None:
+    place = session.exec(select(WelcomePlace).where(WelcomePlace.code == place_code)).first()
+    slots = free_slots(session, place_code=place_code, now=now(), limit=6) if place else []
+    if not slots:
+        dispatcher.utter_message(text=NO_SLOTS_TEXT, buttons=[HANDOFF_BUTTON])
+        return
+    extra = {"appointment_number": moving} if moving else {}
+    buttons = [
+        {"title": slot_label(s), "payload": _payload("book_slot", slot_id=str(s.id), **extra)}
+        for s in slots
+    ]
+    assert place is not None
+    dispatcher.utter_message(text=f"Scegli un orario al {place.name}:", buttons=buttons)
+
+
+class ActionChooseSlot(Action):
+    def name(self) -> str:
+        return "action_choose_slot"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        place_code = _first(tracker, "place_code")
+        if not place_code:
+            dispatcher.utter_message(
+                text="In quale Welcome Point? Cercalo e tocca «Appuntamento a…».",
+                buttons=[{"title": "Trova un Welcome Point", "payload": "/find_welcome_point"}],
+            )
+            return []
+        try:
+            with db_session() as session:
+                _offer(dispatcher, session, place_code, _first(tracker, "appointment_number"))
+        except Exception:
+            logger.exception("action_choose_slot: database error")
+            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+        return []
+
+
+class ActionBookSlot(Action):
+    def name(self) -> str:
+        return "action_book_slot"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        raw = _first(tracker, "slot_id")
+        if not raw or not raw.isdigit():
+            return await ActionChooseSlot().run(dispatcher, tracker, domain)
+        moving = _first(tracker, "appointment_number")
+        conversation_id = tracker.sender_id
+        try:
+            with db_session() as session:
+                slot = session.get(AppointmentSlot, int(raw))
+                place = (
+                    session.exec(
+                        select(WelcomePlace).where(WelcomePlace.code == slot.place_code)
+                    ).first()
+                    if slot
+                    else None
+                )
+                try:
+                    old = _own(session, conversation_id, moving) if moving else None
+                    if old is not None:
+                        booking = move(session, appointment=old, slot_id=int(raw), now=now())
+                    else:
+                        booking = book(
+                            session, slot_id=int(raw), conversation_id=conversation_id, now=now()
+                        )
+                except AppointmentError as refusal:
+                    session.rollback()
+                    dispatcher.utter_message(text=refusal.message)
+                    if slot is not None:
+                        _offer(dispatcher, session, slot.place_code, moving)
+                    return []
+                assert slot is not None
+                when, name, number = slot_label(slot), place.name if place else "", booking.number
+                place_code = slot.place_code
+        except Exception:
+            logger.exception("action_book_slot: database error")
+            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        verb = "spostato" if moving else "prenotato"
+        dispatcher.utter_message(
+            text=f"Fatto: appuntamento {verb} per {when} al {name} (numero {number}). "
+            "Il giorno prima ti mando un promemoria.",
+            buttons=[
+                {
+                    "title": "Sposta",
+                    "payload": _payload(
+                        "choose_slot", place_code=place_code, appointment_number=number
+                    ),
+                },
+                {
+                    "title": "Annulla l'appuntamento",
+                    "payload": _payload("cancel_appointment", appointment_number=number),
+                },
+            ],
+        )
+        return []
+
+
+class ActionCancelAppointment(Action):
+    def name(self) -> str:
+        return "action_cancel_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            with db_session() as session:
+                booking = _own(session, tracker.sender_id, _first(tracker, "appointment_number"))
+                if booking is None:
+                    dispatcher.utter_message(text=NO_APPOINTMENT_TEXT)
+                    return []
+                try:
+                    cancel(session, appointment=booking, now=now())
+                except AppointmentError as refusal:
+                    dispatcher.utter_message(text=refusal.message)
+                    return []
+                number = booking.number
+        except Exception:
+            logger.exception("action_cancel_appointment: database error")
+            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        dispatcher.utter_message(text=f"Appuntamento {number} annullato.")
+        return []

@@ -34,6 +34,7 @@ from bot.outbox import OutboxWorker
 from bot.rasa_client import RasaClient
 from bot.store.db import Database
 from bot.uploads import UploadStore
+from broadcast.wiring import attach_broadcasts
 from catalog.db import make_engine
 from console.handoff.wiring import attach_console
 from welcome.settings import Settings, get_settings
@@ -201,4 +202,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
     attach_welfare(app, engine=engine)  # voucher QR images, appointment reminders (issue 7)
+    attach_broadcasts(app, settings, engine=engine)  # hub announcements, delivery worker
     return app

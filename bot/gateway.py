@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot import consent, safety, wording
+from bot import consent, menus, safety, wording
 from bot.attachments import store_attachment
 from bot.channels.base import ChannelAdapter
 from bot.commands import lookup
@@ -288,6 +288,15 @@ class Gateway:
         if message.kind == Kind.text and not message.text:
             await self._answer(conversation, message, wording.EMPTY_MESSAGE, Status.rejected)
             return True
+        menu_reply = await self.db.run(
+            menus.intercept,
+            conversation_id=conversation.conversation_id,
+            payload=message.payload,
+            text=message.text,
+        )
+        if menu_reply is not None:  # the announcements menu answers by itself
+            await self.sender.reply(conversation, menu_reply, message, finish=Status.processed)
+            return True
         if Router.destination(conversation) == Mode.human:
             await self._to_console(conversation, message)
             return True
@@ -460,10 +469,29 @@ class Gateway:
         finally:
             typing.cancel()
         turn = render_rasa(replies)
-        await self.sender.send_turn(conversation, turn.replies, message, finish=Status.processed)
+        outgoings = await self._build_menus(conversation, turn.replies)
+        await self.sender.send_turn(conversation, outgoings, message, finish=Status.processed)
         if turn.handoff is not None:
             await self.handoff(conversation.conversation_id, turn.handoff)
         return True
+
+    async def _build_menus(
+        self, conversation: Conversation, replies: list[Outgoing]
+    ) -> list[Outgoing]:
+        """Replace the menu placeholders of a turn with the menus themselves."""
+        built: list[Outgoing] = []
+        for outgoing in replies:
+            if outgoing.menu is None:
+                built.append(outgoing)
+                continue
+            menu_reply = await self.db.run(
+                menus.for_custom,
+                conversation_id=conversation.conversation_id,
+                custom=outgoing.menu,
+            )
+            if menu_reply is not None:
+                built.append(menu_reply)
+        return built
 
     async def _rasa_unavailable(
         self, conversation: Conversation, message: Message, error: str, first_attempt: bool

@@ -29,6 +29,7 @@ class Outgoing:
     location_request: bool = False
     page_key: str | None = None
     gateway: bool = False
+    menu: dict[str, Any] | None = None  # a placeholder for a menu the gateway builds
 
     def data(self) -> dict[str, Any]:
         """What is stored in the message row (and what the channels render from)."""

@@ -5,7 +5,8 @@ utterance with text, buttons and a custom payload arrives as two items (text+but
 custom). Custom payloads the gateway understands (docs/contracts.md):
 ``{"type": "location_request"}`` (asks the citizen's position; optional "text"),
 ``{"type": "handoff", "priority": "top|high|normal", "reason": "..."}``,
-``{"type": "page", "page_key": "..."}`` (marks the preceding message as a page of results).
+``{"type": "page", "page_key": "..."}`` (marks the preceding message as a page of results),
+``{"type": "subscriptions"[, "action": "stop"]}`` (the announcements menu, see bot.menus).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.text import sanitize
 log = logging.getLogger(__name__)
 
 PRIORITIES = ("top", "high", "normal")
+MENU_CUSTOM = "subscriptions"  # the announcements menu (broadcast/), built by the gateway
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ def _apply_custom(turn: Turn, custom: dict[str, Any]) -> None:
             priority=priority if priority in PRIORITIES else "normal",
             reason=str(custom.get("reason") or "")[:200],
         )
+    elif kind == MENU_CUSTOM:
+        # the gateway builds this menu itself (bot.menus): a placeholder keeps its place
+        turn.replies.append(Outgoing(menu=dict(custom)))
     elif kind == "page":
         if turn.replies and custom.get("page_key"):
             turn.replies[-1].page_key = str(custom["page_key"])[:100]

@@ -28,6 +28,7 @@ class RecordingChannel:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, Outgoing]] = []
+        self.rows: list[int] = []
         self.fail_next = 0
 
     async def deliver(self, conversation, row, outgoing, *, reply_to=None):  # type: ignore[no-untyped-def]
@@ -35,6 +36,7 @@ class RecordingChannel:
             self.fail_next -= 1
             raise TemporaryFailure("test:down", 0.01)
         self.sent.append((conversation.conversation_id, outgoing))
+        self.rows.append(row.id)
         return Delivered(f"x-{row.id}")
 
     async def typing(self, conversation, reply_to=None):  # type: ignore[no-untyped-def]
@@ -193,3 +195,27 @@ async def test_the_help_command_is_not_a_plea_but_its_words_are_checked(
     await gateway.receive(_in("/aiuto mio marito mi picchia", Kind.command, payload="aiuto"))
     await gateway.drain()
     assert "1522" in channel.texts()[-1] and fake_rasa.messages() == ["/help"]
+
+
+async def test_the_announcements_menu_is_answered_without_rasa(
+    setup: tuple[Gateway, RecordingChannel], fake_rasa: FakeRasa
+) -> None:
+    gateway, channel = setup
+    fake_rasa.responder = lambda request: [
+        {"text": "Certo!"},
+        {"custom": {"type": "subscriptions"}},
+    ]
+    await _consented(gateway)
+    await gateway.receive(_in("/avvisi", Kind.command, payload="avvisi"))
+    await gateway.drain()
+    menu = channel.sent[-1][1]
+    assert channel.texts()[-2] == "Certo!" and menu.buttons
+    assert all(b.payload.startswith("sub:") for b in menu.buttons)
+    asked = len(fake_rasa.requests)
+    ref = f"b:{channel.rows[-1]}:0"  # "Sì, voglio gli avvisi"
+    await gateway.receive(_in(kind=Kind.button, payload=ref))
+    await gateway.drain()
+    assert len(fake_rasa.requests) == asked and channel.sent[-1][1].buttons
+    await gateway.receive(_in("stop avvisi"))
+    await gateway.drain()
+    assert len(fake_rasa.requests) == asked

@@ -81,7 +81,6 @@ class RunFigures:
     limited_429_global: int = 0
     limited_429_per_chat: int = 0
     max_in_any_second: int = 0
-    min_chat_gap_s: float | None = None
     uncertain_rows: int = 0
     notes: list[str] = field(default_factory=list)
 

@@ -21,9 +21,11 @@ Exactly-once, as far as it goes (see also broadcast.queue):
   flush), and rows caught in flight by a crash are flagged ``uncertain`` in the report;
 - a graceful stop finishes the requests in flight and releases the rest: no window.
 
-Limits: global pace per channel shared by all workers (ratelimit.reserve_slots), at most
-``rate`` request starts per sliding second in this process (ratelimit.SlidingWindow), a
-minimum gap per chat (ratelimit.ChatGap), 429 -> the whole channel pauses for
+Limits: global pace per channel shared by all workers (ratelimit.reserve_slots); in this
+process at most ``rate`` requests per sliding second as the channel sees them, each
+counted until a second after its answer (ratelimit.SlidingWindow: no self-inflicted 429
+whatever the delays on the way); a minimum gap per chat, also counted from the answer
+(ratelimit.ChatGap); 429 -> the whole channel pauses for
 retry_after (all workers) and this worker slows down a little (ratelimit.AdaptiveRate),
 403 -> blocked (conversation marked unreachable, never retried), 5xx/network -> retried
 with exponential backoff up to BROADCAST_MAX_ATTEMPTS, 400 -> failed.
@@ -71,7 +73,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 LEASE_MARGIN_SECONDS = 2.0
 PREFETCH_SECONDS = 0.3  # claim the next batch this long before the current one ends
-LEAD_SECONDS = 0.15  # a delivery's thread starts this long before its slot
+LEAD_SECONDS = 0.08  # a delivery's thread starts this long before its slot
 WINDOW_SECONDS = 1.0
 
 
@@ -148,7 +150,7 @@ class BroadcastWorker:
             max_workers=max(1, config.concurrency), thread_name_prefix="broadcast-send"
         )
         self._windows = {
-            channel: SlidingWindow(int(rate), WINDOW_SECONDS)
+            channel: SlidingWindow(round(rate), WINDOW_SECONDS)
             for channel, rate in config.rates.items()
         }
         self._rates = {
@@ -383,14 +385,19 @@ class BroadcastWorker:
             outcome = Outcome(Result.permanent, error="broadcast-missing")
         else:
             wait = self.gap.wait_since_sent(recipient.conversation_id)
-            if wait > 0:  # the chat's previous message left late: keep the gap anyway
+            if wait > 0:  # the chat's previous answer came late: keep the gap anyway
                 time.sleep(wait)
             window = self._windows.get(recipient.channel)
+            entry = None
             if window is not None:
-                window.limit = max(1, int(self._rates[recipient.channel].current()))
-                window.acquire()
-            self.gap.sent(recipient.conversation_id)
-            outcome = self.senders[recipient.channel].send(recipient, announcement)
+                window.limit = max(1, round(self._rates[recipient.channel].current()))
+                entry = window.acquire()
+            try:
+                outcome = self.senders[recipient.channel].send(recipient, announcement)
+            finally:
+                if entry is not None:
+                    window.release(entry)  # type: ignore[union-attr]
+                self.gap.sent(recipient.conversation_id)  # counted from the answer
             if outcome.file_id and announcement.telegram_file_id is None:
                 announcement.telegram_file_id = outcome.file_id
         status = self._record(recipient, token, outcome)

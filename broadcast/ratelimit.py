@@ -9,17 +9,21 @@ moves ``paused_until`` (and ``next_slot``) forward: every worker honours it, at 
 reservation and before each request (``Pacer.paused_until`` is checked in the same UPDATE
 that marks a delivery in flight, see broadcast.queue).
 
-Per chat: ``ChatGap`` remembers when this process last sent to each chat and defers a
-delivery that would come sooner than ``per_chat_seconds`` after it (two broadcasts to the
-same chat, or a retry). Across processes the gap is not coordinated: that needs two
-workers to reach the same chat within a second, and Telegram's 429 covers it.
+Per process: ``SlidingWindow`` counts each request from its start until a window after its
+answer, so the channel never sees more than the limit in a sliding second whatever the
+delays on the way. Per chat: ``ChatGap`` remembers when this process last sent to each
+chat (until the answer) and defers a delivery that would come sooner than
+``per_chat_seconds`` after it (two broadcasts to the same chat, or a retry). Across
+processes neither is coordinated beyond the shared pacer: two workers bunching up, or
+reaching the same chat within a second, get a 429, which every worker honours.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from sqlalchemy import func, insert, select, update
@@ -132,30 +136,39 @@ class ChatGap:
 
 
 class SlidingWindow:
-    """At most ``limit`` request starts in any ``seconds`` (this process, one channel).
+    """At most ``limit`` requests per sliding ``seconds`` *as the channel sees them*.
 
-    The shared pacer spaces requests evenly, but a request delayed on its way (a slow
-    commit, a busy machine) bunches up with the ones after it; Telegram counts messages
-    per sliding second. This last check, right before each request, keeps the count of
-    actual starts within the limit. Thread-safe (the requests leave from worker threads).
+    A request reaches the channel somewhere between the moment it leaves and the moment its
+    answer comes back, so each request counts from its start until ``seconds`` after its
+    answer: the (limit+1)-th request after it may only leave a full window after that
+    answer. Whatever the delays on the way, the channel never sees more than ``limit`` in
+    any sliding window (from this process). Requests in flight count too. Thread-safe.
     """
 
     def __init__(self, limit: int, seconds: float = 1.0) -> None:
         self.limit = max(1, limit)
         self.seconds = seconds
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._entries: list[list[float]] = []  # [end]; inf while in flight
+        self._cond = threading.Condition()
 
-    def acquire(self) -> None:
-        with self._lock:
+    def acquire(self) -> list[float]:
+        """Wait for room, then take it; give the result to ``release`` after the answer."""
+        with self._cond:
             while True:
                 now = time.monotonic()
-                while self._starts and self._starts[0] <= now - self.seconds:
-                    self._starts.popleft()
-                if len(self._starts) < self.limit:
-                    self._starts.append(now)
-                    return
-                time.sleep(self._starts[0] + self.seconds - now)
+                self._entries = [e for e in self._entries if e[0] > now - self.seconds]
+                if len(self._entries) < self.limit:
+                    entry = [math.inf]
+                    self._entries.append(entry)
+                    return entry
+                oldest = min(e[0] for e in self._entries)
+                wait = oldest + self.seconds - now if oldest != math.inf else 0.05
+                self._cond.wait(timeout=max(0.001, min(wait, 0.05)))
+
+    def release(self, entry: list[float]) -> None:
+        with self._cond:
+            entry[0] = time.monotonic()
+            self._cond.notify_all()
 
 
 class AdaptiveRate:

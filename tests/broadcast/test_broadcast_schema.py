@@ -3,6 +3,7 @@ works on both databases."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from broadcast.ratelimit import ChatGap, pause, paused_until, reserve_slots
+from broadcast.ratelimit import ChatGap, SlidingWindow, pause, paused_until, reserve_slots
 from catalog.db import session_scope
 from welcome.migrate import target_metadata
 
@@ -56,3 +57,13 @@ def test_chat_gap() -> None:
     assert gap.reserve("a", 10.1) == 0.0  # forgotten: capacity bounds the memory
     gap.sent("d")
     assert 0.9 < gap.wait_since_sent("d") <= 1.0
+
+
+def test_sliding_window_counts_each_request_until_after_its_answer() -> None:
+    window = SlidingWindow(2, seconds=0.2)
+    first, second = window.acquire(), window.acquire()
+    answered = time.monotonic()
+    window.release(first)
+    threading.Timer(0.1, window.release, args=(second,)).start()
+    window.acquire()  # the third waits a full window after the first answer
+    assert time.monotonic() - answered >= 0.19

@@ -1,8 +1,8 @@
 """``action_request_status``: where the citizen's requests stand, only their own.
 
 Vouchers and reimbursement requests of the linked citizen (``citizen_for_conversation``),
-and this conversation's upcoming appointments (no link needed). Meant for the
-``request_status`` intent (the dialogue's rule still answers with ``utter_request_status``).
+and this conversation's upcoming appointments (no link needed). It answers the
+``request_status`` intent (data/rules.yml).
 """
 
 from __future__ import annotations

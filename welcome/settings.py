@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     )
     telegram_webhook_url: str = Field(
         default="",
-        description="Public HTTPS URL of the gateway's /telegram/webhook; empty means long polling.",
+        description="Public HTTPS URL of the gateway's /telegram/webhook; "
+        "empty means long polling.",
     )
     telegram_webhook_secret: SecretStr = Field(
         default=SecretStr(""),

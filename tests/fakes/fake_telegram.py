@@ -24,6 +24,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import random
 import threading
 import time
 import urllib.error
@@ -109,7 +110,8 @@ class FakeTelegram:
         }
         self.state = _State()
         self._cond = threading.Condition()
-        self._update_ids = itertools.count(1000)
+        # like Telegram's, update ids do not start from 1 (and differ between fakes)
+        self._update_ids = itertools.count(random.randint(10_000_000, 900_000_000))
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(9000)

@@ -23,6 +23,7 @@ def test_text_and_commands() -> None:
     (text,) = _convert(lambda f: f.send_text(CHAT, "ciao\x00 a tutti"))
     assert text.kind == Kind.text and text.text == "ciao a tutti"
     assert text.chat_key == str(CHAT) and text.dedupe_key.startswith("tg:1:")
+    assert text.dedupe_key.count(":") == 3  # bot, update id, message time
     (command,) = _convert(lambda f: f.send_text(CHAT, "/aiuto@WelcomeTestBot"))
     assert command.kind == Kind.command and command.payload == "aiuto"
 
@@ -62,3 +63,15 @@ def test_button_taps() -> None:
     (tap,) = _convert(lambda f: f.press_button(CHAT, 77, "b:12:0"))
     assert tap.kind == Kind.button and tap.payload == "b:12:0"
     assert tap.data["origin_message_id"] == 77 and tap.data["callback_query_id"]
+
+
+def test_a_reused_update_id_is_not_taken_for_a_duplicate() -> None:
+    fake = FakeTelegram()
+    fake.send_text(CHAT, "prima")
+    first = dict(fake.state.history[-1])
+    later = {**first, "message": {**first["message"], "date": first["message"]["date"] + 8 * 86400}}
+    keys = {
+        inbound_from_update(Update.de_json(u, None), bot_id=1).dedupe_key  # type: ignore[union-attr]
+        for u in (first, dict(first), later)
+    }
+    assert len(keys) == 2  # a redelivery matches, a new message with an old id does not

@@ -32,8 +32,17 @@ _OTHER_MEDIA = (
 )
 
 
-def dedupe_key(bot_id: int, update_id: int) -> str:
-    return f"tg:{bot_id}:{update_id}"
+def dedupe_key(update: Update, bot_id: int) -> str:
+    """update_id plus what identifies the update's content: Telegram restarts update ids at
+    random after a week without updates, so an old id may come back for a new message."""
+    if update.callback_query is not None:
+        return f"tg:{bot_id}:cb:{update.callback_query.id}"
+    message = update.effective_message
+    stamp = int(message.date.timestamp()) if message is not None and message.date else 0
+    edited = getattr(message, "edit_date", None)
+    if edited is not None:
+        stamp = int(edited.timestamp())
+    return f"tg:{bot_id}:{update.update_id}:{stamp}"
 
 
 def _received_at(message: Message | None) -> datetime:
@@ -48,7 +57,7 @@ def _is_group(chat: Chat) -> bool:
 
 def inbound_from_update(update: Update, *, bot_id: int, bot_username: str = "") -> Inbound | None:
     """The Inbound for ``update``, or None when there is nothing to store or answer."""
-    key = dedupe_key(bot_id, update.update_id)
+    key = dedupe_key(update, bot_id)
     if update.callback_query is not None:
         return _from_callback(update, key)
     if update.channel_post is not None or update.edited_channel_post is not None:

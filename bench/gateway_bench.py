@@ -67,6 +67,29 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Rasa forks workers)."""
+    found = [pid]
+    for child in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parts = child.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(parts[1]) in found:
+            found.append(int(child.parent.name))
+    return found
+
+
 @dataclass
 class Step:
     target: float
@@ -75,6 +98,7 @@ class Step:
     skipped_busy: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     duration_s: float = 0.0
+    cpu_percent: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, float | int]:
         lat = self.latencies_ms
@@ -88,6 +112,7 @@ class Step:
             "p95_ms": round(_percentile(lat, 95), 1),
             "p99_ms": round(_percentile(lat, 99), 1),
             "max_ms": round(max(lat), 1) if lat else float("nan"),
+            "cpu_percent": self.cpu_percent,
         }
 
 
@@ -127,8 +152,9 @@ class Users:
                     step.latencies_ms.append((call.at - started) * 1000)
                     step.answered += 1
 
-    def run_step(self, target: float, seconds: float) -> Step:
+    def run_step(self, target: float, seconds: float, processes: dict[str, int]) -> Step:
         step = Step(target)
+        cpu_before = {name: sum(map(_cpu_seconds, _tree(pid))) for name, pid in processes.items()}
         self.collect(Step(0))  # forget what came before
         interval = 1.0 / target
         start = time.monotonic()
@@ -158,9 +184,28 @@ class Users:
             self.collect(step)
             time.sleep(0.01)
         step.duration_s = time.monotonic() - start
+        step.cpu_percent = {
+            name: round(
+                100 * (sum(map(_cpu_seconds, _tree(pid))) - cpu_before[name]) / step.duration_s
+            )
+            for name, pid in processes.items()
+        }
         with self.lock:
             self.pending.clear()
         return step
+
+
+def _rasa_alone(stack: object, turns: int = 30) -> dict[str, float]:
+    """Rasa's own REST-turn latency for the bench's messages, one at a time (no gateway)."""
+    import uuid
+
+    times: list[float] = []
+    for i in range(turns + 5):
+        started = time.perf_counter()
+        stack.send(uuid.uuid4().hex, MESSAGES[i % len(MESSAGES)])  # type: ignore[attr-defined]
+        if i >= 5:  # the first turns warm up TensorFlow and the catalogue
+            times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(_percentile(times, 50), 1), "p95_ms": round(_percentile(times, 95), 1)}
 
 
 def _start_gateway(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -200,6 +245,8 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         database_url = prepare_catalog_db(workdir / "welcome.db")
+        processes: dict[str, int] = {}
+        rasa_alone: dict[str, float] = {}
         if args.fake_rasa:
             fake = FakeRasa().start()
             stack.callback(fake.stop)
@@ -210,6 +257,10 @@ def run(args: argparse.Namespace) -> None:
             stack.callback(rasa.close)
             rasa_url, token = rasa.rasa_url, rasa.token
             action_url = rasa.action_url.rsplit("/webhook", 1)[0]
+            for service in rasa.supervisor.services:
+                if service.process is not None:
+                    processes[service.name] = service.process.pid
+            rasa_alone = _rasa_alone(rasa)
         telegram = FakeTelegram().start()
         stack.callback(telegram.stop)
         port = _free_port()
@@ -230,13 +281,14 @@ def run(args: argparse.Namespace) -> None:
         )
         stack.callback(gateway.wait, 15)
         stack.callback(gateway.terminate)
+        processes["gateway"] = gateway.pid
         telegram.wait_for(lambda c: c.method == "setMyCommands", timeout=30)
         users = Users(telegram, users_count)
         users.consent_all()
         for chat in users.chats[:10]:  # warm-up: first calls of the actions and the model
             telegram.send_text(chat, MESSAGES[0])
         time.sleep(3)
-        steps = [users.run_step(rate, seconds) for rate in rates]
+        steps = [users.run_step(rate, seconds, processes) for rate in rates]
     results = [s.summary() for s in steps]
     breaks = next(
         (
@@ -251,11 +303,17 @@ def run(args: argparse.Namespace) -> None:
         f"{mode}, {users_count} Telegram users, {seconds:.0f} s per rate, "
         f"{os.cpu_count()} CPUs, load average {load_start:.1f} at start"
     )
+    if rasa_alone:
+        print(
+            f"Rasa alone (REST turns, one at a time, same messages): p50 "
+            f"{rasa_alone['p50_ms']} ms, p95 {rasa_alone['p95_ms']} ms"
+        )
     print(f"{'target':>7} {'achieved':>9} {'sent':>5} {'p50':>7} {'p95':>7} {'p99':>7} {'busy':>5}")
     for r in results:
         print(
             f"{r['target_msg_s']:>7.0f} {r['achieved_msg_s']:>9.1f} {r['sent']:>5} "
             f"{r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['skipped_busy']:>5}"
+            f"  CPU% {r['cpu_percent']}"
         )
     at_target = next((r for r in results if r["target_msg_s"] == TARGET_RATE), None)
     if at_target is not None:
@@ -273,6 +331,7 @@ def run(args: argparse.Namespace) -> None:
                 "users": users_count,
                 "seconds": seconds,
                 "load_start": load_start,
+                "rasa_alone": rasa_alone,
                 "steps": results,
                 "breaks_at": breaks["target_msg_s"] if breaks else None,
             },

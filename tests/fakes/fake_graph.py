@@ -388,6 +388,7 @@ def _validate(body: dict[str, Any]) -> None:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeGraph
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, as real servers do
 
     def log_message(self, format: str, *args: Any) -> None:
         return

@@ -150,6 +150,7 @@ class FakeRasa:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeRasa
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, as real servers do
 
     def setup(self) -> None:
         super().setup()

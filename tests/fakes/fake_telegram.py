@@ -688,6 +688,7 @@ class FakeTelegram:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeTelegram
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, as real servers do
 
     def log_message(self, format: str, *args: Any) -> None:  # silence
         return

@@ -170,3 +170,19 @@ def test_server_sent_events_bring_replies(web_gateway: RunningGateway) -> None:
     texts = [data["text"] for kind, data in events if kind == "message"]
     assert "in diretta" in texts and any("Hai scritto: in diretta" in t for t in texts)
     assert any(kind == "typing" for kind, _ in events)
+
+
+@pytest.mark.postgres
+def test_a_conversation_on_postgresql(
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, postgres_url: str
+) -> None:
+    gateway = start_gateway(database_url=postgres_url, rasa_url=fake_rasa.url)
+    chat = Chat(gateway)
+    chat.consent()
+    first = chat.send(client_id="pg-client-1", text="cerco un doposcuola")
+    assert chat.send(client_id="pg-client-1", text="cerco un doposcuola").json()["duplicate"]
+    results = chat.wait_reply("Ho trovato")
+    more = next(b for b in results["buttons"] if b["title"] == "Altri risultati")
+    chat.send(button=more["ref"])
+    chat.wait_reply("Altri risultati (3-4")
+    assert first.status_code == 202 and fake_rasa.messages().count("cerco un doposcuola") == 1

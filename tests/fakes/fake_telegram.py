@@ -114,7 +114,8 @@ class FakeTelegram:
         self._update_ids = itertools.count(random.randint(10_000_000, 900_000_000))
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
-        self._query_ids = itertools.count(9000)
+        # callback query ids are unique strings across all of Telegram: random here too
+        self._query_ids = itertools.count(random.randint(10**15, 9 * 10**17))
         self._closing = False
         self.poll_count = 0
         self._server: ThreadingHTTPServer | None = None

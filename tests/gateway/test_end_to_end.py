@@ -184,11 +184,6 @@ def _start_again(stack: RasaStack, service: Service) -> Service:
     return started
 
 
-@pytest.mark.xfail(
-    reason="times out waiting for the consent reply when run after the other tests of this "
-    "file (passes alone); open in issue 4",
-    strict=False,
-)
 def test_action_server_then_rasa_down_then_up(
     e2e_gateway: RunningGateway, fake_telegram: FakeTelegram, rasa_stack: RasaStack
 ) -> None:

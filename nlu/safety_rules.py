@@ -1,8 +1,8 @@
-"""The emergency rules of data/safety/emergency_patterns.yml, for the Rasa side (Python 3.10).
+"""The emergency rules of data/safety/emergency_patterns.yml, for both runtimes.
 
-The same matching as care/safety.py (the gateway's copy: the two runtimes share no code);
-tests/safety/test_parity.py runs both on the same phrases and requires the same answers.
-Standard library and PyYAML only.
+The one module shared by the Rasa side (nlu/safety_net.py, Python 3.10) and the gateway
+(care/safety.py, Python 3.11): it must import only the standard library and PyYAML
+(tests/safety/test_shared_module.py checks it), so either interpreter can load it.
 """
 
 from __future__ import annotations

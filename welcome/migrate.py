@@ -46,11 +46,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` to ``revision``.
 
-    "heads" (not "head"): parts developed in parallel may branch from the same revision
-    (e.g. 0004 gateway and 0006 staff both after 0003); every branch is applied.
+    "head", not "heads": the history has one head, so two revisions branching from the same
+    parent fail here (and in tests/test_migrations.py) until a merge revision joins them.
     """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:

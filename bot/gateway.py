@@ -25,6 +25,7 @@ from bot.commands import lookup
 from bot.delivery import Sender
 from bot.events import EventBus
 from bot.inbound import Inbound
+from bot.locks import KeyedLocks
 from bot.outgoing import Outgoing
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import Handoff, render_rasa
@@ -84,7 +85,8 @@ class Gateway:
         self.config = config
         self.router = Router(db, events)
         self.sender = Sender(db, events)
-        self._locks: dict[str, asyncio.Lock] = {}
+        # one lock per conversation being handled; idle entries are dropped (bounded)
+        self.locks = KeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._claimed: set[int] = set()
         # handled by the safety net outside the ordered pass (a pass may hold a stale list)
@@ -207,8 +209,7 @@ class Gateway:
 
     async def process_conversation(self, conversation_id: str) -> None:
         """Handle the conversation's unhandled messages, oldest first; then its queued replies."""
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
+        async with self.locks.hold(conversation_id):
             state = await self.db.run(repo.pass_state, conversation_id=conversation_id)
             if state is None:
                 return
@@ -553,7 +554,7 @@ class Gateway:
     ) -> Message:
         """A person's message to the citizen: stored, then sent on the citizen's channel."""
         conversation = await self._conversation(conversation_id)
-        async with self._locks.setdefault(conversation_id, asyncio.Lock()):
+        async with self.locks.hold(conversation_id):
             return await self.sender.reply(
                 conversation, Outgoing(text=text), author=author, staff_user_id=staff_user_id
             )
@@ -568,8 +569,7 @@ class Gateway:
         for item in due:
             if item.message_id in self._claimed or item.conversation_id in conversations:
                 continue
-            lock = self._locks.get(item.conversation_id)
-            if lock is not None and lock.locked():
+            if self.locks.locked(item.conversation_id):
                 continue
             conversations.append(item.conversation_id)
         for item in due:

@@ -1,7 +1,9 @@
 """Sending replies: stored first, then handed to the channel; failures wait in the outbox.
 
 Order is kept per conversation: while an earlier reply waits for a retry, later ones are
-queued behind it and the outbox sends them all, oldest first.
+queued behind it and the outbox sends them all, oldest first. A reply sent in several parts
+(a long text cut at the channel's limit) records each part as the channel accepts it, so a
+retry after a failure midway sends only the parts the citizen has not received.
 """
 
 from __future__ import annotations
@@ -175,8 +177,22 @@ class Sender:
                 row.id,
             )
             return False
+        message_id = row.id
+
+        async def part_sent(index: int, external_id: str) -> None:
+            await self.db.run(
+                repo.record_part, message_id=message_id, index=index, external_id=external_id
+            )
+
         try:
-            delivered = await adapter.deliver(conversation, row, outgoing, reply_to=reply_to)
+            delivered = await adapter.deliver(
+                conversation,
+                row,
+                outgoing,
+                reply_to=reply_to,
+                sent_parts=[str(i) for i in (row.data or {}).get(repo.SENT_PARTS_KEY) or []],
+                on_part=part_sent,
+            )
         except TemporaryFailure as exc:
             await self._defer(row, exc.code, max(1.0, exc.retry_after))
             log.warning(

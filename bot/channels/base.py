@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -15,6 +16,12 @@ class Delivered:
 
     external_id: str | None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+# Called by an adapter after each part of a message sent in several parts (a long text cut
+# at the channel's limit): (part index, the part's id on the channel). The sender stores it,
+# so a retry after a failure midway sends only the parts not yet delivered.
+PartSent = Callable[[int, str], Awaitable[None]]
 
 
 class DeliveryError(Exception):
@@ -65,8 +72,14 @@ class ChannelAdapter(Protocol):
         outgoing: Outgoing,
         *,
         reply_to: Message | None = None,
+        sent_parts: Sequence[str] = (),
+        on_part: PartSent | None = None,
     ) -> Delivered:
-        """Send one stored outbound message; raise a DeliveryError subclass on failure."""
+        """Send one stored outbound message; raise a DeliveryError subclass on failure.
+
+        A message sent in several parts skips the first ``len(sent_parts)`` parts (delivered
+        by an earlier try, their channel ids in order) and reports each new part to
+        ``on_part`` as soon as the channel accepted it."""
         ...
 
     async def typing(self, conversation: Conversation, reply_to: Message | None = None) -> None:

@@ -89,11 +89,16 @@ def mark_notice_sent(session: Session, *, conversation_id: str, now: datetime) -
 
 
 def withdraw_consent(session: Session, *, conversation_id: str, now: datetime) -> None:
+    """Consent withdrawn: in the same transaction every announcement stops and the choices
+    are forgotten (a later consent does not bring them back)."""
+    from broadcast import subscriptions  # broadcast imports this module: import on use
+
     conversation = _conversation(session, conversation_id)
     conversation.consent_at = None
     conversation.consent_version = None
     conversation.consent_declined_at = now
     session.add(conversation)
+    subscriptions.stop(session, conversation_id=conversation_id, now=now)
 
 
 def resolve_inbound_button(
@@ -406,6 +411,19 @@ def mark_sent(
         values["data"] = {**(current or {}), **data}
     session.execute(update(Message).where(col(Message.id) == message_id).values(**values))
     session.add(DeliveryEvent(message_id=message_id, status=Status.sent, at=now))
+
+
+SENT_PARTS_KEY = "sent_parts"
+
+
+def record_part(session: Session, *, message_id: int, index: int, external_id: str) -> None:
+    """Part ``index`` of a message sent in several parts was accepted by the channel."""
+    message = _message(session, message_id)
+    parts = [str(p) for p in (message.data or {}).get(SENT_PARTS_KEY) or []]
+    if index != len(parts):  # already recorded (or out of order: keep what we know)
+        return
+    message.data = {**(message.data or {}), SENT_PARTS_KEY: [*parts, external_id]}
+    session.add(message)
 
 
 def defer_outbound(

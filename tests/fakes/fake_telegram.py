@@ -75,7 +75,7 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    failures: dict[str, list[_Failure | None]] = field(default_factory=dict)  # None: succeed
     blocked: set[int] = field(default_factory=set)
     commands: list[dict[str, Any]] = field(default_factory=list)
     webhook: dict[str, Any] | None = None
@@ -337,8 +337,10 @@ class FakeTelegram:
         retry_after: int = 1,
         times: int = 1,
         description: str | None = None,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` calls of ``method`` fail (429 carries parameters.retry_after)."""
+        """The next ``times`` calls of ``method`` fail (429 carries parameters.retry_after);
+        with ``after``, only once that many calls of ``method`` have succeeded."""
         if error_code == 429:
             failure = _Failure(
                 429,
@@ -348,7 +350,8 @@ class FakeTelegram:
         else:
             failure = _Failure(error_code, description or "Internal Server Error")
         with self._cond:
-            self.state.failures.setdefault(method, []).extend([failure] * times)
+            queued = self.state.failures.setdefault(method, [])
+            queued.extend([None] * after + [failure] * times)
 
     def block(self, chat_id: int) -> None:
         self.state.blocked.add(chat_id)
@@ -421,8 +424,8 @@ class FakeTelegram:
         try:
             with self._cond:
                 failures = self.state.failures.get(method)
-                if failures:
-                    failure = failures.pop(0)
+                failure = failures.pop(0) if failures else None
+                if failure is not None:
                     raise TelegramError(failure.status, failure.description, failure.parameters)
             handler = getattr(self, f"_m_{method.lower()}", None)
             if handler is None:

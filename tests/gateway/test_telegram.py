@@ -34,7 +34,7 @@ def test_commands_are_registered_in_italian(
 ) -> None:
     (call,) = fake_telegram.calls("setMyCommands")
     commands = {c["command"]: c["description"] for c in call.params["commands"]}
-    assert set(commands) == {"start", "aiuto", "operatore", "saldo", "avvisi"}
+    assert set(commands) == {"start", "aiuto", "operatore", "saldo", "avvisi", "stop_avvisi"}
     assert commands["operatore"] == "Parla con una persona"
 
 
@@ -253,6 +253,43 @@ def test_long_replies_are_split_and_keep_their_buttons_last(
     ]
     assert all(len(c.params["text"]) <= 4096 and c.status == 200 for c in chunks)
     assert " ".join(c.params["text"] for c in chunks).split() == ["parola"] * 1400
+
+
+@pytest.mark.parametrize(
+    ("error_code", "times"),
+    [(500, 1), (429, 4)],  # a server error; a 429 outlasting PTB's own three retries
+    ids=["500", "429"],
+)
+def test_a_long_reply_failing_midway_resends_only_the_missing_parts(
+    telegram_gateway: RunningGateway, fake_telegram: FakeTelegram, error_code: int, times: int
+) -> None:
+    accept_consent(fake_telegram, CHAT)
+    mark = len(fake_telegram.calls())
+    fake_telegram.fail_next("sendMessage", error_code=error_code, times=times, after=1)
+    fake_telegram.send_text(CHAT, "una risposta lungo")
+
+    def parts() -> list:
+        return [
+            c
+            for c in fake_telegram.calls()[mark:]
+            if c.method == "sendMessage" and "parola" in c.params.get("text", "")
+        ]
+
+    telegram_gateway.wait_until(
+        lambda: len([c for c in parts() if c.status == 200]) >= 3,
+        timeout=20,
+        what="the three parts delivered",
+    )
+    time.sleep(0.5)  # nothing more may follow
+    delivered = [c for c in parts() if c.status == 200]
+    refused = [c for c in parts() if c.status != 200]
+    assert len(refused) == times and len(delivered) == 3  # the first part went out once
+    assert refused[0].params["text"] == delivered[1].params["text"]  # the second part failed
+    assert " ".join(c.params["text"] for c in delivered).split() == ["parola"] * 1400
+    (reply,) = [m for m in telegram_gateway.messages() if m.text.startswith("parola")]
+    assert reply.status == Status.sent and reply.attempts >= 1
+    assert reply.data["chunks"] == [c.result["message_id"] for c in delivered]
+    assert reply.external_id == str(delivered[-1].result["message_id"])
 
 
 def test_rate_limits_are_honoured(

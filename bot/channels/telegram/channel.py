@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.channels.base import (
     Delivered,
     FilePayload,
     FileTooBig,
+    PartSent,
     PermanentFailure,
     TemporaryFailure,
 )
@@ -91,6 +93,8 @@ class TelegramChannel:
         outgoing: Outgoing,
         *,
         reply_to: Message | None = None,
+        sent_parts: Sequence[str] = (),
+        on_part: PartSent | None = None,
     ) -> Delivered:
         assert row.id is not None
         chat_id = int(conversation.chat_key)
@@ -107,7 +111,7 @@ class TelegramChannel:
             edited = await self._edit_page(chat_id, outgoing, markup, reply_to)
             if edited is not None:
                 return edited
-            return await self._send_text(chat_id, outgoing, markup)
+            return await self._send_text(chat_id, outgoing, markup, sent_parts, on_part)
         except RetryAfter as exc:
             raise TemporaryFailure("telegram:429", retry_after_seconds(exc)) from exc
         except Forbidden as exc:  # blocked by the user, kicked from the group
@@ -122,27 +126,37 @@ class TelegramChannel:
             raise TemporaryFailure(f"telegram:{type(exc).__name__}"[:60], 10.0) from exc
 
     async def _send_text(
-        self, chat_id: int, outgoing: Outgoing, markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        outgoing: Outgoing,
+        markup: InlineKeyboardMarkup | None,
+        sent_parts: Sequence[str] = (),
+        on_part: PartSent | None = None,
     ) -> Delivered:
+        """The text in parts of at most 4096 characters, the buttons on the last one; parts
+        an earlier try delivered (``sent_parts``) are not sent again."""
         chunks = split_message(outgoing.text, TELEGRAM_LIMIT) or [wording.CHOOSE_OPTION]
-        ids: list[int] = []
+        parts: list[tuple[str, Any]] = []
         for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
             reply_markup: Any = None
-            if last:
+            if index == len(chunks) - 1:
                 reply_markup = markup
                 if outgoing.location_request and markup is None:
                     reply_markup = location_keyboard()
-            sent = await self.bot.send_message(chat_id, chunk, reply_markup=reply_markup)
-            ids.append(sent.message_id)
+            parts.append((chunk, reply_markup))
         if outgoing.location_request and markup is not None:
-            sent = await self.bot.send_message(
-                chat_id, wording.LOCATION_REQUEST, reply_markup=location_keyboard()
-            )
-            ids.append(sent.message_id)
-        data = {"chunks": ids} if len(ids) > 1 else {}
+            parts.append((wording.LOCATION_REQUEST, location_keyboard()))
+        ids: list[str] = list(sent_parts[: len(parts)])
+        for index, (text, reply_markup) in enumerate(parts):
+            if index < len(ids):
+                continue
+            sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
+            ids.append(str(sent.message_id))
+            if on_part is not None and len(parts) > 1:
+                await on_part(index, ids[-1])
+        data = {"chunks": [int(i) for i in ids]} if len(ids) > 1 else {}
         keyed = ids[len(chunks) - 1]  # the message that carries the buttons
-        return Delivered(str(keyed), data)
+        return Delivered(keyed, data)
 
     async def _edit_page(
         self,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Delivered, FilePayload, TemporaryFailure
+from collections.abc import Sequence
+
+from bot.channels.base import Delivered, FilePayload, PartSent, TemporaryFailure
 from bot.outgoing import Outgoing
 from bot.store.models import Channel, Conversation, Message
 
@@ -20,6 +22,8 @@ class WebChatChannel:
         outgoing: Outgoing,
         *,
         reply_to: Message | None = None,
+        sent_parts: Sequence[str] = (),
+        on_part: PartSent | None = None,
     ) -> Delivered:
         return Delivered(external_id=f"web-{row.id}")
 

@@ -9,12 +9,14 @@ back; when they write again, the held messages go out.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.channels.base import (
     Delivered,
     FilePayload,
     FileTooBig,
+    PartSent,
     PermanentFailure,
     TemporaryFailure,
     WindowClosed,
@@ -63,14 +65,21 @@ class WhatsAppChannel:
         outgoing: Outgoing,
         *,
         reply_to: Message | None = None,
+        sent_parts: Sequence[str] = (),
+        on_part: PartSent | None = None,
     ) -> Delivered:
         assert row.id is not None
         if not window_open(conversation):
             await self._window_closed(conversation, row)
-        ids: list[str] = []
+        parts = render(outgoing, message_id=row.id, to=conversation.chat_key)
+        ids: list[str] = list(sent_parts[: len(parts)])  # delivered by an earlier try
         try:
-            for part in render(outgoing, message_id=row.id, to=conversation.chat_key):
+            for index, part in enumerate(parts):
+                if index < len(ids):
+                    continue
                 ids.append(await self.client.send(part))
+                if on_part is not None and len(parts) > 1:
+                    await on_part(index, ids[-1])
         except GraphError as exc:
             if exc.window_closed:
                 await self._window_closed(conversation, row)

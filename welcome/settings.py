@@ -139,6 +139,19 @@ class Settings(BaseSettings):
         default=10_000,
         description="Longer messages are stored whole but cut to this length for the assistant.",
     )
+    retention_months: int = Field(
+        default=12,
+        ge=1,
+        description="Months citizens' messages, files, chat addresses and Rasa conversations "
+        "are kept (the privacy notice says 12); older ones are deleted by the gateway's purge "
+        "job and `python -m bot purge`. Ledger entries and reimbursement receipts are kept.",
+    )
+    retention_purge_interval_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="How often the gateway runs the retention purge; 0 means never "
+        "(run `python -m bot purge` from cron instead).",
+    )
     rasa_timeout_seconds: float = Field(
         default=30.0, description="How long the gateway waits for a Rasa reply."
     )

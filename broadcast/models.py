@@ -6,7 +6,8 @@ rows of ``broadcast_subscription_topic`` (none of a kind = "all"). A broadcast i
 staff compose; starting it copies its audience into ``broadcast_delivery``, one row per
 recipient (UNIQUE(broadcast_id, conversation_id)): the durable queue the workers drain.
 ``broadcast_pacer`` holds one row per channel: the next free sending slot and the pause a
-429 imposed, shared by every worker process (see broadcast.ratelimit).
+429 imposed; ``broadcast_window`` the channel's sliding-second tokens; a subscription's
+``next_send_at`` the per-chat gap: all shared by every worker process (broadcast.ratelimit).
 
 No chat id, phone number or message text of a citizen is stored here.
 """
@@ -68,6 +69,12 @@ class Subscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_send_at: float = Field(
+        default=0.0,
+        sa_column=Column(Float, nullable=False, server_default="0"),
+        description="epoch seconds: no announcement to this chat before (per-chat gap, held "
+        "while a request is in flight; shared by every worker, see broadcast.ratelimit)",
+    )
 
 
 class SubscriptionTopic(SQLModel, table=True):
@@ -100,6 +107,9 @@ class Broadcast(SQLModel, table=True):
     image_mime: str | None = Field(default=None, max_length=40)
     telegram_file_id: str | None = Field(
         default=None, max_length=200, description="the uploaded photo, reused for later sends"
+    )
+    whatsapp_media_id: str | None = Field(
+        default=None, max_length=200, description="the picture uploaded to the Cloud API, reused"
     )
     link_url: str | None = Field(default=None, max_length=500)
     link_label: str | None = Field(default=None, max_length=40)
@@ -163,3 +173,18 @@ class Pacer(SQLModel, table=True):
     channel: str = Field(sa_type=String(16), primary_key=True)
     next_slot: float = Field(default=0.0, sa_column=Column(Float, nullable=False))
     paused_until: float = Field(default=0.0, sa_column=Column(Float, nullable=False))
+
+
+class WindowToken(SQLModel, table=True):
+    """One of the ``limit`` requests a channel accepts in any sliding second, shared by every
+    worker: a request takes a free token before it leaves and gives it back a window after
+    its answer (``free_at``, epoch seconds; while in flight, the time its hold expires if the
+    worker died). ``taken_free_at`` is the ``free_at`` the last taker found (RETURNING it
+    tells the taker when it may send)."""
+
+    __tablename__ = "broadcast_window"
+
+    channel: str = Field(sa_type=String(16), primary_key=True)
+    token: int = Field(primary_key=True)
+    free_at: float = Field(default=0.0, sa_column=Column(Float, nullable=False))
+    taken_free_at: float = Field(default=0.0, sa_column=Column(Float, nullable=False))

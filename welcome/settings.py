@@ -257,6 +257,20 @@ class Settings(BaseSettings):
         default=60, description="Window of the linking rate limit, in minutes."
     )
 
+    # --- welfare: vouchers and reimbursements --------------------------------------
+    welfare_public_url: str = Field(
+        default="",
+        description="Public base URL of the gateway (https://...) in links opened from a "
+        "phone: the voucher's QR image sent in chat, and the console's redemption page the "
+        "QR opens for provider staff. Empty means the origin of TELEGRAM_WEBHOOK_URL, else "
+        "http://127.0.0.1:GATEWAY_PORT.",
+    )
+    reimbursement_max_age_days: int = Field(
+        default=365,
+        ge=1,
+        description="How old a receipt may be for a reimbursement request in chat, in days.",
+    )
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

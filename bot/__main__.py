@@ -1,19 +1,50 @@
-"""``python -m bot``: the gateway (web chat, Telegram, WhatsApp) on GATEWAY_HOST:GATEWAY_PORT."""
+"""``python -m bot``: the gateway (web chat, Telegram, WhatsApp) on GATEWAY_HOST:GATEWAY_PORT.
+
+``python -m bot purge [--months N]``: the retention purge once (bot.retention), for cron
+when RETENTION_PURGE_INTERVAL_HOURS is 0; prints the counts.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
 import uvicorn
 
 from bot.app import create_app
+from bot.retention import purge_with_settings
 from catalog.db import get_engine
 from welcome.migrate import upgrade
 from welcome.settings import get_settings
+from welcome.timeutil import utcnow
 
 
-def main() -> int:
+def purge_command(months: int | None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    settings = get_settings()
+    if months is not None:
+        settings = settings.model_copy(update={"retention_months": months})
+    upgrade(get_engine())
+    report = purge_with_settings(settings, get_engine(), utcnow())
+    print(report.describe(), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    purge = commands.add_parser("purge", help="delete what is older than RETENTION_MONTHS")
+    purge.add_argument("--months", type=int, default=None, help="override RETENTION_MONTHS")
+    args = parser.parse_args(argv)
+    if args.command == "purge":
+        if args.months is not None and args.months < 1:
+            parser.error("--months must be at least 1")
+        return purge_command(args.months)
+    return serve()
+
+
+def serve() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

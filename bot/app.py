@@ -32,12 +32,14 @@ from bot.events import EventBus
 from bot.gateway import Gateway, GatewayConfig
 from bot.outbox import OutboxWorker
 from bot.rasa_client import RasaClient
+from bot.retention import RetentionWorker, purge_with_settings
 from bot.store.db import Database
 from bot.uploads import UploadStore
 from broadcast.wiring import attach_broadcasts
 from catalog.db import make_engine
 from console.handoff.wiring import attach_console
 from welcome.settings import Settings, get_settings
+from welcome.timeutil import utcnow
 from welfare.wiring import attach_welfare
 
 log = logging.getLogger(__name__)
@@ -164,9 +166,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             )
         outbox = OutboxWorker(gateway, settings.outbox_interval_seconds)
         outbox.start()
+        retention: RetentionWorker | None = None
+        if settings.retention_purge_interval_hours > 0:
+            retention = RetentionWorker(
+                lambda: purge_with_settings(settings, db_engine, utcnow()),
+                settings.retention_purge_interval_hours * 3600,
+            )
+            retention.start()
+        app.state.retention = retention
         try:
             yield
         finally:
+            if retention is not None:
+                await retention.stop()
             await outbox.stop()
             if telegram_task is not None:
                 telegram_task.cancel()

@@ -95,7 +95,8 @@ def test_every_slot_has_mappings_and_forms_use_known_slots() -> None:
     for form in DOMAIN["forms"].values():
         assert set(form["required_slots"]) <= set(DOMAIN["slots"])
         for slot in form["required_slots"]:
-            assert f"utter_ask_{slot}" in DOMAIN["responses"], slot
+            asked_by = {f"utter_ask_{slot}", f"action_ask_{slot}"}
+            assert asked_by & (set(DOMAIN["responses"]) | set(DOMAIN["actions"])), slot
 
 
 def test_the_register_is_tu_everywhere() -> None:

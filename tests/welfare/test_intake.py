@@ -1,0 +1,162 @@
+"""The reimbursement intake parsers: amounts in Italian formats to integer cents, dates of
+payment in words and numbers (not in the future, not too old), providers matched to the
+catalogue, for whom."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests.actions.action_helpers import seed_catalog
+from welfare.intake import (
+    CHILD,
+    FAMILY,
+    SELF,
+    IntakeError,
+    clean_provider_text,
+    match_provider,
+    parse_amount,
+    parse_beneficiary,
+    parse_paid_on,
+)
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("35", 3500),
+        ("35 euro", 3500),
+        ("35,50 €", 3550),
+        ("35,5", 3550),
+        ("€ 12", 1200),
+        ("€12,30", 1230),
+        ("12.50", 1250),
+        ("35€", 3500),
+        ("EUR 7,05", 705),
+        ("1.234,56", 123456),
+        ("1.234 euro", 123400),
+        ("ho pagato 35 euro", 3500),
+        ("35 euro e 50", 3550),
+        ("35 € e 5 centesimi", 3505),
+        ("  90,00 euro  ", 9000),
+        ("la retta era di 280 €", 28000),
+    ],
+)
+def test_amounts(text: str, cents: int) -> None:
+    assert parse_amount(text) == cents
+    assert isinstance(parse_amount(text), int)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("trentacinque", "Non ho capito l'importo"),
+        ("", "Non ho capito l'importo"),
+        ("35 o 40", "Non ho capito l'importo"),
+        ("12/11", "Non ho capito l'importo"),
+        ("0", "più di zero"),
+        ("0,00 €", "più di zero"),
+        ("25000 euro", "troppo alto"),
+        ("35,555", "Non ho capito l'importo"),
+    ],
+)
+def test_amounts_refused_politely(text: str, says: str) -> None:
+    with pytest.raises(IntakeError) as refused:
+        parse_amount(text)
+    assert says in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("oggi", date(2026, 11, 25)),
+        ("ieri", date(2026, 11, 24)),
+        ("Ieri mattina", date(2026, 11, 24)),
+        ("l'altro ieri", date(2026, 11, 23)),
+        ("l’altro ieri", date(2026, 11, 23)),
+        ("12/11", date(2026, 11, 12)),
+        ("12-11-2026", date(2026, 11, 12)),
+        ("3/9/26", date(2026, 9, 3)),
+        ("12 novembre", date(2026, 11, 12)),
+        ("il 12 novembre", date(2026, 11, 12)),
+        ("1 dic 2025", date(2025, 12, 1)),
+        ("12 dic. 2025", date(2025, 12, 12)),
+        ("30 dicembre", date(2025, 12, 30)),  # no year: the last one, not the coming one
+        ("30/12", date(2025, 12, 30)),
+        ("lunedì", date(2026, 11, 23)),
+        ("mercoledì scorso", date(2026, 11, 18)),  # said on a Wednesday: last week's
+    ],
+)
+def test_dates(text: str, day: date) -> None:
+    assert parse_paid_on(text, today=TODAY, max_age_days=365) == day
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("boh", "Non ho capito la data"),
+        ("26/11/2026", "nel futuro"),
+        ("domani", "Non ho capito la data"),
+        ("31/11", "non esiste"),
+        ("1 gennaio 2024", "dal 25 novembre 2025 in poi"),
+        ("24/11/2025", "dal 25 novembre 2025 in poi"),
+    ],
+)
+def test_dates_refused_politely(text: str, says: str) -> None:
+    with pytest.raises(IntakeError) as refused:
+        parse_paid_on(text, today=TODAY, max_age_days=365)
+    assert says in refused.value.message
+
+
+def test_the_oldest_day_follows_the_setting() -> None:
+    assert parse_paid_on("25/10", today=TODAY, max_age_days=31) == date(2026, 10, 25)
+    with pytest.raises(IntakeError):
+        parse_paid_on("24/10", today=TODAY, max_age_days=31)
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("self", SELF),
+        ("per me", SELF),
+        ("io", SELF),
+        ("per mio figlio", CHILD),
+        ("mia figlia Sara", CHILD),
+        ("il bambino", CHILD),
+        ("per mia madre", "familiare (madre)"),
+        ("papà", "familiare (papà)"),
+        ("un familiare", FAMILY),
+        ("family", FAMILY),
+    ],
+)
+def test_beneficiary(text: str, who: str) -> None:
+    assert parse_beneficiary(text) == who
+
+
+def test_beneficiary_not_understood() -> None:
+    with pytest.raises(IntakeError, match="Per chi era la spesa"):
+        parse_beneficiary("boh")
+
+
+def test_provider_text_is_tidied() -> None:
+    assert clean_provider_text("  «Farmacia   Comunale 5».  ") == "Farmacia Comunale 5"
+    with pytest.raises(IntakeError):
+        clean_provider_text(" ?! ")
+
+
+def test_providers_matched_to_the_catalogue(sqlite_engine: Engine) -> None:
+    with Session(sqlite_engine) as session:
+        seed_catalog(session)
+        session.commit()
+        found = match_provider(session, "cooperativa ponte")
+        assert found is not None and found.code == "ponte" and found.name == "Cooperativa Ponte"
+        assert match_provider(session, "Cooperativa Ponte") == found
+        assert found.category is None  # its services are of several kinds
+        assert match_provider(session, "Farmacia Comunale 5") is None
+        assert match_provider(session, "cooperativa nascosta") is None  # not approved
+        assert match_provider(session, "cooperativa") is None  # nothing distinctive

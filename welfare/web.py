@@ -1,4 +1,5 @@
-"""The gateway's route for voucher QR images (included by bot.app)."""
+"""The gateway's route for voucher QR images (included by bot.app): the PNG encodes the
+redemption page's URL (``welfare.qr.redeem_url``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from welcome.settings import Settings, get_settings
 from welfare.models import Voucher, VoucherStatus
-from welfare.qr import ROUTE_PREFIX, qr_png
+from welfare.qr import ROUTE_PREFIX, voucher_qr_png
 
 router = APIRouter()
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
@@ -29,6 +31,10 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
+def _settings(request: Request) -> Settings:
+    return getattr(request.app.state, "welfare_settings", None) or get_settings()
+
+
 def _code_for(engine: Engine, token: str) -> str | None:
     with Session(engine) as session:
         voucher = session.exec(select(Voucher).where(Voucher.qr_token == token)).first()
@@ -44,5 +50,5 @@ async def voucher_qr(request: Request, token: str) -> Response:
     code = await asyncio.to_thread(_code_for, _engine(request), token)
     if code is None:
         raise HTTPException(404)
-    png = await asyncio.to_thread(qr_png, code)
+    png = await asyncio.to_thread(voucher_qr_png, code, _settings(request))
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -26,6 +26,7 @@ from sqlmodel import select
 from bot.store.models import Author
 from catalog.db import session_scope
 from catalog.models import WelcomePlace
+from welcome.settings import Settings
 from welcome.timeutil import utcnow
 from welfare import web
 from welfare.appointments import due_reminders, mark_reminded, reminder_text
@@ -67,9 +68,13 @@ async def send_reminders(engine: Engine, send: Send, *, now: datetime | None = N
     return len(pairs)
 
 
-def attach_welfare(app: FastAPI, *, engine: Engine | None = None) -> None:
+def attach_welfare(
+    app: FastAPI, *, engine: Engine | None = None, settings: Settings | None = None
+) -> None:
+    """``settings``: the gateway's (the QR's public base URL); None means get_settings()."""
     app.include_router(web.router)
     app.state.welfare_engine = engine
+    app.state.welfare_settings = settings
     gateway_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

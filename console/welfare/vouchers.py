@@ -6,13 +6,15 @@ their own provider (``CurrentStaff.provider_code``); another provider's code is 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from catalog.ledger.codes import normalise
 from catalog.ledger.errors import LedgerError
 from catalog.ledger.money import format_eur
 from console import audit
@@ -65,8 +67,22 @@ def _redeem(db: Session, request: Request, staff: CurrentStaff, code: str) -> Vo
 
 
 @router.get("", name="vouchers")
-def vouchers_page(request: Request, staff: ProviderStaff) -> Response:
-    return render(request, "welfare_vouchers.html", {}, staff=staff)
+def vouchers_page(
+    request: Request,
+    staff: ProviderStaff,
+    codice: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The form; ``?codice=`` (what the voucher's QR opens) fills the code in. A GET never
+    redeems: the member of staff checks it and presses «Riscatta»."""
+    prefill = normalise(codice)
+    if not re.fullmatch(r"[A-Z0-9]{8}", prefill):
+        prefill = ""
+    return render(
+        request,
+        "welfare_vouchers.html",
+        {"prefill": format_voucher_code(prefill) if prefill else ""},
+        staff=staff,
+    )
 
 
 @router.post("", name="voucher_redeem")

@@ -18,8 +18,10 @@ from console.roles import Role
 from tests.ledger.conftest import NOW, Budget
 from tests.welfare.conftest import CONSOLE, MakeStaff, Shop, sign_in
 from welcome.migrate import target_metadata
+from welcome.settings import Settings
 from welfare import web
 from welfare.models import Voucher, VoucherStatus
+from welfare.qr import qr_url, redeem_url, voucher_qr_png
 from welfare.vouchers import format_voucher_code, issue_voucher
 
 
@@ -131,3 +133,42 @@ def test_staff_cancel_from_the_citizen_page(
         headers={"accept": "text/html"},
     )
     assert wrong.status_code == 404
+
+
+def test_qr_opens_the_redemption_page_with_the_code(
+    engine: Engine,
+    session: Session,
+    budget: Budget,
+    shop: Shop,
+    client: TestClient,
+    make_staff: MakeStaff,
+) -> None:
+    voucher = _voucher(session, budget, shop)
+    public = Settings(_env_file=None, welfare_public_url="https://welcome.example.org/")  # type: ignore[call-arg]
+    url = redeem_url(voucher.code, public)
+    assert url == f"https://welcome.example.org/console/voucher?codice={voucher.code}"
+    assert qr_url(voucher.qr_token, public).startswith("https://welcome.example.org/welfare/qr/")
+    hook = Settings(_env_file=None, telegram_webhook_url="https://bot.example.org/telegram/webhook")  # type: ignore[call-arg]
+    assert redeem_url("ABCD2345", hook) == "https://bot.example.org/console/voucher?codice=ABCD2345"
+
+    app = FastAPI()
+    app.include_router(web.router)
+    app.state.welfare_engine = engine
+    app.state.welfare_settings = public
+    with TestClient(app) as gateway:
+        image = gateway.get(f"/welfare/qr/{voucher.qr_token}.png")
+    assert image.content == voucher_qr_png(voucher.code, public)  # the PNG of that URL
+
+    # the page the QR opens: the code filled in, nothing redeemed until «Riscatta»
+    target = f"{CONSOLE}/voucher?codice={voucher.code}"
+    login = client.get(target, headers={"Accept": "text/html"})
+    assert login.status_code == 303 and "next=" in login.headers["location"]
+    sign_in(client, make_staff(Role.provider_staff))
+    page = client.get(target)
+    assert page.status_code == 200
+    assert f'value="{format_voucher_code(voucher.code)}"' in page.text
+    assert "Codice letto dal QR" in page.text
+    session.expire_all()
+    assert session.get(Voucher, voucher.id).status == VoucherStatus.issued  # type: ignore[union-attr]
+    junk = client.get(f"{CONSOLE}/voucher?codice=<script>")
+    assert junk.status_code == 200 and "Codice letto dal QR" not in junk.text

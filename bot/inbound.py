@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.store.models import Channel, Kind
 from welcome.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from bot.uploads import SavedFile
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class Inbound:
     ``dedupe_key`` makes a redelivery a no-op (Telegram update_id, WhatsApp message id,
     web-chat client message id). ``payload`` is the button reference or the command name;
     ``data`` holds the location, the file reference or the id of the message a button was on.
+    ``attachment`` is a file already checked and kept (web-chat uploads): it is recorded with
+    the message, in the same transaction.
     """
 
     channel: Channel
@@ -29,3 +34,4 @@ class Inbound:
     dedupe_key: str | None = None
     is_group: bool = False
     received_at: datetime = field(default_factory=utcnow)
+    attachment: SavedFile | None = None

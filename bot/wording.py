@@ -69,6 +69,8 @@ GROUP_CHAT = (
 )
 FILE_TOO_BIG = "Il file è troppo grande. Puoi mandarne uno più piccolo (al massimo {mb} MB)?"
 FILE_TYPE_NOT_ALLOWED = "Posso ricevere solo foto (JPG o PNG) e documenti PDF."
+FILE_EMPTY = "Il file è vuoto. Puoi mandare una foto o un PDF?"
+FILE_NEEDS_CONSENT = "Prima di mandare un file tocca «Accetto» nell'informativa sulla privacy."
 FILE_RECEIVED = "Ho ricevuto il tuo file, grazie."
 FILE_FAILED = "Non sono riuscito a ricevere il file. Puoi riprovare tra poco?"
 HUMAN_MODE_RECEIVED = "Ho passato il tuo messaggio a un operatore."

@@ -195,6 +195,22 @@ def store_inbound(session: Session, *, inbound: Inbound) -> Stored:
         existing = _by_dedupe_key(session, inbound.dedupe_key)
         assert existing is not None
         return Stored(conversation, existing, duplicate=True)
+    if inbound.attachment is not None:  # a file already checked and kept (web chat)
+        assert message.id is not None
+        saved = inbound.attachment
+        attachment = add_attachment(
+            session,
+            message_id=message.id,
+            conversation_id=conversation.conversation_id,
+            mime_type=saved.mime_type,
+            size_bytes=saved.size_bytes,
+            sha256=saved.sha256,
+            path=saved.relative_path,
+            now=inbound.received_at,
+        )
+        info = {"id": attachment.id, "mime_type": saved.mime_type, "size_bytes": saved.size_bytes}
+        message.data = {**message.data, "attachment": info}
+        session.add(message)
     if inbound.kind not in (Kind.edited, Kind.group):
         conversation.last_inbound_at = inbound.received_at
         conversation.blocked_at = None  # writing again means the bot is not blocked

@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
+from bot import wording
 from tests.fakes.fake_rasa import FakeRasa
 from tests.gateway.conftest import RunningGateway
 
@@ -186,3 +188,92 @@ def test_a_conversation_on_postgresql(
     chat.send(button=more["ref"])
     chat.wait_reply("Altri risultati (3-4")
     assert first.status_code == 202 and fake_rasa.messages().count("cerco un doposcuola") == 1
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
+
+
+def _upload(chat: Chat, content: bytes, client_id: str | None = None, **headers: str) -> Any:
+    return chat.http.post(
+        "/api/chat/files",
+        params={"client_id": client_id or uuid.uuid4().hex},
+        content=content,
+        headers={"Content-Type": "application/octet-stream", **headers},
+    )
+
+
+def _stored_files(gateway: RunningGateway) -> list[Any]:
+    from pathlib import Path
+
+    from bot.store.models import Attachment
+
+    with Session(gateway.engine) as session:
+        rows = list(session.exec(select(Attachment)))
+    root = Path(gateway.app.state.gateway.uploads.root)
+    on_disk = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return [rows, on_disk]
+
+
+def test_a_file_reaches_rasa_like_a_telegram_photo(
+    web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    import stat
+
+    chat = Chat(web_gateway)
+    refused = _upload(chat, JPEG)  # no conversation, no consent: nothing is kept
+    assert refused.status_code == 409 and "Accetto" in refused.json()["detail"]
+    chat.consent()
+    assert _stored_files(web_gateway) == [[], []]
+
+    client_id = uuid.uuid4().hex
+    response = _upload(chat, JPEG, client_id)
+    assert response.status_code == 202 and response.json()["duplicate"] is False
+    chat.wait_reply("ho ricevuto la ricevuta")
+    request = fake_rasa.requests[-1]
+    assert request["message"] == "/request_reimbursement"
+    attachment = request["metadata"]["attachment"]
+    assert attachment["mime_type"] == "image/jpeg" and attachment["size_bytes"] == len(JPEG)
+    again = _upload(chat, JPEG, client_id)  # the browser retried: the same message
+    assert again.status_code == 202 and again.json() == {**response.json(), "duplicate": True}
+    rows, files = _stored_files(web_gateway)
+    assert len(rows) == 1 and len(files) == 1 and rows[0].id == attachment["id"]
+    assert files[0].read_bytes() == JPEG and files[0].suffix == ".jpg"
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    inbound = next(m for m in chat.history()["messages"] if m["kind"] == "attachment")
+    assert inbound["attachment"] == {"id": attachment["id"], "mime_type": "image/jpeg"}
+    assert len([r for r in fake_rasa.requests if r["message"] == "/request_reimbursement"]) == 1
+
+
+def test_files_too_big_of_the_wrong_type_or_empty_are_refused_politely(
+    web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    chat = Chat(web_gateway)
+    chat.consent()
+    big = _upload(chat, b"\xff\xd8\xff" + b"\0" * 200_001)  # UPLOAD_MAX_BYTES is 200,000 here
+    assert big.status_code == 413 and "troppo grande" in big.json()["detail"]
+
+    def chunks() -> Any:  # no Content-Length: the body is cut off while it streams
+        yield b"%PDF-1.4\n"
+        for _ in range(30):
+            yield b"\0" * 10_000
+
+    streamed = chat.http.post(
+        "/api/chat/files", params={"client_id": uuid.uuid4().hex}, content=chunks()
+    )
+    assert streamed.status_code == 413
+    exe = _upload(chat, b"MZ\x90\x00" + b"\0" * 100)
+    assert exe.status_code == 415 and exe.json()["detail"] == wording.FILE_TYPE_NOT_ALLOWED
+    fake_type = _upload(chat, b"<html>ciao</html>", **{"Content-Type": "image/jpeg"})
+    assert fake_type.status_code == 415  # the declared type is not trusted
+    empty = _upload(chat, b"")
+    assert empty.status_code == 422 and empty.json()["detail"] == wording.FILE_EMPTY
+    no_id = chat.http.post("/api/chat/files", content=JPEG)
+    assert no_id.status_code == 422
+    no_token = web_gateway.client().post(
+        "/api/chat/files", params={"client_id": uuid.uuid4().hex}, content=JPEG
+    )
+    assert no_token.status_code == 401
+    assert _stored_files(web_gateway) == [[], []]
+    assert all(r["message"] != "/request_reimbursement" for r in fake_rasa.requests)
+    attachments = [m for m in web_gateway.messages() if m.kind == "attachment"]
+    assert attachments == []

@@ -153,3 +153,37 @@ def test_rasa_down_then_up_the_answer_arrives_by_itself(
     fake_rasa.start()
     expect(log).to_contain_text("Hai scritto: ci sei?", timeout=15_000)
     context.close()
+
+
+def test_a_photo_and_a_refused_file_from_the_browser(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    page.get_by_role("button", name="Accetto", exact=True).click()
+    expect(log).to_contain_text("Grazie!")
+
+    attach = page.get_by_role("button", name="Allega foto o PDF")
+    expect(attach).to_be_visible()
+    with page.expect_file_chooser() as chooser:
+        attach.click()
+    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
+    chooser.value.set_files({"name": "ricevuta.jpg", "mimeType": "image/jpeg", "buffer": photo})
+    expect(log).to_contain_text("File inviato")
+    expect(log).to_contain_text("ho ricevuto la ricevuta")
+    attachment = fake_rasa.requests[-1]["metadata"]["attachment"]
+    assert attachment["mime_type"] == "image/jpeg" and attachment["size_bytes"] == len(photo)
+    expect(page.locator(".msg.me").last).to_contain_text("Tu:")
+
+    page.locator("#file").set_input_files(
+        {"name": "programma.exe", "mimeType": "image/png", "buffer": b"MZ\x90\x00" + b"\0" * 64}
+    )
+    expect(page.locator("#status")).to_have_text(re.compile("solo foto"))
+    page.locator("#file").set_input_files(
+        {"name": "enorme.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-" + b"\0" * 200_001}
+    )
+    expect(page.locator("#status")).to_have_text(re.compile("troppo grande"))
+    assert len([r for r in fake_rasa.requests if r["metadata"].get("attachment")]) == 1
+    context.close()

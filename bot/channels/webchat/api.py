@@ -4,22 +4,25 @@ GET  /                      the chat page (plain HTML/CSS/JS, no build step)
 POST /api/chat/session      a new conversation token (kept in the browser's localStorage)
 GET  /api/chat/history      the conversation so far (after=ID for the newer part)
 POST /api/chat/messages     a message: text, a button reference, a location or a command
+POST /api/chat/files        a photo or PDF (the raw bytes as the body, ?client_id=...)
 GET  /api/chat/events       server-sent events: new messages, typing, mode changes
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot import wording
 from bot.channels.webchat.auth import bearer_token, chat_key, new_token
 from bot.channels.webchat.ratelimit import SlidingWindow
 from bot.gateway import Gateway
@@ -27,7 +30,9 @@ from bot.inbound import Inbound
 from bot.store import repository as repo
 from bot.store.models import Channel, Kind
 from bot.text import sanitize
+from bot.uploads import UploadRejected, sniff_mime
 from bot.views import message_view
+from welcome.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +120,74 @@ async def post_message(token: Token, body: MessageIn, gateway: GatewayDep) -> di
     if not _rate.allow(chat_key(token)):
         raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
     stored = await gateway.receive(_inbound(token, body))
+    return {"id": stored.message.id, "duplicate": stored.duplicate}
+
+
+def _too_big(max_bytes: int) -> HTTPException:
+    mb = max(1, max_bytes // (1024 * 1024))
+    return HTTPException(status_code=413, detail=wording.FILE_TOO_BIG.format(mb=mb))
+
+
+async def _read_capped(request: Request, max_bytes: int) -> bytes:
+    """The body, refused with 413 as soon as it is longer than ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _too_big(max_bytes)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise _too_big(max_bytes)
+    return bytes(body)
+
+
+@router.post("/api/chat/files", status_code=202)
+async def post_file(
+    token: Token,
+    request: Request,
+    gateway: GatewayDep,
+    client_id: Annotated[str, Query(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+) -> dict[str, Any]:
+    """A photo or PDF from the web chat: the same limits and storage as Telegram's files
+    (bot.uploads), stored with its message before the 202, then on to Rasa like them."""
+    key = chat_key(token)
+    if not _rate.allow(key):
+        raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
+    conversation = await gateway.db.run(
+        repo.find_conversation, channel=Channel.webchat, chat_key=key
+    )
+    if conversation is None or not conversation.has_consent:
+        raise HTTPException(status_code=409, detail=wording.FILE_NEEDS_CONSENT)
+    uploads = gateway.uploads
+    content = await _read_capped(request, uploads.max_bytes)
+    if not content:
+        raise HTTPException(status_code=422, detail=wording.FILE_EMPTY)
+    if sniff_mime(content) is None:
+        log.info("conversation %s: file refused (type)", conversation.conversation_id)
+        raise HTTPException(status_code=415, detail=wording.FILE_TYPE_NOT_ALLOWED)
+    try:
+        saved = await asyncio.to_thread(uploads.save, content, now=utcnow())
+    except UploadRejected as exc:  # the same checks again, in the one place that stores
+        if exc.reason == "too_big":
+            raise _too_big(uploads.max_bytes) from exc
+        raise HTTPException(status_code=415, detail=wording.FILE_TYPE_NOT_ALLOWED) from exc
+    inbound = Inbound(
+        channel=Channel.webchat,
+        chat_key=key,
+        kind=Kind.attachment,
+        data={"file": {"type": "upload", "size": saved.size_bytes}},
+        dedupe_key=f"web:{key[:24]}:{client_id}",
+        attachment=saved,
+    )
+    try:
+        stored = await gateway.receive(inbound)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            uploads.path_of(saved.relative_path).unlink()
+        raise
+    if stored.duplicate:  # a retry of a file already received: keep only the first copy
+        with contextlib.suppress(OSError):
+            uploads.path_of(saved.relative_path).unlink()
     return {"id": stored.message.id, "duplicate": stored.duplicate}
 
 

@@ -12,6 +12,8 @@
   const statusLine = document.getElementById("status");
   const typing = document.getElementById("typing");
   const shareButton = document.getElementById("share-location");
+  const attachButton = document.getElementById("attach");
+  const fileInput = document.getElementById("file");
   const shown = new Map(); // message id -> element
   let token = localStorage.getItem(TOKEN_KEY);
   let lastId = 0;
@@ -32,14 +34,18 @@
     return { "Authorization": "Bearer " + token, "Content-Type": "application/json" };
   }
 
+  function mine(view) {
+    return view.direction === "inbound" || view.direction === "in";
+  }
+
   function who(view) {
-    if (view.direction === "in") return "Tu";
+    if (mine(view)) return "Tu";
     if (view.author === "staff") return "Operatore";
     return "Assistente";
   }
 
   function textOf(view) {
-    if (view.direction === "in") {
+    if (mine(view)) {
       if (view.location) return "📍 Posizione condivisa";
       if (view.attachment) return view.text || "📎 File inviato";
     }
@@ -47,8 +53,8 @@
   }
 
   function render(view) {
-    if (view.direction === "in" && view.kind === "command" && view.text === "/start") return;
-    if (view.direction === "out" && view.status === "queued") return; // not sent yet
+    if (mine(view) && view.kind === "command" && view.text === "/start") return;
+    if (!mine(view) && view.status === "queued") return; // not sent yet
     const buttons = view.buttons || [];
     if (!textOf(view) && !view.image && !buttons.length && !view.location_request) return;
     let element = shown.get(view.id);
@@ -57,7 +63,7 @@
       element = document.createElement("div");
       element.dataset.id = String(view.id);
     }
-    const side = view.direction === "in" ? "me" : view.author;
+    const side = mine(view) ? "me" : view.author;
     element.className = "msg " + side;
     element.replaceChildren();
     const label = document.createElement("span");
@@ -100,7 +106,7 @@
       log.appendChild(element);
       log.scrollTop = log.scrollHeight;
     }
-    if (view.direction === "out") {
+    if (!mine(view)) {
       typing.hidden = true;
     }
     lastId = Math.max(lastId, view.id || 0);
@@ -164,6 +170,37 @@
     items.push(Object.assign({ client_id: clientId() }, message));
     saveOutbox(items);
     return flushOutbox();
+  }
+
+  // A photo or PDF goes straight to the server (too big to wait in localStorage); the
+  // server checks size and type and says in Italian what is wrong.
+  async function sendFile(file) {
+    if (!file) return;
+    if (!file.size) {
+      say("Il file è vuoto. Puoi mandare una foto o un PDF?");
+      return;
+    }
+    say("Invio il file…");
+    attachButton.disabled = true;
+    try {
+      const response = await fetch("/api/chat/files?client_id=" + encodeURIComponent(clientId()), {
+        method: "POST",
+        headers: { "Authorization": "Bearer " + token, "Content-Type": file.type || "application/octet-stream" },
+        body: file,
+      });
+      if (response.ok) {
+        say("");
+      } else {
+        let detail = "";
+        try { detail = (await response.json()).detail; } catch (e) { detail = ""; }
+        say(typeof detail === "string" && detail ? detail : "Il file non è partito: riprova tra poco.");
+      }
+    } catch (e) {
+      say("Il file non è partito: controlla la connessione e riprova.");
+    } finally {
+      attachButton.disabled = false;
+      fileInput.value = "";
+    }
   }
 
   function shareLocation() {
@@ -245,6 +282,8 @@
   });
 
   shareButton.addEventListener("click", shareLocation);
+  attachButton.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => sendFile(fileInput.files && fileInput.files[0]));
 
   (async function start() {
     try {

@@ -97,7 +97,7 @@ _YES_RE = re.compile(r"^(si|conferm\w*|ok|okay|va bene|invia|esatto|giusto|tutto
 NOT_LINKED_INTRO = (
     "Per chiedere un rimborso devo prima collegare questa chat al tuo budget welfare."
 )
-KEPT_RECEIPT_TEXT = "Ho ricevuto la ricevuta. Ora ti faccio qualche domanda, una alla volta."
+KEPT_RECEIPT_TEXT = "Grazie, ho salvato la ricevuta. Ora ti faccio qualche domanda, una alla volta."
 NEW_RECEIPT_TEXT = "Ho sostituito la ricevuta con il nuovo file che mi hai mandato."
 TEXT_NOT_RECEIPT = (
     "Per la richiesta mi serve la ricevuta o la fattura: mandami una foto chiara oppure il "

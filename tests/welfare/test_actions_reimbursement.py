@@ -159,7 +159,7 @@ def test_start_with_the_photo_keeps_it(db: Engine) -> None:
     slots = slot_events(events)
     assert slots[RECEIPT] == str(photo) and slots["citizen_linked"] is True
     assert slots[NONCE] and slots[AMOUNT] is None and slots[DECISION] is None
-    assert "Ho ricevuto la ricevuta" in texts(messages)
+    assert "ho salvato la ricevuta" in texts(messages)
 
 
 def test_start_with_words_asks_for_the_photo(db: Engine) -> None:

@@ -1,9 +1,11 @@
 """Broadcast benchmark: one announcement to N fake Telegram subscribers (10,000 by default)
 through the fake Bot API enforcing Telegram's limits (30 msg/s overall in any sliding
 second, 1 msg/s per chat, 429 + retry_after beyond), sent by ``python -m broadcast worker``
-processes. Two runs:
+processes. Three runs:
 
 - clean: one worker drains the broadcast;
+- workers: ``--workers`` (2) worker processes drain another broadcast together (pace,
+  sliding window and per-chat gap shared through the database);
 - kill -9: a second broadcast; the worker is killed with SIGKILL ``--kills`` times (3), at
   a random moment after each quarter of the recipients got it, and each time a new worker
   is started at once and resumes (the dead worker's claimed rows come back when their
@@ -11,10 +13,12 @@ processes. Two runs:
 
 Figures per run: achieved rate as a fraction of the 30 msg/s limit (first to last accepted
 message; for the kill run also excluding the restart gap), duplicates (chats that got the
-announcement more than once), lost (recipients that never got it), 429s the fake had to
-send, rows flagged uncertain (in flight when the worker died).
+announcement more than once, split into those of chats whose delivery was in flight at a
+kill, "uncertain", the price of at-least-once, and any other, target 0), lost (recipients
+that never got it), 429s the fake had to send, rows flagged uncertain.
 
     python -m bench broadcast [--recipients 10000] [--db postgres|sqlite] [--kills 3]
+        [--workers 2]
     (--quick: 600 recipients)
 
 PostgreSQL from TEST_POSTGRES_URL (a fresh database, dropped afterwards), or a temporary
@@ -65,6 +69,9 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--rate", type=float, default=29.0, help="BROADCAST_TELEGRAM_RATE")
     parser.add_argument("--kills", type=int, default=3, help="kill -9 this many times")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes of the two-worker run (2)"
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the workers' logs")
 
 
@@ -76,7 +83,9 @@ class RunFigures:
     seconds: float = 0.0
     rate_per_s: float = 0.0
     rate_fraction_of_limit: float = 0.0
-    duplicates: int = 0
+    duplicates: int = 0  # extra copies received, all causes
+    duplicates_uncertain: int = 0  # of which: chats whose delivery was in flight at a kill
+    duplicates_unexplained: int = 0  # of which: anything else (a bug: target 0)
     lost: int = 0
     limited_429_global: int = 0
     limited_429_per_chat: int = 0
@@ -209,12 +218,19 @@ def measure(
                 Delivery.broadcast_id == broadcast_id, Delivery.status != "sent"
             )
         ).scalar_one()
-        uncertain = session.execute(
-            select(func.count()).where(
-                Delivery.broadcast_id == broadcast_id,
-                Delivery.uncertain.is_(True),  # type: ignore[attr-defined]
-            )
-        ).scalar_one()
+        uncertain_chats = {
+            int(key)
+            for key in session.execute(
+                select(Conversation.chat_key)
+                .join(Delivery, Delivery.conversation_id == Conversation.conversation_id)  # type: ignore[arg-type]
+                .where(
+                    Delivery.broadcast_id == broadcast_id,
+                    Delivery.uncertain.is_(True),  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        }
+    uncertain = len(uncertain_chats)
+    extra = {chat: n - 1 for chat, n in per_chat.items() if n > 1}
     figures = RunFigures(
         name=name,
         recipients=recipients,
@@ -222,7 +238,9 @@ def measure(
         seconds=round(seconds, 1),
         rate_per_s=round(rate, 2),
         rate_fraction_of_limit=round(rate / LIMIT, 3),
-        duplicates=sum(n - 1 for n in per_chat.values() if n > 1),
+        duplicates=sum(extra.values()),
+        duplicates_uncertain=sum(n for chat, n in extra.items() if chat in uncertain_chats),
+        duplicates_unexplained=sum(n for chat, n in extra.items() if chat not in uncertain_chats),
         lost=len(expected - set(per_chat)),
         limited_429_global=telegram.limited_global - limited_before[0],
         limited_429_per_chat=telegram.limited_chat - limited_before[1],
@@ -245,6 +263,23 @@ def clean_run(
     figures = measure("clean", telegram, engine, broadcast_id, marker, n, before)
     if code != 0:
         figures.notes.append(f"worker exited with {code}")
+    return figures
+
+
+def workers_run(
+    url: str, engine: Engine, telegram: LimitedTelegram, args: Any, n: int, var_dir: Path
+) -> RunFigures:
+    """Several worker processes on one broadcast: the pace, the sliding window and the
+    per-chat gap are shared through the database."""
+    count = max(2, getattr(args, "workers", 2))
+    marker = "Bench lavoratori"
+    broadcast_id = new_broadcast(engine, marker)
+    before = (telegram.limited_global, telegram.limited_chat)
+    workers = [start_worker(url, telegram, args.rate, var_dir) for _ in range(count)]
+    codes = [w.wait(timeout=n / 10 + 120) for w in workers]
+    figures = measure(f"{count} workers", telegram, engine, broadcast_id, marker, n, before)
+    if any(codes):
+        figures.notes.append(f"workers exited with {codes}")
     return figures
 
 
@@ -316,7 +351,7 @@ def run(args: Any) -> None:
             f"seeded {n} subscribers on {kind} in {time.perf_counter() - started:.1f} s", flush=True
         )
         with LimitedTelegram(global_rate=LIMIT, per_chat_seconds=1.0, token=TOKEN) as telegram:
-            for step in (clean_run, kill_run):
+            for step in (clean_run, workers_run, kill_run):
                 figures = step(url, engine, telegram, args, n, Path(var))
                 results.append(figures)
                 print(json.dumps(asdict(figures), ensure_ascii=False), flush=True)
@@ -336,13 +371,18 @@ def run(args: Any) -> None:
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "broadcast.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    # "uncertain": deliveries in flight when a worker was killed (the request may have
+    # reached Telegram before the kill); "dup (unc.)": extra copies those chats got (the
+    # price of at-least-once, BROADCAST_UNCERTAIN_POLICY=retry); "dup (other)": any other
+    # extra copy (target 0)
     print(
-        f"\n{'run':<22}{'rate/s':>8}{'of limit':>10}{'dup':>6}{'lost':>6}{'429':>6}"
-        f"{'uncertain':>11}"
+        f"\n{'run':<24}{'rate/s':>8}{'of limit':>10}{'dup (other)':>13}{'dup (unc.)':>12}"
+        f"{'lost':>6}{'429':>6}{'uncertain':>11}"
     )
     for r in results:
         print(
-            f"{r.name:<22}{r.rate_per_s:>8}{r.rate_fraction_of_limit:>10}{r.duplicates:>6}"
+            f"{r.name:<24}{r.rate_per_s:>8}{r.rate_fraction_of_limit:>10}"
+            f"{r.duplicates_unexplained:>13}{r.duplicates_uncertain:>12}"
             f"{r.lost:>6}{r.limited_429_global + r.limited_429_per_chat:>6}"
             f"{r.uncertain_rows:>11}"
         )

@@ -9,26 +9,34 @@ marks the row in flight, waits for the slot, sends, and commits the outcome at o
 next batch is claimed just before the current one ends, so there is no gap between them.
 
 Exactly-once, as far as it goes (see also broadcast.queue):
-- a delivery is sent only by the worker holding its claim, after an atomic UPDATE that
-  marks it in flight (checking claim, broadcast still running, channel not paused, lease
-  long enough for the request's timeout): two workers can never send the same row, and a
-  live worker never sends a row whose lease could expire meanwhile;
+- a delivery is sent only by the worker holding its claim, after one transaction that marks
+  it in flight (checking claim, broadcast still running, channel not paused, lease long
+  enough for the request's timeout; the chat's subscription still active and its consent
+  still on record; the chat's per-chat gap and a window token held, see below): two
+  workers can never send the same row, a live worker never sends a row whose lease could
+  expire meanwhile, and a citizen who stopped the announcements or withdrew consent a
+  moment ago is never sent to, even if the delivery was claimed before;
 - a crash before that mark loses nothing (the lease expires, the row is claimed again);
 - a crash (or a read timeout) after the request left and before its outcome is committed
   is the only window where a citizen could get the announcement twice ("retry", the
-  default, at-least-once) or never ("skip", at-most-once). The outcome is committed in
-  the same thread right after the answer (on PostgreSQL without waiting for the WAL
-  flush), and rows caught in flight by a crash are flagged ``uncertain`` in the report;
+  default, at-least-once) or never ("skip", at-most-once): Telegram's sendMessage has no
+  idempotency key, so no design can close it. The outcome is the first thing done after
+  the answer, in the same thread (on PostgreSQL without waiting for the WAL flush), and
+  rows caught in flight by a crash are flagged ``uncertain``: the report and the bench
+  count them apart from duplicates;
 - a graceful stop finishes the requests in flight and releases the rest: no window.
 
-Limits: global pace per channel shared by all workers (ratelimit.reserve_slots); in this
-process at most ``rate`` requests per sliding second as the channel sees them, each
-counted until a second after its answer (ratelimit.SlidingWindow: no self-inflicted 429
-whatever the delays on the way); a minimum gap per chat, also counted from the answer
-(ratelimit.ChatGap); 429 -> the whole channel pauses for
-retry_after (all workers) and this worker slows down a little (ratelimit.AdaptiveRate),
-403 -> blocked (conversation marked unreachable, never retried), 5xx/network -> retried
-with exponential backoff up to BROADCAST_MAX_ATTEMPTS, 400 -> failed.
+Limits, all shared by every worker process through the database (broadcast.ratelimit):
+the global pace per channel (``reserve_slots``); at most ``rate`` requests per sliding
+second as the channel sees them, each counted from its start until a second after its
+answer (window tokens: no self-inflicted 429 whatever the delays on the way or the number
+of workers); a minimum gap per chat, counted from the answer (the subscription's
+``next_send_at``, held while the request is in flight). ``ChatGap`` keeps the gap in
+memory too, to defer a delivery before asking the database. 429 -> the whole channel
+pauses for retry_after (all workers) and this worker slows down a little
+(ratelimit.AdaptiveRate), 403 -> blocked (conversation marked unreachable, never
+retried), 5xx/network -> retried with exponential backoff up to BROADCAST_MAX_ATTEMPTS,
+400 -> failed.
 """
 
 from __future__ import annotations
@@ -59,7 +67,6 @@ from broadcast.queue import Claimed, Go, Policy, RetryPolicy
 from broadcast.ratelimit import (
     AdaptiveRate,
     ChatGap,
-    SlidingWindow,
     ensure_pacers,
     reserve_slots,
 )
@@ -141,6 +148,7 @@ class BroadcastWorker:
         self.worker_id = worker_id or default_worker_id()
         self.gap = ChatGap(config.per_chat_seconds)
         self._paused_until: dict[str, float] = {}
+        self._pacers_ready = False
         self._announcements: dict[int, Announcement] = {}
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -149,10 +157,6 @@ class BroadcastWorker:
         self._executor = ThreadPoolExecutor(
             max_workers=max(1, config.concurrency), thread_name_prefix="broadcast-send"
         )
-        self._windows = {
-            channel: SlidingWindow(round(rate), WINDOW_SECONDS)
-            for channel, rate in config.rates.items()
-        }
         self._rates = {
             channel: AdaptiveRate(config.rate(channel)) for channel in {*senders, *config.rates}
         }
@@ -185,7 +189,7 @@ class BroadcastWorker:
 
     async def run(self, *, until_idle: bool = False) -> None:
         """Work until ``stop()`` (or, with ``until_idle``, until no broadcast is running)."""
-        await self._db(ensure_pacers, channels=sorted(set(self.senders) | set(self.config.rates)))
+        await self._ensure_pacers()
         log.info("broadcast worker %s started", self.worker_id)
         prefetched: Schedule | None = None
         last_housekeeping = 0.0
@@ -215,8 +219,18 @@ class BroadcastWorker:
         await self._drain()
         log.info("broadcast worker %s stopped (sent %d)", self.worker_id, self.sent)
 
+    async def _ensure_pacers(self) -> None:
+        if not self._pacers_ready:
+            await self._db(
+                ensure_pacers,
+                channels=sorted(set(self.senders) | set(self.config.rates)),
+                limits={c: max(1, round(r)) for c, r in self.config.rates.items()},
+            )
+            self._pacers_ready = True
+
     async def run_once(self) -> int:
         """Housekeeping, then claim and send one batch (waiting for its outcomes)."""
+        await self._ensure_pacers()
         await self._housekeeping()
         schedule = await self._claim()
         if schedule.items:
@@ -345,28 +359,32 @@ class BroadcastWorker:
     def _deliver_now(
         self, item: Claimed, token: str, announcement: Announcement | None, slot: float
     ) -> None:
-        """One delivery, start to end, in its own thread: mark in flight, wait for the slot,
-        send, commit the outcome right away (the only crash window is between the channel's
-        answer and this commit)."""
+        """One delivery, start to end, in its own thread: mark in flight (holding the chat and
+        a window token, shared by every worker), wait for the slot, send, and commit the
+        outcome before anything else (the only crash window is between the channel's answer
+        and that commit)."""
         recipient = item.recipient
         now = utcnow()
-        go, until = self._tx(
+        mark: queue.Mark = self._tx(
             queue.mark_in_flight,
             {
                 "delivery_id": recipient.delivery_id,
                 "token": token,
                 "channel": recipient.channel,
+                "conversation_id": recipient.conversation_id,
                 "now": now,
                 "epoch": time.time(),
+                "send_at": slot,
                 "min_lease_until": now
                 + timedelta(seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS),
+                "pacing": self._pacing(recipient.channel),
             },
         )
-        if go == Go.paused:
-            self._pause(recipient.channel, until)
-        if go != Go.go:
+        if mark.go == Go.paused:
+            self._pause(recipient.channel, mark.until)
+        if mark.go != Go.go:
             return
-        delay = slot - time.time()
+        delay = mark.send_at - time.time()
         if delay > 0:
             time.sleep(delay)
         pause_end = self._paused_until.get(recipient.channel, 0.0)
@@ -378,29 +396,26 @@ class BroadcastWorker:
                     "token": token,
                     "now": utcnow(),
                     "delay": max(0.0, pause_end - time.time()),
+                    "channel": recipient.channel,
+                    "conversation_id": recipient.conversation_id,
+                    "mark": mark,
                 },
             )
             return
         if announcement is None:  # the broadcast vanished: nothing sensible to send
             outcome = Outcome(Result.permanent, error="broadcast-missing")
         else:
-            wait = self.gap.wait_since_sent(recipient.conversation_id)
-            if wait > 0:  # the chat's previous answer came late: keep the gap anyway
-                time.sleep(wait)
-            window = self._windows.get(recipient.channel)
-            entry = None
-            if window is not None:
-                window.limit = max(1, round(self._rates[recipient.channel].current()))
-                entry = window.acquire()
             try:
                 outcome = self.senders[recipient.channel].send(recipient, announcement)
-            finally:
-                if entry is not None:
-                    window.release(entry)  # type: ignore[union-attr]
-                self.gap.sent(recipient.conversation_id)  # counted from the answer
-            if outcome.file_id and announcement.telegram_file_id is None:
-                announcement.telegram_file_id = outcome.file_id
-        status = self._record(recipient, token, outcome)
+            except Exception as exc:  # a sender's bug: the request may have left
+                outcome = Outcome(
+                    Result.transient, error=f"sender:{type(exc).__name__}"[:60], uncertain=True
+                )
+        # first of all, the outcome: nothing between the answer and its commit
+        status = self._record(recipient, token, outcome, mark)
+        self.gap.sent(recipient.conversation_id)  # counted from the answer
+        if announcement is not None and outcome.file_id:
+            announcement.remember_upload(recipient.channel, outcome.file_id)
         if outcome.result == Result.rate_limited:
             self._pause(recipient.channel, time.time() + outcome.retry_after)
             self._rates[recipient.channel].limited()
@@ -422,12 +437,26 @@ class BroadcastWorker:
                 outcome.error,
             )
 
+    def _pacing(self, channel: str) -> queue.Pacing:
+        """The shared pacing of ``channel``: per-chat gap, the window's size (the channel's
+        current rate, lowered after 429s) and how long a request may stay unanswered."""
+        window = round(self._rates[channel].current()) if channel in self.config.rates else 0
+        return queue.Pacing(
+            per_chat_seconds=self.config.per_chat_seconds,
+            hold_seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS,
+            window_limit=max(1, window) if window else 0,
+            window_seconds=WINDOW_SECONDS,
+        )
+
     def _pause(self, channel: str, until: float) -> None:
         self._paused_until[channel] = max(until, self._paused_until.get(channel, 0.0))
 
-    def _record(self, recipient: Any, token: str, outcome: Outcome) -> DeliveryStatus | None:
+    def _record(
+        self, recipient: Any, token: str, outcome: Outcome, mark: queue.Mark
+    ) -> DeliveryStatus | None:
         """Commit the outcome at once; a database hiccup is retried (not committing a sent
         message would widen the duplicate window)."""
+        answered = time.time()
         for attempt in range(5):
             try:
                 return self._tx(
@@ -437,8 +466,10 @@ class BroadcastWorker:
                         "token": token,
                         "outcome": outcome,
                         "now": utcnow(),
-                        "epoch": time.time(),
+                        "epoch": answered,
                         "retry": self.config.retry,
+                        "mark": mark,
+                        "pacing": self._pacing(recipient.channel),
                     },
                     fast_commit=True,
                 )
@@ -490,6 +521,7 @@ def load_announcement(session: Session, *, broadcast_id: int, var_dir: Path) -> 
         image_path=(var_dir / broadcast.image_path) if broadcast.image_path else None,
         image_mime=broadcast.image_mime,
         telegram_file_id=broadcast.telegram_file_id,
+        whatsapp_media_id=broadcast.whatsapp_media_id,
     )
 
 

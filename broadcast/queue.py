@@ -37,6 +37,7 @@ from broadcast.models import (
     DeliveryStatus,
     Pacer,
     Subscription,
+    WindowToken,
 )
 from broadcast.senders import Outcome, Recipient, Result
 
@@ -141,10 +142,10 @@ def claim(
         settle: tuple[DeliveryStatus, str] | None = None
         if chat_key is None:
             settle = (DeliveryStatus.skipped, "unknown-conversation")
+        elif consent_at is None:  # (withdrawing consent also stops the subscription)
+            settle = (DeliveryStatus.skipped, "no-consent")
         elif not active:
             settle = (DeliveryStatus.skipped, "unsubscribed")
-        elif consent_at is None:
-            settle = (DeliveryStatus.skipped, "no-consent")
         elif blocked_at is not None:
             settle = (DeliveryStatus.blocked, "blocked")
         elif delivery.uncertain and policy == Policy.skip:
@@ -206,11 +207,35 @@ def _finish(
 
 
 class Go(StrEnum):
-    go = "go"  # marked in flight: send now
+    go = "go"  # marked in flight: send at ``Mark.send_at``
     cancelled = "cancelled"  # the broadcast was cancelled: the delivery is now cancelled
     paused = "paused"  # the channel is paused (429): released until the pause ends
     released = "released"  # too little lease left: released for a fresh claim
+    deferred = "deferred"  # the chat's gap or the channel's window: released until ``until``
+    skipped = "skipped"  # unsubscribed, consent withdrawn or blocked a moment ago: skipped
     lost = "lost"  # not ours any more (cancelled or reclaimed): do nothing
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """What the shared pacing needs to know when a delivery is marked in flight."""
+
+    per_chat_seconds: float = 1.0
+    hold_seconds: float = 12.0  # longest a request may stay unanswered (timeout + margin)
+    window_limit: int = 0  # requests per sliding window on this channel (0: no window)
+    window_seconds: float = 1.0
+    token_wait: float = 0.25  # wait this long past the slot for a window token, at most
+
+
+@dataclass(frozen=True)
+class Mark:
+    go: Go
+    until: float = 0.0  # paused / deferred: until when (epoch seconds)
+    send_at: float = 0.0  # go: when the request may leave (epoch seconds)
+    window_token: int | None = None  # go: the window token held (see ratelimit.take_token)
+    token_found_free_at: float = 0.0  # go: the token's free_at before it was taken
+    token_hold: float = 0.0  # go: the token's and the chat's holds (a dead worker's expire)
+    chat_hold: float = 0.0
 
 
 def mark_in_flight(
@@ -219,12 +244,18 @@ def mark_in_flight(
     delivery_id: int,
     token: str,
     channel: str,
+    conversation_id: str,
     now: datetime,
     epoch: float,
+    send_at: float,
     min_lease_until: datetime,
-) -> tuple[Go, float]:
-    """The last check before the request, atomically: still ours, broadcast still running,
-    channel not paused, lease long enough. Returns (decision, pause end if paused)."""
+    pacing: Pacing,
+) -> Mark:
+    """The last check before the request, in one transaction: still ours, broadcast still
+    running, channel not paused, lease long enough; then (shared by every worker) the chat is
+    held if its subscription is active, its consent on record and its previous answer at
+    least the per-chat gap old, and a window token is taken. ``send_at`` is the planned time
+    of the request (its pacer slot)."""
     paused = exists().where(col(Pacer.channel) == channel, col(Pacer.paused_until) > epoch)
     marked = session.execute(
         update(Delivery)
@@ -238,18 +269,88 @@ def mark_in_flight(
         .values(in_flight_at=now, attempts=col(Delivery.attempts) + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
-    if marked:
-        return Go.go, 0.0
+    if not marked:
+        return _not_marked(session, delivery_id, token, channel, now, epoch)
+    token_hold = send_at + pacing.hold_seconds + pacing.window_seconds
+    chat_hold = send_at + pacing.hold_seconds + pacing.per_chat_seconds
+    window: tuple[int, float] | None = None
+    if pacing.window_limit > 0:
+        window = ratelimit.take_token(
+            session,
+            channel=channel,
+            limit=pacing.window_limit,
+            send_at=send_at,
+            hold_until=token_hold,
+            wait=pacing.token_wait,
+        )
+        if window is None:
+            free = ratelimit.next_free_token(session, channel=channel, limit=pacing.window_limit)
+            unmark(session, delivery_id=delivery_id, token=token, now=now, delay=free - epoch)
+            return Mark(Go.deferred, until=free)
+    leaves_at = max(send_at, window[1]) if window is not None else send_at
+    if not ratelimit.hold_chat(
+        session,
+        conversation_id=conversation_id,
+        send_at=leaves_at,
+        hold_until=chat_hold,
+    ):
+        if window is not None:  # not used after all: exactly as it was
+            ratelimit.give_back_token(session, channel=channel, token=window[0], free_at=window[1])
+        reason = _not_sendable(session, conversation_id)
+        if reason is not None:
+            _finish(
+                session,
+                delivery_id,
+                token,
+                reason[0],
+                reason[1],
+                now,
+                attempts=col(Delivery.attempts) - 1,
+            )
+            return Mark(Go.skipped)
+        free = ratelimit.chat_free_at(session, conversation_id=conversation_id)
+        unmark(session, delivery_id=delivery_id, token=token, now=now, delay=free - epoch)
+        return Mark(Go.deferred, until=free)
+    return Mark(
+        Go.go,
+        send_at=leaves_at,
+        window_token=window[0] if window is not None else None,
+        token_found_free_at=window[1] if window is not None else 0.0,
+        token_hold=token_hold,
+        chat_hold=chat_hold,
+    )
+
+
+def _not_sendable(session: Session, conversation_id: str) -> tuple[DeliveryStatus, str] | None:
+    """Why a conversation may not get an announcement now (None: it may, the gap was short)."""
+    row = session.execute(
+        select(Subscription.active, Conversation.consent_at, Conversation.blocked_at)
+        .select_from(Subscription)
+        .outerjoin(Conversation, col(Conversation.conversation_id) == Subscription.conversation_id)
+        .where(col(Subscription.conversation_id) == conversation_id)
+    ).first()
+    if row is not None and row[1] is None:
+        return DeliveryStatus.skipped, "no-consent"
+    if row is None or not row[0]:
+        return DeliveryStatus.skipped, "unsubscribed"
+    if row[2] is not None:
+        return DeliveryStatus.blocked, "blocked"
+    return None
+
+
+def _not_marked(
+    session: Session, delivery_id: int, token: str, channel: str, now: datetime, epoch: float
+) -> Mark:
     row = session.execute(
         select(Delivery.status, Delivery.claim_token, Broadcast.status)
         .join(Broadcast, col(Broadcast.id) == Delivery.broadcast_id)
         .where(col(Delivery.id) == delivery_id)
     ).first()
     if row is None or row[0] != DeliveryStatus.sending or row[1] != token:
-        return Go.lost, 0.0
+        return Mark(Go.lost)
     if row[2] != BroadcastStatus.running:
         _finish(session, delivery_id, token, DeliveryStatus.cancelled, "", now)
-        return Go.cancelled, 0.0
+        return Mark(Go.cancelled)
     until = ratelimit.paused_until(session, channel=channel)
     if until > epoch:
         release(
@@ -259,9 +360,9 @@ def mark_in_flight(
             now=now,
             next_attempt_at=now + timedelta(seconds=until - epoch),
         )
-        return Go.paused, until
+        return Mark(Go.paused, until=until)
     release(session, delivery_ids=[delivery_id], token=token, now=now, next_attempt_at=now)
-    return Go.released, 0.0
+    return Mark(Go.released)
 
 
 def release(
@@ -297,9 +398,20 @@ def release(
     )
 
 
-def unmark(session: Session, *, delivery_id: int, token: str, now: datetime, delay: float) -> bool:
+def unmark(
+    session: Session,
+    *,
+    delivery_id: int,
+    token: str,
+    now: datetime,
+    delay: float,
+    channel: str | None = None,
+    conversation_id: str | None = None,
+    mark: Mark | None = None,
+) -> bool:
     """Give back a delivery marked in flight whose request was not made after all (the
-    channel was paused meanwhile, or the worker is stopping)."""
+    channel was paused meanwhile, or the worker is stopping), and, with ``mark``, the window
+    token and the chat it held."""
     changed = session.execute(
         update(Delivery)
         .where(_mine(delivery_id, token), col(Delivery.in_flight_at).is_not(None))
@@ -309,12 +421,54 @@ def unmark(session: Session, *, delivery_id: int, token: str, now: datetime, del
             lease_until=None,
             in_flight_at=None,
             attempts=col(Delivery.attempts) - 1,
-            next_attempt_at=now + timedelta(seconds=delay),
+            next_attempt_at=now + timedelta(seconds=max(0.0, delay)),
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
+    if mark is not None and mark.go == Go.go and channel and conversation_id:
+        _release_holds(
+            session,
+            channel=channel,
+            conversation_id=conversation_id,
+            mark=mark,
+            token_free_at=mark.token_found_free_at,
+            chat_free_at=mark.send_at,  # at least what it was: the gap is never shortened
+        )
     return bool(changed)
+
+
+def _release_holds(
+    session: Session,
+    *,
+    channel: str,
+    conversation_id: str,
+    mark: Mark,
+    token_free_at: float,
+    chat_free_at: float,
+) -> None:
+    """Give back the window token and the chat held by ``mark`` (unless a hold expired and
+    another worker holds them now: then they are left alone)."""
+    if mark.window_token is not None:
+        session.execute(
+            update(WindowToken)
+            .where(
+                col(WindowToken.channel) == channel,
+                col(WindowToken.token) == mark.window_token,
+                col(WindowToken.free_at) == mark.token_hold,
+            )
+            .values(free_at=token_free_at)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(Subscription)
+        .where(
+            col(Subscription.conversation_id) == conversation_id,
+            col(Subscription.next_send_at) == mark.chat_hold,
+        )
+        .values(next_send_at=chat_free_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -337,8 +491,45 @@ def record(
     now: datetime,
     epoch: float,
     retry: RetryPolicy,
+    mark: Mark | None = None,
+    pacing: Pacing | None = None,
 ) -> DeliveryStatus | None:
-    """Store what the channel answered; returns the delivery's new status (None: not ours)."""
+    """Store what the channel answered (``epoch``: when the answer came); returns the
+    delivery's new status (None: not ours). The delivery's row is written first; in the same
+    transaction the window token and the chat held by ``mark`` are given back, counted from
+    the answer (a window and the per-chat gap later)."""
+    status = _record_outcome(
+        session,
+        recipient=recipient,
+        token=token,
+        outcome=outcome,
+        now=now,
+        epoch=epoch,
+        retry=retry,
+    )
+    if mark is not None and mark.go == Go.go:
+        pacing = pacing or Pacing()
+        _release_holds(
+            session,
+            channel=recipient.channel,
+            conversation_id=recipient.conversation_id,
+            mark=mark,
+            token_free_at=epoch + pacing.window_seconds,
+            chat_free_at=epoch + pacing.per_chat_seconds,
+        )
+    return status
+
+
+def _record_outcome(
+    session: Session,
+    *,
+    recipient: Recipient,
+    token: str,
+    outcome: Outcome,
+    now: datetime,
+    epoch: float,
+    retry: RetryPolicy,
+) -> DeliveryStatus | None:
     delivery_id = recipient.delivery_id
     if outcome.result == Result.sent:
         ok = _finish(
@@ -351,14 +542,16 @@ def record(
             provider_message_id=(outcome.message_id or "")[:160] or None,
             sent_at=now,
         )
-        if ok and outcome.file_id:
+        if ok and outcome.file_id:  # the picture uploaded with this request: reuse it
+            column = (
+                Broadcast.whatsapp_media_id
+                if recipient.channel == "whatsapp"
+                else Broadcast.telegram_file_id
+            )
             session.execute(
                 update(Broadcast)
-                .where(
-                    col(Broadcast.id) == recipient.broadcast_id,
-                    col(Broadcast.telegram_file_id).is_(None),
-                )
-                .values(telegram_file_id=outcome.file_id[:200])
+                .where(col(Broadcast.id) == recipient.broadcast_id, col(column).is_(None))
+                .values({column: outcome.file_id[:200]})
                 .execution_options(synchronize_session=False)
             )
         return DeliveryStatus.sent if ok else None

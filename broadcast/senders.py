@@ -3,9 +3,10 @@
 ``TelegramSender`` speaks the Bot API over HTTP (httpx; base URL from
 TELEGRAM_API_BASE_URL, a fake server in tests): ``sendMessage`` with ``parse_mode=HTML``,
 or ``sendPhoto`` (the picture is uploaded once, then its ``file_id`` is reused), with the
-link as an inline URL button. ``WhatsAppSender`` speaks the Cloud API: free text inside
-the 24-hour window, else the approved template (WHATSAPP_TEMPLATE_NAME, one body variable:
-the title), else the delivery is skipped. ``CallbackSender`` wraps a coroutine of the
+link as an inline URL button. ``WhatsAppSender`` speaks the Cloud API: inside the 24-hour
+window the text, or the picture (uploaded once to ``/media``, its id reused) with the text
+as caption; outside it the approved template (WHATSAPP_TEMPLATE_NAME, one body variable:
+the title, no picture), else the delivery is skipped. ``CallbackSender`` wraps a coroutine of the
 gateway (used for the web chat, whose messages the gateway stores and pushes itself).
 
 Senders are synchronous: the engine calls ``send`` in the delivery's own thread, which
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +32,7 @@ import httpx
 from welcome.timeutil import utcnow
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+CAPTION_MAX = 1024  # Cloud API: characters of an image's caption
 
 
 class Result(StrEnum):
@@ -48,7 +51,8 @@ class Outcome:
     error: str = ""  # a short code, never message text or a chat id
     retry_after: float = 0.0
     uncertain: bool = False  # the request may have reached the channel (read timeout)
-    file_id: str | None = None  # Telegram: the uploaded photo's file_id
+    file_id: str | None = None  # the picture uploaded with this send (Telegram file_id,
+    # WhatsApp media id): stored on the broadcast and reused
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,23 @@ class Announcement:
     image_path: Path | None = None
     image_mime: str | None = None
     telegram_file_id: str | None = None
+    whatsapp_media_id: str | None = None
+    image_failed: bool = False  # the channel refused the picture: send without it
     _image: bytes | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def image_bytes(self) -> bytes:
         if self._image is None:
             assert self.image_path is not None
             self._image = self.image_path.read_bytes()
         return self._image
+
+    def remember_upload(self, channel: str, file_id: str) -> None:
+        """The picture was uploaded to ``channel`` as ``file_id``: later sends reuse it."""
+        if channel == "whatsapp":
+            self.whatsapp_media_id = self.whatsapp_media_id or file_id
+        else:
+            self.telegram_file_id = self.telegram_file_id or file_id
 
 
 class Sender(Protocol):
@@ -182,6 +196,11 @@ def _telegram_outcome(response: httpx.Response) -> Outcome:
 
 
 class WhatsAppSender:
+    """The Cloud API. Inside the citizen's 24-hour window: the text, or with a picture an
+    ``image`` message whose caption is the text (the picture is uploaded once with ``POST
+    /{phone-number-id}/media`` and its media id reused; Meta keeps it 30 days). Outside:
+    the approved template (text only), else the delivery is skipped."""
+
     def __init__(
         self,
         *,
@@ -193,7 +212,9 @@ class WhatsAppSender:
         template_language: str = "it",
         timeout: float = 10.0,
     ) -> None:
-        self.url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
+        base = f"{base_url.rstrip('/')}/{version}/{phone_number_id}"
+        self.url = f"{base}/messages"
+        self.media_url = f"{base}/media"
         self.template_name = template_name
         self.template_language = template_language
         self._client = httpx.Client(
@@ -231,6 +252,17 @@ class WhatsAppSender:
         message = self._message(recipient, announcement)
         if message is None:
             return Outcome(Result.skipped, error="whatsapp:window-closed")
+        uploaded: str | None = None
+        if message["type"] == "text" and announcement.image_path is not None:
+            media = self._media_id(announcement)
+            if isinstance(media, Outcome):
+                return media  # the picture could not be uploaded: nothing was sent
+            media_id, uploaded = media
+            if media_id is not None:
+                caption = message["text"]["body"]
+                if len(caption) > CAPTION_MAX:
+                    caption = caption[: CAPTION_MAX - 1].rstrip() + "…"
+                message = {"type": "image", "image": {"id": media_id, "caption": caption}}
         body = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -241,7 +273,45 @@ class WhatsAppSender:
             response = self._client.post(self.url, json=body)
         except httpx.HTTPError as exc:
             return _classify_http(exc, "whatsapp")
-        return _whatsapp_outcome(response)
+        outcome = _whatsapp_outcome(response)
+        if uploaded and outcome.result == Result.sent:
+            outcome = replace(outcome, file_id=uploaded)  # stored on the broadcast, reused
+        return outcome
+
+    def _media_id(self, announcement: Announcement) -> tuple[str | None, str | None] | Outcome:
+        """(media id or None: send without the picture, the id if uploaded just now), or the
+        Outcome of a failed upload worth retrying. One upload per worker and broadcast: the
+        threads of a worker wait for the first one."""
+        with announcement._lock:
+            if announcement.whatsapp_media_id:
+                return announcement.whatsapp_media_id, None
+            if announcement.image_failed:
+                return None, None
+            mime = announcement.image_mime or "image/jpeg"
+            suffix = "png" if mime == "image/png" else "jpg"
+            try:
+                response = self._client.post(
+                    self.media_url,
+                    data={"messaging_product": "whatsapp", "type": mime},
+                    files={"file": (f"avviso.{suffix}", announcement.image_bytes(), mime)},
+                )
+            except httpx.HTTPError as exc:
+                outcome = _classify_http(exc, "whatsapp-media")
+                return replace(outcome, uncertain=False)  # no message left for the citizen
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = {}
+            media_id = str(payload.get("id") or "") if response.status_code < 400 else ""
+            if media_id:
+                announcement.whatsapp_media_id = media_id
+                return media_id, media_id
+            outcome = _whatsapp_outcome(response)
+            if outcome.result in (Result.rate_limited, Result.transient):
+                return replace(outcome, error=outcome.error.replace("whatsapp", "whatsapp-media"))
+            # refused for good (type, size...): the announcement goes without its picture
+            announcement.image_failed = True
+            return None, None
 
 
 def _whatsapp_outcome(response: httpx.Response) -> Outcome:

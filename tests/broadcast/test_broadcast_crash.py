@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 
 def _worker_process(
-    database_url: str, telegram: LimitedTelegram, tmp_path: Path
+    database_url: str, telegram: LimitedTelegram, tmp_path: Path, rate: float = 20.0
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -46,7 +47,7 @@ def _worker_process(
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": telegram.base_url,
         "WHATSAPP_ACCESS_TOKEN": "",
-        "BROADCAST_TELEGRAM_RATE": "20",
+        "BROADCAST_TELEGRAM_RATE": str(rate),
         "BROADCAST_BATCH_SIZE": "10",
         "BROADCAST_CONCURRENCY": "4",
         "BROADCAST_LEASE_SECONDS": "4",
@@ -169,6 +170,41 @@ async def test_two_workers_on_postgres_no_duplicates(postgres_url: str, tmp_path
     assert statuses(setup, broadcast_id) == {"sent": 60}
     for eng in (setup, *engines):
         eng.dispose()
+
+
+def test_two_worker_processes_share_the_limits_on_postgres(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two ``python -m broadcast worker`` processes, two broadcasts to the same 40 chats (so
+    every chat gets two messages, from either worker), against the fake Bot API enforcing
+    25 msg/s in any sliding second and 1 msg/s per chat, with the workers paced at its
+    limit: the window tokens and the per-chat hold in the database keep both limits across
+    the processes (no 429 at all), and nobody is served twice."""
+    engine = make_engine(postgres_url)
+    recipients = subscribers(engine, 40)
+    first = new_broadcast(engine, title="Primo turno")
+    second = new_broadcast(engine, title="Secondo turno")
+    with LimitedTelegram(global_rate=25, per_chat_seconds=1.0) as telegram:
+        workers = [_worker_process(postgres_url, telegram, tmp_path, rate=25.0) for _ in range(2)]
+        sent_by: list[int] = []
+        for worker in workers:
+            _, errors = worker.communicate(timeout=120)
+            assert worker.returncode == 0, errors.decode()[-2000:]
+            sent_by.append(int(re.findall(r"stopped \(sent (\d+)\)", errors.decode())[-1]))
+        refused = [c for c in telegram.calls("sendMessage") if c.status == 429]
+        firsts, seconds = telegram.received("Primo turno"), telegram.received("Secondo turno")
+        gap, peak = telegram.min_chat_gap(), telegram.max_in_window(1.0)
+    chats = sorted(chat_key_of(engine, cid) for cid in recipients)
+    assert (telegram.limited_chat, telegram.limited_global, len(refused)) == (0, 0, 0)
+    assert sorted(firsts) == sorted(seconds) == chats
+    assert set(firsts.values()) == set(seconds.values()) == {1}
+    assert gap >= 1.0 and peak <= 25
+    assert statuses(engine, first) == statuses(engine, second) == {"sent": 40}
+    assert sum(sent_by) == 80 and min(sent_by) > 0  # both processes really sent
+    with Session(engine) as session:
+        rows = session.exec(select(Delivery)).all()
+    assert all(r.attempts == 1 for r in rows)  # deferred by the limits, never refused
+    engine.dispose()
 
 
 def test_a_claim_takes_at_most_its_batch(engine: Engine) -> None:

@@ -1,5 +1,6 @@
-"""The delivery engine against the fake Bot API (real HTTP): pacing, 429 storms, blocked
-users, transient errors, cancel mid-run, WhatsApp's window, pictures and link buttons."""
+"""The delivery engine against the fake Bot API and the fake Graph API (real HTTP): pacing,
+429 storms, blocked users, transient errors, cancel mid-run, WhatsApp's window, pictures
+(Telegram and WhatsApp) and link buttons."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from tests.broadcast.helpers import (
     statuses,
     subscribers,
 )
-from tests.fakes.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, VERSION, FakeGraph
+from tests.fakes.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, VERSION, FakeGraph, GraphError
 from tests.fakes.fake_telegram_limits import LimitedTelegram
 from welcome.settings import Settings
 from welcome.timeutil import utcnow
@@ -345,3 +346,65 @@ async def test_web_chat_through_the_gateway_and_missing_channels(
         report = progress(session, broadcast_id=broadcast_id)
     assert report is not None and (report.sent, report.skipped) == (1, 1)
     assert report.reasons == {"whatsapp:no-sender": 1}
+
+
+async def test_whatsapp_picture_uploaded_once_and_sent_with_its_caption(
+    engine: Engine, tmp_path: Path, picture: str
+) -> None:
+    """Inside the 24-hour window the picture goes as an image message (media uploaded once
+    with POST /{phone-number-id}/media, its id reused) with the text as caption; outside,
+    the template. A failed upload sends nothing and is retried."""
+    now = utcnow()
+    inside = [f"39333100000{n}" for n in range(4)]
+    with session_scope(engine) as session:
+        ids = [add_citizen(session, channel=Channel.whatsapp, chat_key=k) for k in inside]
+        ids.append(
+            add_citizen(
+                session,
+                channel=Channel.whatsapp,
+                chat_key="393339999999",
+                now=now - timedelta(hours=30),
+            )
+        )
+        for cid in ids:
+            subs.subscribe(session, conversation_id=cid, now=now)
+    broadcast_id = new_broadcast(
+        engine,
+        title="Mostra",
+        image_path=picture,
+        image_mime="image/png",
+        link_url="https://x.it",
+        link_label="Programma",
+    )
+    with FakeGraph() as graph:
+        for key in inside:
+            graph.last_user_message[key] = time.time()
+        graph.upload_failures.append(
+            GraphError(500, 1, "An unknown error occurred")  # the first upload fails
+        )
+        sender = WhatsAppSender(
+            base_url=graph.base_url,
+            version=VERSION,
+            phone_number_id=PHONE_NUMBER_ID,
+            access_token=ACCESS_TOKEN,
+            template_name="avviso_hub",
+        )
+        await _run(BroadcastWorker(engine, fast_config(tmp_path), {"whatsapp": sender}))
+        images = [m for key in inside for m in graph.messages_to(key)]
+        templates = graph.messages_to("393339999999")
+        uploads = list(graph.uploads)
+        stored = graph.media[uploads[0][0]] if uploads else None
+    assert statuses(engine, broadcast_id) == {"sent": 5}
+    assert len(uploads) == 1 and uploads[0][1] == "image/png"
+    assert stored is not None and stored[0].startswith(b"\x89PNG")
+    assert len(images) == 4 and {m["type"] for m in images} == {"image"}
+    assert {m["image"]["id"] for m in images} == {uploads[0][0]}
+    caption = images[0]["image"]["caption"]
+    assert caption.startswith("*Mostra*\n\nSabato alle 16 *merenda*")
+    assert caption.endswith("Programma: https://x.it")
+    assert len(templates) == 1 and templates[0]["type"] == "template"
+    with Session(engine) as session:
+        broadcast = session.get(Broadcast, broadcast_id)
+        assert broadcast is not None and broadcast.whatsapp_media_id == uploads[0][0]
+        rows = session.exec(select(Delivery).where(col(Delivery.attempts) > 1)).all()
+    assert [r.attempts for r in rows] == [2]  # the failed upload: retried, no message left

@@ -1,9 +1,9 @@
-"""Migration 0007 creates exactly the tables broadcast.models describes; the pacer's SQL
-works on both databases."""
+"""Migrations 0007 and 0012 create exactly the tables broadcast.models describes; the
+pacing SQL shared by every worker (pacer, window tokens, per-chat hold) works on both
+databases."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -11,9 +11,24 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from broadcast.ratelimit import ChatGap, SlidingWindow, pause, paused_until, reserve_slots
+from broadcast import subscriptions
+from broadcast.ratelimit import (
+    ChatGap,
+    chat_free_at,
+    ensure_pacers,
+    give_back_token,
+    hold_chat,
+    next_free_token,
+    pause,
+    paused_until,
+    release_chat,
+    reserve_slots,
+    take_token,
+)
 from catalog.db import session_scope
+from tests.broadcast.helpers import add_subscriber
 from welcome.migrate import target_metadata
+from welcome.timeutil import utcnow
 
 TABLES = {
     "broadcast",
@@ -21,6 +36,7 @@ TABLES = {
     "broadcast_pacer",
     "broadcast_subscription",
     "broadcast_subscription_topic",
+    "broadcast_window",
 }
 
 
@@ -59,11 +75,49 @@ def test_chat_gap() -> None:
     assert 0.9 < gap.wait_since_sent("d") <= 1.0
 
 
-def test_sliding_window_counts_each_request_until_after_its_answer() -> None:
-    window = SlidingWindow(2, seconds=0.2)
-    first, second = window.acquire(), window.acquire()
-    answered = time.monotonic()
-    window.release(first)
-    threading.Timer(0.1, window.release, args=(second,)).start()
-    window.acquire()  # the third waits a full window after the first answer
-    assert time.monotonic() - answered >= 0.19
+def test_window_tokens_hold_a_request_until_a_window_after_its_answer(engine: Engine) -> None:
+    now = time.time()
+    with session_scope(engine) as session:
+        ensure_pacers(session, ["telegram"], {"telegram": 2})
+        ensure_pacers(session, ["telegram"], {"telegram": 2})  # idempotent
+        first = take_token(
+            session, channel="telegram", limit=2, send_at=now, hold_until=now + 9, wait=0.2
+        )
+    with session_scope(engine) as session:  # another worker
+        second = take_token(
+            session, channel="telegram", limit=2, send_at=now, hold_until=now + 9, wait=0.2
+        )
+        third = take_token(
+            session, channel="telegram", limit=2, send_at=now, hold_until=now + 9, wait=0.2
+        )
+    assert first is not None and second is not None and first[0] != second[0]
+    assert third is None  # both in flight: the channel would see a third in the same second
+    with session_scope(engine) as session:
+        give_back_token(session, channel="telegram", token=first[0], free_at=now + 1.0)
+        assert next_free_token(session, channel="telegram", limit=2) == now + 1.0
+        too_early = take_token(
+            session, channel="telegram", limit=2, send_at=now + 0.5, hold_until=now + 9, wait=0.2
+        )
+        later = take_token(
+            session, channel="telegram", limit=2, send_at=now + 0.9, hold_until=now + 9, wait=0.2
+        )
+    assert too_early is None
+    assert later == (first[0], now + 1.0)  # it may leave when the token is free again
+
+
+def test_chat_hold_needs_the_gap_the_subscription_and_the_consent(engine: Engine) -> None:
+    now = time.time()
+    with session_scope(engine) as session:
+        chat = add_subscriber(session)
+        other = add_subscriber(session)
+    with session_scope(engine) as session:
+        assert hold_chat(session, conversation_id=chat, send_at=now, hold_until=now + 12)
+    with session_scope(engine) as session:  # another worker, same chat, while in flight
+        assert not hold_chat(session, conversation_id=chat, send_at=now + 0.5, hold_until=now + 9)
+        release_chat(session, conversation_id=chat, next_send_at=now + 1.0)  # answered
+        assert chat_free_at(session, conversation_id=chat) == now + 1.0
+        assert not hold_chat(session, conversation_id=chat, send_at=now + 0.9, hold_until=now + 9)
+        assert hold_chat(session, conversation_id=chat, send_at=now + 1.0, hold_until=now + 9)
+    with session_scope(engine) as session:
+        subscriptions.stop(session, conversation_id=other, now=utcnow())
+        assert not hold_chat(session, conversation_id=other, send_at=now, hold_until=now + 9)

@@ -8,7 +8,12 @@ the Cloud API does (text body <= 4096; reply buttons 1-3, title <= 20, id <= 256
 "code", "error_data": {"messaging_product", "details"}, "fbtrace_id"}}``: 131047 outside
 the 24-hour window, 130429 rate limit (HTTP 429 here), 190 bad token.
 Media: ``GET /{version}/{media_id}`` -> ``{"url", "mime_type", "sha256", "file_size",
-"id", "messaging_product"}`` and the download URL (Bearer token required).
+"id", "messaging_product"}`` and the download URL (Bearer token required). Upload: ``POST
+/{version}/{phone_number_id}/media`` (multipart/form-data: ``messaging_product=whatsapp``,
+``type`` = MIME type, ``file``) -> ``{"id": "<media id>"}``; images JPEG or PNG up to 5 MB
+(else 400, code 131053 "Media upload error"); ``uploads`` records each one. An ``image``
+message needs ``image.id`` of uploaded media (else 400, 131053) or ``image.link``; its
+caption at most 1024 characters.
 
 Incoming: ``deliver_text``, ``deliver_button_reply``, ``deliver_location``,
 ``deliver_image``... POST signed webhook notifications to the gateway, as Meta does.
@@ -16,6 +21,8 @@ Incoming: ``deliver_text``, ``deliver_button_reply``, ``deliver_location``,
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import itertools
@@ -36,6 +43,8 @@ VERIFY_TOKEN = "test-verify-token"
 PHONE_NUMBER_ID = "106540352242922"
 VERSION = "v21.0"
 WINDOW_SECONDS = 24 * 3600
+IMAGE_TYPES = ("image/jpeg", "image/png")
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
 WINDOW_DETAILS = (
     "Message failed to send because more than 24 hours have passed since the customer last "
     "replied to this number."
@@ -77,6 +86,8 @@ class FakeGraph:
         self.webhook_responses: list[int] = []
         self.last_user_message: dict[str, float] = {}  # wa_id -> time (the 24-hour window)
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.uploads: list[tuple[str, str, int]] = []  # (media id, MIME type, size)
+        self.upload_failures: list[GraphError] = []
         self.failures: list[GraphError] = []
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
@@ -269,6 +280,36 @@ class FakeGraph:
 
     # --- the protocol ------------------------------------------------------------------------
 
+    def handle_upload(
+        self, phone_number_id: str, fields: dict[str, str], file: tuple[bytes, str] | None
+    ) -> tuple[int, dict[str, Any]]:
+        try:
+            if phone_number_id != PHONE_NUMBER_ID:
+                raise GraphError(400, 100, "(#100) Invalid parameter")
+            if self.upload_failures:
+                raise self.upload_failures.pop(0)
+            if fields.get("messaging_product") != "whatsapp":
+                raise _invalid("The parameter messaging_product is required.")
+            if file is None:
+                raise _invalid("The parameter file is required.")
+            content, mime = file
+            mime = fields.get("type") or mime
+            if mime not in IMAGE_TYPES or len(content) > IMAGE_MAX_BYTES:
+                raise GraphError(
+                    400,
+                    131053,
+                    "(#131053) Media upload error",
+                    f"Unsupported or too large media: {mime}, {len(content)} bytes",
+                )
+        except GraphError as exc:
+            return exc.http_status, exc.payload
+        media_id = f"{next(self._ids):015d}"
+        with self._cond:
+            self.media[media_id] = (content, mime)
+            self.uploads.append((media_id, mime, len(content)))
+            self._cond.notify_all()
+        return 200, {"id": media_id}
+
     def handle_send(self, phone_number_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         try:
             if phone_number_id != PHONE_NUMBER_ID:
@@ -278,6 +319,9 @@ class FakeGraph:
             if body.get("status") == "read":
                 return 200, {"success": True}
             _validate(body)
+            media_id = body.get("image", {}).get("id") if body.get("type") == "image" else None
+            if media_id is not None and str(media_id) not in self.media:
+                raise GraphError(400, 131053, "(#131053) Media upload error", "Unknown media id")
             to = str(body["to"])
             if body.get("type") != "template":
                 last = self.last_user_message.get(to)
@@ -320,6 +364,25 @@ def _visible_text(body: dict[str, Any]) -> str:
     if kind == "image":
         return str(body["image"].get("caption", ""))
     return ""
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[bytes, str] | None]:
+    """The fields and the ``file`` part (content, its Content-Type) of a multipart body."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}, None
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, str] = {}
+    file: tuple[bytes, str] | None = None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if name == "file":
+            file = (content, part.get_content_type())
+        elif isinstance(name, str):
+            fields[name] = content.decode("utf-8")
+    return fields, file
 
 
 def _invalid(message: str) -> GraphError:
@@ -378,6 +441,8 @@ def _validate(body: dict[str, Any]) -> None:
     elif kind == "image":
         if not body.get("image", {}).get("link") and not body.get("image", {}).get("id"):
             raise _invalid("Param image must have link or id")
+        if len(body["image"].get("caption", "")) > 1024:
+            raise _invalid("Param image['caption'] must be at most 1024 characters")
     elif kind == "template":
         if not body.get("template", {}).get("name"):
             raise _invalid("Param template['name'] is required")
@@ -414,6 +479,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == VERSION and parts[2] == "media":
+            fields, file = _multipart(self.headers.get("Content-Type", ""), raw)
+            self._reply(*self.owner.handle_upload(parts[1], fields, file))
+            return
         if len(parts) != 3 or parts[0] != VERSION or parts[2] != "messages":
             self._reply(400, GraphError(400, 100, "(#100) Unknown path components").payload)
             return

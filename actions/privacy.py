@@ -8,8 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HANDOFF_BUTTON, db_session, logger
+from broadcast.subscriptions import stop as stop_announcements
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
+from welcome.timeutil import utcnow
 
 FORGET_ME_TEXT = (
     "Ho passato la tua richiesta di cancellare i tuoi dati al team del Comune. "
@@ -46,6 +48,9 @@ class ActionForgetMe(Action):
                     # an open handoff flag already existed: add the request to it
                     flag.reason = f"{flag.reason}+forget_me"[:200]
                     session.add(flag)
+                # asking for erasure stops every announcement at once (and forgets the
+                # choices), in the same transaction as the request
+                stop_announcements(session, conversation_id=tracker.sender_id, now=utcnow())
         except Exception:
             logger.exception("action_forget_me: could not store the request")
             dispatcher.utter_message(text=FORGET_ME_FAILED_TEXT, buttons=[HANDOFF_BUTTON])

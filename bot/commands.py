@@ -18,6 +18,8 @@ COMMANDS = (
     Command("operatore", "Parla con una persona", "/human_handoff"),
     Command("saldo", "Quanto resta del tuo budget welfare", "/check_budget"),
     Command("avvisi", "Ricevi gli avvisi del tuo quartiere", "/subscribe_news"),
+    # answered by the gateway itself (broadcast.menu.intercept): every announcement stops
+    Command("stop_avvisi", "Non ricevere più avvisi", "/unsubscribe_news"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 

@@ -66,9 +66,11 @@ INTERESTS_HELP = (
     "Se non ne scegli nessuno ricevi gli avvisi su tutti gli argomenti."
 )
 STOPPED = (
-    "Non riceverai più avvisi e abbiamo cancellato le tue scelte. Per ricominciare scrivi /avvisi."
+    "Non riceverai più avvisi e abbiamo cancellato le tue scelte. "
+    "Se cambi idea, scrivi /avvisi e scegli di nuovo quartieri e argomenti."
 )
 NOT_ACTIVE = "Non ricevi avvisi in questo momento."
+NOTHING_TO_STOP = "Non ricevi avvisi in questo momento. Se vuoi riceverli, scrivi /avvisi."
 CLOSED = "Va bene. Per cambiare le tue scelte scrivi /avvisi."
 
 
@@ -84,8 +86,11 @@ def is_menu_payload(payload: str | None) -> bool:
 
 
 def is_stop_request(text: str) -> bool:
-    """A typed request to stop every announcement («stop avvisi», /stop_avvisi...)."""
+    """A typed request to stop every announcement («stop avvisi», /stop_avvisi,
+    /stop_avvisi@NomeDelBot in a Telegram menu...)."""
     words = " ".join(text.lower().replace("!", " ").replace(".", " ").split())
+    if words.startswith("/"):
+        words = words.split(" ", 1)[0].split("@", 1)[0]
     return words in STOP_WORDS
 
 
@@ -166,7 +171,7 @@ def open_menu(session: Session, *, conversation_id: str) -> MenuReply:
 def stop_all(session: Session, *, conversation_id: str, now: datetime) -> MenuReply:
     """One command, no questions: stop everything (what «stop avvisi» and sub:stop do)."""
     changed = subs.stop(session, conversation_id=conversation_id, now=now)
-    return MenuReply(STOPPED if changed else NOT_ACTIVE + " " + CLOSED, changed=changed)
+    return MenuReply(STOPPED if changed else NOTHING_TO_STOP, changed=changed)
 
 
 def handle(

@@ -63,7 +63,7 @@ class MessageIn(BaseModel):
     text: str | None = Field(default=None, max_length=MAX_TEXT)
     button: str | None = Field(default=None, max_length=64)
     location: LocationIn | None = None
-    command: str | None = Field(default=None, max_length=32, pattern=r"^[a-z]+$")
+    command: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
 
 
 @router.get("/", include_in_schema=False)

@@ -1,16 +1,17 @@
 """Hub announcements: citizens' subscriptions and reliable broadcasts (issue 6).
 
-Modules: ``models`` (tables, migration 0007), ``subscriptions`` (choices per conversation),
-``menu`` (the chat menu: texts, buttons, ``sub:`` payloads), ``audience`` (who receives),
-``formatting`` (Telegram-safe HTML), ``broadcasts`` (create / start / cancel), ``queue``
-(the delivery queue's transactions), ``ratelimit`` (shared pacer, per-chat gap),
-``senders`` (Telegram Bot API, WhatsApp Cloud API, callback), ``engine`` (the worker),
-``report`` (progress, CSV), ``web`` (the console section /avvisi), ``__main__`` (CLI).
+Modules: ``models`` (tables, migrations 0007 and 0012), ``subscriptions`` (choices per
+conversation), ``menu`` (the chat menu: texts, buttons, ``sub:`` payloads), ``audience`` (who
+receives), ``formatting`` (Telegram-safe HTML), ``broadcasts`` (create / start / cancel),
+``queue`` (the delivery queue's transactions), ``ratelimit`` (pace, sliding window and
+per-chat gap, shared by every worker), ``senders`` (Telegram Bot API, WhatsApp Cloud API,
+callback), ``engine`` (the worker), ``report`` (progress, CSV), ``web`` (the console section
+/avvisi), ``__main__`` (CLI).
 
 Wiring (in bot/ and console/, owned by others; nothing here edits them):
 
 1. console/app.py: ``SECTION_MODULES = (..., "broadcast.web")`` (importing broadcast.web
-   registers the section "Avvisi" at /console/avvisi for hub_staff). NOT DONE YET.
+   registers the section "Avvisi" at /console/avvisi for hub_staff) (done, f4627c4).
 2. bot/app.py ``create_app``: ``attach_broadcasts(app, settings, engine=engine)`` (done by
    the gateway, commit 4beee0a): gives the console section the settings and runs a
    ``BroadcastWorker`` in the gateway's lifespan (Telegram/WhatsApp senders from the
@@ -19,9 +20,7 @@ Wiring (in bot/ and console/, owned by others; nothing here edits them):
 3. bot/gateway.py + bot/menus.py (done, 4beee0a): ``menu.intercept`` answers ``sub:``
    buttons and a typed «stop avvisi» without Rasa; ``menu.for_custom`` turns Rasa's
    ``{"type": "subscriptions"[, "action": "stop"]}`` into the menu / the stop.
-4. Where the gateway withdraws consent (``repository.withdraw_consent``), also call
-   ``broadcast.subscriptions.stop(session, conversation_id=..., now=...)`` to forget the
-   choices (the engine already skips conversations without consent). NOT DONE YET.
-5. Optional: ``Command("stop_avvisi", "Non ricevere più avvisi", ...)`` in bot/commands.py
-   (``menu.intercept`` already answers "/stop_avvisi" typed anywhere).
+4. Consent withdrawal (``bot.store.repository.withdraw_consent``) and erasure requests
+   (``actions/privacy.py``) call ``broadcast.subscriptions.stop`` in their transaction (done).
+5. ``Command("stop_avvisi", ...)`` in bot/commands.py (done: Telegram's command menu).
 """

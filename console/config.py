@@ -6,9 +6,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from welcome.local_secrets import resolve_secret
 from welcome.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,26 +40,16 @@ class ConsoleConfig:
 
 
 def _secret_key(settings: Settings) -> str:
-    key = settings.secret_key.get_secret_value()
-    if key:
-        return key
-    key = _read_env_file(settings.var_dir / "secrets.env", "SECRET_KEY")
-    if key:
-        return key
-    log.warning(
-        "SECRET_KEY not set: the console uses a key valid for this process only "
-        "(run scripts/setup.sh to generate one)"
-    )
-    return secrets.token_urlsafe(48)
-
-
-def _read_env_file(path: Path, name: str) -> str:
+    """SECRET_KEY from the settings, else the generated one of VAR_DIR/secrets.env."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return ""
-    for line in lines:
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == name:
-            return value.strip().strip("'\"")
-    return ""
+        return resolve_secret(
+            settings.secret_key.get_secret_value(), settings.var_dir, "SECRET_KEY"
+        )
+    except OSError as error:
+        log.warning(
+            "SECRET_KEY not set and %s not writable (%s): the console uses a key valid "
+            "for this process only",
+            settings.var_dir,
+            type(error).__name__,
+        )
+        return secrets.token_urlsafe(48)

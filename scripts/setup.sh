@@ -73,13 +73,15 @@ ensure_rasa_env() {
 
 ensure_var() {
   mkdir -p var/uploads var/log var/rasa-home
-  if [ ! -f var/secrets.env ]; then
-    say "generating local secrets in var/secrets.env (never committed)"
-    (umask 077
-     {
-       echo "RASA_AUTH_TOKEN=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-       echo "SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-     } > var/secrets.env)
+  # generated secrets: one file, VAR_DIR/secrets.env (welcome/local_secrets.py), never committed;
+  # Python only when a name is missing or the older var/secrets/link_code_pepper is still there
+  local vd="${VAR_DIR:-var}" name missing=""
+  for name in RASA_AUTH_TOKEN SECRET_KEY LINK_CODE_PEPPER; do
+    [ -n "${!name:-}" ] && continue
+    grep -q "^$name=." "$vd/secrets.env" 2>/dev/null || missing=1
+  done
+  if [ -n "$missing" ] || [ -e "$vd/secrets/link_code_pepper" ]; then
+    .venv/bin/python -m welcome.local_secrets
   fi
 }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from welcome.local_secrets import resolve_secret
 from welcome.rasa_env import APP_PYTHON, RASA_BIN, tracker_store_url
 from welcome.settings import PROJECT_ROOT, Settings, get_settings
 from welcome.stack import action_server_service, rasa_service
@@ -168,10 +169,10 @@ def supervise(
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     configure_logging(settings.var_dir / "log")
-    token = settings.rasa_auth_token.get_secret_value()
-    if not token:
-        logger.error("RASA_AUTH_TOKEN is empty: run scripts/setup.sh (it writes var/secrets.env)")
-        return 1
+    # empty: the generated one of VAR_DIR/secrets.env (created there if missing)
+    token = resolve_secret(
+        settings.rasa_auth_token.get_secret_value(), settings.var_dir, "RASA_AUTH_TOKEN"
+    )
     if not RASA_BIN.exists():
         logger.error("%s is missing: run scripts/setup.sh rasa", RASA_BIN)
         return 1
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         web = f"http://{settings.gateway_host}:{settings.gateway_port}/"
         lines = [
             "WEL.CO.ME is running.",
-            f"  Rasa:          {settings.rasa_url} (API token in var/secrets.env)",
+            f"  Rasa:          {settings.rasa_url} (API token in VAR_DIR/secrets.env)",
             f"  action server: http://127.0.0.1:{settings.action_server_port}",
         ]
         if any(s.name == "gateway" for s in services):

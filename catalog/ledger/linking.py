@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -29,6 +28,7 @@ from sqlmodel import Session, col, select
 from catalog.ledger.codes import ALPHABET, normalise, random_code
 from catalog.ledger.errors import LedgerError
 from catalog.ledger.models import Citizen, ConversationLink, LinkAttempt, LinkCode
+from welcome.local_secrets import ensure_secrets
 from welcome.settings import Settings, get_settings
 
 CODE_LENGTH = 8
@@ -67,25 +67,18 @@ class NotLinked(LedgerError):
 # --- the pepper and the hash ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _pepper_from_file(path: Path) -> bytes:
-    """The generated pepper of this installation (created once, readable by its owner only)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    value = os.urandom(32).hex().encode()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value)
-    return value
-
-
 def _pepper(settings: Settings) -> bytes:
+    """LINK_CODE_PEPPER from the settings, else the generated one of VAR_DIR/secrets.env
+    (welcome.local_secrets: created once, migrated from the older secrets/link_code_pepper)."""
     configured = settings.link_code_pepper.get_secret_value()
     if configured:
         return configured.encode()
-    return _pepper_from_file(settings.var_dir / "secrets" / "link_code_pepper")
+    return _generated_pepper(settings.var_dir.resolve())
+
+
+@lru_cache(maxsize=4)
+def _generated_pepper(var_dir: Path) -> bytes:
+    return ensure_secrets(var_dir, ("LINK_CODE_PEPPER",))["LINK_CODE_PEPPER"].encode()
 
 
 def hash_code(code: str, *, settings: Settings | None = None) -> str:

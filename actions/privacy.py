@@ -9,8 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HANDOFF_BUTTON, db_session, logger
 from broadcast.subscriptions import stop as stop_announcements
-from care.flags import raise_flag
-from care.models import FlagKind, FlagPriority
+from care.erasure import request_erasure
 from welcome.timeutil import utcnow
 
 FORGET_ME_TEXT = (
@@ -26,7 +25,8 @@ FORGET_ME_FAILED_TEXT = (
 
 
 class ActionForgetMe(Action):
-    """Answers and flags the conversation for the team (the gateway keeps consents)."""
+    """Answers and stores an erasure request for the team (care.erasure; the gateway keeps
+    consents)."""
 
     def name(self) -> str:
         return "action_forget_me"
@@ -36,18 +36,9 @@ class ActionForgetMe(Action):
     ) -> list[dict[str, Any]]:
         try:
             with db_session() as session:
-                flag = raise_flag(
-                    session,
-                    conversation_id=tracker.sender_id,
-                    kind=FlagKind.handoff,
-                    priority=FlagPriority.normal,
-                    source="rasa_action",
-                    reason="forget_me",
-                )
-                if "forget_me" not in flag.reason:
-                    # an open handoff flag already existed: add the request to it
-                    flag.reason = f"{flag.reason}+forget_me"[:200]
-                    session.add(flag)
+                # its own kind: the team's erasure queue, apart from any hand-off (asking
+                # again while a request is open changes nothing)
+                request_erasure(session, conversation_id=tracker.sender_id, source="rasa_action")
                 # asking for erasure stops every announcement at once (and forgets the
                 # choices), in the same transaction as the request
                 stop_announcements(session, conversation_id=tracker.sender_id, now=utcnow())

@@ -36,7 +36,7 @@ from care.handoff_models import (
     Label,
     Outcome,
 )
-from care.models import ConversationFlag
+from care.models import HANDOFF_KINDS, ConversationFlag
 from care.sla import OfficeHours, sla_due_at
 
 NOTE_MAX = 4000
@@ -133,6 +133,7 @@ def priority_from_flags(session: Session, *, conversation_id: str, since: dateti
     query = select(ConversationFlag.priority).where(
         ConversationFlag.conversation_id == conversation_id,
         col(ConversationFlag.resolved_at).is_(None),
+        col(ConversationFlag.kind).in_(HANDOFF_KINDS),
     )
     if since is not None:
         query = query.where(col(ConversationFlag.created_at) > since)
@@ -141,11 +142,13 @@ def priority_from_flags(session: Session, *, conversation_id: str, since: dateti
 
 
 def resolve_flags(session: Session, *, conversation_id: str, now: datetime) -> int:
+    """The hand-off's flags are over (not an erasure request: it has its own handling)."""
     result = session.execute(
         update(ConversationFlag)
         .where(
             col(ConversationFlag.conversation_id) == conversation_id,
             col(ConversationFlag.resolved_at).is_(None),
+            col(ConversationFlag.kind).in_(HANDOFF_KINDS),
         )
         .values(resolved_at=now)
     )

@@ -14,6 +14,13 @@ class FlagKind(StrEnum):
     emergency = "emergency"  # the safety net or the model saw a possible emergency
     handoff = "handoff"  # the citizen asked for a person
     bot_failure = "bot_failure"  # the bot failed twice in a row
+    # the citizen asked to erase their data: its own item for the team, independent of any
+    # hand-off (closing a hand-off does not resolve it; it never starts or raises one)
+    erasure_request = "erasure_request"
+
+
+#: flags about the conversation with a person now; the others wait for their own handling
+HANDOFF_KINDS = (FlagKind.emergency, FlagKind.handoff, FlagKind.bot_failure)
 
 
 class FlagPriority(StrEnum):

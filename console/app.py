@@ -44,7 +44,12 @@ from welcome.settings import Settings, get_settings
 
 # Modules that register console sections when imported (see console.navigation); each part
 # that adds pages to the console lists its module here.
-SECTION_MODULES: tuple[str, ...] = ("console.handoff", "console.welfare", "broadcast.web")
+SECTION_MODULES: tuple[str, ...] = (
+    "console.handoff",
+    "console.erasure",
+    "console.welfare",
+    "broadcast.web",
+)
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "

@@ -43,7 +43,7 @@ from care.handoff_models import (
     HandoffStatus,
     Outcome,
 )
-from care.models import ConversationFlag, FlagKind
+from care.models import HANDOFF_KINDS, ConversationFlag, FlagKind
 from care.sla import DEFAULT_HOURS, OfficeHours, office_hours
 from console.handoff.clients import RasaTracker, StaffTelegram
 from welcome.timeutil import utcnow
@@ -614,6 +614,7 @@ def _human_state(session: Session, *, conversation_id: str) -> _HumanState:
                     ConversationFlag.conversation_id == conversation_id,
                     col(ConversationFlag.resolved_at).is_(None),
                     col(ConversationFlag.created_at) > latest.closed_at,
+                    col(ConversationFlag.kind).in_(HANDOFF_KINDS),
                 )
             )
         )

@@ -36,6 +36,7 @@ from catalog.ledger.linking import citizen_for_conversation
 from catalog.ledger.money import format_eur
 from catalog.models import UnmetNeed
 from console.auth import CurrentStaff
+from console.erasure.views import ErasureRow, erasure_rows
 from console.roles import Role
 from console.scope import can_act_on_conversation, can_see_conversation, visible_conversations
 from console.staff import StaffView, get_view, staff_with_role
@@ -122,6 +123,7 @@ class Queue:
     office_open: bool
     next_opening: datetime | None
     office_hours: str
+    erasure: list[ErasureRow] = field(default_factory=list)  # apart from the hand-offs
 
 
 def queue(session: Session, staff: CurrentStaff, *, now: datetime, office: OfficeHours) -> Queue:
@@ -188,6 +190,7 @@ def queue(session: Session, staff: CurrentStaff, *, now: datetime, office: Offic
         office_open=office.is_open(now),
         next_opening=office.next_opening(now),
         office_hours=office.describe(),
+        erasure=erasure_rows(session, staff, now=now),
     )
 
 

@@ -72,16 +72,22 @@ def test_handoff_sends_the_payload_and_stores_a_normal_flag(db: Engine) -> None:
     assert flags(db) == [(FlagKind.handoff, FlagPriority.normal, "requested")]
 
 
-def test_forget_me_answers_and_flags_the_team(db: Engine) -> None:
+def test_forget_me_answers_and_stores_an_erasure_request(db: Engine) -> None:
     messages, _ = run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
     assert "cancellare i tuoi dati" in texts(messages)
-    assert flags(db) == [(FlagKind.handoff, FlagPriority.normal, "forget_me")]
+    assert customs(messages) == []  # not a hand-off: the assistant goes on answering
+    assert flags(db) == [(FlagKind.erasure_request, FlagPriority.normal, "forget_me")]
+    run_action(ActionForgetMe(), make_tracker(intent="forget_me"))  # asked twice: one request
+    assert len(flags(db)) == 1
 
 
-def test_forget_me_is_added_to_an_open_handoff_flag(db: Engine) -> None:
+def test_forget_me_during_a_handoff_request_is_its_own_item(db: Engine) -> None:
     run_action(ActionHandoff(), make_tracker(intent="human_handoff"))
     run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
-    assert flags(db) == [(FlagKind.handoff, FlagPriority.normal, "requested+forget_me")]
+    assert sorted(flags(db)) == [
+        (FlagKind.erasure_request, FlagPriority.normal, "forget_me"),
+        (FlagKind.handoff, FlagPriority.normal, "requested"),
+    ]
 
 
 # --- two-stage fallback --------------------------------------------------------------------

@@ -1,0 +1,25 @@
+"""Erasure requests in the console (care.erasure): their own list, apart from the hand-offs.
+
+Importing this module registers the section "Cancellazione dati" at /cancellazioni for Care
+Managers and admins (listed in console.app.SECTION_MODULES): the open requests, oldest first
+with the legal deadline, and «Segna come evasa» once the data are erased. The Care Managers'
+queue page (/coda) shows the same open requests in a table of their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.erasure.routes import ROLES, router
+from console.navigation import register_section
+
+SECTION = register_section(
+    key="erasure",
+    label="Cancellazione dati",
+    path="/cancellazioni",
+    roles=ROLES,
+    router=router,
+    templates_dir=Path(__file__).parent / "templates",
+    description="Le richieste dei cittadini di cancellare i propri dati: da evadere entro un mese.",
+    order=15,
+)

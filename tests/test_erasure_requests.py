@@ -189,3 +189,16 @@ def test_migration_0013_separates_the_requests(blank_engine: Engine) -> None:
         requests = erasure.open_requests(session)
         assert sorted(r.conversation_id for r in requests) == ["a" * 32, "b" * 32]
         assert all(r.requested_at == created for r in requests)  # deadline never later
+
+
+def test_the_conversation_page_names_the_kind_in_italian() -> None:
+    from care.models import ConversationFlag
+    from console.handoff.views import flag_label
+
+    flag = ConversationFlag(
+        conversation_id=CID,
+        kind=FlagKind.erasure_request,
+        priority=FlagPriority.normal,
+        source="rasa_action",
+    )
+    assert flag_label(flag).startswith("ha chiesto di cancellare i suoi dati")

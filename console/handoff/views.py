@@ -62,6 +62,7 @@ FLAG_KINDS = {
     "emergency": "possibile emergenza",
     "handoff": "ha chiesto un operatore",
     "bot_failure": "l'assistente non ha capito due volte",
+    "erasure_request": "ha chiesto di cancellare i suoi dati",
 }
 
 

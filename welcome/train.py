@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from welcome.procutil import die_with_parent
 from welcome.rasa_env import (
     CONFIG_FILE,
     DATA_DIR,
@@ -155,6 +156,7 @@ def ensure_model(
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 check=False,
+                preexec_fn=die_with_parent,
             )
         seconds = time.monotonic() - started
         if completed.returncode != 0 or not model.is_file():

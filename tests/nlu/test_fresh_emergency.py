@@ -5,9 +5,9 @@ Written before its author read the training data, the held-out set or the safety
 Do not tune the rules or the training data on it: a future session that acts on its misses
 writes a new fresh set and keeps this one as a regression check only.
 
-Floors a little under the measured figures (2026-11-25, model of `make train` of that day):
-union of rules and model (what the gateway acts on) recall 0.929 (92/99), rules alone
-0.727 (72/99).
+Floors a little under the measured figures (2026-11-25, two models trained that day):
+union of rules and model (what the gateway acts on) recall 0.929 and 0.939 (92 and 93 of
+99), rules alone 0.727 (72/99).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.fixtures.rasa import RasaStack
 from welcome.emergency_eval import EMERGENCY, FRESH_SET, evaluate
 from welcome.nlu_metrics import load_examples
 
-UNION_RECALL_FLOOR = 0.90  # measured 0.929
+UNION_RECALL_FLOOR = 0.90  # measured 0.929 and 0.939
 RULES_RECALL_FLOOR = 0.70  # measured 0.727
 
 

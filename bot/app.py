@@ -213,6 +213,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         }
 
     attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
-    attach_welfare(app, engine=engine)  # voucher QR images, appointment reminders (issue 7)
+    attach_welfare(app, engine=engine, settings=settings)  # voucher QR, appointment reminders
     attach_broadcasts(app, settings, engine=engine)  # hub announcements, delivery worker
     return app

@@ -300,7 +300,10 @@ def test_pay_redeem_and_cancel_with_the_budget(
     qr_path = urlsplit(source).path
     assert qr_path.startswith("/welfare/qr/") and voucher.code not in qr_path
     image = httpx.get(e2e_gateway.url + qr_path, timeout=10)
-    assert image.status_code == 200 and image.content == voucher_qr_png(voucher.code)
+    gateway_settings = e2e_gateway.app.state.welfare_settings  # the gateway's own settings
+    assert gateway_settings is not None
+    assert image.status_code == 200
+    assert image.content == voucher_qr_png(voucher.code, gateway_settings)
 
     # provider staff scan it: the console page with the code filled in, then «Riscatta»
     staff = make_staff(e2e_gateway, Role.provider_staff, provider_code=voucher.provider_code)
@@ -433,3 +436,37 @@ def test_reimbursement_request_review_and_status(
         assert session.exec(
             select(Conversation).where(Conversation.conversation_id == conversation)
         ).one()
+
+
+def test_reimbursement_words_first_annulla_and_an_emergency(
+    e2e_gateway: RunningGateway, fake_telegram: FakeTelegram, rasa_stack: RasaStack
+) -> None:
+    chat = Chat(fake_telegram, CHAT_REFUND + 1)
+    accept_consent(fake_telegram, chat.chat_id)
+
+    # not linked yet: how to link, and the linking code is asked
+    replies = chat.say("voglio il rimborso della retta del nido")
+    assert "collegare questa chat" in text_of(replies), text_of(replies)
+    assert "codice" in text_of(replies).lower()
+    chat.say("no")
+    link(chat, rasa_stack, "CIT-L8ZM2E")
+    conversation = conversation_id(e2e_gateway, chat.chat_id)
+
+    # words first: the receipt is asked for; words again are not a receipt
+    assert "foto" in text_of(chat.say("voglio il rimborso della retta del nido"))
+    replies = chat.say("ce l'ho a casa")
+    assert "mi serve la ricevuta" in text_of(replies)
+    assert "Quanto hai pagato?" in text_of(chat.photo(JPEG))
+    assert "In che giorno" in text_of(chat.say("€ 12,50"))
+
+    # «annulla» stops it: nothing is sent
+    assert "ho annullato" in text_of(chat.say("annulla"))
+    with Session(e2e_gateway.engine) as session:
+        assert not session.exec(
+            select(Reimbursement).where(Reimbursement.conversation_id == conversation)
+        ).all()
+
+    # an emergency in the middle of the questions is answered as one, at once
+    assert "foto" in text_of(chat.say("vorrei chiedere un rimborso"))
+    replies = chat.say("mio marito mi picchia, ho paura")
+    assert "112" in text_of(replies) and "1522" in text_of(replies)

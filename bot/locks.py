@@ -3,7 +3,8 @@
 The gateway handles one conversation at a time (in order), so it needs a lock per
 conversation; a plain ``dict`` of locks would keep one entry for every conversation ever
 seen. Here an entry counts its users (holders and waiters) and is dropped when the last
-one leaves, so the table holds only the conversations being worked on right now.
+one leaves, so the table holds only the conversations being worked on right now. The
+console's hand-off service (console.handoff.service) uses the same table for its own steps.
 """
 
 from __future__ import annotations

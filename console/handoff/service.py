@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlmodel import Session, col, select
 
 from bot.events import ALL, EventBus
+from bot.locks import KeyedLocks
 from bot.outgoing import Button, Outgoing
 from bot.store import repository as repo
 from bot.store.models import Author, Conversation, Direction, Message, Mode, Status
@@ -89,7 +90,8 @@ class HandoffService:
         self._office: tuple[float, OfficeHours] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[str] = set()  # conversations whose hand-off step runs right now
-        self._locks: dict[str, asyncio.Lock] = {}
+        # one lock per conversation being worked on; idle entries are dropped (bounded)
+        self.locks = KeyedLocks()
         self._csat_checked: set[str] = set()  # waiting for the CSAT tap, already looked at
         self._retries: dict[int, tuple[int, float]] = {}
         self._running = False
@@ -130,9 +132,6 @@ class HandoffService:
 
     async def db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         return await self.gateway.db.run(fn, **kwargs)
-
-    def lock(self, conversation_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(conversation_id, asyncio.Lock())
 
     async def office(self) -> OfficeHours:
         cached = self._office
@@ -301,7 +300,7 @@ class HandoffService:
         if found is None:
             return False
         cid = found.conversation_id
-        async with self.lock(cid):
+        async with self.locks.hold(cid):
             handoff = await self.db(
                 _close,
                 handoff_id=handoff_id,
@@ -371,7 +370,7 @@ class HandoffService:
                     self._spawn(self._for_staff(event["conversation_id"], int(event["message_id"])))
 
     async def _for_staff(self, conversation_id: str, message_id: int) -> None:
-        async with self.lock(conversation_id):
+        async with self.locks.hold(conversation_id):
             handoff = await self.db(core.open_handoff, conversation_id=conversation_id)
             if handoff is not None:
                 self.publish("activity", handoff)
@@ -443,7 +442,7 @@ class HandoffService:
         now = utcnow()
         work = await self.db(_reconcile_work, now=now)
         for conversation_id in work.human_without_handoff:
-            if conversation_id in self._busy or self.lock(conversation_id).locked():
+            if conversation_id in self._busy or self.locks.locked(conversation_id):
                 continue
             if conversation_id in self._csat_checked:
                 continue
@@ -453,7 +452,7 @@ class HandoffService:
             assert handoff.id is not None
             if handoff.conversation_id in self._busy or not self._due(handoff.id):
                 continue
-            async with self.lock(handoff.conversation_id):
+            async with self.locks.hold(handoff.conversation_id):
                 fresh = await self.db(core.get_handoff, handoff_id=handoff.id)
                 if fresh is not None:
                     await self._complete(fresh, office)
@@ -477,7 +476,7 @@ class HandoffService:
             reason = "emergency" if "top" in state.fresh_flags else "recovered"
             await self.ensure_handoff(conversation_id, reason=reason)
             return
-        async with self.lock(conversation_id):
+        async with self.locks.hold(conversation_id):
             if pending is None:  # closed, but the gateway died before giving it back
                 await self._complete(latest, None)
                 return

@@ -1,28 +1,34 @@
-"""Retention: the privacy notice says «i messaggi sono cancellati dopo 12 mesi».
+"""Retention: the privacy notice says «i messaggi sono cancellati dopo 12 mesi»; and the
+erasure of one conversation at the citizen's request (GDPR art. 17), with the same code.
 
-``purge`` removes what is older than RETENTION_MONTHS (calendar months, Europe/Rome):
+Both run the same passes over a ``Scope``: everything older than a cutoff (``purge``,
+periodic) or everything of one conversation whatever its age (``erase_conversation``):
 
 - messages in and out (``conversation_message``) with their ``delivery_event`` rows;
   a message whose file must stay (below) is anonymised instead: text, payload and data
-  emptied, only the file reference kept;
+  emptied, only the file reference kept. The purge leaves messages still being worked on
+  (received, pending, queued) alone; an erasure takes them too (nothing is left to retry);
 - citizens' files (``message_attachment`` rows and the files under VAR_DIR/uploads), except
   the receipts of reimbursement requests (``welfare_reimbursement.attachment_id``), which
-  are financial records kept with the request; files no row refers to (left by a crash)
-  go too;
-- conversations silent for the whole period (no citizen message since the cutoff): the
-  channel address (Telegram chat id, WhatsApp number, web-chat token hash) is replaced by
-  ``purged:<conversation id>`` and the link to a citizen's budget ends; a citizen writing
-  again starts a new conversation with the privacy notice. Not while a hand-off is open,
-  nor while the conversation is subscribed to announcements (the address is needed to
-  send them);
-- Rasa's tracker events (the tracker store, RASA_TRACKER_DB_URL) of conversations whose
-  last event is older than the cutoff, except those with an open hand-off.
+  are financial records kept with the request; the purge also sweeps files no row refers
+  to (left by a crash);
+- the channel address (Telegram chat id, WhatsApp number, web-chat token hash) is replaced
+  by ``purged:<conversation id>`` and the link to a citizen's budget ends; a citizen writing
+  again starts a new conversation with the privacy notice. The purge does it to
+  conversations silent for the whole period, not while a hand-off is open nor while the
+  conversation is subscribed to announcements (the address is needed to send them);
+- Rasa's tracker events (the tracker store, RASA_TRACKER_DB_URL): the purge those of
+  conversations whose last event is older than the cutoff, except those with an open
+  hand-off; an erasure those of the conversation.
 
 Kept whatever their age: ledger entries and reimbursement requests (financial records),
 care flags and hand-off records (codes and times, never message text), consent times and
-versions (proof of consent), the console's audit. Messages still being worked on
-(received, pending, queued) are never touched. Safe to run again at any time (idempotent),
-from several processes, on SQLite and PostgreSQL; the log says counts only.
+versions (proof of consent), the console's audit. What an erasure does beyond these passes
+(announcements, hand-off notes, unmet needs, ...) is in ``erase_conversation``.
+
+The purge commits batch by batch, safe to run again at any time (idempotent), from several
+processes; an erasure runs in the caller's transaction. Both on SQLite and PostgreSQL; the
+log says counts only.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ import calendar
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,8 +59,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import col, select
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from bot.store.models import (
     Attachment,
@@ -118,34 +125,199 @@ def cutoff_for(now: datetime, months: int, tz: ZoneInfo | None = None) -> dateti
     return naive.replace(tzinfo=local.tzinfo).astimezone(UTC)
 
 
-def _batches(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
+# --- which rows: the purge's cutoff or one conversation -----------------------------------
 
 
-# --- the gateway's database ---------------------------------------------------------------
+def _open_handoffs() -> Any:
+    return select(Handoff.conversation_id).where(col(Handoff.status).in_(OPEN_STATUSES))
 
 
-def _purge_attachments(engine: Engine, uploads_root: Path, cutoff: datetime) -> tuple[int, int]:
-    """Old attachment rows and their files, except reimbursement receipts."""
-    receipts = select(Reimbursement.attachment_id).where(
-        col(Reimbursement.attachment_id).is_not(None)
+def _finished() -> ColumnElement[bool]:
+    return or_(
+        and_(
+            col(Message.direction) == Direction.inbound,
+            col(Message.status).in_(_FINAL_INBOUND),
+        ),
+        and_(
+            col(Message.direction) == Direction.outbound,
+            col(Message.status).in_(_FINAL_OUTBOUND),
+        ),
     )
-    rows_deleted = files_deleted = 0
-    while True:
-        with session_scope(engine) as session:
-            rows = session.exec(
-                select(Attachment.id, Attachment.path)
-                .where(col(Attachment.created_at) < cutoff, col(Attachment.id).not_in(receipts))
-                .order_by(col(Attachment.id))
-                .limit(BATCH)
-            ).all()
-            if not rows:
-                break
-            session.execute(delete(Attachment).where(col(Attachment.id).in_([r[0] for r in rows])))
-        rows_deleted += len(rows)  # committed: now the files (a crash leaves orphans, swept)
-        files_deleted += sum(_unlink(uploads_root, path) for _, path in rows)
-    return rows_deleted, files_deleted
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows a pass touches: those older than ``cutoff`` (the periodic purge) or every
+    row of ``conversation_id`` whatever its age (an erasure). Exactly one is set."""
+
+    cutoff: datetime | None = None
+    conversation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cutoff is None) == (self.conversation_id is None):
+            raise ValueError("a scope is either a cutoff or a conversation")
+        if self.cutoff is not None and self.cutoff.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware value")
+
+    @classmethod
+    def older_than(cls, cutoff: datetime) -> Scope:
+        return cls(cutoff=cutoff)
+
+    @classmethod
+    def conversation(cls, conversation_id: str) -> Scope:
+        return cls(conversation_id=conversation_id)
+
+    def attachments(self) -> ColumnElement[bool]:
+        """Attachment rows to delete (reimbursement receipts are excluded by the pass)."""
+        if self.conversation_id is not None:
+            return col(Attachment.conversation_id) == self.conversation_id
+        return col(Attachment.created_at) < self.cutoff
+
+    def messages(self) -> ColumnElement[bool]:
+        """Messages to delete or anonymise: an erasure takes every status."""
+        if self.conversation_id is not None:
+            return col(Message.conversation_id) == self.conversation_id
+        return and_(col(Message.created_at) < self.cutoff, _finished())
+
+    def addresses(self) -> ColumnElement[bool]:
+        """Conversations whose channel address goes (and whose budget link ends)."""
+        not_yet = col(Conversation.chat_key).not_like(f"{PURGED_PREFIX}%")
+        if self.conversation_id is not None:
+            return and_(col(Conversation.conversation_id) == self.conversation_id, not_yet)
+        subscribed = select(Subscription.conversation_id).where(col(Subscription.active).is_(True))
+        return and_(
+            col(Conversation.created_at) < self.cutoff,
+            or_(
+                col(Conversation.last_inbound_at).is_(None),
+                col(Conversation.last_inbound_at) < self.cutoff,
+            ),
+            not_yet,
+            col(Conversation.conversation_id).not_in(_open_handoffs()),
+            col(Conversation.conversation_id).not_in(subscribed),
+        )
+
+    def links(self, conversation_ids: list[str]) -> ColumnElement[bool]:
+        """Budget links to end: of the conversations anonymised now; an erasure ends its
+        conversation's link even when the address went earlier."""
+        if self.conversation_id is not None:
+            conversation_ids = [self.conversation_id]
+        return and_(
+            col(ConversationLink.conversation_id).in_(conversation_ids),
+            col(ConversationLink.unlinked_at).is_(None),
+        )
+
+    def tracker_senders(self, events: Table, keep: list[str]) -> Any:
+        """A SELECT of the Rasa senders whose events go."""
+        if self.conversation_id is not None:
+            return (
+                sa_select(events.c.sender_id)
+                .where(events.c.sender_id == self.conversation_id)
+                .distinct()
+            )
+        assert self.cutoff is not None
+        stale = (
+            sa_select(events.c.sender_id)
+            .group_by(events.c.sender_id)
+            .having(func.max(events.c.timestamp) < self.cutoff.timestamp())
+        )
+        return stale.where(events.c.sender_id.not_in(keep)) if keep else stale
+
+
+# --- the passes: one batch each, in the caller's transaction ------------------------------
+
+
+def _receipts() -> Any:
+    return select(Reimbursement.attachment_id).where(col(Reimbursement.attachment_id).is_not(None))
+
+
+def _attachment_batch(session: Session, scope: Scope) -> list[tuple[int, str]]:
+    """Delete up to BATCH attachment rows in scope (never a receipt); their (id, path)."""
+    rows = [
+        (int(i), str(p))
+        for i, p in session.exec(
+            select(Attachment.id, Attachment.path)
+            .where(scope.attachments(), col(Attachment.id).not_in(_receipts()))
+            .order_by(col(Attachment.id))
+            .limit(BATCH)
+        ).all()
+    ]
+    if rows:
+        session.execute(delete(Attachment).where(col(Attachment.id).in_([r[0] for r in rows])))
+    return rows
+
+
+@dataclass
+class _MessageBatch:
+    last_id: int | None = None  # None: nothing left after ``after``
+    deleted: int = 0
+    anonymised: int = 0
+    events: int = 0
+
+
+def _message_batch(session: Session, scope: Scope, after: int) -> _MessageBatch:
+    """Up to BATCH messages in scope after id ``after``: deleted, or anonymised when a file
+    stays with them (a reimbursement receipt)."""
+    ids = [
+        i
+        for i in session.exec(
+            select(Message.id)
+            .where(scope.messages(), col(Message.id) > after)
+            .order_by(col(Message.id))
+            .limit(BATCH)
+        )
+        if i is not None
+    ]
+    batch = _MessageBatch()
+    if not ids:
+        return batch
+    batch.last_id = max(ids)
+    with_files = set(
+        session.exec(select(Attachment.message_id).where(col(Attachment.message_id).in_(ids)))
+    )
+    for message in session.exec(select(Message).where(col(Message.id).in_(with_files))):
+        kept = (
+            {"attachment": message.data["attachment"]}
+            if "attachment" in (message.data or {})
+            else {}
+        )
+        if message.text or message.payload or message.data != {**kept, "purged": True}:
+            message.text = ""
+            message.payload = None
+            message.data = {**kept, "purged": True}
+            session.add(message)
+            batch.anonymised += 1
+    gone = [i for i in ids if i not in with_files]
+    if gone:
+        batch.events = session.execute(
+            delete(DeliveryEvent).where(col(DeliveryEvent.message_id).in_(gone))
+        ).rowcount
+        batch.deleted = session.execute(delete(Message).where(col(Message.id).in_(gone))).rowcount
+    return batch
+
+
+def _address_batch(session: Session, scope: Scope, now: datetime) -> tuple[int, int]:
+    """Up to BATCH conversations in scope lose their channel address; their budget links end.
+    Returns (addresses anonymised, links ended)."""
+    ids = list(
+        session.exec(
+            select(Conversation.conversation_id)
+            .where(scope.addresses())
+            .order_by(col(Conversation.id))
+            .limit(BATCH)
+        )
+    )
+    for conversation_id in ids:
+        session.execute(
+            update(Conversation)
+            .where(col(Conversation.conversation_id) == conversation_id)
+            .values(chat_key=f"{PURGED_PREFIX}{conversation_id}")
+        )
+    links = 0
+    if ids or scope.conversation_id is not None:
+        links = session.execute(
+            update(ConversationLink).where(scope.links(ids)).values(unlinked_at=now)
+        ).rowcount
+    return len(ids), links
 
 
 def _unlink(root: Path, relative: str) -> bool:
@@ -183,108 +355,6 @@ def _sweep_orphans(engine: Engine, uploads_root: Path, cutoff: datetime) -> int:
     return deleted
 
 
-def _purge_messages(engine: Engine, cutoff: datetime) -> tuple[int, int, int]:
-    """Old messages in a final status: deleted, or anonymised when a file stays with them."""
-    deleted = anonymised = events = 0
-    after = 0
-    finished = or_(
-        and_(
-            col(Message.direction) == Direction.inbound,
-            col(Message.status).in_(_FINAL_INBOUND),
-        ),
-        and_(
-            col(Message.direction) == Direction.outbound,
-            col(Message.status).in_(_FINAL_OUTBOUND),
-        ),
-    )
-    while True:
-        with session_scope(engine) as session:
-            ids = list(
-                session.exec(
-                    select(Message.id)
-                    .where(col(Message.created_at) < cutoff, col(Message.id) > after, finished)
-                    .order_by(col(Message.id))
-                    .limit(BATCH)
-                )
-            )
-            if not ids:
-                break
-            after = max(i for i in ids if i is not None)
-            with_files = set(
-                session.exec(
-                    select(Attachment.message_id).where(col(Attachment.message_id).in_(ids))
-                )
-            )
-            for message in session.exec(select(Message).where(col(Message.id).in_(with_files))):
-                kept = (
-                    {"attachment": message.data["attachment"]}
-                    if "attachment" in (message.data or {})
-                    else {}
-                )
-                if message.text or message.payload or message.data != {**kept, "purged": True}:
-                    message.text = ""
-                    message.payload = None
-                    message.data = {**kept, "purged": True}
-                    session.add(message)
-                    anonymised += 1
-            gone = [i for i in ids if i not in with_files]
-            if gone:
-                events += session.execute(
-                    delete(DeliveryEvent).where(col(DeliveryEvent.message_id).in_(gone))
-                ).rowcount
-                deleted += session.execute(
-                    delete(Message).where(col(Message.id).in_(gone))
-                ).rowcount
-    return deleted, anonymised, events
-
-
-def _open_handoffs() -> Any:
-    return select(Handoff.conversation_id).where(col(Handoff.status).in_(OPEN_STATUSES))
-
-
-def _purge_conversations(engine: Engine, cutoff: datetime, now: datetime) -> tuple[int, int]:
-    """Conversations silent for the whole period lose their channel address and budget link."""
-    subscribed = select(Subscription.conversation_id).where(col(Subscription.active).is_(True))
-    anonymised = links = 0
-    while True:
-        with session_scope(engine) as session:
-            ids = list(
-                session.exec(
-                    select(Conversation.conversation_id)
-                    .where(
-                        col(Conversation.created_at) < cutoff,
-                        or_(
-                            col(Conversation.last_inbound_at).is_(None),
-                            col(Conversation.last_inbound_at) < cutoff,
-                        ),
-                        col(Conversation.chat_key).not_like(f"{PURGED_PREFIX}%"),
-                        col(Conversation.conversation_id).not_in(_open_handoffs()),
-                        col(Conversation.conversation_id).not_in(subscribed),
-                    )
-                    .order_by(col(Conversation.id))
-                    .limit(BATCH)
-                )
-            )
-            if not ids:
-                break
-            for conversation_id in ids:
-                session.execute(
-                    update(Conversation)
-                    .where(col(Conversation.conversation_id) == conversation_id)
-                    .values(chat_key=f"{PURGED_PREFIX}{conversation_id}")
-                )
-            links += session.execute(
-                update(ConversationLink)
-                .where(
-                    col(ConversationLink.conversation_id).in_(ids),
-                    col(ConversationLink.unlinked_at).is_(None),
-                )
-                .values(unlinked_at=now)
-            ).rowcount
-            anonymised += len(ids)
-    return anonymised, links
-
-
 # --- Rasa's tracker store -----------------------------------------------------------------
 
 
@@ -309,41 +379,64 @@ def _events_table() -> Table:
     )
 
 
+def _tracker_missing(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and Path(parsed.database).exists()
+    )
+
+
+def _tracker_batch(conn: Connection, scope: Scope, keep: list[str]) -> int | None:
+    """Delete the events of up to BATCH senders in scope; None when none is left."""
+    events = _events_table()
+    senders = list(conn.execute(scope.tracker_senders(events, keep).limit(BATCH)).scalars())
+    if not senders:
+        return None
+    return int(conn.execute(delete(events).where(events.c.sender_id.in_(senders))).rowcount)
+
+
 def purge_tracker(url: str, cutoff: datetime, keep: list[str]) -> int:
     """Delete the events of every Rasa conversation whose last event is older than the
     cutoff (except ``keep``). Nothing happens when the store or its table does not exist."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not (
-        parsed.database and Path(parsed.database).exists()
-    ):
+    return _tracker_pass(url, Scope.older_than(cutoff), keep)
+
+
+def _tracker_pass(url: str, scope: Scope, keep: list[str]) -> int:
+    """The tracker pass on its own engine, one transaction per batch."""
+    if _tracker_missing(url):
         return 0
     engine = make_engine(url)
     try:
         if not inspect(engine).has_table("events"):
             return 0
-        events = _events_table()
-        stale = (
-            sa_select(events.c.sender_id)
-            .group_by(events.c.sender_id)
-            .having(func.max(events.c.timestamp) < cutoff.timestamp())
-        )
-        if keep:
-            stale = stale.where(events.c.sender_id.not_in(keep))
         deleted = 0
         while True:
             with engine.begin() as conn:
-                senders = list(conn.execute(stale.limit(BATCH)).scalars())
-                if not senders:
-                    break
-                deleted += conn.execute(
-                    delete(events).where(events.c.sender_id.in_(senders))
-                ).rowcount
-        return deleted
+                count = _tracker_batch(conn, scope, keep)
+            if count is None:
+                return deleted
+            deleted += count
     finally:
         engine.dispose()
 
 
-# --- the whole job ------------------------------------------------------------------------
+def _same_database(a: URL, b: URL) -> bool:
+    """Whether two URLs name the same database (whatever the driver)."""
+    if a.get_backend_name() != b.get_backend_name():
+        return False
+    if a.get_backend_name() == "sqlite":
+        return bool(a.database and b.database) and (
+            Path(str(a.database)).resolve() == Path(str(b.database)).resolve()
+        )
+    return (a.host, a.port or 5432, a.database, a.username) == (
+        b.host,
+        b.port or 5432,
+        b.database,
+        b.username,
+    )
+
+
+# --- the periodic purge -------------------------------------------------------------------
 
 
 def purge(
@@ -355,23 +448,41 @@ def purge(
     tracker_url: str | None = None,
     tz: ZoneInfo | None = None,
 ) -> PurgeReport:
-    """Everything older than ``months`` before ``now``: see the module docstring."""
+    """Everything older than ``months`` before ``now``: see the module docstring. Each
+    batch is its own transaction; files go after the commit that deleted their rows (a
+    crash in between leaves orphans, swept by the next run)."""
     cutoff = cutoff_for(now, months, tz)
+    scope = Scope.older_than(cutoff)
     report = PurgeReport(cutoff=cutoff)
-    report.attachments_deleted, report.files_deleted = _purge_attachments(
-        engine, uploads_root, cutoff
-    )
+    while True:
+        with session_scope(engine) as session:
+            rows = _attachment_batch(session, scope)
+        if not rows:
+            break
+        report.attachments_deleted += len(rows)
+        report.files_deleted += sum(_unlink(uploads_root, path) for _, path in rows)
     report.files_deleted += _sweep_orphans(engine, uploads_root, cutoff)
-    (
-        report.messages_deleted,
-        report.messages_anonymised,
-        report.delivery_events_deleted,
-    ) = _purge_messages(engine, cutoff)
-    report.conversations_anonymised, report.links_ended = _purge_conversations(engine, cutoff, now)
+    after = 0
+    while True:
+        with session_scope(engine) as session:
+            batch = _message_batch(session, scope, after)
+        if batch.last_id is None:
+            break
+        after = batch.last_id
+        report.messages_deleted += batch.deleted
+        report.messages_anonymised += batch.anonymised
+        report.delivery_events_deleted += batch.events
+    while True:
+        with session_scope(engine) as session:
+            anonymised, links = _address_batch(session, scope, now)
+        report.conversations_anonymised += anonymised
+        report.links_ended += links
+        if not anonymised:
+            break
     if tracker_url:
         with session_scope(engine) as session:
             keep = [str(c) for c in session.execute(_open_handoffs()).scalars()]
-        report.tracker_events_deleted = purge_tracker(tracker_url, cutoff, keep)
+        report.tracker_events_deleted = _tracker_pass(tracker_url, scope, keep)
     log.info("%s", report.describe())
     return report
 
@@ -385,6 +496,88 @@ def purge_with_settings(settings: Settings, engine: Engine, now: datetime) -> Pu
         tracker_url=tracker_engine_url(settings),
         tz=settings.tz,
     )
+
+
+# --- the erasure of one conversation (GDPR art. 17) ---------------------------------------
+
+
+@dataclass
+class ErasureReport:
+    """What one erasure did (counts only)."""
+
+    messages_deleted: int = 0
+    messages_anonymised: int = 0
+    delivery_events_deleted: int = 0
+    attachments_deleted: int = 0
+    files_deleted: int = 0
+    address_anonymised: int = 0
+    links_ended: int = 0
+    tracker_events_deleted: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        figures = {k: v for k, v in asdict(self).items() if k != "extra"}
+        return {**figures, **self.extra}
+
+    def describe(self) -> str:
+        return "erasure: " + ", ".join(
+            f"{k.replace('_', ' ')} {v}" for k, v in self.counts().items()
+        )
+
+
+def erase_conversation(
+    session: Session,
+    *,
+    conversation_id: str,
+    uploads_root: Path,
+    now: datetime,
+    tracker_url: str | None = None,
+) -> ErasureReport:
+    """The retention passes for one conversation, whatever its age, in ``session``'s
+    transaction (the caller commits): messages of every status, files (not the receipts
+    of reimbursement requests), the channel address, the budget link; then Rasa's tracker
+    events (in the same transaction when the tracker store is the same database, else in
+    its own, committed first) and the files on disk. A failed commit leaves nothing half
+    done that a second call would not finish; a second call finds nothing to do."""
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass a timezone-aware value")
+    scope = Scope.conversation(conversation_id)
+    report = ErasureReport()
+    paths: list[str] = []
+    while rows := _attachment_batch(session, scope):
+        report.attachments_deleted += len(rows)
+        paths.extend(path for _, path in rows)
+    after = 0
+    while (batch := _message_batch(session, scope, after)).last_id is not None:
+        after = batch.last_id
+        report.messages_deleted += batch.deleted
+        report.messages_anonymised += batch.anonymised
+        report.delivery_events_deleted += batch.events
+    report.address_anonymised, report.links_ended = _address_batch(session, scope, now)
+    session.flush()
+    if tracker_url:
+        report.tracker_events_deleted = _erase_tracker(session, tracker_url, scope)
+    # the rows are gone in this transaction: now the files (a failed commit leaves rows
+    # whose files are already gone; the next erasure deletes those rows)
+    report.files_deleted = sum(_unlink(uploads_root, path) for path in paths)
+    return report
+
+
+def _erase_tracker(session: Session, tracker_url: str, scope: Scope) -> int:
+    bind = session.get_bind()
+    assert isinstance(bind, Engine | Connection)
+    if _same_database(bind.engine.url, make_url(tracker_url)):
+        conn = session.connection()
+        if not inspect(conn).has_table("events"):
+            return 0
+        deleted = 0
+        while (count := _tracker_batch(conn, scope, [])) is not None:
+            deleted += count
+        return deleted
+    return _tracker_pass(tracker_url, scope, [])
+
+
+# --- the gateway's job --------------------------------------------------------------------
 
 
 class RetentionWorker:

@@ -51,7 +51,7 @@ from welcome.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# What Rasa receives for a shared location / a file without caption (docs/contracts.md).
+# What Rasa receives for a shared location / a file, with or without caption (docs/contracts.md).
 LOCATION_MESSAGE = "/find_welcome_point"
 ATTACHMENT_MESSAGE = "/request_reimbursement"
 # A message still "received" after this long was left behind by a crash: the outbox takes it.
@@ -436,8 +436,12 @@ class Gateway:
         if truncated:
             metadata["truncated"] = True
         if message.kind == Kind.attachment:
+            # a citizen's file is only ever a receipt: always the reimbursement request, the
+            # caption beside it (the safety net has read the caption already, in receive)
             metadata["attachment"] = message.data.get("attachment")
-            return text or ATTACHMENT_MESSAGE, metadata
+            if text:
+                metadata["caption"] = text
+            return ATTACHMENT_MESSAGE, metadata
         if text.startswith("/"):
             return None, metadata  # typed "/intent{...}" would bypass the NLU: never forwarded
         return text, metadata

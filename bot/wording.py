@@ -73,6 +73,11 @@ FILE_EMPTY = "Il file è vuoto. Puoi mandare una foto o un PDF?"
 FILE_NEEDS_CONSENT = "Prima di mandare un file tocca «Accetto» nell'informativa sulla privacy."
 FILE_RECEIVED = "Ho ricevuto il tuo file, grazie."
 FILE_FAILED = "Non sono riuscito a ricevere il file. Puoi riprovare tra poco?"
+CAPTION_TOO_LONG = (
+    "Il testo scritto insieme al file è troppo lungo (al massimo {limit} caratteri). "
+    "Accorcialo, oppure manda prima il file e poi il messaggio."
+)
+CAPTION_UNREADABLE = "Non riesco a leggere il testo scritto insieme al file. Puoi riscriverlo?"
 HUMAN_MODE_RECEIVED = "Ho passato il tuo messaggio a un operatore."
 
 LOCATION_REQUEST = "Tocca il pulsante qui sotto per condividere la tua posizione."

@@ -176,7 +176,8 @@ def test_photos_and_documents_are_kept_safely(
         CHAT, b"%PDF-1.4\n...", "application/pdf", "ricevuta.pdf", caption="rimborso nido"
     )
     fake_telegram.wait_sent(CHAT, "ricevuto", after=mark)
-    assert fake_rasa.requests[-1]["message"] == "rimborso nido"
+    assert fake_rasa.requests[-1]["message"] == "/request_reimbursement"
+    assert fake_rasa.requests[-1]["metadata"]["caption"] == "rimborso nido"
 
 
 def test_voice_sticker_edits_groups_and_channels_never_crash(

@@ -187,3 +187,28 @@ def test_a_photo_and_a_refused_file_from_the_browser(
     expect(page.locator("#status")).to_have_text(re.compile("troppo grande"))
     assert len([r for r in fake_rasa.requests if r["metadata"].get("attachment")]) == 1
     context.close()
+
+
+def test_what_is_written_in_the_box_goes_with_the_file_as_its_caption(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    page.get_by_role("button", name="Accetto", exact=True).click()
+    expect(log).to_contain_text("Grazie!")
+
+    box = page.get_by_label("Scrivi un messaggio")
+    box.fill("Ricevuta del nido, 35 €")
+    photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
+    page.locator("#file").set_input_files(
+        {"name": "ricevuta.jpg", "mimeType": "image/jpeg", "buffer": photo}
+    )
+    expect(log).to_contain_text("ho ricevuto la ricevuta")
+    expect(page.locator(".msg.me").last).to_contain_text("Ricevuta del nido, 35 €")
+    expect(box).to_have_value("")  # sent with the file, not left for a second message
+    request = fake_rasa.requests[-1]
+    assert request["message"] == "/request_reimbursement"
+    assert request["metadata"]["caption"] == "Ricevuta del nido, 35 €"
+    context.close()

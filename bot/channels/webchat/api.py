@@ -4,7 +4,8 @@ GET  /                      the chat page (plain HTML/CSS/JS, no build step)
 POST /api/chat/session      a new conversation token (kept in the browser's localStorage)
 GET  /api/chat/history      the conversation so far (after=ID for the newer part)
 POST /api/chat/messages     a message: text, a button reference, a location or a command
-POST /api/chat/files        a photo or PDF (the raw bytes as the body, ?client_id=...)
+POST /api/chat/files        a photo or PDF (the raw bytes as the body, ?client_id=...; an
+                            optional caption in the X-Caption header, percent-encoded UTF-8)
 GET  /api/chat/events       server-sent events: new messages, typing, mode changes
 """
 
@@ -17,8 +18,9 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_TEXT = 50_000  # stored whole up to here; the assistant reads the first MESSAGE_MAX_CHARS
+MAX_CAPTION = 1024  # as Telegram's and WhatsApp's captions
 KEEPALIVE_SECONDS = 15.0
 
 router = APIRouter()
@@ -123,6 +126,29 @@ async def post_message(token: Token, body: MessageIn, gateway: GatewayDep) -> di
     return {"id": stored.message.id, "duplicate": stored.duplicate}
 
 
+def _caption(header: str | None) -> str:
+    """The caption of an upload (percent-encoded UTF-8 in X-Caption), sanitised; refused with
+    422 and an Italian sentence when it cannot be read or is longer than MAX_CAPTION."""
+    if not header:
+        return ""
+    too_long = HTTPException(
+        status_code=422, detail=wording.CAPTION_TOO_LONG.format(limit=MAX_CAPTION)
+    )
+    if len(header) > MAX_CAPTION * 12:  # "%XX" per byte, up to 4 bytes per character
+        raise too_long
+    try:
+        if header.isascii():
+            decoded = unquote(header, errors="strict")
+        else:  # raw UTF-8 bytes, which the server read as Latin-1
+            decoded = header.encode("latin-1").decode("utf-8")
+    except UnicodeError as exc:
+        raise HTTPException(status_code=422, detail=wording.CAPTION_UNREADABLE) from exc
+    caption = sanitize(decoded)
+    if len(caption) > MAX_CAPTION:
+        raise too_long
+    return caption
+
+
 def _too_big(max_bytes: int) -> HTTPException:
     mb = max(1, max_bytes // (1024 * 1024))
     return HTTPException(status_code=413, detail=wording.FILE_TOO_BIG.format(mb=mb))
@@ -147,10 +173,14 @@ async def post_file(
     request: Request,
     gateway: GatewayDep,
     client_id: Annotated[str, Query(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    x_caption: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """A photo or PDF from the web chat: the same limits and storage as Telegram's files
-    (bot.uploads), stored with its message before the 202, then on to Rasa like them."""
+    (bot.uploads), stored with its message before the 202, then on to Rasa like them.
+    The caption (what the citizen had written beside it) is the message's text, as on
+    Telegram; it travels in a header so that it never appears in an access log."""
     key = chat_key(token)
+    caption = _caption(x_caption)
     if not _rate.allow(key):
         raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
     conversation = await gateway.db.run(
@@ -175,6 +205,7 @@ async def post_file(
         channel=Channel.webchat,
         chat_key=key,
         kind=Kind.attachment,
+        text=caption,
         data={"file": {"type": "upload", "size": saved.size_bytes}},
         dedupe_key=f"web:{key[:24]}:{client_id}",
         attachment=saved,

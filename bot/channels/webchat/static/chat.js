@@ -173,23 +173,28 @@
   }
 
   // A photo or PDF goes straight to the server (too big to wait in localStorage); the
-  // server checks size and type and says in Italian what is wrong.
+  // server checks size and type and says in Italian what is wrong. What is written in the
+  // box goes with it as its caption (a header, percent-encoded), as on Telegram.
   async function sendFile(file) {
     if (!file) return;
     if (!file.size) {
       say("Il file è vuoto. Puoi mandare una foto o un PDF?");
       return;
     }
+    const caption = textarea.value.trim();
     say("Invio il file…");
     attachButton.disabled = true;
     try {
+      const headers = { "Authorization": "Bearer " + token, "Content-Type": file.type || "application/octet-stream" };
+      if (caption) headers["X-Caption"] = encodeURIComponent(caption);
       const response = await fetch("/api/chat/files?client_id=" + encodeURIComponent(clientId()), {
         method: "POST",
-        headers: { "Authorization": "Bearer " + token, "Content-Type": file.type || "application/octet-stream" },
+        headers: headers,
         body: file,
       });
       if (response.ok) {
         say("");
+        if (caption && textarea.value.trim() === caption) textarea.value = "";
       } else {
         let detail = "";
         try { detail = (await response.json()).detail; } catch (e) { detail = ""; }

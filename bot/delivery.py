@@ -21,6 +21,7 @@ from bot.channels.base import (
 )
 from bot.events import EventBus
 from bot.outgoing import Outgoing, from_row
+from bot.retention import PURGED_PREFIX
 from bot.store import repository as repo
 from bot.store.db import Database
 from bot.store.models import Author, Channel, Conversation, Kind, Message, Status
@@ -33,6 +34,11 @@ WINDOW_HOLD_SECONDS = 24 * 3600.0
 
 
 EARLY_STATUS_LIMIT = 1000
+
+
+class ConversationErased(LookupError):
+    """The conversation's channel address was erased (retention, or the citizen's request):
+    nothing can reach it, so nothing new is stored for it."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,8 @@ class Sender:
         """Store a turn's replies in one transaction (closing ``reply_to`` with ``finish`` in
         the same one), then send them in order. A failure queues the rest behind it."""
         conversation_id = conversation.conversation_id
+        if conversation.chat_key.startswith(PURGED_PREFIX):
+            raise ConversationErased(conversation_id)
         items = [
             repo.OutboundItem(
                 author=author or (Author.gateway if o.gateway else Author.bot),

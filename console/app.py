@@ -226,7 +226,11 @@ def build_console(
 
     app = FastAPI(title="WEL.CO.ME console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = ConsoleState(
-        config=config, engine=engine, templates=templates, sections=all_sections
+        config=config,
+        engine=engine,
+        templates=templates,
+        sections=all_sections,
+        settings=settings,
     )
     for module in (login, home, account, staff_admin):
         app.include_router(module.router)

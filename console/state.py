@@ -9,6 +9,7 @@ from fastapi.requests import HTTPConnection
 from sqlalchemy.engine import Engine
 
 from console.config import ConsoleConfig
+from welcome.settings import Settings
 
 if TYPE_CHECKING:
     from console.navigation import Section
@@ -21,6 +22,7 @@ class ConsoleState:
     engine: Engine
     templates: Templates
     sections: list[Section]
+    settings: Settings  # the settings the console was built with (VAR_DIR, tracker store...)
 
 
 def console_state(conn: HTTPConnection) -> ConsoleState:

@@ -1,20 +1,51 @@
-"""The erasure requests page (mounted at /cancellazioni; care_manager and admin)."""
+"""The erasure requests pages (mounted at /cancellazioni; care_manager and admin).
+
+``/cancellazioni``: the open requests. ``/cancellazioni/{id}``: one request with the
+confirmation step, which lists what «Cancella i dati» deletes and what it keeps, and why.
+``POST /cancellazioni/{id}/cancella`` (with the confirmation box ticked): refused while a
+hand-off of the conversation is open; else the citizen gets a last message on their channel
+through the running gateway (stored and sent like every console message, under the
+conversation's lock), then ``care.erasure.erase`` deletes everything, that message too, and
+marks the request done, with the audit line of who and when, in one transaction.
+``POST /cancellazioni/{id}/evasa`` marks a request done by hand (the data erased elsewhere).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import logging
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
-from care.erasure import get_open_request, mark_done
+from bot.outgoing import Outgoing
+from bot.retention import tracker_engine_url
+from bot.store import repository as repo
+from bot.store.models import Conversation, Status
+from care.erasure import (
+    CONFIRMATION_TEXT,
+    ErasureOutcome,
+    HandoffStillOpen,
+    RequestGone,
+    erase,
+    erasure_plan,
+    get_open_request,
+    mark_done,
+)
+from care.handoff import open_handoff
+from catalog.db import session_scope
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.erasure.views import erasure_rows
+from console.erasure.views import erasure_rows, request_row
 from console.roles import Role
+from console.state import console_state
 from console.web import console_path, render
+from welcome.settings import Settings
 from welcome.timeutil import utcnow
 
+log = logging.getLogger(__name__)
 ROLES = frozenset({Role.care_manager, Role.admin})
 router = APIRouter()
 Staff = Annotated[CurrentStaff, Depends(require_roles(*ROLES))]
@@ -22,8 +53,27 @@ Staff = Annotated[CurrentStaff, Depends(require_roles(*ROLES))]
 NOTICES = {
     "done": "Richiesta segnata come evasa.",
     "gone": "Questa richiesta era già stata evasa.",
+    "erased": "Dati cancellati. Il cittadino ha ricevuto la conferma in chat.",
+    "erased_silent": (
+        "Dati cancellati. Il messaggio di conferma non è arrivato al cittadino "
+        "(canale non raggiungibile): la chat non esiste più, quindi non possiamo riprovare."
+    ),
 }
-audit.ACTION_LABELS.update({"erasure.done": "richiesta di cancellazione dati evasa"})
+CONFIRM_MISSING = "Per cancellare i dati spunta la casella di conferma."
+audit.ACTION_LABELS.update(
+    {
+        "erasure.done": "richiesta di cancellazione dati evasa",
+        "erasure.erased": "dati del cittadino cancellati (richiesta evasa)",
+    }
+)
+
+
+def _settings(request: Request) -> Settings:
+    return console_state(request).settings
+
+
+def _tracker_url(request: Request) -> str:
+    return tracker_engine_url(_settings(request))
 
 
 @router.get("", name="erasure_requests")
@@ -34,6 +84,136 @@ def requests_page(request: Request, db: DbSession, staff: Staff, msg: str = "") 
         {"rows": erasure_rows(db, staff, now=utcnow()), "notice": NOTICES.get(msg, "")},
         staff=staff,
     )
+
+
+def _request_page(
+    request: Request,
+    db: Session,
+    staff: CurrentStaff,
+    request_id: int,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    found = get_open_request(db, request_id=request_id)
+    if found is None:
+        url = console_path(request, "erasure_requests")
+        return RedirectResponse(f"{url}?msg=gone", status_code=303)
+    plan = erasure_plan(db, request=found, tracker_url=_tracker_url(request))
+    return render(
+        request,
+        "erasure_request.html",
+        {
+            "row": request_row(db, staff, found, now=utcnow()),
+            "plan": plan,
+            "error": error,
+            "confirmation_text": CONFIRMATION_TEXT,
+        },
+        staff=staff,
+        status_code=status_code,
+    )
+
+
+@router.get("/{request_id:int}", name="erasure_request")
+def request_page(request: Request, db: DbSession, staff: Staff, request_id: int) -> Response:
+    return _request_page(request, db, staff, request_id)
+
+
+async def _tell_citizen(gateway: Any, conversation_id: str) -> bool:
+    """The last message on the citizen's channel (the caller holds the conversation's lock).
+    True when the channel accepted it."""
+    conversation: Conversation | None = await gateway.db.run(
+        repo.get_conversation, conversation_id=conversation_id
+    )
+    if conversation is None:
+        return False
+    try:
+        row = await gateway.sender.reply(conversation, Outgoing(text=CONFIRMATION_TEXT))
+    except Exception as exc:  # the type only: no address or text in the logs
+        log.warning("erasure: confirmation not sent (%s)", type(exc).__name__)
+        return False
+    return row.status == Status.sent
+
+
+def _erase(request: Request, staff: CurrentStaff, request_id: int, notified: bool) -> None:
+    """The erasure, the request marked done and the audit line: one transaction."""
+    settings = _settings(request)
+    with session_scope(console_state(request).engine) as session:
+        outcome: ErasureOutcome | None = erase(
+            session,
+            request_id=request_id,
+            uploads_root=settings.var_dir / "uploads",
+            now=utcnow(),
+            tracker_url=tracker_engine_url(settings),
+        )
+        if outcome is None:
+            raise RequestGone(request_id)
+        audit.record(
+            session,
+            action="erasure.erased",
+            actor_id=staff.id,
+            object_type="erasure_request",
+            object_id=request_id,
+            detail="conferma al cittadino: " + ("consegnata" if notified else "non consegnata"),
+            ip=client_ip(request),
+        )
+    log.info("erasure request %s: %s", request_id, ", ".join(map(str, outcome.counts.values())))
+
+
+@router.post("/{request_id:int}/cancella", name="erasure_erase")
+async def erase_data(
+    request: Request,
+    staff: Staff,
+    request_id: int,
+    conferma: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    engine = console_state(request).engine
+
+    def check() -> tuple[str | None, int | None]:
+        with Session(engine) as db:
+            found = get_open_request(db, request_id=request_id)
+            if found is None:
+                return None, None
+            handoff = open_handoff(db, conversation_id=found.conversation_id)
+            return found.conversation_id, handoff.id if handoff is not None else None
+
+    conversation_id, handoff_id = await asyncio.to_thread(check)
+    gone = console_path(request, "erasure_requests") + "?msg=gone"
+    if conversation_id is None:
+        return RedirectResponse(gone, status_code=303)
+    if handoff_id is not None or conferma != "si":
+        error = HandoffStillOpen(handoff_id).message if handoff_id else CONFIRM_MISSING
+        status_code = 409 if handoff_id else 422
+        return await asyncio.to_thread(
+            _page_in_thread, request, staff, request_id, error, status_code
+        )
+    service = getattr(request.app.state, "handoff", None)
+    gateway = service.gateway if service is not None else None
+    try:
+        if gateway is None:
+            notified = False
+            await asyncio.to_thread(_erase, request, staff, request_id, notified)
+        else:
+            # nothing else reaches the conversation meanwhile: the citizen's messages and
+            # the outbox wait for the lock, then find the chat gone
+            async with gateway.locks.hold(conversation_id):
+                notified = await _tell_citizen(gateway, conversation_id)
+                await asyncio.to_thread(_erase, request, staff, request_id, notified)
+    except HandoffStillOpen as exc:  # opened after the check: nothing was erased
+        return await asyncio.to_thread(
+            _page_in_thread, request, staff, request_id, exc.message, 409
+        )
+    except RequestGone:
+        return RedirectResponse(gone, status_code=303)
+    url = console_path(request, "erasure_requests")
+    return RedirectResponse(f"{url}?msg={'erased' if notified else 'erased_silent'}", 303)
+
+
+def _page_in_thread(
+    request: Request, staff: CurrentStaff, request_id: int, error: str, status_code: int
+) -> Response:
+    with Session(console_state(request).engine) as db:
+        return _request_page(request, db, staff, request_id, error=error, status_code=status_code)
 
 
 @router.post("/{request_id:int}/evasa", name="erasure_done")

@@ -28,34 +28,31 @@ class ErasureRow:
     overdue: bool
 
 
-def erasure_rows(session: Session, staff: CurrentStaff, *, now: datetime) -> list[ErasureRow]:
-    requests = open_requests(session)
-    ids = [r.conversation_id for r in requests]
-    channels = dict(
-        session.exec(
-            select(Conversation.conversation_id, Conversation.channel).where(
-                col(Conversation.conversation_id).in_(ids)
-            )
-        ).all()
+def request_row(
+    session: Session, staff: CurrentStaff, request: ErasureRequest, *, now: datetime
+) -> ErasureRow:
+    channel = session.exec(
+        select(Conversation.channel).where(
+            col(Conversation.conversation_id) == request.conversation_id
+        )
+    ).first()
+    citizen = citizen_for_conversation(session, conversation_id=request.conversation_id)
+    handoff = core.open_handoff(session, conversation_id=request.conversation_id)
+    visible = handoff is not None and can_see_conversation(
+        staff,
+        assignee_id=handoff.assigned_to,
+        in_queue=handoff.status == HandoffStatus.waiting,
     )
-    rows = []
-    for request in requests:
-        citizen = citizen_for_conversation(session, conversation_id=request.conversation_id)
-        handoff = core.open_handoff(session, conversation_id=request.conversation_id)
-        visible = handoff is not None and can_see_conversation(
-            staff,
-            assignee_id=handoff.assigned_to,
-            in_queue=handoff.status == HandoffStatus.waiting,
-        )
-        channel = str(channels.get(request.conversation_id, ""))
-        rows.append(
-            ErasureRow(
-                request=request,
-                channel=CHANNELS.get(channel, channel or "—"),
-                citizen_ref=citizen.public_ref if citizen is not None else "",
-                handoff_id=handoff.id if handoff is not None and visible else None,
-                handoff_open=handoff is not None,
-                overdue=request.due_at <= now,
-            )
-        )
-    return rows
+    name = str(channel or "")
+    return ErasureRow(
+        request=request,
+        channel=CHANNELS.get(name, name or "—"),
+        citizen_ref=citizen.public_ref if citizen is not None else "",
+        handoff_id=handoff.id if handoff is not None and visible else None,
+        handoff_open=handoff is not None,
+        overdue=request.due_at <= now,
+    )
+
+
+def erasure_rows(session: Session, staff: CurrentStaff, *, now: datetime) -> list[ErasureRow]:
+    return [request_row(session, staff, r, now=now) for r in open_requests(session)]

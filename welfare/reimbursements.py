@@ -1,9 +1,11 @@
 """Reimbursements: the citizen paid a receipt, a welfare officer pays it back from the budget.
 
 ``submit_reimbursement`` records the request (idempotent by key, e.g. the chat message id)
-and gives it a number; ``approve_reimbursement`` pays the approved amount (all or part)
-with ``catalog.ledger.payments.reimburse`` (key ``reimbursement:<id>``: a double click pays
-once); ``reject_reimbursement`` closes it with a reason. A request is decided once
+and gives it a number; ``set_category`` lets the reviewer set or correct the service
+category (which budgets may pay) before deciding; ``approve_reimbursement`` pays the
+approved amount (all or part) with ``catalog.ledger.payments.reimburse`` (key
+``reimbursement:<id>``: a double click pays once); ``reject_reimbursement`` closes it with
+a reason. A request is decided once
 (conditional UPDATE). ``decision_text`` is what the citizen is told on their channel.
 """
 
@@ -21,6 +23,7 @@ from catalog.ledger.models import Citizen
 from catalog.ledger.money import format_eur
 from catalog.ledger.payments import reimburse
 from catalog.ledger.plans import choose_sources
+from catalog.vocabulary import CATEGORY_LABELS
 from welfare.models import Reimbursement, ReimbursementStatus
 
 
@@ -38,6 +41,10 @@ class NotCovered(ReimbursementError):
 
 class InvalidAmount(ReimbursementError):
     message = "L'importo approvato deve essere maggiore di zero e non superare quello richiesto."
+
+
+class UnknownCategory(ReimbursementError):
+    message = "Categoria non valida: scegline una dall'elenco."
 
 
 def submit_reimbursement(
@@ -104,6 +111,32 @@ def _decide(
         raise AlreadyDecided(str(request.id))
     session.flush()
     session.refresh(request)
+
+
+def set_category(session: Session, *, request: Reimbursement, category: str) -> str | None:
+    """Set or correct the service category of a request still to decide (a reviewer's choice,
+    e.g. when the provider was not matched to the catalogue); returns the previous one.
+
+    The category decides which budgets may pay (``choose_sources``). Conditional UPDATE: a
+    request decided meanwhile is left as it is (``AlreadyDecided``)."""
+    if category not in CATEGORY_LABELS:
+        raise UnknownCategory(category[:40])
+    if request.status != ReimbursementStatus.submitted:
+        raise AlreadyDecided(str(request.id))
+    previous = request.category
+    result = session.exec(
+        update(Reimbursement)
+        .where(
+            col(Reimbursement.id) == request.id,
+            col(Reimbursement.status) == ReimbursementStatus.submitted,
+        )
+        .values(category=category)
+    )
+    if result.rowcount != 1:
+        raise AlreadyDecided(str(request.id))
+    session.flush()
+    session.refresh(request)
+    return previous
 
 
 def approve_reimbursement(

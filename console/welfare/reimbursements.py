@@ -1,5 +1,7 @@
 """Reimbursement review (mounted at /rimborsi, welfare_officer): the queue, one request with
-its receipt, approve (all or part: ``reimburse()``) or reject with a reason. The citizen is
+its receipt, the service category (set or corrected by the reviewer when the provider was
+not matched to the catalogue: it decides which budgets may pay, audited), approve (all or
+part: ``reimburse()``) or reject with a reason. The citizen is
 told on their channel through the running gateway (``HandoffService.gateway.send_text``,
 as the hand-off's staff messages are); without a gateway the decision is still saved.
 """
@@ -20,6 +22,8 @@ from bot.uploads import UploadStore
 from catalog.ledger.errors import LedgerError
 from catalog.ledger.models import Citizen
 from catalog.ledger.money import format_eur, parse_eur
+from catalog.ledger.plans import choose_sources
+from catalog.vocabulary import CATEGORY_LABELS
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
 from console.roles import Role
@@ -27,7 +31,12 @@ from console.web import console_path, render
 from welcome.settings import get_settings
 from welcome.timeutil import utcnow
 from welfare.models import REIMBURSEMENT_STATUS_LABELS, Reimbursement, ReimbursementStatus
-from welfare.reimbursements import approve_reimbursement, decision_text, reject_reimbursement
+from welfare.reimbursements import (
+    approve_reimbursement,
+    decision_text,
+    reject_reimbursement,
+    set_category,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -36,11 +45,15 @@ Officer = Annotated[CurrentStaff, Depends(require_roles(Role.welfare_officer))]
 NOTICES = {
     "approved": "Rimborso approvato e pagato dal budget.",
     "rejected": "Richiesta respinta.",
+    "category": "Categoria salvata.",
 }
+# the catalogue's categories, by their Italian label, for the reviewer's choice
+CATEGORY_CHOICES = sorted(CATEGORY_LABELS.items(), key=lambda item: item[1])
 audit.ACTION_LABELS.update(
     {
         "reimbursement.approve": "rimborso approvato",
         "reimbursement.reject": "rimborso respinto",
+        "reimbursement.category": "categoria del rimborso scelta",
     }
 )
 
@@ -80,6 +93,15 @@ def _detail(
 ) -> Response:
     citizen = db.get(Citizen, item.citizen_id)
     attachment = db.get(Attachment, item.attachment_id) if item.attachment_id else None
+    covered = None
+    if item.status == ReimbursementStatus.submitted:  # what approving all of it would find
+        covered = choose_sources(
+            db,
+            citizen_id=item.citizen_id,
+            category=item.category,
+            amount_cents=item.amount_cents,
+            now=utcnow(),
+        ).covered_cents
     return render(
         request,
         "welfare_reimbursement.html",
@@ -87,6 +109,9 @@ def _detail(
             "item": item,
             "citizen": citizen,
             "attachment": attachment,
+            "categories": CATEGORY_CHOICES,
+            "category_label": CATEGORY_LABELS.get(item.category or ""),
+            "covered": covered,
             "labels": REIMBURSEMENT_STATUS_LABELS,
             "eur": format_eur,
             "error": error,
@@ -98,7 +123,12 @@ def _detail(
 
 
 def _audit(
-    db: Session, request: Request, staff: CurrentStaff, action: str, item: Reimbursement
+    db: Session,
+    request: Request,
+    staff: CurrentStaff,
+    action: str,
+    item: Reimbursement,
+    detail: str = "",
 ) -> None:
     audit.record(
         db,
@@ -106,6 +136,7 @@ def _audit(
         actor_id=staff.id,
         object_type="reimbursement",
         object_id=item.number,
+        detail=detail,
         ip=client_ip(request),
     )
 
@@ -163,6 +194,29 @@ def reimbursement_receipt(
             "Content-Disposition": f'{disposition}; filename="ricevuta-{item.number}"',
         },
     )
+
+
+@router.post("/{request_id:int}/categoria", name="reimbursement_category")
+async def reimbursement_category(
+    request: Request,
+    db: DbSession,
+    staff: Officer,
+    request_id: int,
+    category: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Set or correct the service category before deciding (audited: from which to which)."""
+    item = _request_or_404(db, request_id)
+    try:
+        previous = set_category(db, request=item, category=category.strip())
+        detail = f"categoria: {previous or 'nessuna'} -> {item.category}"
+        _audit(db, request, staff, "reimbursement.category", item, detail)
+        db.commit()
+    except LedgerError as refusal:
+        db.rollback()
+        db.refresh(item)
+        return _detail(request, db, staff, item, error=refusal.message)
+    url = console_path(request, "reimbursement_detail", request_id=request_id)
+    return RedirectResponse(f"{url}?msg=category", status_code=303)
 
 
 @router.post("/{request_id:int}/approva", name="reimbursement_approve")

@@ -1,11 +1,23 @@
-"""Requests to erase a citizen's data: their own flag kind, their own item for the team.
+"""Requests to erase a citizen's data: their own flag kind, their own item for the team,
+and the erasure itself (GDPR art. 17).
 
 A citizen asks in the chat («cancellate i miei dati», intent ``forget_me``): the action
 stores an ``erasure_request`` flag (care.flags). It is not a hand-off: it neither starts one
 nor changes the priority of a running one, and closing a hand-off does not resolve it
 (care.handoff.resolve_flags touches only the hand-off's kinds). A Care Manager or an admin
-sees the open requests in the console (queue page and /cancellazioni) and marks each one
-done once the data are erased; the law gives one month to answer (GDPR art. 12(3)).
+sees the open requests in the console (queue page and /cancellazioni); the law gives one
+month to answer (GDPR art. 12(3)).
+
+``erasure_plan`` is the console's confirmation step (what goes, what stays and why, counts
+only); ``erase`` does it in the caller's transaction and marks the request done: the
+retention passes for the conversation (bot.retention.erase_conversation: messages, files,
+Rasa tracker events, chat address, budget link), the announcements subscription (pending
+announcements skipped), hand-off notes and labels, unmet needs, linking attempts. Kept, by
+legal obligation (art. 17(3)(b)): ledger entries, vouchers, reimbursement requests with
+their receipts (they stay with the citizen, no longer reachable through the chat); kept as
+proof: the consent time and version, flags and hand-off records (codes and times), this
+request and the console's audit line. Refused while a hand-off is open; a second call does
+nothing. ``mark_done`` closes a request by hand (the data erased some other way).
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 Importing this module registers the section "Cancellazione dati" at /cancellazioni for Care
 Managers and admins (listed in console.app.SECTION_MODULES): the open requests, oldest first
-with the legal deadline, and «Segna come evasa» once the data are erased. The Care Managers'
-queue page (/coda) shows the same open requests in a table of their own.
+with the legal deadline; each request's page with «Cancella i dati» (the confirmation step,
+then the erasure: console.erasure.routes, care.erasure.erase); «Segna come evasa» when the
+data were erased some other way. The Care Managers' queue page (/coda) shows the same open
+requests in a table of their own.
 """
 
 from __future__ import annotations

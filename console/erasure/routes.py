@@ -157,7 +157,8 @@ def _erase(request: Request, staff: CurrentStaff, request_id: int, notified: boo
             detail="conferma al cittadino: " + ("consegnata" if notified else "non consegnata"),
             ip=client_ip(request),
         )
-    log.info("erasure request %s: %s", request_id, ", ".join(map(str, outcome.counts.values())))
+    figures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in outcome.counts.items())
+    log.info("erasure request %s done: %s", request_id, figures)  # counts only
 
 
 @router.post("/{request_id:int}/cancella", name="erasure_erase")

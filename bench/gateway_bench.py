@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.databases import temporary_postgres
 from welcome.settings import PROJECT_ROOT
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -52,6 +53,20 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
     parser.add_argument("--rates", default="10,25,40,60", help="target msg/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per rate")
     parser.add_argument("--fake-rasa", action="store_true", help="the gateway alone")
+    parser.add_argument(
+        "--rasa-workers", type=int, default=1, help="Rasa worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--tracker",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="Rasa's tracker store: a SQLite file (default) or a throw-away PostgreSQL database",
+    )
+    parser.add_argument(
+        "--lock-store",
+        default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        help="Redis URL of Rasa's lock store, used when --rasa-workers > 1",
+    )
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -238,6 +253,7 @@ def run(args: argparse.Namespace) -> None:
     from welcome.train import ensure_model
 
     quick = getattr(args, "quick", False)
+    workers = int(getattr(args, "rasa_workers", 1))
     rates = [10.0, 25.0] if quick else [float(r) for r in str(args.rates).split(",")]
     seconds = 10.0 if quick else float(args.seconds)
     users_count = 30 if quick else int(args.users)
@@ -253,7 +269,18 @@ def run(args: argparse.Namespace) -> None:
             rasa_url, token, action_url = fake.url, "", fake.url
         else:
             model = ensure_model().model
-            rasa = start_local_stack(model=model, database_url=database_url, workdir=workdir)
+            tracker_url = ""
+            if getattr(args, "tracker", "sqlite") == "postgres":
+                tracker_url = stack.enter_context(temporary_postgres("welcome_bench_tracker"))
+                tracker_url = tracker_url.replace("postgresql+psycopg://", "postgresql://", 1)
+            rasa = start_local_stack(
+                model=model,
+                database_url=database_url,
+                workdir=workdir,
+                rasa_workers=workers,
+                lock_store_url=str(args.lock_store) if workers > 1 else "",
+                tracker_url=tracker_url,
+            )
             stack.callback(rasa.close)
             rasa_url, token = rasa.rasa_url, rasa.token
             action_url = rasa.action_url.rsplit("/webhook", 1)[0]
@@ -285,7 +312,8 @@ def run(args: argparse.Namespace) -> None:
         telegram.wait_for(lambda c: c.method == "setMyCommands", timeout=30)
         users = Users(telegram, users_count)
         users.consent_all()
-        for chat in users.chats[:10]:  # warm-up: first calls of the actions and the model
+        warm = min(len(users.chats), 10 * workers)
+        for chat in users.chats[:warm]:  # warm-up: first calls of the actions and the model
             telegram.send_text(chat, MESSAGES[0])
         time.sleep(3)
         steps = [users.run_step(rate, seconds, processes) for rate in rates]
@@ -298,7 +326,12 @@ def run(args: argparse.Namespace) -> None:
         ),
         None,
     )
-    mode = "gateway + fake Rasa" if args.fake_rasa else "gateway + Rasa + action server"
+    mode = (
+        "gateway + fake Rasa"
+        if args.fake_rasa
+        else f"gateway + Rasa ({workers} worker{'s' if workers > 1 else ''}, "
+        f"{getattr(args, 'tracker', 'sqlite')} tracker) + action server"
+    )
     print(
         f"{mode}, {users_count} Telegram users, {seconds:.0f} s per rate, "
         f"{os.cpu_count()} CPUs, load average {load_start:.1f} at start"

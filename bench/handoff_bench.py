@@ -37,6 +37,8 @@ from typing import Any
 
 import httpx
 
+from bench.databases import PostgresUnavailable, temporary_postgres
+
 OUT = Path(__file__).resolve().parent / "out"
 PASSWORD = "cavolo nero e ribollita"
 CARE_MANAGERS = 5
@@ -354,29 +356,14 @@ def _print(figures: Figures) -> None:
 
 
 def _postgres(handoffs: int, seconds: float, interval: float) -> Figures | None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = os.environ.get(
-        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"welcome_handoff_bench_{uuid.uuid4().hex[:8]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        print(f"handoff bench: PostgreSQL not reachable ({error.__class__.__name__})")
+        with temporary_postgres("welcome_handoff_bench") as url:
+            return bench_database(
+                url, "PostgreSQL", handoffs=handoffs, seconds=seconds, interval=interval
+            )
+    except PostgresUnavailable as error:
+        print(f"handoff bench: {error}")
         return None
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        return bench_database(
-            url, "PostgreSQL", handoffs=handoffs, seconds=seconds, interval=interval
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def add_arguments(parser: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:

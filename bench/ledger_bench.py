@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from bench.databases import PostgresUnavailable, temporary_postgres
 from catalog.db import make_engine, session_scope
 from catalog.ledger.accounts import balances, create_citizen, open_account, upsert_source
 from catalog.ledger.models import EntryKind, LedgerEntry, SourceKind
@@ -267,33 +267,17 @@ def _print(f: Figures) -> None:
 # --- entry points ------------------------------------------------------------------------
 
 
-def _postgres_admin_url() -> str:
-    return os.environ.get(
-        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-
-
 def _run_postgres(workers: int, seconds: float, runs: int) -> Figures | None:
-    admin_url = _postgres_admin_url()
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"welcome_bench_{uuid.uuid4().hex[:10]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        print(f"ledger bench: PostgreSQL not reachable at {admin_url} ({error.__class__.__name__})")
+        with temporary_postgres("welcome_bench") as url:
+            with create_engine(url).connect() as conn:
+                version = conn.execute(text("SHOW server_version")).scalar()
+            return bench_database(
+                url, f"PostgreSQL {version}", workers=workers, seconds=seconds, runs=runs
+            )
+    except PostgresUnavailable as error:
+        print(f"ledger bench: {error}")
         return None
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        with admin.connect() as conn:
-            version = conn.execute(text("SHOW server_version")).scalar()
-        return bench_database(
-            url, f"PostgreSQL {version}", workers=workers, seconds=seconds, runs=runs
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _run_sqlite(workers: int, seconds: float, runs: int) -> Figures:

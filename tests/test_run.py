@@ -199,3 +199,29 @@ def test_a_conversation_survives_a_rasa_restart(rasa_stack: RasaStack) -> None:
     rasa_stack.send(sender, "grazie")
     texts = [e["text"] for e in rasa_stack.tracker(sender)["events"] if e["event"] == "user"]
     assert texts == ["ciao", "grazie"]
+
+
+def test_rasa_workers_and_tensorflow_threads(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path, rasa_workers=2, rasa_tf_threads=1)
+    with pytest.raises(StartupError, match="RASA_LOCK_STORE_URL"):
+        build_services(settings, model=tmp_path / "model.tar.gz", token="t")
+    redis = settings.model_copy(update={"rasa_lock_store_url": "redis://127.0.0.1:6379/9"})
+    rasa = {s.name: s for s in build_services(redis, model=tmp_path / "m", token="t")}["rasa"]
+    assert rasa.env is not None
+    assert rasa.env["SANIC_WORKERS"] == "2"
+    assert rasa.env["RASA_LOCK_STORE_TYPE"] == "redis"
+    assert rasa.env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
+    assert rasa.env["TF_INTER_OP_PARALLELISM_THREADS"] == "1"
+    assert list(rasa.command)[1:4] == ["-m", "nlu.rasa_main", "run"]
+
+
+def test_sqlite_tracker_store_is_prepared_in_wal_mode(tmp_path: Path) -> None:
+    import sqlite3
+
+    from welcome.rasa_env import prepare_sqlite_tracker
+
+    path = tmp_path / "sub" / "rasa-tracker.db"
+    prepare_sqlite_tracker(f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    prepare_sqlite_tracker("postgresql://u@db/rasa")  # other databases: left alone

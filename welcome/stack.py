@@ -18,12 +18,14 @@ from welcome.rasa_env import (
     APP_PYTHON,
     CREDENTIALS_FILE,
     ENDPOINTS_FILE,
-    RASA_BIN,
+    RASA_PYTHON,
     free_port,
+    prepare_sqlite_tracker,
     rasa_env,
+    tracker_store_url,
 )
 from welcome.settings import PROJECT_ROOT, Settings, get_settings
-from welcome.supervisor import Service, Supervisor
+from welcome.supervisor import Service, StartupError, Supervisor
 
 RASA_READY_TIMEOUT = 240.0  # ~30 s alone; much more while other suites train on 2 cores
 
@@ -58,17 +60,36 @@ def rasa_service(
     tracker_url: str | None,
     log: Path,
     lock_store_url: str | None = None,
+    workers: int | None = None,
     ready_timeout: float = RASA_READY_TIMEOUT,
     settings: Settings | None = None,
 ) -> Service:
+    """Rasa's server (``workers`` and ``lock_store_url`` default to the settings')."""
+    settings = settings or get_settings()
+    workers = settings.rasa_workers if workers is None else workers
+    lock_store = settings.rasa_lock_store_url if lock_store_url is None else lock_store_url
+    if workers > 1 and not lock_store:
+        raise StartupError(
+            f"RASA_WORKERS={workers} needs RASA_LOCK_STORE_URL (Redis): with an in-memory lock "
+            "two workers could handle the same conversation at once."
+        )
+    prepare_sqlite_tracker(tracker_url or tracker_store_url(settings))
+    threads = str(settings.rasa_tf_threads)
     env = rasa_env(
-        settings or get_settings(),
+        settings,
         action_url=action_url,
         tracker_url=tracker_url,
-        lock_store_url=lock_store_url,
+        lock_store_url=lock_store,
+        extra={
+            "SANIC_WORKERS": str(workers),
+            "TF_INTRA_OP_PARALLELISM_THREADS": threads,
+            "TF_INTER_OP_PARALLELISM_THREADS": threads,
+        },
     )
+    # nlu.rasa_main: Rasa's own command line after nlu.rasa_speedups (measured waste removed).
     # "--auth-token=T": a generated token may start with "-"
-    command = [str(RASA_BIN), "run", "--enable-api", f"--auth-token={token}"]
+    command = [str(RASA_PYTHON), "-m", "nlu.rasa_main", "run", "--enable-api"]
+    command += [f"--auth-token={token}"]
     command += ["-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     command += ["--endpoints", str(ENDPOINTS_FILE), "--credentials", str(CREDENTIALS_FILE)]
     return Service(
@@ -160,13 +181,23 @@ class RasaStack:
         self.supervisor.stop_all()
 
 
-def start_local_stack(*, model: Path, database_url: str, workdir: Path) -> RasaStack:
+def start_local_stack(
+    *,
+    model: Path,
+    database_url: str,
+    workdir: Path,
+    rasa_workers: int = 1,
+    lock_store_url: str = "",
+    tracker_url: str = "",
+) -> RasaStack:
     """Action server + Rasa on free loopback ports, a fresh token and a SQLite tracker store
-    in ``workdir`` (logs there too); returns once both answer. ``close()`` stops them."""
+    in ``workdir`` (logs there too); returns once both answer. ``close()`` stops them.
+    ``rasa_workers`` > 1 needs ``lock_store_url`` (Redis); ``tracker_url`` replaces the SQLite
+    tracker store (a SQLAlchemy URL Rasa's environment can open, e.g. postgresql://...)."""
     token = secrets.token_urlsafe(24)
     action_port, rasa_port = free_port(), free_port()
     action_url = f"http://127.0.0.1:{action_port}/webhook"
-    tracker_url = f"sqlite:///{workdir / 'rasa-tracker.db'}"
+    tracker_url = tracker_url or f"sqlite:///{workdir / 'rasa-tracker.db'}"
     supervisor = Supervisor()
     try:
         supervisor.start(
@@ -182,7 +213,8 @@ def start_local_stack(*, model: Path, database_url: str, workdir: Path) -> RasaS
                 action_url=action_url,
                 tracker_url=tracker_url,
                 log=workdir / "rasa.log",
-                lock_store_url="",
+                lock_store_url=lock_store_url,
+                workers=rasa_workers,
             )
         )
         supervisor.wait_ready()

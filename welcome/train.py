@@ -80,6 +80,11 @@ def has_dialogue(domain: Path = DOMAIN_FILE, data: Path = DATA_DIR) -> bool:
     return domain.is_file() and bool(dialogue_files(data))
 
 
+# How a trained model is served (the launcher of `rasa run` and its speed-ups): they live
+# beside the custom components but do not change the model, so they do not cause a training.
+SERVING_ONLY = frozenset({Path("nlu/rasa_main.py"), Path("nlu/rasa_speedups.py")})
+
+
 def inputs_fingerprint(config: Path, *, nlu_only: bool, nlu_data: Path = NLU_DATA_DIR) -> str:
     """Hash of everything the model depends on (paths relative to the project)."""
     sources = [config, PROJECT_ROOT / "nlu", RASA_LOCK, nlu_data, DATA_DIR / "safety"]
@@ -89,6 +94,8 @@ def inputs_fingerprint(config: Path, *, nlu_only: bool, nlu_data: Path = NLU_DAT
     for path in _files(sources):
         if path.suffix in DATA_SUFFIXES or path.suffix == ".py" or path == RASA_LOCK:
             name = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+            if name in SERVING_ONLY:
+                continue
             digest.update(f"{name}\0".encode())
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -1,0 +1,19 @@
+"""What makes the model retrain: its inputs do, the serving launcher does not."""
+
+from __future__ import annotations
+
+from welcome import train
+from welcome.rasa_env import CONFIG_FILE
+from welcome.settings import PROJECT_ROOT
+
+
+def test_serving_only_files_exist_and_do_not_change_the_fingerprint() -> None:
+    for relative in train.SERVING_ONLY:
+        assert (PROJECT_ROOT / relative).is_file(), relative
+    with_all = train.inputs_fingerprint(CONFIG_FILE, nlu_only=False)
+    original = train.SERVING_ONLY
+    try:
+        train.SERVING_ONLY = frozenset()  # type: ignore[misc]
+        assert train.inputs_fingerprint(CONFIG_FILE, nlu_only=False) != with_all
+    finally:
+        train.SERVING_ONLY = original  # type: ignore[misc]

@@ -31,7 +31,7 @@ class RecordingChannel:
         self.rows: list[int] = []
         self.fail_next = 0
 
-    async def deliver(self, conversation, row, outgoing, *, reply_to=None):  # type: ignore[no-untyped-def]
+    async def deliver(self, conversation, row, outgoing, *, reply_to=None, sent_parts=(), on_part=None):  # type: ignore[no-untyped-def]  # noqa: E501
         if self.fail_next:
             self.fail_next -= 1
             raise TemporaryFailure("test:down", 0.01)

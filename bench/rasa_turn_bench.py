@@ -1,6 +1,6 @@
 """REST turn benchmark: p50/p95 of one citizen turn that runs a custom action (the search).
 
-    python -m bench rasa_turn [--turns 200]
+    python -m bench rasa_turn [--turns 200] [--compare]
     python -m bench.rasa_turn_bench --quick
 
 Starts a stack as the test fixture does (the cached model from welcome.train, a temporary
@@ -8,13 +8,16 @@ catalogue with the seed imported, the action server and ``rasa run`` on free loo
 ports, a temporary SQLite tracker store), warms it up, then times N turns through the REST
 channel (POST /webhooks/rest/webhook), each from a new conversation so that every turn goes
 through NLU, the policies and the search action against the catalogue. Also times
-/model/parse alone. Figures go to stdout and bench/out/rasa_turn.json.
+/model/parse alone, and the CPU time Rasa's process spent per REST turn. ``--compare`` runs
+the same turns a second time on Rasa's plain command line (without nlu.rasa_speedups) and
+prints the ratios. Figures go to stdout and bench/out/rasa_turn.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -36,6 +39,9 @@ QUERIES = [
 
 def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--turns", type=int, default=200, help="timed REST turns (default 200)")
+    parser.add_argument(
+        "--compare", action="store_true", help="also without nlu.rasa_speedups, with ratios"
+    )
     parser.add_argument(
         "--model", type=Path, default=None, help="a trained model (default: welcome.train's)"
     )
@@ -73,6 +79,8 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
     stack.send(sample, QUERIES[0])
     actions = _actions_run(stack, sample)
 
+    pid = stack.rasa.process.pid if stack.rasa.process is not None else 0
+    cpu_before = _cpu_seconds(pid)
     rest: list[float] = []
     for i in range(turns):
         started = time.perf_counter()
@@ -80,32 +88,76 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
         rest.append((time.perf_counter() - started) * 1000)
         if not replies:
             raise RuntimeError(f"empty reply for {QUERIES[i % len(QUERIES)]!r}")
+    cpu_ms = (_cpu_seconds(pid) - cpu_before) * 1000 / turns
     parse: list[float] = []
     for i in range(turns):
         started = time.perf_counter()
         stack.parse(QUERIES[i % len(QUERIES)])
         parse.append((time.perf_counter() - started) * 1000)
-    return {"rest_turn": _summary(rest), "model_parse": _summary(parse), "actions": actions}
+    return {
+        "rest_turn": _summary(rest),
+        "rasa_cpu_ms_per_turn": round(cpu_ms, 1),
+        "model_parse": _summary(parse),
+        "actions": actions,
+    }
 
 
-def run(args: argparse.Namespace) -> None:
-    turns = 50 if getattr(args, "quick", False) else args.turns
-    model = getattr(args, "model", None) or ensure_model().model
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _one_run(model: Path, turns: int, *, speedups: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="rasa-turn-bench-") as tmp:
         workdir = Path(tmp)
         database_url = prepare_catalog_db(workdir / "welcome.db")
         started = time.monotonic()
-        stack = start_local_stack(model=model, database_url=database_url, workdir=workdir)
+        stack = start_local_stack(
+            model=model, database_url=database_url, workdir=workdir, speedups=speedups
+        )
         startup_s = time.monotonic() - started
         try:
             figures = measure(stack, turns)
         finally:
             stack.close()
     figures["startup_s"] = round(startup_s, 1)
-    rest, parse = figures["rest_turn"], figures["model_parse"]
-    print(f"REST turn with custom action, {turns} turns: {rest}")
-    print(f"/model/parse: {parse}")
-    print(f"actions run by one turn: {figures['actions']}; start-up {startup_s:.0f} s")
+    return figures
+
+
+def _print(label: str, figures: dict[str, object], turns: int) -> None:
+    print(f"{label}: REST turn with custom action, {turns} turns: {figures['rest_turn']}")
+    print(f"{label}: Rasa CPU per turn {figures['rasa_cpu_ms_per_turn']} ms")
+    print(f"{label}: /model/parse: {figures['model_parse']}")
+
+
+def run(args: argparse.Namespace) -> None:
+    turns = 50 if getattr(args, "quick", False) else args.turns
+    model = getattr(args, "model", None) or ensure_model().model
+    load = os.getloadavg()[0]
+    figures = _one_run(model, turns, speedups=True)
+    _print("as served", figures, turns)
+    print(f"actions run by one turn: {figures['actions']}; start-up {figures['startup_s']:.0f} s")
+    if getattr(args, "compare", False):
+        plain = _one_run(model, turns, speedups=False)
+        _print("plain rasa", plain, turns)
+        served_turn, plain_turn = figures["rest_turn"], plain["rest_turn"]
+        assert isinstance(served_turn, dict) and isinstance(plain_turn, dict)
+        ratios = {
+            "cpu_per_turn": round(
+                float(plain["rasa_cpu_ms_per_turn"]) / float(figures["rasa_cpu_ms_per_turn"]), 2
+            ),
+            "p50": round(plain_turn["p50_ms"] / served_turn["p50_ms"], 2),
+            "p95": round(plain_turn["p95_ms"] / served_turn["p95_ms"], 2),
+        }
+        print(f"plain rasa / as served (higher = speed-ups help more): {ratios}")
+        figures["plain_rasa"] = plain
+        figures["ratios_plain_over_served"] = ratios
+    print(f"load average at start {load:.1f}, {os.cpu_count()} CPUs")
+    figures["load_start"] = load
     OUT_DIR.mkdir(exist_ok=True)
     (OUT_DIR / "rasa_turn.json").write_text(json.dumps(figures, indent=2))
 

@@ -63,8 +63,12 @@ def rasa_service(
     workers: int | None = None,
     ready_timeout: float = RASA_READY_TIMEOUT,
     settings: Settings | None = None,
+    speedups: bool = True,
 ) -> Service:
-    """Rasa's server (``workers`` and ``lock_store_url`` default to the settings')."""
+    """Rasa's server (``workers`` and ``lock_store_url`` default to the settings').
+
+    ``speedups=False`` starts Rasa's plain command line, without nlu.rasa_speedups (for the
+    bench's comparison only)."""
     settings = settings or get_settings()
     workers = settings.rasa_workers if workers is None else workers
     lock_store = settings.rasa_lock_store_url if lock_store_url is None else lock_store_url
@@ -88,7 +92,8 @@ def rasa_service(
     )
     # nlu.rasa_main: Rasa's own command line after nlu.rasa_speedups (measured waste removed).
     # "--auth-token=T": a generated token may start with "-"
-    command = [str(RASA_PYTHON), "-m", "nlu.rasa_main", "run", "--enable-api"]
+    launcher = ["-m", "nlu.rasa_main"] if speedups else ["-m", "rasa"]
+    command = [str(RASA_PYTHON), *launcher, "run", "--enable-api"]
     command += [f"--auth-token={token}"]
     command += ["-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     command += ["--endpoints", str(ENDPOINTS_FILE), "--credentials", str(CREDENTIALS_FILE)]
@@ -189,6 +194,7 @@ def start_local_stack(
     rasa_workers: int = 1,
     lock_store_url: str = "",
     tracker_url: str = "",
+    speedups: bool = True,
 ) -> RasaStack:
     """Action server + Rasa on free loopback ports, a fresh token and a SQLite tracker store
     in ``workdir`` (logs there too); returns once both answer. ``close()`` stops them.
@@ -215,6 +221,7 @@ def start_local_stack(
                 log=workdir / "rasa.log",
                 lock_store_url=lock_store_url,
                 workers=rasa_workers,
+                speedups=speedups,
             )
         )
         supervisor.wait_ready()

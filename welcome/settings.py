@@ -72,8 +72,8 @@ class Settings(BaseSettings):
         ge=1,
         le=16,
         description="Rasa worker processes (Sanic workers), each with its own copy of the "
-        "model: about one per CPU core. More than 1 needs RASA_LOCK_STORE_URL (Redis), so that "
-        "a conversation is handled by one worker at a time.",
+        "model: about one per spare CPU core. More than 1 needs RASA_LOCK_STORE_URL (Redis); "
+        "see docs/performance.md for the lock store's limit.",
     )
     rasa_tf_threads: int = Field(
         default=1,

@@ -33,6 +33,7 @@ from pathlib import Path
 import httpx
 
 from bench.databases import temporary_postgres
+from bench.measure import cpu_seconds, percentile
 from welcome.settings import PROJECT_ROOT
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -69,27 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
     )
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _tree(pid: int) -> list[int]:
@@ -123,9 +107,9 @@ class Step:
             "sent": self.sent,
             "answered": self.answered,
             "skipped_busy": self.skipped_busy,
-            "p50_ms": round(_percentile(lat, 50), 1),
-            "p95_ms": round(_percentile(lat, 95), 1),
-            "p99_ms": round(_percentile(lat, 99), 1),
+            "p50_ms": round(percentile(lat, 50), 1),
+            "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1),
             "max_ms": round(max(lat), 1) if lat else float("nan"),
             "cpu_percent": self.cpu_percent,
         }
@@ -169,7 +153,7 @@ class Users:
 
     def run_step(self, target: float, seconds: float, processes: dict[str, int]) -> Step:
         step = Step(target)
-        cpu_before = {name: sum(map(_cpu_seconds, _tree(pid))) for name, pid in processes.items()}
+        cpu_before = {name: sum(map(cpu_seconds, _tree(pid))) for name, pid in processes.items()}
         self.collect(Step(0))  # forget what came before
         interval = 1.0 / target
         start = time.monotonic()
@@ -201,7 +185,7 @@ class Users:
         step.duration_s = time.monotonic() - start
         step.cpu_percent = {
             name: round(
-                100 * (sum(map(_cpu_seconds, _tree(pid))) - cpu_before[name]) / step.duration_s
+                100 * (sum(map(cpu_seconds, _tree(pid))) - cpu_before[name]) / step.duration_s
             )
             for name, pid in processes.items()
         }
@@ -220,7 +204,7 @@ def _rasa_alone(stack: object, turns: int = 30) -> dict[str, float]:
         stack.send(uuid.uuid4().hex, MESSAGES[i % len(MESSAGES)])  # type: ignore[attr-defined]
         if i >= 5:  # the first turns warm up TensorFlow and the catalogue
             times.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(_percentile(times, 50), 1), "p95_ms": round(_percentile(times, 95), 1)}
+    return {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1)}
 
 
 def _start_gateway(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -24,6 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.measure import cpu_seconds, percentile
 from welcome.stack import RasaStack, prepare_catalog_db, start_local_stack
 from welcome.train import ensure_model
 
@@ -47,18 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
     )
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def _summary(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
-        "p50_ms": round(_percentile(values, 50), 1),
-        "p95_ms": round(_percentile(values, 95), 1),
-        "p99_ms": round(_percentile(values, 99), 1),
+        "p50_ms": round(percentile(values, 50), 1),
+        "p95_ms": round(percentile(values, 95), 1),
+        "p99_ms": round(percentile(values, 99), 1),
         "mean_ms": round(statistics.fmean(values), 1),
     }
 
@@ -80,7 +75,7 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
     actions = _actions_run(stack, sample)
 
     pid = stack.rasa.process.pid if stack.rasa.process is not None else 0
-    cpu_before = _cpu_seconds(pid)
+    cpu_before = cpu_seconds(pid)
     rest: list[float] = []
     for i in range(turns):
         started = time.perf_counter()
@@ -88,7 +83,7 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
         rest.append((time.perf_counter() - started) * 1000)
         if not replies:
             raise RuntimeError(f"empty reply for {QUERIES[i % len(QUERIES)]!r}")
-    cpu_ms = (_cpu_seconds(pid) - cpu_before) * 1000 / turns
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / turns
     parse: list[float] = []
     for i in range(turns):
         started = time.perf_counter()
@@ -100,15 +95,6 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
         "model_parse": _summary(parse),
         "actions": actions,
     }
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _one_run(model: Path, turns: int, *, speedups: bool) -> dict[str, object]:

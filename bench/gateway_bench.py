@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import httpx
 
 from bench.databases import temporary_postgres
 from bench.measure import cpu_seconds, percentile
+from welcome.rasa_env import free_port
 from welcome.settings import PROJECT_ROOT
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -68,12 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
         default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14"),
         help="Redis URL of Rasa's lock store, used when --rasa-workers > 1",
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _tree(pid: int) -> list[int]:
@@ -274,7 +268,7 @@ def run(args: argparse.Namespace) -> None:
             rasa_alone = _rasa_alone(rasa)
         telegram = FakeTelegram().start()
         stack.callback(telegram.stop)
-        port = _free_port()
+        port = free_port()
         gateway = _start_gateway(
             {
                 "GATEWAY_PORT": str(port),

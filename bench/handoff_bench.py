@@ -25,7 +25,6 @@ import multiprocessing as mp
 import os
 import random
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from typing import Any
 import httpx
 
 from bench.databases import PostgresUnavailable, temporary_postgres
+from welcome.rasa_env import free_port
 
 OUT = Path(__file__).resolve().parent / "out"
 PASSWORD = "cavolo nero e ribollita"
@@ -65,12 +65,6 @@ class Figures:
 
 
 # --- the gateway, in its own process ----------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _serve(database_url: str, var_dir: str, port: int) -> None:
@@ -309,7 +303,7 @@ async def _load(base: str, handoffs: int, seconds: float, interval: float, label
 def bench_database(
     url: str, label: str, *, handoffs: int, seconds: float, interval: float
 ) -> Figures:
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as var_dir:
         server = mp.get_context("spawn").Process(
             target=_serve, args=(url, var_dir, port), daemon=True

@@ -11,25 +11,25 @@ help:
 	@echo "make test   run the whole test suite (PostgreSQL/Redis parts skipped, with the reason, if absent)"
 	@echo "make eval   train and evaluate the NLU model on the held-out set, plus cross-validation"
 	@echo "make bench  run the benchmarks in bench/ and print figures"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff and import-linter (the layered layout)"
 
 setup:
 	@scripts/setup.sh all
 
 run: setup
-	@$(PY) -m welcome.run
+	@$(PY) -m devtools.run
 
 test: setup
 	@scripts/test.sh $(ARGS)
 
 lint: setup
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache
 
 train: setup
-	@$(PY) -m welcome.train
+	@$(PY) -m devtools.train
 
 eval: setup
-	@$(PY) -m welcome.evaluate $(ARGS)
+	@$(PY) -m devtools.evaluate $(ARGS)
 
 bench: setup
 	@$(PY) -m bench $(ARGS)

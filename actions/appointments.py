@@ -8,7 +8,7 @@
   database (``welfare.appointments.SlotTaken``) and other slots are offered;
 - ``action_cancel_appointment`` ("annulla appuntamento" or its button).
 Only this conversation's bookings are ever read or changed. The day before, the gateway
-sends a reminder (``welfare.wiring``).
+sends a reminder (``server.welfare``).
 """
 
 from __future__ import annotations

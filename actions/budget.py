@@ -23,9 +23,9 @@ from actions.common import (
     now,
     short_date,
 )
-from catalog.ledger.accounts import AccountBalance, EntryView, balances, statement
-from catalog.ledger.linking import citizen_for_conversation
-from catalog.ledger.models import SourceKind
+from welfare.ledger.accounts import AccountBalance, EntryView, balances, statement
+from welfare.ledger.linking import citizen_for_conversation
+from welfare.ledger.models import SourceKind
 
 NOT_LINKED_TEXT = (
     "Per mostrarti il budget devo essere sicuro che sei proprio tu. "

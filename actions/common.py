@@ -2,7 +2,7 @@
 
 The actions never log message text or personal data: only action names, intents and
 counts. Every read of a citizen's data goes through
-``catalog.ledger.linking.citizen_for_conversation(sender_id)``.
+``welfare.ledger.linking.citizen_for_conversation(sender_id)``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from sqlmodel import Session
 
-from catalog.db import session_scope
 from catalog.hours import MINUTES_PER_DAY, OpeningHours
-from catalog.ledger.money import format_eur
 from catalog.models import CostMode, Service
+from core.db import session_scope
+from welfare.ledger.money import format_eur
 
 logger = logging.getLogger("actions")
 

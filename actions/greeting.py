@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import db_session, latest_metadata, logger
-from catalog.ledger.linking import citizen_for_conversation
+from welfare.ledger.linking import citizen_for_conversation
 
 
 def clean_name(value: Any) -> str | None:

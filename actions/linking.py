@@ -1,7 +1,7 @@
 """Linking the chat to the citizen's budget with a one-time code ("codice K7QF-2M9P").
 
 The code is read from the ``link_code`` entity or the message text, handed to
-``catalog.ledger.linking.redeem_link_code`` and never kept in a slot or a log.
+``welfare.ledger.linking.redeem_link_code`` and never kept in a slot or a log.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from actions.common import (
     logger,
     now,
 )
-from catalog.ledger.linking import LinkOutcome, citizen_for_conversation, redeem_link_code
+from welfare.ledger.linking import LinkOutcome, citizen_for_conversation, redeem_link_code
 
 # The code form's answer when the citizen has no code (the slot never holds a real code
 # for longer than one turn: action_link_account clears it).

@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HANDOFF_BUTTON, db_session, logger
 from broadcast.subscriptions import stop as stop_announcements
-from care.erasure import request_erasure
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from privacy.erasure import request_erasure
 
 FORGET_ME_TEXT = (
     "Ho passato la tua richiesta di cancellare i tuoi dati al team del Comune. "
@@ -25,7 +25,7 @@ FORGET_ME_FAILED_TEXT = (
 
 
 class ActionForgetMe(Action):
-    """Answers and stores an erasure request for the team (care.erasure; the gateway keeps
+    """Answers and stores an erasure request for the team (privacy.erasure; the gateway keeps
     consents)."""
 
     def name(self) -> str:

@@ -49,10 +49,8 @@ from actions.common import (
     money,
     now,
 )
-from bot.store.models import Attachment
-from catalog.ledger.errors import LedgerError
-from catalog.ledger.linking import citizen_for_conversation
-from welcome.settings import get_settings
+from conversations.models import Attachment
+from core.settings import get_settings
 from welfare.intake import (
     BENEFICIARY_CODES,
     SELF,
@@ -64,6 +62,8 @@ from welfare.intake import (
     parse_beneficiary,
     parse_paid_on,
 )
+from welfare.ledger.errors import LedgerError
+from welfare.ledger.linking import citizen_for_conversation
 from welfare.models import Reimbursement
 from welfare.reimbursements import submit_reimbursement
 from welfare.vouchers import new_nonce

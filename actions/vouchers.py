@@ -24,9 +24,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.budget import not_linked
 from actions.common import HANDOFF_BUTTON, db_session, entity_values, logger, money, now
-from catalog.ledger.errors import LedgerError
-from catalog.ledger.linking import citizen_for_conversation
-from catalog.ledger.money import format_eur
+from welfare.ledger.errors import LedgerError
+from welfare.ledger.linking import citizen_for_conversation
+from welfare.ledger.money import format_eur
 from welfare.models import Voucher
 from welfare.qr import qr_url
 from welfare.vouchers import (

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from actions.appointments import slot_label
 from actions.common import HANDOFF_BUTTON, db_session, logger, money, now, short_date
-from catalog.ledger.linking import citizen_for_conversation
 from catalog.models import WelcomePlace
+from welfare.ledger.linking import citizen_for_conversation
 from welfare.models import (
     REIMBURSEMENT_STATUS_LABELS,
     VOUCHER_STATUS_LABELS,

@@ -48,14 +48,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bench.databases import temporary_postgres
-from bot.store.models import Channel, Conversation
 from broadcast.broadcasts import Draft, create_broadcast
 from broadcast.models import Delivery, Subscription
-from catalog.db import make_engine, session_scope
+from conversations.models import Channel, Conversation
+from core.db import make_engine, session_scope
+from core.migrate import upgrade
+from core.settings import PROJECT_ROOT
+from core.timeutil import utcnow
 from tests.fakes.fake_telegram_limits import LimitedTelegram
-from welcome.migrate import upgrade
-from welcome.settings import PROJECT_ROOT
-from welcome.timeutil import utcnow
 
 OUT = Path(__file__).resolve().parent / "out"
 TOKEN = "123456:BENCH-token_abc"

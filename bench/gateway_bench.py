@@ -6,7 +6,7 @@ action server; reply latency (p50/p95/p99) and sustained messages per second.
 
 Starts the action server and Rasa as the test fixture does (cached model, a temporary
 catalogue with the seed imported), a fake Telegram Bot API on 127.0.0.1 (tests/fakes) and
-the gateway as its own process (``python -m bot``, long polling the fake). Every user first
+the gateway as its own process (``python -m server``, long polling the fake). Every user first
 gives consent (not timed). Then, for each target rate, messages are injected at a steady
 pace (open loop) by users who are not waiting for an answer; the latency of a message is
 the time from its injection as a Telegram update to the bot's first sendMessage to that
@@ -33,8 +33,8 @@ import httpx
 
 from bench.databases import temporary_postgres
 from bench.measure import cpu_seconds, percentile
-from welcome.rasa_env import free_port
-from welcome.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
+from devtools.rasa_env import free_port
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 TARGET_P95_MS = 200.0
@@ -203,7 +203,7 @@ def _rasa_alone(stack: object, turns: int = 30) -> dict[str, float]:
 
 def _start_gateway(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
+        [sys.executable, "-m", "server"],
         cwd=PROJECT_ROOT,
         env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)},
         stdout=log.open("wb"),
@@ -225,10 +225,10 @@ def _start_gateway(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
 
 def run(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(PROJECT_ROOT))
+    from devtools.stack import prepare_catalog_db, start_local_stack
+    from devtools.train import ensure_model
     from tests.fakes.fake_rasa import FakeRasa
     from tests.fakes.fake_telegram import FakeTelegram
-    from welcome.stack import prepare_catalog_db, start_local_stack
-    from welcome.train import ensure_model
 
     quick = getattr(args, "quick", False)
     workers = int(getattr(args, "rasa_workers", 1))

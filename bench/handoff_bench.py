@@ -1,7 +1,7 @@
 """Hand-off benchmark: time from a citizen's message to its display in the Care Manager's
 console (p50/p95/p99), with 20 simultaneous hand-offs.
 
-The real gateway with the console (bot.app.create_app, uvicorn, its own process) runs with a
+The real gateway with the console (server.app.create_app, uvicorn, its own process) runs with a
 fake Rasa (tests/handoff/fake_rasa_api.py) on a temporary database. This process plays 20
 citizens on the web chat API and 5 Care Managers: each conversation is handed off
 ("/operatore"), claimed, and watched through the console's websocket, as the conversation
@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from bench.databases import PostgresUnavailable, temporary_postgres
-from welcome.rasa_env import free_port
+from devtools.rasa_env import free_port
 
 OUT = Path(__file__).resolve().parent / "out"
 PASSWORD = "cavolo nero e ribollita"
@@ -72,19 +72,19 @@ def _serve(database_url: str, var_dir: str, port: int) -> None:
 
     import uvicorn
 
-    from bot.app import create_app
-    from catalog.db import make_engine
-    from console.handoff.service import HandoffConfig
-    from console.roles import Role
+    from bot.handoff.service import HandoffConfig
     from console.staff import create_staff
+    from core.db import make_engine
+    from core.migrate import upgrade
+    from core.settings import Settings
+    from server.app import create_app
+    from staff.roles import Role
     from tests.handoff.fake_rasa_api import FakeRasaApi
-    from welcome.migrate import upgrade
-    from welcome.settings import Settings
 
     logging.basicConfig(level=logging.WARNING)
     engine = make_engine(database_url)
     upgrade(engine)
-    from catalog.db import session_scope
+    from core.db import session_scope
 
     with session_scope(engine) as session:
         for n in range(CARE_MANAGERS):

@@ -34,11 +34,11 @@ from sqlalchemy import create_engine, insert, text
 from sqlmodel import Session
 
 from bench.databases import PostgresUnavailable, temporary_postgres
-from catalog.db import make_engine, session_scope
-from catalog.ledger.accounts import balances, create_citizen, open_account, upsert_source
-from catalog.ledger.models import EntryKind, LedgerEntry, SourceKind
-from catalog.ledger.payments import capture_hold, choose_sources, credit, place_hold
-from welcome.migrate import upgrade
+from core.db import make_engine, session_scope
+from core.migrate import upgrade
+from welfare.ledger.accounts import balances, create_citizen, open_account, upsert_source
+from welfare.ledger.models import EntryKind, LedgerEntry, SourceKind
+from welfare.ledger.payments import capture_hold, choose_sources, credit, place_hold
 
 OUT = Path(__file__).resolve().parent / "out"
 NOW = datetime.now(UTC)
@@ -172,7 +172,7 @@ def _bulk_entries(engine: Any, account_ids: list[int], total: int) -> None:
 def _balance_latency(engine: Any, citizen_id: int, runs: int) -> tuple[list[float], list[float]]:
     bal: list[float] = []
     stm: list[float] = []
-    from catalog.ledger.accounts import statement
+    from welfare.ledger.accounts import statement
 
     with Session(engine) as s:
         for _ in range(runs):

@@ -3,7 +3,7 @@
     python -m bench rasa_turn [--turns 200] [--compare]
     python -m bench.rasa_turn_bench --quick
 
-Starts a stack as the test fixture does (the cached model from welcome.train, a temporary
+Starts a stack as the test fixture does (the cached model from devtools.train, a temporary
 catalogue with the seed imported, the action server and ``rasa run`` on free loopback
 ports, a temporary SQLite tracker store), warms it up, then times N turns through the REST
 channel (POST /webhooks/rest/webhook), each from a new conversation so that every turn goes
@@ -25,8 +25,8 @@ import uuid
 from pathlib import Path
 
 from bench.measure import cpu_seconds, percentile
-from welcome.stack import RasaStack, prepare_catalog_db, start_local_stack
-from welcome.train import ensure_model
+from devtools.stack import RasaStack, prepare_catalog_db, start_local_stack
+from devtools.train import ensure_model
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 QUERIES = [
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
         "--compare", action="store_true", help="also without nlu.rasa_speedups, with ratios"
     )
     parser.add_argument(
-        "--model", type=Path, default=None, help="a trained model (default: welcome.train's)"
+        "--model", type=Path, default=None, help="a trained model (default: devtools.train's)"
     )
 
 

@@ -37,15 +37,15 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from catalog.areas import AREAS, Area
-from catalog.db import make_engine
 from catalog.filters import SearchFilters
 from catalog.models import Provider
 from catalog.repository import bump_revision, insert_services_bulk
 from catalog.search import search_services
 from catalog.vocabulary import CATEGORIES
-from welcome.migrate import upgrade
-from welcome.settings import PROJECT_ROOT
-from welcome.timeutil import utcnow
+from core.db import make_engine
+from core.migrate import upgrade
+from core.settings import PROJECT_ROOT
+from core.timeutil import utcnow
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGET_MS = 20.0

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from bot import wording
 from bot.channels.base import FileTooBig, TemporaryFailure
-from bot.store import repository as repo
-from bot.store.models import Channel, Conversation, Message
-from bot.uploads import UploadRejected
-from welcome.timeutil import utcnow
+from conversations import repository as repo
+from conversations.models import Channel, Conversation, Message
+from conversations.uploads import UploadRejected
+from core.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway

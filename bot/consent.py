@@ -6,8 +6,14 @@ Nothing a citizen writes is processed before consent, except by the emergency sa
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlmodel import Session
+
 from bot import wording
-from bot.outgoing import Button, Outgoing
+from broadcast import subscriptions
+from conversations import repository as repo
+from conversations.outgoing import Button, Outgoing
 
 ACCEPT_PAYLOAD = "gw:consent:accept"
 DECLINE_PAYLOAD = "gw:consent:decline"
@@ -38,3 +44,10 @@ def is_accept(*, payload: str | None, text: str) -> bool:
 
 def is_decline(*, payload: str | None, text: str) -> bool:
     return payload == DECLINE_PAYLOAD or _words(text) in _DECLINE_WORDS
+
+
+def withdraw(session: Session, *, conversation_id: str, now: datetime) -> None:
+    """Consent withdrawn: in the same transaction every announcement stops and the choices
+    are forgotten (a later consent does not bring them back)."""
+    repo.withdraw_consent(session, conversation_id=conversation_id, now=now)
+    subscriptions.stop(session, conversation_id=conversation_id, now=now)

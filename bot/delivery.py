@@ -19,14 +19,13 @@ from bot.channels.base import (
     TemporaryFailure,
     WindowClosed,
 )
-from bot.events import EventBus
-from bot.outgoing import Outgoing, from_row
-from bot.retention import PURGED_PREFIX
-from bot.store import repository as repo
-from bot.store.db import Database
-from bot.store.models import Author, Channel, Conversation, Kind, Message, Status
 from bot.views import message_view
-from welcome.timeutil import utcnow
+from conversations import repository as repo
+from conversations.models import PURGED_PREFIX, Author, Channel, Conversation, Kind, Message, Status
+from conversations.outgoing import Outgoing, from_row
+from core.database import Database
+from core.events import EventBus
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -23,16 +23,16 @@ from bot.attachments import store_attachment
 from bot.channels.base import ChannelAdapter
 from bot.commands import lookup
 from bot.delivery import Sender
-from bot.events import EventBus
-from bot.inbound import Inbound
-from bot.locks import KeyedLocks
-from bot.outgoing import Outgoing
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import Handoff, render_rasa
 from bot.router import Router
-from bot.store import repository as repo
-from bot.store.db import Database
-from bot.store.models import (
+from bot.text import truncate_words
+from care.flags import raise_flag
+from care.models import FlagKind, FlagPriority
+from care.safety import SafetyMatch
+from conversations import repository as repo
+from conversations.inbound import Inbound
+from conversations.models import (
     Author,
     Channel,
     Conversation,
@@ -42,12 +42,12 @@ from bot.store.models import (
     Mode,
     Status,
 )
-from bot.text import truncate_words
-from bot.uploads import UploadStore
-from care.flags import raise_flag
-from care.models import FlagKind, FlagPriority
-from care.safety import SafetyMatch
-from welcome.timeutil import utcnow
+from conversations.outgoing import Outgoing
+from conversations.uploads import UploadStore
+from core.database import Database
+from core.events import EventBus
+from core.locks import KeyedLocks
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +396,7 @@ class Gateway:
         """A consent button tapped after consent: accept is harmless, decline withdraws."""
         if message.payload == consent.DECLINE_PAYLOAD:
             await self.db.run(
-                repo.withdraw_consent, conversation_id=conversation.conversation_id, now=utcnow()
+                consent.withdraw, conversation_id=conversation.conversation_id, now=utcnow()
             )
             log.info("conversation %s: consent withdrawn", conversation.conversation_id)
             await self._answer(conversation, message, wording.CONSENT_DECLINED, Status.processed)

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.outgoing import Outgoing
 from broadcast import menu
 from broadcast.subscriptions import NoConsent
-from welcome.timeutil import utcnow
+from conversations.outgoing import Outgoing
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

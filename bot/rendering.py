@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import wording
-from bot.outgoing import Button, Outgoing
 from bot.text import sanitize
+from conversations.outgoing import Button, Outgoing
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.events import EventBus
-from bot.store import repository as repo
-from bot.store.db import Database
-from bot.store.models import Conversation, Mode
-from welcome.timeutil import utcnow
+from conversations import repository as repo
+from conversations.models import Conversation, Mode
+from core.database import Database
+from core.events import EventBus
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store.models import Message
-from bot.store.repository import button_ref
+from conversations.models import Message
+from conversations.repository import button_ref
 
 
 def message_view(message: Message) -> dict[str, Any]:

@@ -5,22 +5,19 @@ conversation), ``menu`` (the chat menu: texts, buttons, ``sub:`` payloads), ``au
 receives), ``formatting`` (Telegram-safe HTML), ``broadcasts`` (create / start / cancel),
 ``queue`` (the delivery queue's transactions), ``ratelimit`` (pace, sliding window and
 per-chat gap, shared by every worker), ``senders`` (Telegram Bot API, WhatsApp Cloud API,
-callback), ``engine`` (the worker), ``report`` (progress, CSV), ``web`` (the console section
-/avvisi), ``__main__`` (CLI).
+callback), ``engine`` (the worker), ``report`` (progress, CSV), ``__main__`` (CLI).
 
-Wiring (in bot/ and console/, owned by others; nothing here edits them):
+Used from above (this package imports none of them):
 
-1. console/app.py: ``SECTION_MODULES = (..., "broadcast.web")`` (importing broadcast.web
-   registers the section "Avvisi" at /console/avvisi for hub_staff) (done, f4627c4).
-2. bot/app.py ``create_app``: ``attach_broadcasts(app, settings, engine=engine)`` (done by
-   the gateway, commit 4beee0a): gives the console section the settings and runs a
-   ``BroadcastWorker`` in the gateway's lifespan (Telegram/WhatsApp senders from the
+1. console/broadcasts/: the console section «Avvisi» at /console/avvisi for hub_staff.
+2. server/broadcasts.py ``attach_broadcasts``: gives the console section the settings and
+   runs a ``BroadcastWorker`` in the gateway's lifespan (Telegram/WhatsApp senders from the
    settings, the web chat through ``gateway.send_text``), stopped gracefully at shutdown.
    More workers, anywhere: ``python -m broadcast worker`` (same environment).
-3. bot/gateway.py + bot/menus.py (done, 4beee0a): ``menu.intercept`` answers ``sub:``
-   buttons and a typed «stop avvisi» without Rasa; ``menu.for_custom`` turns Rasa's
-   ``{"type": "subscriptions"[, "action": "stop"]}`` into the menu / the stop.
-4. Consent withdrawal (``bot.store.repository.withdraw_consent``) and erasure requests
-   (``actions/privacy.py``) call ``broadcast.subscriptions.stop`` in their transaction (done).
-5. ``Command("stop_avvisi", ...)`` in bot/commands.py (done: Telegram's command menu).
+3. bot/menus.py: ``menu.intercept`` answers ``sub:`` buttons and a typed «stop avvisi»
+   without Rasa; ``menu.for_custom`` turns Rasa's ``{"type": "subscriptions"[, "action":
+   "stop"]}`` into the menu / the stop.
+4. Consent withdrawal (``bot.consent.withdraw``) and erasure requests
+   (``actions/privacy.py``) call ``broadcast.subscriptions.stop`` in their transaction.
+5. ``Command("stop_avvisi", ...)`` in bot/commands.py (Telegram's command menu).
 """

@@ -16,8 +16,8 @@ import logging
 import signal
 import sys
 
-from catalog.db import get_engine, session_scope
-from welcome.settings import get_settings
+from core.db import get_engine, session_scope
+from core.settings import get_settings
 
 
 async def _work(args: argparse.Namespace) -> int:

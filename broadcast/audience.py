@@ -14,8 +14,8 @@ from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from bot.store.models import Conversation
 from broadcast.models import Subscription, SubscriptionTopic, TopicKind
+from conversations.models import Conversation
 
 
 def _kind_matches(kind: TopicKind, wanted: Sequence[str]) -> Any:

@@ -71,9 +71,9 @@ from broadcast.ratelimit import (
     reserve_slots,
 )
 from broadcast.senders import Announcement, Outcome, Result, Sender
-from catalog.db import session_scope
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

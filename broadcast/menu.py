@@ -1,6 +1,6 @@
 """The subscription menu in chat: Italian texts and buttons, and what each button does.
 
-Channel-neutral: every function returns a ``MenuReply`` (text + ``bot.outgoing.Button``
+Channel-neutral: every function returns a ``MenuReply`` (text + ``conversations.outgoing.Button``
 list, at most 10 buttons so WhatsApp can show them as a list) after applying the change to
 the database in the caller's session (the caller commits). The gateway renders it like any
 reply: ``Outgoing(text=reply.text, buttons=reply.buttons)``.
@@ -27,11 +27,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.outgoing import Button
 from broadcast import subscriptions as subs
 from broadcast.models import TopicKind
 from catalog.areas import QUARTIERI
 from catalog.vocabulary import CATEGORY_LABELS
+from conversations.outgoing import Button
 
 PREFIX = "sub:"
 INTERESTS_PER_PAGE = 7

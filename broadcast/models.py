@@ -1,7 +1,7 @@
 """The broadcaster's tables: subscriptions, broadcasts, per-recipient deliveries, pacers.
 
 A subscription belongs to one gateway conversation (opaque ``conversation_id`` and its
-channel, as ``bot.store.models.Conversation`` stores them); its quartieri and interests are
+channel, as ``conversations.models.Conversation`` stores them); its quartieri and interests are
 rows of ``broadcast_subscription_topic`` (none of a kind = "all"). A broadcast is what hub
 staff compose; starting it copies its audience into ``broadcast_delivery``, one row per
 recipient (UNIQUE(broadcast_id, conversation_id)): the durable queue the workers drain.
@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from welcome.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime, utcnow
 
 
 class BroadcastStatus(StrEnum):

@@ -27,8 +27,6 @@ from enum import StrEnum
 from sqlalchemy import and_, case, exists, or_, select, update
 from sqlmodel import Session, col
 
-from bot.store import repository as gateway_repo
-from bot.store.models import Conversation
 from broadcast import ratelimit
 from broadcast.models import (
     Broadcast,
@@ -40,6 +38,8 @@ from broadcast.models import (
     WindowToken,
 )
 from broadcast.senders import Outcome, Recipient, Result
+from conversations import repository as gateway_repo
+from conversations.models import Conversation
 
 UNCERTAIN_ERROR = "uncertain-after-crash"
 

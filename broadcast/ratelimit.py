@@ -42,8 +42,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from bot.store.models import Conversation
 from broadcast.models import Pacer, Subscription, WindowToken
+from conversations.models import Conversation
 
 
 def ensure_pacers(

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 CAPTION_MAX = 1024  # Cloud API: characters of an image's caption

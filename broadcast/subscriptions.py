@@ -15,10 +15,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.store.models import Conversation
 from broadcast.models import Subscription, SubscriptionTopic, TopicKind
 from catalog.areas import QUARTIERI
 from catalog.vocabulary import CATEGORY_LABELS
+from conversations.models import Conversation
 
 
 class NoConsent(Exception):

@@ -8,7 +8,7 @@ wins, on SQLite and on PostgreSQL. ``request_handoff`` is idempotent: a conversa
 most one open hand-off (a partial unique index), a second request may only raise its priority.
 
 The async protocol around it (the router's mode switch, Rasa's tracker, the messages to the
-citizen, the console's live events) is console.handoff.service.
+citizen, the console's live events) is bot.handoff.service.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ Care Manager (claimed with an atomic conditional UPDATE, so two can never hold i
 ``closed`` with an outcome. At most one hand-off per conversation is open (a partial unique
 index). Notes are private to staff; labels sort the work; canned replies are short codes
 (``/orari``) expanded in the composer; a CSAT answer is the citizen's one-tap rating after
-closing. The conversation's messages stay in the gateway's tables (bot.store.models).
+closing. The conversation's messages stay in the gateway's tables (conversations.models).
 
-Imported by care.models, so welcome.migrate registers these tables with the others.
+Imported by care.models, so core.migrate registers these tables with the others.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
-import console.models  # noqa: F401  (staff_user, referenced by the foreign keys)
-from welcome.timeutil import UTCDateTime, utcnow
+import staff.models  # noqa: F401  (staff_user, referenced by the foreign keys)
+from core.timeutil import UTCDateTime, utcnow
 
 PRIORITY_RANK = {"top": 0, "high": 1, "normal": 2}
 PRIORITY_LABELS = {"top": "Emergenza", "high": "Alta", "normal": "Normale"}

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from welcome.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime, utcnow
 
 
 class FlagKind(StrEnum):
@@ -49,5 +49,5 @@ class ConversationFlag(SQLModel, table=True):
 
 
 # The hand-off's tables (issue 5) live in care.handoff_models; importing them here registers
-# them wherever the care tables are (welcome.migrate.MODEL_MODULES lists care.models).
+# them wherever the care tables are (core.migrate.MODEL_MODULES lists care.models).
 from care import handoff_models as _handoff_models  # noqa: E402, F401

@@ -17,7 +17,7 @@ from pathlib import Path
 from catalog.areas import QUARTIERI, resolve_area
 from catalog.filters import COST_MODES, SearchFilters
 from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
-from welcome.settings import get_settings
+from core.settings import get_settings
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -61,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _migrate() -> int:
-    from catalog.db import get_engine
-    from welcome.migrate import upgrade
+    from core.db import get_engine
+    from core.migrate import upgrade
 
     upgrade(get_engine())
     print("database schema up to date")
@@ -70,8 +70,8 @@ def _migrate() -> int:
 
 
 def _import(directory: Path | None) -> int:
-    from catalog.db import session_scope
     from catalog.importer import import_catalog
+    from core.db import session_scope
 
     folder = directory or get_settings().catalog_data_dir
     with session_scope() as session:
@@ -84,8 +84,8 @@ def _import(directory: Path | None) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from catalog.db import session_scope
     from catalog.search import search_services
+    from core.db import session_scope
 
     filters = SearchFilters(
         category=args.category,

@@ -47,7 +47,7 @@ from catalog.repository import (
     store_service,
 )
 from catalog.vocabulary import CATEGORIES, STAFF_ROLES, TARGET_GROUPS
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
 
 PROVIDERS_FILE: Final[str] = "providers.yaml"
 PLACES_FILE: Final[str] = "welcome_places.yaml"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
-from welcome.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime, utcnow
 
 
 class ProviderKind(StrEnum):

@@ -30,7 +30,7 @@ from catalog.models import (
 from catalog.tags import service_tags
 from catalog.text import terms_many
 from catalog.vocabulary import CATEGORY_LABELS, TARGET_LABELS
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
 
 _REVISION = text("SELECT revision FROM catalog_state WHERE id = 1")
 

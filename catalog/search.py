@@ -40,7 +40,7 @@ from catalog.tags import HIDDEN, PUBLISHED, category_tag, cells_within, filter_g
 from catalog.text import term
 from catalog.understanding import QUERY_FILLERS, understand
 from catalog.vocabulary import CATEGORY_LABELS, COST_LABELS, TARGET_LABELS
-from welcome.settings import get_settings
+from core.settings import get_settings
 
 __all__ = ["SearchFilters", "SearchHit", "SearchResult", "search_services"]
 

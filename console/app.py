@@ -37,10 +37,10 @@ from console.cookies import clear_session_cookie
 from console.navigation import Section, registered_sections
 from console.pages import account, home, login, staff_admin
 from console.pages.login import PUBLIC_ROUTES
-from console.roles import ALL_ROLES, Role
 from console.state import ConsoleState
 from console.web import STATIC_DIR, build_templates, console_path, render
-from welcome.settings import Settings, get_settings
+from core.settings import Settings, get_settings
+from staff.roles import ALL_ROLES, Role
 
 # Modules that register console sections when imported (see console.navigation); each part
 # that adds pages to the console lists its module here.
@@ -48,7 +48,7 @@ SECTION_MODULES: tuple[str, ...] = (
     "console.handoff",
     "console.erasure",
     "console.welfare",
-    "broadcast.web",
+    "console.broadcasts.routes",
 )
 
 CSP = (
@@ -213,7 +213,7 @@ def build_console(
     settings = settings or get_settings()
     config = ConsoleConfig.from_settings(settings)
     if engine is None:
-        from catalog.db import get_engine
+        from core.db import get_engine
 
         engine = get_engine()
     if sections is None:

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from console.models import AuditLog
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.models import AuditLog
 
 
 def record(

@@ -7,7 +7,7 @@ wrong CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``). Websock
 checked for the role and for a same-origin ``Origin`` header instead.
 
     from console.auth import CurrentStaff, require_roles
-    from console.roles import Role
+    from staff.roles import Role
 
     @router.get("")
     def queue(staff: Annotated[CurrentStaff, Depends(require_roles(Role.care_manager))]): ...
@@ -25,12 +25,12 @@ from fastapi.requests import HTTPConnection
 from sqlmodel import Session
 
 from console.config import ConsoleConfig
-from console.roles import ALL_ROLES, Role
 from console.security import csrf_token_for, same_secret
 from console.sessions import load_session
 from console.staff import roles_of
 from console.state import console_state
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.roles import ALL_ROLES, Role
 
 SESSION_COOKIE = "welcome_console"
 CSRF_FIELD = "csrf_token"

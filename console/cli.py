@@ -19,7 +19,6 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 
 from console import audit
-from console.roles import parse_roles
 from console.staff import (
     StaffError,
     create_staff,
@@ -28,7 +27,8 @@ from console.staff import (
     set_active,
     set_password,
 )
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.roles import parse_roles
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,7 +73,7 @@ def main(
     args = _parser().parse_args(argv)
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
-    from catalog.db import session_scope
+    from core.db import session_scope
 
     try:
         with session_scope(engine) as db:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from welcome.local_secrets import resolve_secret
-from welcome.settings import Settings
+from core.local_secrets import resolve_secret
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from console.roles import Role
+from staff.roles import Role
 
 
 @dataclass(frozen=True)

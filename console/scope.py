@@ -26,7 +26,7 @@ from sqlalchemy import false, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from console.auth import CurrentStaff
-from console.roles import Role
+from staff.roles import Role
 
 
 def visible_conversations(

@@ -14,7 +14,6 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from console.config import ConsoleConfig
-from console.models import LoginAttempt, StaffSession, StaffUser
 from console.security import (
     burn_verification_time,
     hash_password,
@@ -24,6 +23,7 @@ from console.security import (
     token_hash,
     verify_password,
 )
+from staff.models import LoginAttempt, StaffSession, StaffUser
 
 LAST_SEEN_GRANULARITY = timedelta(seconds=60)  # fewer writes; far below the idle expiry
 KEEP_LOGIN_ATTEMPTS = timedelta(days=1)

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from console.models import StaffRole, StaffSession, StaffUser
-from console.roles import Role
 from console.security import hash_password, is_valid_email, normalize_email, password_problems
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.models import StaffRole, StaffSession, StaffUser
+from staff.roles import Role
 
 
 class StaffError(ValueError):

@@ -9,7 +9,7 @@ from fastapi.requests import HTTPConnection
 from sqlalchemy.engine import Engine
 
 from console.config import ConsoleConfig
-from welcome.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from console.navigation import Section

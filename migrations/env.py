@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from welcome.migrate import target_metadata
+from core.migrate import target_metadata
 
 config = context.config
 
@@ -34,7 +34,7 @@ def run_migrations(connection: Connection) -> None:
 
 connection = config.attributes.get("connection")
 if connection is None:
-    from catalog.db import make_engine
+    from core.db import make_engine
 
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:

@@ -2,7 +2,7 @@
 
     .venv-rasa/bin/python -m nlu.rasa_main run --enable-api ...
 
-Same arguments and behaviour as the ``rasa`` executable (welcome.stack starts Rasa this way).
+Same arguments and behaviour as the ``rasa`` executable (devtools.stack starts Rasa this way).
 """
 
 from __future__ import annotations

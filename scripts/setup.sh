@@ -73,7 +73,7 @@ ensure_rasa_env() {
 
 ensure_var() {
   mkdir -p var/uploads var/log var/rasa-home
-  # generated secrets: one file, VAR_DIR/secrets.env (welcome/local_secrets.py), never committed;
+  # generated secrets: one file, VAR_DIR/secrets.env (core/local_secrets.py), never committed;
   # Python only when a name is missing or the older var/secrets/link_code_pepper is still there
   local vd="${VAR_DIR:-var}" name missing=""
   for name in RASA_AUTH_TOKEN SECRET_KEY LINK_CODE_PEPPER; do
@@ -81,7 +81,7 @@ ensure_var() {
     grep -q "^$name=." "$vd/secrets.env" 2>/dev/null || missing=1
   done
   if [ -n "$missing" ] || [ -e "$vd/secrets/link_code_pepper" ]; then
-    .venv/bin/python -m welcome.local_secrets
+    .venv/bin/python -m core.local_secrets
   fi
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, then pytest (which trains the Rasa model once, cached in models/).
+# The whole test suite: lint (ruff, import-linter), then pytest (which trains the Rasa model once, cached in models/).
 # PostgreSQL, Redis and Chromium are used when reachable; otherwise their tests are skipped and
 # the reason is printed (set WELCOME_REQUIRE_SERVICES=1 to fail instead, as CI does).
 set -euo pipefail
@@ -12,6 +12,8 @@ export RASA_TELEMETRY_ENABLED=false
 
 echo "[test] ruff"
 .venv/bin/ruff check --quiet .
+echo "[test] import-linter (the layered layout, docs/architecture.md)"
+.venv/bin/lint-imports --no-cache
 
 echo "[test] pytest"
 set +e

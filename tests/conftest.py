@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from catalog.db import make_engine
-from welcome.migrate import upgrade
+from core.db import make_engine
+from core.migrate import upgrade
 
 pytest_plugins = ["tests.fixtures.rasa"]
 

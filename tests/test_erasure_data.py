@@ -1,4 +1,4 @@
-"""care.erasure.erase: the real erasure of one conversation (GDPR art. 17), on SQLite and
+"""privacy.erasure.erase: the real erasure of one conversation (GDPR art. 17), on SQLite and
 PostgreSQL, with Rasa's tracker table in the same database (one transaction) or in its own.
 
 What goes: messages of every status, files on disk, tracker events, the chat address,
@@ -22,16 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
-from bot.retention import PURGED_PREFIX
-from bot.store.models import (
-    Attachment,
-    Channel,
-    Conversation,
-    DeliveryEvent,
-    Direction,
-    Message,
-    Status,
-)
 from broadcast.models import (
     Broadcast,
     BroadcastStatus,
@@ -41,7 +31,6 @@ from broadcast.models import (
     SubscriptionTopic,
     TopicKind,
 )
-from care import erasure
 from care.handoff_models import (
     CsatAnswer,
     Handoff,
@@ -51,12 +40,23 @@ from care.handoff_models import (
     Label,
 )
 from care.models import ConversationFlag
-from catalog.db import make_engine, session_scope
-from catalog.ledger.accounts import create_citizen, open_account, upsert_source
-from catalog.ledger.models import ConversationLink, LedgerEntry, LinkAttempt, SourceKind
-from catalog.ledger.payments import credit
 from catalog.models import UnmetNeed
+from conversations.models import (
+    PURGED_PREFIX,
+    Attachment,
+    Channel,
+    Conversation,
+    DeliveryEvent,
+    Direction,
+    Message,
+    Status,
+)
+from core.db import make_engine, session_scope
+from privacy import erasure
 from tests.gateway.test_retention import _attachment, _message, _rasa_events
+from welfare.ledger.accounts import create_citizen, open_account, upsert_source
+from welfare.ledger.models import ConversationLink, LedgerEntry, LinkAttempt, SourceKind
+from welfare.ledger.payments import credit
 from welfare.models import Reimbursement
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -16,17 +16,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from care import erasure
 from care import handoff as core
 from care.flags import open_flags, raise_flag
 from care.handoff_models import Outcome
 from care.models import FlagKind, FlagPriority
 from care.sla import office_hours
-from catalog.db import make_engine, session_scope
-from console.roles import Role
 from console.staff import create_staff
+from core.db import make_engine, session_scope
+from core.migrate import upgrade
+from privacy import erasure
+from staff.roles import Role
 from tests.conftest import POSTGRES_ADMIN_URL, unavailable
-from welcome.migrate import upgrade
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 CID = "c" * 32

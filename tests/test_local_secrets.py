@@ -1,4 +1,4 @@
-"""Generated secrets: one file, VAR_DIR/secrets.env (welcome.local_secrets).
+"""Generated secrets: one file, VAR_DIR/secrets.env (core.local_secrets).
 
 The pepper of the linking codes used to live in VAR_DIR/secrets/link_code_pepper: an
 existing one is moved, never regenerated (a new pepper would invalidate every issued code).
@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from catalog.ledger.codes import normalise
-from catalog.ledger.linking import hash_code
 from console.config import ConsoleConfig
-from welcome import local_secrets
-from welcome.local_secrets import (
+from core import local_secrets
+from core.local_secrets import (
     SecretsConflict,
     ensure_secrets,
     read_secrets,
     resolve_secret,
     secrets_path,
 )
-from welcome.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
+from welfare.ledger.codes import normalise
+from welfare.ledger.linking import hash_code
 
 NAMES = ("RASA_AUTH_TOKEN", "SECRET_KEY", "LINK_CODE_PEPPER")
 
@@ -39,7 +39,7 @@ def _no_secrets_in_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def legacy_install(var_dir: Path, pepper: str = "ab" * 32) -> str:
-    """What scripts/setup.sh and catalog.ledger.linking wrote before: two places."""
+    """What scripts/setup.sh and welfare.ledger.linking wrote before: two places."""
     var_dir.mkdir(parents=True, exist_ok=True)
     secrets_path(var_dir).write_text("RASA_AUTH_TOKEN=old-token\nSECRET_KEY=old-key\n")
     (var_dir / "secrets").mkdir()
@@ -171,7 +171,7 @@ def test_processes_starting_together_agree_on_one_value(tmp_path: Path) -> None:
     pepper = legacy_install(var_dir)
     secrets_path(var_dir).unlink()  # only the old pepper file: everything else to generate
     script = (
-        "import sys; from pathlib import Path; from welcome.local_secrets import ensure_secrets;"
+        "import sys; from pathlib import Path; from core.local_secrets import ensure_secrets;"
         "v = ensure_secrets(Path(sys.argv[1]));"
         "print(v['RASA_AUTH_TOKEN'], v['SECRET_KEY'], v['LINK_CODE_PEPPER'])"
     )

@@ -2,7 +2,7 @@
 
 from alembic.script import ScriptDirectory
 
-from welcome.migrate import alembic_config
+from core.migrate import alembic_config
 
 
 def test_one_head() -> None:

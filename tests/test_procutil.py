@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from welcome.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 PARENT = """
 import subprocess, sys
-from welcome.procutil import die_with_parent
+from devtools.procutil import die_with_parent
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
                          preexec_fn=die_with_parent if sys.argv[1] == "tied" else None)
 print(child.pid, flush=True)

@@ -1,7 +1,7 @@
 """Rasa with two worker processes sharing a Redis lock store (RASA_WORKERS=2): every turn of
 several simultaneous conversations is answered and recorded in order.
 
-Turns of one conversation are sent one at a time, as the gateway does (bot.locks): Rasa's
+Turns of one conversation are sent one at a time, as the gateway does (core.locks): Rasa's
 RedisLockStore issues its tickets with a non-atomic read-modify-write, so two turns of the
 same new conversation arriving at two workers in the same instant can both proceed (seen in
 CI: one of the two user events was not saved). docs/performance.md explains the rule."""
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from welcome.rasa_env import RASA_BIN
-from welcome.stack import RasaStack, start_local_stack
-from welcome.train import ensure_model
+from devtools.rasa_env import RASA_BIN
+from devtools.stack import RasaStack, start_local_stack
+from devtools.train import ensure_model
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 

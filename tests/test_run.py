@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from core.settings import Settings
+from devtools.rasa_env import free_port, lock_store_env, tracker_store_url
+from devtools.run import build_services, channels_on, port_in_use, supervise
+from devtools.supervisor import Service, StartupError, Supervisor
 from tests.fixtures.rasa import RasaStack, new_sender
-from welcome.rasa_env import free_port, lock_store_env, tracker_store_url
-from welcome.run import build_services, channels_on, port_in_use, supervise
-from welcome.settings import Settings
-from welcome.supervisor import Service, StartupError, Supervisor
 
 IGNORES_SIGTERM = """
 import http.server, signal, sys
@@ -122,7 +122,7 @@ def test_supervise_returns_0_on_a_requested_stop(tmp_path: Path) -> None:
     )
     thread.start()
     assert ready.wait(30)
-    stop.set()  # what the SIGINT/SIGTERM handler of welcome.run does
+    stop.set()  # what the SIGINT/SIGTERM handler of devtools.run does
     thread.join(30)
     assert outcome == [0]
     assert not any(s.running for s in services)
@@ -218,7 +218,7 @@ def test_rasa_workers_and_tensorflow_threads(tmp_path: Path) -> None:
 def test_sqlite_tracker_store_is_prepared_in_wal_mode(tmp_path: Path) -> None:
     import sqlite3
 
-    from welcome.rasa_env import prepare_sqlite_tracker
+    from devtools.rasa_env import prepare_sqlite_tracker
 
     path = tmp_path / "sub" / "rasa-tracker.db"
     prepare_sqlite_tracker(f"sqlite:///{path}")

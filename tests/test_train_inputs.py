@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from welcome import train
-from welcome.rasa_env import CONFIG_FILE
-from welcome.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
+from devtools import train
+from devtools.rasa_env import CONFIG_FILE
 
 
 def test_serving_only_files_exist_and_do_not_change_the_fingerprint() -> None:

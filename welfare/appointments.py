@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from catalog.ledger.codes import random_code
-from catalog.ledger.errors import LedgerError
-from welcome.settings import get_settings
+from core.settings import get_settings
+from welfare.ledger.codes import random_code
+from welfare.ledger.errors import LedgerError
 from welfare.models import Appointment, AppointmentSlot
 
 

@@ -8,8 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from catalog.ledger.models import _enum
-from welcome.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime, utcnow
+from welfare.ledger.models import _enum
 
 
 class VoucherStatus(StrEnum):

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 import qrcode
 
-from welcome.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 ROUTE_PREFIX = "/welfare/qr"
 REDEEM_PATH = "/console/voucher"  # console.welfare: the "Voucher" section (provider_staff)

@@ -3,7 +3,7 @@
 ``submit_reimbursement`` records the request (idempotent by key, e.g. the chat message id)
 and gives it a number; ``set_category`` lets the reviewer set or correct the service
 category (which budgets may pay) before deciding; ``approve_reimbursement`` pays the
-approved amount (all or part) with ``catalog.ledger.payments.reimburse`` (key
+approved amount (all or part) with ``welfare.ledger.payments.reimburse`` (key
 ``reimbursement:<id>``: a double click pays once); ``reject_reimbursement`` closes it with
 a reason. A request is decided once
 (conditional UPDATE). ``decision_text`` is what the citizen is told on their channel.
@@ -17,13 +17,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from catalog.ledger.codes import random_code
-from catalog.ledger.errors import LedgerError
-from catalog.ledger.models import Citizen
-from catalog.ledger.money import format_eur
-from catalog.ledger.payments import reimburse
-from catalog.ledger.plans import choose_sources
 from catalog.vocabulary import CATEGORY_LABELS
+from welfare.ledger.codes import random_code
+from welfare.ledger.errors import LedgerError
+from welfare.ledger.models import Citizen
+from welfare.ledger.money import format_eur
+from welfare.ledger.payments import reimburse
+from welfare.ledger.plans import choose_sources
 from welfare.models import Reimbursement, ReimbursementStatus
 
 

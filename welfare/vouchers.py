@@ -1,6 +1,6 @@
 """Vouchers: a budget hold for one service, with a short code the provider redeems.
 
-``issue_voucher`` places the hold (``catalog.ledger.payments.place_hold``) with the
+``issue_voucher`` places the hold (``welfare.ledger.payments.place_hold``) with the
 idempotency key ``voucher:<conversation>:<service>:<nonce>``; the nonce travels in the
 confirm button's payload, so a double tap, a retry or a race returns the same voucher and
 charges once. ``redeem_voucher`` captures the hold (provider staff), ``cancel_voucher``
@@ -18,12 +18,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from catalog.ledger.codes import normalise, random_code
-from catalog.ledger.errors import HoldClosed, IdempotencyConflict, LedgerError
-from catalog.ledger.models import Citizen
-from catalog.ledger.payments import capture_hold, place_hold, release_hold
-from catalog.ledger.plans import PaymentPlan, choose_sources
 from catalog.models import AdhesionStatus, Provider, Service
+from welfare.ledger.codes import normalise, random_code
+from welfare.ledger.errors import HoldClosed, IdempotencyConflict, LedgerError
+from welfare.ledger.models import Citizen
+from welfare.ledger.payments import capture_hold, place_hold, release_hold
+from welfare.ledger.plans import PaymentPlan, choose_sources
 from welfare.models import Voucher, VoucherStatus
 
 CODE_LENGTH = 8

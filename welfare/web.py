@@ -1,4 +1,4 @@
-"""The gateway's route for voucher QR images (included by bot.app): the PNG encodes the
+"""The gateway's route for voucher QR images (included by server.app): the PNG encodes the
 redemption page's URL (``welfare.qr.redeem_url``)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from welcome.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from welfare.models import Voucher, VoucherStatus
 from welfare.qr import ROUTE_PREFIX, voucher_qr_png
 
@@ -25,7 +25,7 @@ def _engine(request: Request) -> Engine:
     if engine is None and gateway is not None:
         engine = gateway.db.engine
     if engine is None:
-        from catalog.db import get_engine
+        from core.db import get_engine
 
         engine = get_engine()
     return engine

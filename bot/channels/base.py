@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.outgoing import Outgoing
-from bot.store.models import Channel, Conversation, Message
+from conversations.models import Channel, Conversation, Message
+from conversations.outgoing import Outgoing
 
 
 @dataclass(frozen=True)

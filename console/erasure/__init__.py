@@ -1,9 +1,9 @@
-"""Erasure requests in the console (care.erasure): their own list, apart from the hand-offs.
+"""Erasure requests in the console (privacy.erasure): their own list, apart from the hand-offs.
 
 Importing this module registers the section "Cancellazione dati" at /cancellazioni for Care
 Managers and admins (listed in console.app.SECTION_MODULES): the open requests, oldest first
 with the legal deadline; each request's page with «Cancella i dati» (the confirmation step,
-then the erasure: console.erasure.routes, care.erasure.erase); «Segna come evasa» when the
+then the erasure: console.erasure.routes, privacy.erasure.erase); «Segna come evasa» when the
 data were erased some other way. The Care Managers' queue page (/coda) shows the same open
 requests in a table of their own.
 """

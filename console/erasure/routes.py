@@ -5,7 +5,7 @@ confirmation step, which lists what «Cancella i dati» deletes and what it keep
 ``POST /cancellazioni/{id}/cancella`` (with the confirmation box ticked): refused while a
 hand-off of the conversation is open; else the citizen gets a last message on their channel
 through the running gateway (stored and sent like every console message, under the
-conversation's lock), then ``care.erasure.erase`` deletes everything, that message too, and
+conversation's lock), then ``privacy.erasure.erase`` deletes everything, that message too, and
 marks the request done, with the audit line of who and when, in one transaction.
 ``POST /cancellazioni/{id}/evasa`` marks a request done by hand (the data erased elsewhere).
 """
@@ -20,11 +20,19 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from bot.outgoing import Outgoing
-from bot.retention import tracker_engine_url
-from bot.store import repository as repo
-from bot.store.models import Conversation, Status
-from care.erasure import (
+from care.handoff import open_handoff
+from console import audit
+from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.erasure.views import erasure_rows, request_row
+from console.state import console_state
+from console.web import console_path, render
+from conversations import repository as repo
+from conversations.models import Conversation, Status
+from conversations.outgoing import Outgoing
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
+from privacy.erasure import (
     CONFIRMATION_TEXT,
     ErasureOutcome,
     HandoffStillOpen,
@@ -34,16 +42,8 @@ from care.erasure import (
     get_open_request,
     mark_done,
 )
-from care.handoff import open_handoff
-from catalog.db import session_scope
-from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.erasure.views import erasure_rows, request_row
-from console.roles import Role
-from console.state import console_state
-from console.web import console_path, render
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
+from privacy.retention import tracker_engine_url
+from staff.roles import Role
 
 log = logging.getLogger(__name__)
 ROLES = frozenset({Role.care_manager, Role.admin})

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.store.models import Conversation
 from care import handoff as core
-from care.erasure import ErasureRequest, open_requests
 from care.handoff_models import HandoffStatus
-from catalog.ledger.linking import citizen_for_conversation
 from console.auth import CurrentStaff
 from console.scope import can_see_conversation
+from conversations.models import Conversation
+from privacy.erasure import ErasureRequest, open_requests
+from welfare.ledger.linking import citizen_for_conversation
 
 CHANNELS = {"telegram": "Telegram", "whatsapp": "WhatsApp", "webchat": "Web chat"}
 

@@ -2,7 +2,7 @@
 
 Importing this module registers the section "Coda conversazioni" at /coda for the
 care_manager role (listed in console.app.SECTION_MODULES). The protocol's run-time side is
-console.handoff.service, started with the gateway by console.handoff.wiring.
+bot.handoff.service, started with the gateway by server.console.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from console.handoff.routes import router
 from console.navigation import register_section
-from console.roles import Role
+from staff.roles import Role
 
 SECTION = register_section(
     key="queue",

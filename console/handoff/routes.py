@@ -21,25 +21,25 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session, col, select
 from starlette.websockets import WebSocketDisconnect
 
-from bot.store.models import Attachment, Direction, Message
-from care import handoff as core
-from care.handoff_models import OUTCOME_LABELS, Handoff, Outcome
-from care.sla import OfficeHours, office_hours
-from catalog.db import session_scope
-from console import audit
-from console.auth import CurrentStaff, client_ip, require_roles
-from console.handoff import views
-from console.handoff.service import (
+from bot.handoff.service import (
     QUEUE,
     TELEGRAM_CHAT_KEY,
     TELEGRAM_ENABLED_KEY,
     HandoffService,
 )
-from console.roles import Role
+from care import handoff as core
+from care.handoff_models import OUTCOME_LABELS, Handoff, Outcome
+from care.sla import OfficeHours, office_hours
+from console import audit
+from console.auth import CurrentStaff, client_ip, require_roles
+from console.handoff import views
 from console.staff import get_view
 from console.state import console_state
 from console.web import console_path, render
-from welcome.timeutil import utcnow
+from conversations.models import Attachment, Direction, Message
+from core.db import session_scope
+from core.timeutil import utcnow
+from staff.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ async def messages(
         handoff = views.visible_handoff(session, staff, handoff_id)
         if handoff is None:
             return None
-        from bot.store import repository as repo
+        from conversations import repository as repo
 
         rows = repo.history(session, conversation_id=handoff.conversation_id, after_id=after)
         return [views.console_view(m) for m in rows]

@@ -13,8 +13,6 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.store import repository as repo
-from bot.store.models import Conversation, Direction, Message
 from bot.views import message_view
 from care import handoff as core
 from care.handoff_models import (
@@ -31,15 +29,17 @@ from care.handoff_models import (
 )
 from care.models import ConversationFlag
 from care.sla import OfficeHours, SlaClock, clock
-from catalog.ledger.accounts import AccountBalance, balances
-from catalog.ledger.linking import citizen_for_conversation
-from catalog.ledger.money import format_eur
 from catalog.models import UnmetNeed
 from console.auth import CurrentStaff
 from console.erasure.views import ErasureRow, erasure_rows
-from console.roles import Role
 from console.scope import can_act_on_conversation, can_see_conversation, visible_conversations
 from console.staff import StaffView, get_view, staff_with_role
+from conversations import repository as repo
+from conversations.models import Conversation, Direction, Message
+from staff.roles import Role
+from welfare.ledger.accounts import AccountBalance, balances
+from welfare.ledger.linking import citizen_for_conversation
+from welfare.ledger.money import format_eur
 
 REASONS = {
     "requested": "Ha chiesto un operatore",

@@ -15,7 +15,7 @@ from console.sessions import LoginStatus, authenticate, start_session
 from console.staff import StaffError, get_view, set_password
 from console.state import console_state
 from console.web import console_path, render
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
 
 router = APIRouter()
 

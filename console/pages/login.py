@@ -21,7 +21,7 @@ from console.cookies import (
 from console.sessions import LoginStatus, authenticate, end_session, start_session
 from console.state import console_state
 from console.web import console_path, console_root, render
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
 
 router = APIRouter()
 

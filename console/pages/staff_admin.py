@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.roles import Role, parse_roles
 from console.security import temporary_password
 from console.staff import (
     StaffError,
@@ -27,7 +26,8 @@ from console.staff import (
     update_staff,
 )
 from console.web import console_path, render
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.roles import Role, parse_roles
 
 router = APIRouter()
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.navigation import register_section
-from console.roles import Role
 from console.welfare import appointments, citizens, reimbursements, vouchers
+from staff.roles import Role
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 from catalog.models import WelcomePlace
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.roles import Role
 from console.state import console_state
 from console.web import console_path, render
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.roles import Role
 from welfare.appointments import AppointmentError, cancel, publish_slots, slots_with_bookings
 from welfare.models import Appointment, AppointmentSlot
 

@@ -14,16 +14,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from catalog.ledger.accounts import balances, get_citizen, statement
-from catalog.ledger.export import statement_csv
-from catalog.ledger.linking import format_code, issue_link_code, unlink_citizen
-from catalog.ledger.models import Citizen, ConversationLink
-from catalog.ledger.money import format_eur
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.roles import Role
 from console.web import console_path, render
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.roles import Role
+from welfare.ledger.accounts import balances, get_citizen, statement
+from welfare.ledger.export import statement_csv
+from welfare.ledger.linking import format_code, issue_link_code, unlink_citizen
+from welfare.ledger.models import Citizen, ConversationLink
+from welfare.ledger.money import format_eur
 from welfare.models import VOUCHER_STATUS_LABELS, Voucher
 from welfare.vouchers import VoucherError, cancel_voucher, format_voucher_code, vouchers_of
 

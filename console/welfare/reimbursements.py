@@ -17,19 +17,19 @@ from fastapi.requests import HTTPConnection
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from bot.store.models import Attachment, Author
-from bot.uploads import UploadStore
-from catalog.ledger.errors import LedgerError
-from catalog.ledger.models import Citizen
-from catalog.ledger.money import format_eur, parse_eur
-from catalog.ledger.plans import choose_sources
 from catalog.vocabulary import CATEGORY_LABELS
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.roles import Role
 from console.web import console_path, render
-from welcome.settings import get_settings
-from welcome.timeutil import utcnow
+from conversations.models import Attachment, Author
+from conversations.uploads import UploadStore
+from core.settings import get_settings
+from core.timeutil import utcnow
+from staff.roles import Role
+from welfare.ledger.errors import LedgerError
+from welfare.ledger.models import Citizen
+from welfare.ledger.money import format_eur, parse_eur
+from welfare.ledger.plans import choose_sources
 from welfare.models import REIMBURSEMENT_STATUS_LABELS, Reimbursement, ReimbursementStatus
 from welfare.reimbursements import (
     approve_reimbursement,

@@ -14,14 +14,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from catalog.ledger.codes import normalise
-from catalog.ledger.errors import LedgerError
-from catalog.ledger.money import format_eur
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.roles import Role
 from console.web import render
-from welcome.timeutil import utcnow
+from core.timeutil import utcnow
+from staff.roles import Role
+from welfare.ledger.codes import normalise
+from welfare.ledger.errors import LedgerError
+from welfare.ledger.money import format_eur
 from welfare.models import VOUCHER_STATUS_LABELS, Voucher
 from welfare.vouchers import format_voucher_code, redeem_voucher
 

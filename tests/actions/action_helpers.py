@@ -15,10 +15,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlmodel import Session
 
-from catalog.ledger.accounts import create_citizen, open_account, upsert_source
-from catalog.ledger.linking import issue_link_code, redeem_link_code
-from catalog.ledger.models import SourceKind
-from catalog.ledger.payments import credit
 from catalog.models import (
     AdhesionStatus,
     CostMode,
@@ -29,7 +25,11 @@ from catalog.models import (
     WelcomePlace,
 )
 from catalog.repository import bump_revision, save_service
-from welcome.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
+from welfare.ledger.accounts import create_citizen, open_account, upsert_source
+from welfare.ledger.linking import issue_link_code, redeem_link_code
+from welfare.ledger.models import SourceKind
+from welfare.ledger.payments import credit
 
 # Wednesday 25 November 2026, 11:00 in Florence.
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

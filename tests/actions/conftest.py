@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import actions.common as common
-from catalog.db import get_engine
-from welcome.settings import get_settings
+from core.db import get_engine
+from core.settings import get_settings
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from actions.budget import ActionCheckBudget, ActionListTransactions
 from actions.greeting import ActionGreet
 from actions.linking import NO_CODE, ActionLinkAccount, ValidateLinkAccountForm
-from catalog.ledger.linking import citizen_for_conversation
+from welfare.ledger.linking import citizen_for_conversation
 
 
 def test_budget_shows_public_and_employer_separately_with_expiry(seeded: Seeded) -> None:

@@ -9,7 +9,7 @@ import yaml
 from action_helpers import DOMAIN
 from rasa_sdk.executor import ActionExecutor
 
-from welcome.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "inform", "help", "bot_challenge",

@@ -50,8 +50,8 @@ def test_emergency_flag_is_not_duplicated(db: Engine) -> None:
 
 def test_emergency_numbers_go_out_even_when_the_database_is_down(db: Engine, monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
-    from catalog.db import get_engine
-    from welcome.settings import get_settings
+    from core.db import get_engine
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     get_engine.cache_clear()

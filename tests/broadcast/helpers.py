@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from bot.store import repository as gateway_repo
-from bot.store.models import Channel
 from broadcast import subscriptions
 from broadcast.broadcasts import Draft, create_broadcast
 from broadcast.models import Delivery, DeliveryStatus
-from catalog.db import session_scope
-from welcome.timeutil import utcnow
+from conversations import repository as gateway_repo
+from conversations.models import Channel
+from core.db import session_scope
+from core.timeutil import utcnow
 
 if TYPE_CHECKING:
     from broadcast.engine import EngineConfig

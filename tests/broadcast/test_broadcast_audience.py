@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.store import repository as gateway_repo
-from bot.store.models import Channel
+from bot import consent as gateway_consent
 from broadcast import subscriptions as subs
 from broadcast.audience import count_audience
-from catalog.db import session_scope
+from conversations import repository as gateway_repo
+from conversations.models import Channel
+from core.db import session_scope
+from core.timeutil import utcnow
 from tests.broadcast.helpers import add_citizen, add_subscriber
-from welcome.timeutil import utcnow
 
 
 def test_audience_matching_and_exclusions(engine: Engine) -> None:
@@ -24,7 +25,7 @@ def test_audience_matching_and_exclusions(engine: Engine) -> None:
         add_subscriber(session, quartieri=["Q2"], interests=["after_school", "housing"])
         add_citizen(session)  # consented, never subscribed
         withdrawn = add_subscriber(session, quartieri=["Q5"])
-        gateway_repo.withdraw_consent(session, conversation_id=withdrawn, now=now)
+        gateway_consent.withdraw(session, conversation_id=withdrawn, now=now)
         blocked = add_subscriber(session)
         gateway_repo.mark_blocked(session, conversation_id=blocked, now=now)
         stopped = add_subscriber(session)

@@ -18,18 +18,18 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from broadcast import web
 from broadcast.engine import BroadcastWorker
 from broadcast.senders import TelegramSender
-from catalog.db import session_scope
 from console import security
 from console.app import build_console
-from console.roles import Role
+from console.broadcasts import routes as web
 from console.staff import create_staff
+from core.db import session_scope
+from core.settings import Settings
+from staff.roles import Role
 from tests.broadcast.helpers import TOKEN, fast_config, subscribers
 from tests.conftest import unavailable
 from tests.fakes.fake_telegram_limits import LimitedTelegram
-from welcome.settings import Settings
 
 pytestmark = pytest.mark.browser
 

@@ -18,16 +18,16 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from broadcast import web
 from broadcast.models import Broadcast
-from catalog.db import session_scope
 from console import security
 from console.app import build_console
-from console.models import AuditLog
-from console.roles import Role
+from console.broadcasts import routes as web
 from console.staff import create_staff
+from core.db import session_scope
+from core.settings import Settings
+from staff.models import AuditLog
+from staff.roles import Role
 from tests.broadcast.helpers import subscribers
-from welcome.settings import Settings
 
 PASSWORD = "lampredotto e ribollita"
 CONSOLE = "/console"

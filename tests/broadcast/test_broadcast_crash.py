@@ -21,7 +21,9 @@ from broadcast.engine import BroadcastWorker
 from broadcast.models import Delivery
 from broadcast.queue import Policy, claim
 from broadcast.senders import TelegramSender
-from catalog.db import make_engine, session_scope
+from core.db import make_engine, session_scope
+from core.settings import PROJECT_ROOT
+from core.timeutil import utcnow
 from tests.broadcast.helpers import (
     TOKEN,
     chat_key_of,
@@ -31,8 +33,6 @@ from tests.broadcast.helpers import (
     subscribers,
 )
 from tests.fakes.fake_telegram_limits import LimitedTelegram
-from welcome.settings import PROJECT_ROOT
-from welcome.timeutil import utcnow
 
 pytestmark = pytest.mark.slow
 

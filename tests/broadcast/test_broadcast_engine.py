@@ -15,15 +15,18 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.store import repository as gateway_repo
-from bot.store.models import Channel
+from bot import consent as gateway_consent
 from broadcast import broadcasts as service
 from broadcast import subscriptions as subs
 from broadcast.engine import BroadcastWorker, EngineConfig
 from broadcast.models import Broadcast, Delivery
 from broadcast.report import deliveries_csv, progress
 from broadcast.senders import CallbackSender, TelegramSender, WhatsAppSender
-from catalog.db import session_scope
+from conversations import repository as gateway_repo
+from conversations.models import Channel
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
 from tests.broadcast.helpers import (
     TOKEN,
     add_citizen,
@@ -35,8 +38,6 @@ from tests.broadcast.helpers import (
 )
 from tests.fakes.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, VERSION, FakeGraph, GraphError
 from tests.fakes.fake_telegram_limits import LimitedTelegram
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
 
 
 def _worker(engine: Engine, telegram: LimitedTelegram, config: EngineConfig) -> BroadcastWorker:
@@ -207,7 +208,7 @@ async def test_who_left_after_the_start_is_skipped(sqlite_engine: Engine, tmp_pa
     with session_scope(sqlite_engine) as session:
         assert service.start(session, broadcast_id=broadcast_id, now=utcnow()) == 4
         subs.stop(session, conversation_id=recipients[0], now=utcnow())
-        gateway_repo.withdraw_consent(session, conversation_id=recipients[1], now=utcnow())
+        gateway_consent.withdraw(session, conversation_id=recipients[1], now=utcnow())
     with LimitedTelegram(global_rate=25) as telegram:
         await _run(_worker(sqlite_engine, telegram, fast_config(tmp_path)))
         assert sorted(telegram.received()) == sorted(_chats(sqlite_engine, recipients[2:]))

@@ -25,10 +25,10 @@ from broadcast.ratelimit import (
     reserve_slots,
     take_token,
 )
-from catalog.db import session_scope
+from core.db import session_scope
+from core.migrate import target_metadata
+from core.timeutil import utcnow
 from tests.broadcast.helpers import add_subscriber
-from welcome.migrate import target_metadata
-from welcome.timeutil import utcnow
 
 TABLES = {
     "broadcast",

@@ -17,8 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.store import repository as gateway_repo
-from bot.store.models import Conversation
+from bot import consent as gateway_consent
 from broadcast import menu
 from broadcast import subscriptions as subs
 from broadcast.broadcasts import start
@@ -27,7 +26,10 @@ from broadcast.models import Delivery, SubscriptionTopic
 from broadcast.queue import Go, Pacing, claim, mark_in_flight
 from broadcast.report import progress
 from broadcast.senders import TelegramSender
-from catalog.db import get_engine, session_scope
+from conversations.models import Conversation
+from core.db import get_engine, session_scope
+from core.settings import get_settings
+from core.timeutil import utcnow
 from tests.broadcast.helpers import (
     TOKEN,
     add_subscriber,
@@ -48,8 +50,6 @@ from tests.gateway.conftest import (  # noqa: F401 - fixtures
     start_gateway,
     telegram_gateway,
 )
-from welcome.settings import get_settings
-from welcome.timeutil import utcnow
 
 CHAT = 556001
 
@@ -177,12 +177,12 @@ def test_withdraw_consent_stops_in_the_same_transaction(engine: Engine) -> None:
     with session_scope(engine) as session:
         conversation_id = add_subscriber(session, quartieri=["Q1"])
     with session_scope(engine) as session:
-        gateway_repo.withdraw_consent(session, conversation_id=conversation_id, now=utcnow())
+        gateway_consent.withdraw(session, conversation_id=conversation_id, now=utcnow())
         assert not subs.choices(session, conversation_id=conversation_id).active
         session.rollback()  # nothing committed: neither change happened
     assert _choices(engine, conversation_id).active
     with session_scope(engine) as session:
-        gateway_repo.withdraw_consent(session, conversation_id=conversation_id, now=utcnow())
+        gateway_consent.withdraw(session, conversation_id=conversation_id, now=utcnow())
     assert _choices(engine, conversation_id) == subs.NOT_SUBSCRIBED
 
 
@@ -232,7 +232,7 @@ def test_claimed_deliveries_are_rechecked_right_before_the_request(engine: Engin
         batch = claim(session, token="a" * 32, now=now, lease_seconds=30, limit=10)
     assert len(batch) == 3
     with session_scope(engine) as session:
-        gateway_repo.withdraw_consent(session, conversation_id=recipients[0], now=utcnow())
+        gateway_consent.withdraw(session, conversation_id=recipients[0], now=utcnow())
         subs.stop(session, conversation_id=recipients[1], now=utcnow())
     decisions = {}
     for item in batch:
@@ -288,9 +288,7 @@ async def test_consent_withdrawn_during_a_running_broadcast(
                 select(Delivery).where(col(Delivery.status) == "sending")
             ).all()  # claimed by the worker, waiting for their slots
             for conversation_id in late:
-                gateway_repo.withdraw_consent(
-                    session, conversation_id=conversation_id, now=utcnow()
-                )
+                gateway_consent.withdraw(session, conversation_id=conversation_id, now=utcnow())
         await asyncio.wait_for(task, 30)
         await worker.aclose()
         received = telegram.received("Ultimo avviso")

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.store.models import Channel
 from broadcast import menu
 from broadcast import subscriptions as subs
 from broadcast.models import SubscriptionTopic, TopicKind
-from catalog.db import session_scope
 from catalog.vocabulary import CATEGORY_LABELS
+from conversations.models import Channel
+from core.db import session_scope
+from core.timeutil import utcnow
 from tests.broadcast.helpers import add_citizen
-from welcome.timeutil import utcnow
 
 
 def _tap(engine: Engine, conversation_id: str, payload: str) -> menu.MenuReply:

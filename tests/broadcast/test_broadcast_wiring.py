@@ -1,4 +1,4 @@
-"""The broadcaster inside the real gateway app (bot.app.create_app + attach_broadcasts): the
+"""The broadcaster inside the real gateway app (server.app.create_app + attach_broadcasts): the
 worker starts with the gateway, and a web-chat subscriber gets the announcement through the
 gateway's own sending (stored in the conversation's history)."""
 
@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.app import create_app
-from bot.store.models import Channel, Direction, Message
 from broadcast import menu
-from broadcast.wiring import attach_broadcasts
-from catalog.db import session_scope
+from conversations.models import Channel, Direction, Message
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
+from server.app import create_app
+from server.broadcasts import attach_broadcasts
 from tests.broadcast.helpers import add_citizen, add_subscriber, new_broadcast, statuses
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
 
 
 def test_worker_runs_with_the_gateway(

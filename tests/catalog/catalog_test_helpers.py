@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from catalog.db import session_scope
 from catalog.importer import import_catalog
+from core.db import session_scope
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "good"

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from catalog.db import make_engine
+from core.db import make_engine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -31,7 +31,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 def _shared_sqlite_catalog(
     _sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    path = tmp_path_factory.mktemp("catalog") / "catalog.db"
+    path = tmp_path_factory.mktemp("catalog") / "core.db"
     shutil.copyfile(_sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     load_catalog(engine)

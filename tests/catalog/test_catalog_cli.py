@@ -11,15 +11,15 @@ from catalog_test_helpers import BAD, GOOD
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-import catalog.db
+import core.db
 from catalog.__main__ import main
-from catalog.db import make_engine
-from welcome.settings import PROJECT_ROOT
+from core.db import make_engine
+from core.settings import PROJECT_ROOT
 
 
 @pytest.fixture
 def use_engine(monkeypatch: pytest.MonkeyPatch, sqlite_engine: Engine) -> Engine:
-    monkeypatch.setattr(catalog.db, "get_engine", lambda: sqlite_engine)
+    monkeypatch.setattr(core.db, "get_engine", lambda: sqlite_engine)
     return sqlite_engine
 
 
@@ -54,7 +54,7 @@ def test_import_errors_exit_1(use_engine: Engine, capsys: pytest.CaptureFixture[
 
 def test_migrate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
-    monkeypatch.setattr(catalog.db, "get_engine", lambda: engine)
+    monkeypatch.setattr(core.db, "get_engine", lambda: engine)
     assert main(["migrate"]) == 0
     assert "service" in inspect(engine).get_table_names()
     engine.dispose()

@@ -12,10 +12,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from catalog.db import session_scope
 from catalog.importer import ImportReport, import_catalog
 from catalog.models import Provider, Service, ServiceTargetGroup, WelcomePlace
 from catalog.repository import current_revision, get_service
+from core.db import session_scope
 
 
 def run_import(engine: Engine, directory: Path) -> ImportReport:
@@ -228,7 +228,7 @@ def test_empty_folder(sqlite_engine: Engine, tmp_path: Path) -> None:
 def test_real_seed_data_validates(name: str) -> None:
     """The project's seed catalogue (data/catalog) passes the importer's checks."""
     from catalog.importer import PlaceRow, ProviderRow, ServiceRow, _validate
-    from welcome.settings import PROJECT_ROOT
+    from core.settings import PROJECT_ROOT
 
     path = PROJECT_ROOT / "data" / "catalog" / name
     if not path.exists():

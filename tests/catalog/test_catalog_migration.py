@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from catalog.db import make_engine
-from welcome.migrate import alembic_config, target_metadata, upgrade
+from core.db import make_engine
+from core.migrate import alembic_config, target_metadata, upgrade
 
 CATALOG_TABLES = {
     "provider", "service", "service_target_group", "welcome_place", "unmet_need", "catalog_state",

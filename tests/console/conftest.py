@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from catalog.db import session_scope
 from console import security
-from console.roles import Role
 from console.staff import create_staff
-from welcome.settings import Settings
+from core.db import session_scope
+from core.settings import Settings
+from staff.roles import Role
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from console.app import build_console
 from console.navigation import Section
 from console.staff import StaffView
-from welcome.settings import Settings
+from core.settings import Settings
 
 PASSWORD = "cavolo nero e ribollita"
 REQUIRE_SERVICES = os.environ.get("WELCOME_REQUIRE_SERVICES") == "1"

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from catalog.db import session_scope
 from console.auth import SESSION_COOKIE
-from console.models import AuditLog
+from core.db import session_scope
+from staff.models import AuditLog
 
 NEW = "tramonto su ponte vecchio"
 

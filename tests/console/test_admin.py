@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from catalog.db import session_scope
-from console.models import AuditLog
-from console.roles import Role
 from console.staff import get_by_email, list_staff
+from core.db import session_scope
+from staff.models import AuditLog
+from staff.roles import Role
 
 NEW = "tramonto su ponte vecchio"
 

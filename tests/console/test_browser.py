@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 
 from console.auth import CurrentStaff, require_roles
 from console.navigation import Section
-from console.roles import Role
 from console.web import render
-from welcome.settings import Settings
+from core.settings import Settings
+from staff.roles import Role
 
 pytestmark = pytest.mark.browser
 

@@ -10,12 +10,12 @@ import sys
 import pytest
 from sqlalchemy.engine import Engine
 
-from catalog.db import session_scope
 from console.cli import main
-from console.roles import Role
 from console.security import verify_password
 from console.staff import get_by_email, roles_of
-from welcome.settings import PROJECT_ROOT
+from core.db import session_scope
+from core.settings import PROJECT_ROOT
+from staff.roles import Role
 
 
 def _run(engine: Engine, *argv: str, stdin: str = "") -> tuple[int, str]:

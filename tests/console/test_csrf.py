@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from console.auth import CSRF_HEADER
-from console.roles import Role
+from staff.roles import Role
 
 NEW = "tramonto su ponte vecchio"
 

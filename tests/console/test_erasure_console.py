@@ -14,14 +14,14 @@ from sqlmodel import Session, select
 
 import console.erasure as erasure_section
 import console.handoff as handoff_section
-from bot.store.models import Channel, Conversation
-from care import erasure
 from care import handoff as core
 from care.sla import office_hours
-from catalog.db import session_scope
 from console import audit
-from console.roles import Role
-from welcome.settings import Settings
+from conversations.models import Channel, Conversation
+from core.db import session_scope
+from core.settings import Settings
+from privacy import erasure
+from staff.roles import Role
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 ALONE, DURING_HANDOFF = "a" * 32, "b" * 32

@@ -10,12 +10,12 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from catalog.db import session_scope
 from console.auth import SESSION_COOKIE
-from console.models import AuditLog, LoginAttempt, StaffSession, StaffUser
-from console.roles import Role
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
+from staff.models import AuditLog, LoginAttempt, StaffSession, StaffUser
+from staff.roles import Role
 
 WRONG = "Email o password non corretti."
 TOO_MANY = "Troppi tentativi di accesso"

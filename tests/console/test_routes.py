@@ -26,8 +26,8 @@ from console.app import (
 from console.auth import CSRF_HEADER, CurrentStaff, require_roles
 from console.navigation import Section, registered_sections
 from console.pages.login import PUBLIC_ROUTES
-from console.roles import ALL_ROLES, Role
-from welcome.settings import Settings
+from core.settings import Settings
+from staff.roles import ALL_ROLES, Role
 
 
 def _sample_section() -> Section:

@@ -1,4 +1,4 @@
-"""Migration 0006 creates exactly the tables console.models describes."""
+"""Migration 0006 creates exactly the tables staff.models describes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from welcome.migrate import target_metadata
+from core.migrate import target_metadata
 
 TABLES = {"staff_user", "staff_role", "staff_session", "staff_login_attempt", "audit_log"}
 

@@ -10,8 +10,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, and_, insert, s
 from sqlalchemy.engine import Engine
 
 from console.auth import CurrentStaff
-from console.roles import Role
 from console.scope import can_act_on_conversation, can_see_conversation, visible_conversations
+from staff.roles import Role
 
 metadata = MetaData()
 conversation = Table(

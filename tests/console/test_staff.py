@@ -7,9 +7,6 @@ from console_helpers import MakeStaff
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from catalog.db import session_scope
-from console.models import StaffSession, StaffUser
-from console.roles import Role, parse_roles
 from console.security import verify_password
 from console.sessions import start_session
 from console.staff import (
@@ -22,7 +19,10 @@ from console.staff import (
     staff_with_role,
     update_staff,
 )
-from welcome.timeutil import utcnow
+from core.db import session_scope
+from core.timeutil import utcnow
+from staff.models import StaffSession, StaffUser
+from staff.roles import Role, parse_roles
 
 
 def test_create_lowercases_email_and_hashes_password(engine: Engine) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from catalog.db import make_engine
-from catalog.ledger.linking import issue_link_code
-from catalog.ledger.models import Citizen
+from core.db import make_engine
 from tests.fixtures.rasa import new_sender
+from welfare.ledger.linking import issue_link_code
+from welfare.ledger.models import Citizen
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 

@@ -1,6 +1,6 @@
 """`rasa test core` on tests/test_stories.yml against the trained model: any failed story fails.
 
-The model is trained once and reused (``welcome.train.ensure_model`` keys it on its
+The model is trained once and reused (``devtools.train.ensure_model`` keys it on its
 inputs). The stories give the intents, so this checks the dialogue (rules, stories,
 forms, fallback), not the NLU, which has its own held-out evaluation.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from welcome.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 TEST_STORIES = PROJECT_ROOT / "tests" / "test_stories.yml"
 
@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(1800)]
 def _rasa() -> tuple[Path, Path, dict[str, str]]:
     """(rasa executable, trained model, environment), or skip saying what is missing."""
     try:
-        from welcome.rasa_env import RasaNotInstalledError, rasa_env, require_rasa
-        from welcome.train import ensure_model
+        from devtools.rasa_env import RasaNotInstalledError, rasa_env, require_rasa
+        from devtools.train import ensure_model
     except ImportError as error:  # the platform's helpers are not there yet
         pytest.skip(f"Rasa helpers unavailable: {error}")
     try:

@@ -17,13 +17,13 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.app import create_app
-from bot.store.models import Conversation, Message
-from catalog.db import make_engine
+from conversations.models import Conversation, Message
+from core.db import make_engine
+from core.settings import Settings
+from server.app import create_app
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
-from welcome.settings import Settings
 
 
 @pytest.fixture

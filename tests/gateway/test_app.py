@@ -1,4 +1,4 @@
-"""bot.app and ``python -m bot``: the gateway starts with no settings and serves the web chat."""
+"""server.app and ``python -m server``: the gateway starts with no settings, serves the web chat."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from core.settings import PROJECT_ROOT
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway
-from welcome.settings import PROJECT_ROOT
 
 
 def _free_port() -> int:
@@ -35,7 +35,7 @@ def test_python_m_bot_prints_the_url_and_serves_the_web_chat(tmp_path: Path) -> 
         "WHATSAPP_ACCESS_TOKEN": "",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
+        [sys.executable, "-m", "server"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from bot.store.models import Direction, Mode, Status
+from conversations.models import Direction, Mode, Status
+from devtools.stack import RasaStack
+from devtools.supervisor import Service
 from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_telegram import Call, FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent
-from welcome.stack import RasaStack
-from welcome.supervisor import Service
 
 # the session's Rasa stack may start inside the first test: model loading is slow on a busy machine
 pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(900)]

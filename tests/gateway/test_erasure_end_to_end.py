@@ -21,17 +21,17 @@ from sqlmodel import Session
 from sqlmodel import select as sm_select
 
 from bot.delivery import ConversationErased
-from bot.store.models import Attachment, Conversation
-from care import erasure
-from catalog.db import make_engine, session_scope
 from console import audit
-from console.roles import Role
 from console.staff import create_staff
+from conversations.models import Attachment, Conversation
+from core.db import make_engine, session_scope
+from core.timeutil import utcnow
+from privacy import erasure
+from staff.roles import Role
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent, gateway_settings, run_gateway
 from tests.gateway.test_retention import _rasa_events
-from welcome.timeutil import utcnow
 
 CHAT = 515_151
 PASSWORD = "cavolo nero e ribollita"

@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import wording
-from bot.store.models import Attachment, Direction, Kind, Message, Mode, Status
 from care.models import ConversationFlag, FlagKind
+from conversations.models import Attachment, Direction, Kind, Message, Mode, Status
 from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_rasa import FakeRasa

@@ -11,15 +11,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.channels.base import Delivered, FilePayload, TemporaryFailure
-from bot.events import EventBus
 from bot.gateway import Gateway, GatewayConfig
-from bot.inbound import Inbound
-from bot.outgoing import Outgoing
 from bot.rasa_client import RasaClient
-from bot.store.db import Database
-from bot.store.models import Author, Channel, Conversation, Kind, Message, Mode, Status
-from bot.uploads import UploadStore
 from care.models import ConversationFlag
+from conversations.inbound import Inbound
+from conversations.models import Author, Channel, Conversation, Kind, Message, Mode, Status
+from conversations.outgoing import Outgoing
+from conversations.uploads import UploadStore
+from core.database import Database
+from core.events import EventBus
 from tests.fakes.fake_rasa import FakeRasa
 
 
@@ -31,7 +31,9 @@ class RecordingChannel:
         self.rows: list[int] = []
         self.fail_next = 0
 
-    async def deliver(self, conversation, row, outgoing, *, reply_to=None, sent_parts=(), on_part=None):  # type: ignore[no-untyped-def]  # noqa: E501
+    async def deliver(
+        self, conversation, row, outgoing, *, reply_to=None, sent_parts=(), on_part=None
+    ):  # type: ignore[no-untyped-def]
         if self.fail_next:
             self.fail_next -= 1
             raise TemporaryFailure("test:down", 0.01)

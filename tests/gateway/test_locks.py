@@ -1,4 +1,4 @@
-"""bot.locks: one lock per conversation being handled, none left for idle conversations."""
+"""core.locks: one lock per conversation being handled, none left for idle conversations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 from bot.gateway import Gateway
-from bot.locks import KeyedLocks
+from core.locks import KeyedLocks
 from tests.fakes.fake_rasa import FakeRasa
 from tests.gateway.conftest import RunningGateway
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.inbound import Inbound
-from bot.store import repository as repo
-from bot.store.models import Author, Channel, Direction, Kind, Status
-from catalog.db import make_engine, session_scope
+from conversations import repository as repo
+from conversations.inbound import Inbound
+from conversations.models import Author, Channel, Direction, Kind, Status
+from core.db import make_engine, session_scope
+from core.timeutil import utcnow
 from tests.fakes.fake_rasa import FakeRasa
 from tests.gateway.conftest import RunningGateway
-from welcome.timeutil import utcnow
 
 
 def _leave_work_behind(engine: Engine) -> tuple[int, int]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.outgoing import Button
 from bot.rendering import render_rasa
+from conversations.outgoing import Button
 
 
 def test_text_and_buttons() -> None:

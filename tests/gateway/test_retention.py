@@ -1,4 +1,4 @@
-"""bot.retention: what is older than the period goes, what other duties need stays.
+"""privacy.retention: what is older than the period goes, what other duties need stays.
 
 Run on SQLite and PostgreSQL (``engine``), with Rasa's tracker table in the same database.
 """
@@ -23,8 +23,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
-from bot.retention import PURGED_PREFIX, cutoff_for, purge
-from bot.store.models import (
+from broadcast.models import Subscription
+from care.handoff_models import Handoff, HandoffStatus
+from conversations.models import (
+    PURGED_PREFIX,
     Attachment,
     Channel,
     Conversation,
@@ -34,13 +36,12 @@ from bot.store.models import (
     Message,
     Status,
 )
-from broadcast.models import Subscription
-from care.handoff_models import Handoff, HandoffStatus
-from catalog.db import make_engine, session_scope
-from catalog.ledger.accounts import create_citizen
-from catalog.ledger.models import ConversationLink
+from core.db import make_engine, session_scope
+from core.timeutil import utcnow
+from privacy.retention import cutoff_for, purge
 from tests.gateway.conftest import RunningGateway
-from welcome.timeutil import utcnow
+from welfare.ledger.accounts import create_citizen
+from welfare.ledger.models import ConversationLink
 from welfare.models import Reimbursement
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -335,8 +336,8 @@ def test_purge_deletes_what_is_old_and_keeps_what_other_duties_need(
 def test_a_citizen_writing_again_after_the_purge_starts_afresh(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from bot.inbound import Inbound
-    from bot.store import repository as repo
+    from conversations import repository as repo
+    from conversations.inbound import Inbound
 
     world = build_world(engine, tmp_path / "uploads")
     with Session(engine) as session:
@@ -397,7 +398,7 @@ def test_the_command_line_purge(sqlite_url: str, tmp_path: Path) -> None:
         "PYTHONPATH": str(ROOT),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "purge"],
+        [sys.executable, "-m", "server", "purge"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -409,7 +410,7 @@ def test_the_command_line_purge(sqlite_url: str, tmp_path: Path) -> None:
     assert "Anna" not in result.stdout + result.stderr
     assert not world.files["a"].exists()
     bad = subprocess.run(
-        [sys.executable, "-m", "bot", "purge", "--months", "0"],
+        [sys.executable, "-m", "server", "purge", "--months", "0"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -438,7 +439,7 @@ def test_the_gateway_purges_by_itself(
 
 def test_the_privacy_notice_states_the_period_the_purge_applies() -> None:
     from bot import wording
-    from welcome.settings import Settings
+    from core.settings import Settings
 
     months = Settings.model_fields["retention_months"].default
     assert f"cancellati dopo {months} mesi" in wording.PRIVACY_NOTICE

@@ -1,4 +1,4 @@
-"""bot.store: conversations, messages and their dedupe keys, on SQLite and PostgreSQL."""
+"""conversations: conversations, messages and their dedupe keys, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.inbound import Inbound
-from bot.store import repository as repo
-from bot.store.models import (
+from conversations import repository as repo
+from conversations.inbound import Inbound
+from conversations.models import (
     Author,
     Channel,
     DeliveryEvent,
@@ -21,9 +21,9 @@ from bot.store.models import (
     Mode,
     Status,
 )
-from catalog.db import session_scope
-from welcome.migrate import target_metadata
-from welcome.timeutil import utcnow
+from core.db import session_scope
+from core.migrate import target_metadata
+from core.timeutil import utcnow
 
 GATEWAY_TABLES = {"conversation", "conversation_message", "message_attachment", "delivery_event"}
 

@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import wording
-from bot.store import repository as repo
-from bot.store.models import Attachment, Author, Direction, Mode, Status
 from care.models import ConversationFlag
+from conversations import repository as repo
+from conversations.models import Attachment, Author, Direction, Mode, Status
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent

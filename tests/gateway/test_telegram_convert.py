@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.channels.telegram.convert import inbound_from_update
-from bot.store.models import Kind
+from conversations.models import Kind
 from tests.fakes.fake_telegram import FakeTelegram
 
 CHAT = 555001

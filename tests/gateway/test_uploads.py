@@ -1,4 +1,4 @@
-"""bot.uploads: only JPEG, PNG and PDF, recognised by content, size-capped, random names."""
+"""conversations.uploads: JPEG, PNG and PDF only, known by content, size-capped, random names."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.uploads import UploadRejected, UploadStore, sniff_mime
-from welcome.timeutil import utcnow
+from conversations.uploads import UploadRejected, UploadStore, sniff_mime
+from core.timeutil import utcnow
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100

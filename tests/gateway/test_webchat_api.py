@@ -205,7 +205,7 @@ def _upload(chat: Chat, content: bytes, client_id: str | None = None, **headers:
 def _stored_files(gateway: RunningGateway) -> list[Any]:
     from pathlib import Path
 
-    from bot.store.models import Attachment
+    from conversations.models import Attachment
 
     with Session(gateway.engine) as session:
         rows = list(session.exec(select(Attachment)))

@@ -28,19 +28,19 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.store.models import Conversation
-from catalog.db import session_scope
-from catalog.ledger.accounts import balances
-from catalog.ledger.linking import citizen_for_conversation
-from catalog.ledger.models import Citizen, EntryKind, LedgerEntry
-from console.roles import Role
 from console.staff import create_staff
+from conversations.models import Conversation
+from core.db import session_scope
+from core.settings import PROJECT_ROOT
+from core.timeutil import utcnow
+from devtools.rasa_env import APP_PYTHON
+from devtools.stack import RasaStack
+from staff.roles import Role
 from tests.fakes.fake_telegram import Call, FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent
-from welcome.rasa_env import APP_PYTHON
-from welcome.settings import PROJECT_ROOT
-from welcome.stack import RasaStack
-from welcome.timeutil import utcnow
+from welfare.ledger.accounts import balances
+from welfare.ledger.linking import citizen_for_conversation
+from welfare.ledger.models import Citizen, EntryKind, LedgerEntry
 from welfare.models import Reimbursement, ReimbursementStatus, Voucher, VoucherStatus
 from welfare.qr import voucher_qr_png
 
@@ -148,7 +148,7 @@ def conversation_id(gateway: RunningGateway, chat_id: int) -> str:
 def link(chat: Chat, stack: RasaStack, citizen_ref: str) -> None:
     """A Welcome Point issues a one-time code (the CLI), the citizen types it in chat."""
     issued = subprocess.run(
-        [str(APP_PYTHON), "-m", "catalog.ledger", "issue-code", citizen_ref],
+        [str(APP_PYTHON), "-m", "welfare.ledger", "issue-code", citizen_ref],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": stack.database_url, "PYTHONPATH": str(PROJECT_ROOT)},
         check=True,

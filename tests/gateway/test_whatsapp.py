@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.store.models import Attachment, Conversation, DeliveryEvent, Direction, Mode, Status
+from conversations.models import Attachment, Conversation, DeliveryEvent, Direction, Mode, Status
+from core.timeutil import utcnow
 from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_rasa import FakeRasa
 from tests.gateway.conftest import RunningGateway
-from welcome.timeutil import utcnow
 
 WA = "393331234567"
 

@@ -22,18 +22,18 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.app import create_app
-from bot.store.models import Conversation, Message
+from bot.handoff.service import HandoffConfig, HandoffService
 from care.handoff_models import CsatAnswer, Handoff
-from catalog.db import make_engine, session_scope
 from console import security
-from console.handoff.service import HandoffConfig, HandoffService
-from console.roles import Role
 from console.staff import StaffView, create_staff
+from conversations.models import Conversation, Message
+from core.db import make_engine, session_scope
+from core.timeutil import utcnow
+from server.app import create_app
+from staff.roles import Role
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import gateway_settings
 from tests.handoff.fake_rasa_api import FakeRasaApi
-from welcome.timeutil import utcnow
 
 PASSWORD = "cavolo nero e ribollita"
 ALWAYS_OPEN = "tutti i giorni 00:00-24:00"
@@ -164,7 +164,7 @@ def start_live(
             **overrides,
         }
         settings = gateway_settings(tmp_path, url, **values)
-        app = create_app(settings, engine=engine)  # with the console (console.handoff.wiring)
+        app = create_app(settings, engine=engine)  # with the console (server.console)
         app.state.handoff_config = HandoffConfig(reconcile_seconds=0.2, office_fallback=office)
         live = serve(app, engine)
         started.append(live)

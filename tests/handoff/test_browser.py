@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.store.models import Mode
 from care import handoff_wording as wording
+from conversations.models import Mode
 from tests.conftest import unavailable
 from tests.handoff.conftest import PASSWORD, Citizen, Live, make_care_manager
 from tests.handoff.fake_rasa_api import FakeRasaApi

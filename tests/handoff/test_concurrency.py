@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from care import handoff as core
 from care.handoff_models import Handoff
 from care.sla import OfficeHours
-from catalog.db import session_scope
+from core.db import session_scope
+from core.timeutil import utcnow
 from tests.handoff.conftest import make_care_manager
-from welcome.timeutil import utcnow
 
 OPEN = OfficeHours.parse("tutti i giorni 00:00-24:00")
 ROUNDS = 8

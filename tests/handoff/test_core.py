@@ -14,9 +14,9 @@ from care.flags import open_flags, raise_flag
 from care.handoff_models import HandoffStatus, Outcome
 from care.models import FlagKind, FlagPriority
 from care.sla import OfficeHours
-from catalog.db import session_scope
+from core.db import session_scope
+from core.timeutil import utcnow
 from tests.handoff.conftest import make_care_manager
-from welcome.timeutil import utcnow
 
 OPEN = OfficeHours.parse("tutti i giorni 00:00-24:00")
 CID = "a" * 32

@@ -1,11 +1,11 @@
 """The hand-off service keeps a lock only for the conversations it is working on right now
-(bot.locks.KeyedLocks, the gateway's table): none is left behind once hand-offs are done."""
+(core.locks.KeyedLocks, the gateway's table): none is left behind once hand-offs are done."""
 
 from __future__ import annotations
 
-from bot.locks import KeyedLocks
 from care import handoff_wording as wording
 from care.handoff_models import HandoffStatus
+from core.locks import KeyedLocks
 from tests.handoff.conftest import Citizen, Live, StaffClient, make_care_manager
 
 

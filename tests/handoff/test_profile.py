@@ -1,18 +1,18 @@
 """The conversation page shows the citizen's profile: linked citizen, quartiere, budgets
-(catalog.ledger), the slots the assistant collected (Rasa's tracker), past hand-offs."""
+(welfare.ledger), the slots the assistant collected (Rasa's tracker), past hand-offs."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from catalog.db import session_scope
-from catalog.ledger.accounts import create_citizen, open_account, upsert_source
-from catalog.ledger.linking import issue_link_code, redeem_link_code
-from catalog.ledger.models import SourceKind
-from catalog.ledger.payments import credit
+from core.db import session_scope
+from core.timeutil import utcnow
 from tests.handoff.conftest import Citizen, Live, StaffClient, make_care_manager
 from tests.handoff.fake_rasa_api import FakeRasaApi
-from welcome.timeutil import utcnow
+from welfare.ledger.accounts import create_citizen, open_account, upsert_source
+from welfare.ledger.linking import issue_link_code, redeem_link_code
+from welfare.ledger.models import SourceKind
+from welfare.ledger.payments import credit
 
 
 def test_profile_budgets_slots_and_history(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store.models import Mode
 from care import handoff_wording as wording
 from care.handoff_models import HandoffStatus
+from conversations.models import Mode
 from tests.handoff.conftest import (
     Citizen,
     Live,
@@ -151,7 +151,7 @@ def test_two_failures_of_the_assistant_hand_off(
     over, without the citizen having to ask."""
     from care.flags import raise_flag
     from care.models import FlagKind, FlagPriority
-    from catalog.db import session_scope
+    from core.db import session_scope
 
     live: Live = start_live()
     citizen = Citizen(live.url)

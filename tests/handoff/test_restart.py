@@ -8,13 +8,13 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.store.models import Conversation, Mode
 from care import handoff as core
 from care.handoff_models import Handoff, HandoffStatus, Outcome
-from catalog.db import session_scope
+from conversations.models import Conversation, Mode
+from core.db import session_scope
+from core.timeutil import utcnow
 from tests.handoff.conftest import Citizen, Live, StaffClient, make_care_manager
 from tests.handoff.fake_rasa_api import FakeRasaApi
-from welcome.timeutil import utcnow
 
 
 def test_restart_while_waiting_and_while_chatting(

@@ -16,14 +16,14 @@ from starlette.websockets import WebSocketDisconnect
 
 from care import handoff as core
 from care.sla import OfficeHours
-from catalog.db import session_scope
 from console.app import SECTION_MODULES, build_console, is_websocket, iter_routes, role_requirements
 from console.auth import CSRF_HEADER
 from console.pages.login import PUBLIC_ROUTES
-from console.roles import ALL_ROLES, Role
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
+from staff.roles import ALL_ROLES, Role
 from tests.handoff.conftest import PASSWORD, make_care_manager
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 OPEN = OfficeHours.parse("tutti i giorni 00:00-24:00")

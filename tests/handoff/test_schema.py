@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from care import handoff_models
-from welcome.migrate import target_metadata
+from core.migrate import target_metadata
 
 TABLES = {
     t.name

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from care.sla import DEFAULT_HOURS, OfficeHours, clock, describe_when, office_hours, sla_due_at
-from catalog.db import session_scope
 from catalog.hours import ROME
 from catalog.models import PlaceKind, WelcomePlace
+from core.db import session_scope
 
 POINTS = OfficeHours.parse("lun-ven 09:00-13:00", "mer 14:30-18:00", "sab 09:30-12:30")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from bot.store.models import Mode
 from care import handoff_wording as wording
+from conversations.models import Mode
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import accept_consent
 from tests.handoff.conftest import Live, StaffClient, make_care_manager

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from catalog.ledger import linking
-from catalog.ledger.accounts import create_citizen, open_account, upsert_source
-from catalog.ledger.models import SourceKind
-from catalog.ledger.payments import credit
-from welcome.settings import Settings
+from core.settings import Settings
+from welfare.ledger import linking
+from welfare.ledger.accounts import create_citizen, open_account, upsert_source
+from welfare.ledger.models import SourceKind
+from welfare.ledger.payments import credit
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from catalog.ledger.accounts import (
+from welfare.ledger.accounts import (
     balances,
     create_citizen,
     get_citizen,
@@ -15,9 +15,9 @@ from catalog.ledger.accounts import (
     statement,
     upsert_source,
 )
-from catalog.ledger.codes import ALPHABET
-from catalog.ledger.models import EntryKind, SourceKind
-from catalog.ledger.payments import capture_hold, choose_sources, place_hold
+from welfare.ledger.codes import ALPHABET
+from welfare.ledger.models import EntryKind, SourceKind
+from welfare.ledger.payments import capture_hold, choose_sources, place_hold
 
 from .conftest import NOW, Budget
 

@@ -14,12 +14,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from catalog.db import make_engine, session_scope
-from catalog.ledger.accounts import balances
-from catalog.ledger.errors import IdempotencyConflict, InsufficientFunds
-from catalog.ledger.models import EntryKind, LedgerEntry
-from catalog.ledger.payments import capture_hold, choose_sources, credit, place_hold
-from catalog.ledger.plans import PaymentPlan
+from core.db import make_engine, session_scope
+from welfare.ledger.accounts import balances
+from welfare.ledger.errors import IdempotencyConflict, InsufficientFunds
+from welfare.ledger.models import EntryKind, LedgerEntry
+from welfare.ledger.payments import capture_hold, choose_sources, credit, place_hold
+from welfare.ledger.plans import PaymentPlan
 
 from .conftest import NOW, Budget, make_budget
 

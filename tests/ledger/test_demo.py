@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from catalog.db import session_scope
-from catalog.ledger import __main__ as cli
-from catalog.ledger.accounts import balances, get_citizen
-from catalog.ledger.codes import ALPHABET
-from catalog.ledger.demo import DEMO_FILE, seed_demo
-from catalog.ledger.linking import LinkOutcome, redeem_link_code
-from welcome.settings import Settings
-from welcome.timeutil import utcnow
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
+from welfare.ledger import __main__ as cli
+from welfare.ledger.accounts import balances, get_citizen
+from welfare.ledger.codes import ALPHABET
+from welfare.ledger.demo import DEMO_FILE, seed_demo
+from welfare.ledger.linking import LinkOutcome, redeem_link_code
 
 CATEGORY_SLUGS = {
     "childcare", "babysitting", "after_school", "summer_camp", "home_care", "elderly_day_care",

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from catalog.ledger.export import HEADERS, statement_csv
-from catalog.ledger.payments import choose_sources, place_hold, reimburse
+from welfare.ledger.export import HEADERS, statement_csv
+from welfare.ledger.payments import choose_sources, place_hold, reimburse
 
 from .conftest import NOW, Budget
 

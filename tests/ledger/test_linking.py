@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from catalog.ledger.codes import ALPHABET
-from catalog.ledger.linking import (
+from core.settings import Settings
+from welfare.ledger.codes import ALPHABET
+from welfare.ledger.linking import (
     LinkOutcome,
     NotLinked,
     citizen_for_conversation,
@@ -22,8 +23,7 @@ from catalog.ledger.linking import (
     unlink,
     unlink_citizen,
 )
-from catalog.ledger.models import LinkCode
-from welcome.settings import Settings
+from welfare.ledger.models import LinkCode
 
 from .conftest import NOW, Budget, make_budget
 

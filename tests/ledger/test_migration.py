@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from welcome.migrate import target_metadata
+from core.migrate import target_metadata
 
 LEDGER_TABLES = {
     "citizen",

@@ -1,6 +1,6 @@
 import pytest
 
-from catalog.ledger.money import format_cents, format_eur, parse_eur
+from welfare.ledger.money import format_cents, format_eur, parse_eur
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
-from catalog.ledger.accounts import account_totals, balances
-from catalog.ledger.errors import (
+from welfare.ledger.accounts import account_totals, balances
+from welfare.ledger.errors import (
     AccountExpired,
     CategoryNotAllowed,
     HoldClosed,
@@ -21,8 +21,8 @@ from catalog.ledger.errors import (
     NothingToHold,
     UnknownHold,
 )
-from catalog.ledger.models import AppendOnlyError, EntryKind, LedgerEntry
-from catalog.ledger.payments import (
+from welfare.ledger.models import AppendOnlyError, EntryKind, LedgerEntry
+from welfare.ledger.payments import (
     adjust,
     capture_hold,
     choose_sources,
@@ -32,7 +32,7 @@ from catalog.ledger.payments import (
     reimburse,
     release_hold,
 )
-from catalog.ledger.plans import PaymentPlan
+from welfare.ledger.plans import PaymentPlan
 
 from .conftest import NOW, Budget, make_budget
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from catalog.ledger.models import SourceKind
-from catalog.ledger.payments import place_hold
-from catalog.ledger.plans import PaymentPlan, choose_sources
+from welfare.ledger.models import SourceKind
+from welfare.ledger.payments import place_hold
+from welfare.ledger.plans import PaymentPlan, choose_sources
 
 from .conftest import NOW, Budget, make_budget
 

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from welcome.rasa_env import ENDPOINTS_FILE, RASA_PYTHON, rasa_env
-from welcome.settings import get_settings
+from core.settings import get_settings
+from devtools.rasa_env import ENDPOINTS_FILE, RASA_PYTHON, rasa_env
 
 READ_ENDPOINTS = """
 import asyncio, json, sys

@@ -15,9 +15,9 @@ from __future__ import annotations
 import pytest
 
 from care.safety import detect
+from devtools.emergency_eval import EMERGENCY, FRESH_SET, evaluate
+from devtools.nlu_metrics import load_examples
 from tests.fixtures.rasa import RasaStack
-from welcome.emergency_eval import EMERGENCY, FRESH_SET, evaluate
-from welcome.nlu_metrics import load_examples
 
 UNION_RECALL_FLOOR = 0.90  # measured 0.929 and 0.939
 RULES_RECALL_FLOOR = 0.70  # measured 0.727

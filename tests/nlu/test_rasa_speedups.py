@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from welcome.rasa_env import RASA_PYTHON, rasa_env
-from welcome.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
+from devtools.rasa_env import RASA_PYTHON, rasa_env
 
 SCRIPT = PROJECT_ROOT / "tests" / "nlu" / "rasa_speedups_check.py"
 

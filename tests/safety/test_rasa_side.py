@@ -8,9 +8,9 @@ import subprocess
 import pytest
 
 from care.safety import detect
+from core.settings import PROJECT_ROOT, get_settings
+from devtools.rasa_env import RASA_PYTHON
 from tests.safety.phrases import NEGATIVE, POSITIVE
-from welcome.rasa_env import RASA_PYTHON
-from welcome.settings import PROJECT_ROOT, get_settings
 
 SCRIPT = PROJECT_ROOT / "tests" / "safety" / "rasa_side.py"
 TEXTS = [text for text, _ in POSITIVE] + NEGATIVE
@@ -19,7 +19,7 @@ TEXTS = [text for text, _ in POSITIVE] + NEGATIVE
 def _rasa_side(mode: str, texts: list[str]) -> list:
     if not RASA_PYTHON.exists():
         pytest.skip("the Rasa environment (.venv-rasa) is not installed: scripts/setup.sh rasa")
-    from welcome.rasa_env import rasa_env
+    from devtools.rasa_env import rasa_env
 
     completed = subprocess.run(
         [str(RASA_PYTHON), str(SCRIPT), mode],

@@ -4,8 +4,8 @@ import ast
 import sys
 
 from care import safety
+from core.settings import PROJECT_ROOT
 from nlu import safety_rules
-from welcome.settings import PROJECT_ROOT
 
 
 def test_safety_rules_import_only_stdlib_and_yaml() -> None:

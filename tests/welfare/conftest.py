@@ -18,17 +18,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import actions.common as common
-from catalog.db import get_engine, session_scope
-from catalog.ledger import linking
 from console import security
 from console.app import build_console
 from console.navigation import registered_sections
-from console.roles import Role
 from console.staff import StaffView, create_staff
+from core.db import get_engine, session_scope
+from core.settings import Settings, get_settings
+from staff.roles import Role
 from tests.actions.action_helpers import NOW as ACTIONS_NOW
 from tests.actions.action_helpers import make_tracker, run_action, seed_catalog, seed_citizens
 from tests.ledger.conftest import Budget, make_budget
-from welcome.settings import Settings, get_settings
+from welfare.ledger import linking
 
 CONSOLE = "/console"
 PASSWORD = "cavolo nero e ribollita"

@@ -25,8 +25,8 @@ from actions.reimbursement import (
     ValidateReimbursementForm,
     is_cancel,
 )
-from bot.store.models import Attachment, Author, Channel, Conversation, Direction, Kind, Message
-from bot.store.models import Status as MessageStatus
+from conversations.models import Attachment, Author, Channel, Conversation, Direction, Kind, Message
+from conversations.models import Status as MessageStatus
 from tests.actions.action_helpers import (
     OTHER_SENDER,
     SENDER,

@@ -8,10 +8,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from actions.welfare_status import NOTHING_TEXT, ActionRequestStatus
-from catalog.ledger.linking import citizen_for_conversation
 from tests.actions.action_helpers import NOW, OTHER_SENDER, SENDER, STRANGER, texts
 from tests.welfare.conftest import tap
 from welfare.appointments import book, publish_slots
+from welfare.ledger.linking import citizen_for_conversation
 from welfare.reimbursements import reject_reimbursement, submit_reimbursement
 from welfare.vouchers import format_voucher_code, issue_voucher
 

@@ -8,13 +8,13 @@ from sqlmodel import Session, func, select
 
 from actions.details import ActionServiceDetails
 from actions.vouchers import ActionCancelVoucher, ActionConfirmPayment, ActionPayWithBudget
-from catalog.ledger.models import LedgerEntry
 from tests.actions.action_helpers import (
     STRANGER,
     button_payloads,
     texts,
 )
 from tests.welfare.conftest import tap
+from welfare.ledger.models import LedgerEntry
 from welfare.models import Voucher, VoucherStatus
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from catalog.db import session_scope
+from core.db import session_scope
 from welfare.appointments import (
     NotCancellable,
     SlotTaken,

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from catalog.models import PlaceKind, WelcomePlace
-from console.roles import Role
+from core.timeutil import utcnow
+from staff.roles import Role
 from tests.welfare.conftest import CONSOLE, MakeStaff, sign_in
-from welcome.timeutil import utcnow
 from welfare.appointments import book
 from welfare.models import Appointment, AppointmentSlot
 

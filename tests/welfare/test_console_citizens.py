@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from catalog.ledger.linking import LinkOutcome, redeem_link_code
-from catalog.ledger.models import Citizen, LinkCode
-from console.models import AuditLog
-from console.roles import Role
+from core.timeutil import utcnow
+from staff.models import AuditLog
+from staff.roles import Role
 from tests.ledger.conftest import Budget
 from tests.welfare.conftest import CONSOLE, MakeStaff, sign_in
-from welcome.timeutil import utcnow
+from welfare.ledger.linking import LinkOutcome, redeem_link_code
+from welfare.ledger.models import Citizen, LinkCode
 
 HTML = {"accept": "text/html"}
 

@@ -13,13 +13,13 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from catalog.ledger.models import Citizen
-from console.roles import Role
+from core.migrate import target_metadata
+from core.settings import Settings
+from staff.roles import Role
 from tests.ledger.conftest import NOW, Budget
 from tests.welfare.conftest import CONSOLE, MakeStaff, Shop, sign_in
-from welcome.migrate import target_metadata
-from welcome.settings import Settings
 from welfare import web
+from welfare.ledger.models import Citizen
 from welfare.models import Voucher, VoucherStatus
 from welfare.qr import qr_url, redeem_url, voucher_qr_png
 from welfare.vouchers import format_voucher_code, issue_voucher

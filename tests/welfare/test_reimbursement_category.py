@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.uploads import UploadStore
-from catalog.ledger.models import LedgerEntry
-from console.models import AuditLog
-from console.roles import Role
+from conversations.uploads import UploadStore
+from staff.models import AuditLog
+from staff.roles import Role
 from tests.ledger.conftest import NOW, Budget
 from tests.welfare.conftest import CONSOLE, MakeStaff, form_token, sign_in
 from tests.welfare.test_reimbursements import FakeGateway, FakeService, _submit
+from welfare.ledger.models import LedgerEntry
 from welfare.models import Reimbursement, ReimbursementStatus
 from welfare.reimbursements import (
     AlreadyDecided,

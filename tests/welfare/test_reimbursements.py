@@ -13,14 +13,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from bot.store.models import Author, Channel, Direction, Kind, Message, Status
-from bot.store.repository import add_attachment, get_or_create_conversation
-from bot.uploads import UploadStore
-from catalog.ledger.accounts import balances
-from catalog.ledger.models import Citizen, LedgerEntry
-from console.roles import Role
+from conversations.models import Author, Channel, Direction, Kind, Message, Status
+from conversations.repository import add_attachment, get_or_create_conversation
+from conversations.uploads import UploadStore
+from staff.roles import Role
 from tests.ledger.conftest import NOW, Budget
 from tests.welfare.conftest import CONSOLE, MakeStaff, sign_in
+from welfare.ledger.accounts import balances
+from welfare.ledger.models import Citizen, LedgerEntry
 from welfare.models import Reimbursement, ReimbursementStatus
 from welfare.reimbursements import (
     AlreadyDecided,

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from catalog.models import PlaceKind, WelcomePlace
+from server.welfare import send_reminders
 from welfare.appointments import book, publish_slots
-from welfare.wiring import send_reminders
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 TOMORROW_10 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 10:00 in Florence

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from catalog.db import session_scope
-from catalog.ledger.accounts import balances
-from catalog.ledger.errors import NothingToHold
-from catalog.ledger.models import Citizen, LedgerEntry
+from core.db import session_scope
 from tests.ledger.conftest import NOW, Budget
 from tests.welfare.conftest import Shop
+from welfare.ledger.accounts import balances
+from welfare.ledger.errors import NothingToHold
+from welfare.ledger.models import Citizen, LedgerEntry
 from welfare.models import Voucher, VoucherStatus
 from welfare.vouchers import (
     ServiceNotPayable,

@@ -40,10 +40,10 @@ from bot.channels.base import (
     PermanentFailure,
     TemporaryFailure,
 )
-from bot.outgoing import Button, Outgoing
-from bot.store.models import Channel, Conversation, Kind, Message
-from bot.store.repository import button_ref
 from bot.text import TELEGRAM_LIMIT, split_message
+from conversations.models import Channel, Conversation, Kind, Message
+from conversations.outgoing import Button, Outgoing
+from conversations.repository import button_ref
 
 log = logging.getLogger(__name__)
 

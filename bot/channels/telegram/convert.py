@@ -13,9 +13,9 @@ from typing import Any
 from telegram import Chat, Message, Update
 
 from bot.commands import parse_command
-from bot.inbound import Inbound
-from bot.store.models import Channel, Kind
 from bot.text import sanitize
+from conversations.inbound import Inbound
+from conversations.models import Channel, Kind
 
 _VOICE = ("voice", "audio", "video_note")
 _OTHER_MEDIA = (

@@ -27,7 +27,7 @@ from bot.channels.telegram.channel import TelegramChannel, retry_after_seconds
 from bot.channels.telegram.convert import inbound_from_update
 from bot.commands import COMMANDS
 from bot.gateway import Gateway
-from bot.store.models import Kind
+from conversations.models import Kind
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from bot import wording
 from bot.channels.webchat.auth import bearer_token, chat_key, new_token
 from bot.channels.webchat.ratelimit import SlidingWindow
 from bot.gateway import Gateway
-from bot.inbound import Inbound
-from bot.store import repository as repo
-from bot.store.models import Channel, Kind
 from bot.text import sanitize
-from bot.uploads import UploadRejected, sniff_mime
 from bot.views import message_view
-from welcome.timeutil import utcnow
+from conversations import repository as repo
+from conversations.inbound import Inbound
+from conversations.models import Channel, Kind
+from conversations.uploads import UploadRejected, sniff_mime
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ async def post_file(
     x_caption: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """A photo or PDF from the web chat: the same limits and storage as Telegram's files
-    (bot.uploads), stored with its message before the 202, then on to Rasa like them.
+    (conversations.uploads), stored with its message before the 202, then on to Rasa like them.
     The caption (what the citizen had written beside it) is the message's text, as on
     Telegram; it travels in a header so that it never appears in an access log."""
     key = chat_key(token)

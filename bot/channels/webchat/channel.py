@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.channels.base import Delivered, FilePayload, PartSent, TemporaryFailure
-from bot.outgoing import Outgoing
-from bot.store.models import Channel, Conversation, Message
+from conversations.models import Channel, Conversation, Message
+from conversations.outgoing import Outgoing
 
 
 class WebChatChannel:

@@ -23,11 +23,11 @@ from bot.channels.base import (
 )
 from bot.channels.whatsapp.client import GraphClient, GraphError, MediaTooBig
 from bot.channels.whatsapp.render import render, template
-from bot.outgoing import Outgoing
-from bot.store import repository as repo
-from bot.store.db import Database
-from bot.store.models import Channel, Conversation, Message
-from welcome.timeutil import utcnow
+from conversations import repository as repo
+from conversations.models import Channel, Conversation, Message
+from conversations.outgoing import Outgoing
+from core.database import Database
+from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.inbound import Inbound
-from bot.store.models import Channel, Kind, Status
 from bot.text import sanitize
+from conversations.inbound import Inbound
+from conversations.models import Channel, Kind, Status
 
 STATUSES = {
     "sent": Status.sent,

@@ -12,9 +12,9 @@ import logging
 from typing import Any
 
 from bot import wording
-from bot.outgoing import Outgoing
-from bot.store.repository import button_ref
 from bot.text import WHATSAPP_TEXT_LIMIT, split_message
+from conversations.outgoing import Outgoing
+from conversations.repository import button_ref
 
 log = logging.getLogger(__name__)
 

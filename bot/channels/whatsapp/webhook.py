@@ -21,8 +21,8 @@ from bot.channels.whatsapp.client import WINDOW_CLOSED_CODE
 from bot.channels.whatsapp.signature import HEADER, verify
 from bot.delivery import StatusReport
 from bot.gateway import Gateway
-from bot.store import repository as repo
-from bot.store.models import Channel, Status
+from conversations import repository as repo
+from conversations.models import Channel, Status
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,218 @@
+"""The gateway's FastAPI application: web chat, Telegram webhook, WhatsApp webhook, health.
+
+The lifespan builds the Gateway, starts the outbox worker and, when TELEGRAM_BOT_TOKEN is
+set, the python-telegram-bot Application (long polling, or webhook when
+TELEGRAM_WEBHOOK_URL is set); the WhatsApp channel runs when its access token and phone
+number id are set. The web chat always runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.channels.telegram import webhook as telegram_webhook
+from bot.channels.telegram.runtime import TelegramRuntime, build_application, file_base_url
+from bot.channels.webchat import api as webchat_api
+from bot.channels.webchat.channel import WebChatChannel
+from bot.channels.whatsapp import webhook as whatsapp_webhook
+from bot.channels.whatsapp.channel import WhatsAppChannel
+from bot.channels.whatsapp.client import GraphClient
+from bot.gateway import Gateway, GatewayConfig
+from bot.outbox import OutboxWorker
+from bot.rasa_client import RasaClient
+from conversations.uploads import UploadStore
+from core.database import Database
+from core.db import make_engine
+from core.events import EventBus
+from core.settings import Settings, get_settings
+from core.timeutil import utcnow
+from privacy.retention import RetentionWorker, purge_with_settings
+from server.broadcasts import attach_broadcasts
+from server.console import attach_console
+from server.welfare import attach_welfare
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    verify_token: str
+    app_secret: str
+    phone_number_id: str
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def build_gateway(settings: Settings, engine: Engine) -> Gateway:
+    action_server = settings.action_server_url or f"http://127.0.0.1:{settings.action_server_port}"
+    gateway = Gateway(
+        db=Database(engine),
+        rasa=RasaClient(
+            rasa_url=settings.rasa_url,
+            token=_secret(settings.rasa_auth_token),
+            action_server_url=action_server,
+            timeout=settings.rasa_timeout_seconds,
+        ),
+        uploads=UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes),
+        events=EventBus(),
+        config=GatewayConfig(
+            consent_version=settings.privacy_notice_version,
+            message_max_chars=settings.message_max_chars,
+            retry_base_seconds=max(0.5, settings.outbox_interval_seconds),
+            retry_max_seconds=settings.outbox_max_backoff_seconds,
+        ),
+    )
+    gateway.register(WebChatChannel())
+    return gateway
+
+
+async def _start_telegram(app: FastAPI, settings: Settings, gateway: Gateway) -> None:
+    """Start Telegram, retrying while the Bot API cannot be reached (the web chat runs anyway)."""
+    token = _secret(settings.telegram_bot_token)
+    webhook_secret = _secret(settings.telegram_webhook_secret)
+    if settings.telegram_webhook_url and not webhook_secret:
+        log.error(
+            "telegram: TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET; Telegram not started"
+        )
+        return
+    app.state.telegram_webhook_secret = webhook_secret
+    while True:
+        application = build_application(
+            token=token,
+            base_url=settings.telegram_api_base_url,
+            base_file_url=file_base_url(
+                settings.telegram_api_base_url, settings.telegram_file_base_url
+            ),
+        )
+        runtime = TelegramRuntime(application, gateway, settings.upload_max_bytes)
+        try:
+            await runtime.start(
+                webhook_url=settings.telegram_webhook_url,
+                webhook_secret=webhook_secret,
+                poll_timeout=settings.telegram_poll_timeout,
+            )
+        except asyncio.CancelledError:
+            await runtime.stop()
+            raise
+        except Exception as exc:
+            log.error(
+                "telegram: could not start (%s); retry in %.0f s",
+                type(exc).__name__,
+                TELEGRAM_RETRY_SECONDS,
+            )
+            await runtime.stop()
+            await asyncio.sleep(TELEGRAM_RETRY_SECONDS)
+            continue
+        app.state.telegram = runtime
+        return
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        db_engine = engine or make_engine(settings.effective_database_url)
+        gateway = build_gateway(settings, db_engine)
+        app.state.gateway = gateway
+        app.state.telegram = None
+        app.state.telegram_webhook_secret = ""
+        app.state.whatsapp = None
+        graph: GraphClient | None = None
+        if _secret(settings.whatsapp_access_token) and settings.whatsapp_phone_number_id:
+            graph = GraphClient(
+                base_url=settings.whatsapp_graph_base_url,
+                version=settings.whatsapp_api_version,
+                phone_number_id=settings.whatsapp_phone_number_id,
+                access_token=_secret(settings.whatsapp_access_token),
+            )
+            gateway.register(
+                WhatsAppChannel(
+                    graph,
+                    gateway.db,
+                    template_name=settings.whatsapp_template_name,
+                    template_language=settings.whatsapp_template_language,
+                    max_file_bytes=settings.upload_max_bytes,
+                )
+            )
+            app.state.whatsapp = WhatsAppConfig(
+                verify_token=_secret(settings.whatsapp_verify_token),
+                app_secret=_secret(settings.whatsapp_app_secret),
+                phone_number_id=settings.whatsapp_phone_number_id,
+            )
+            if not app.state.whatsapp.app_secret:
+                log.error("whatsapp: WHATSAPP_APP_SECRET is empty: every webhook call is refused")
+            log.info("whatsapp: channel ready")
+        telegram_task = None
+        if _secret(settings.telegram_bot_token):
+            telegram_task = asyncio.get_running_loop().create_task(
+                _start_telegram(app, settings, gateway), name="telegram-start"
+            )
+        outbox = OutboxWorker(gateway, settings.outbox_interval_seconds)
+        outbox.start()
+        retention: RetentionWorker | None = None
+        if settings.retention_purge_interval_hours > 0:
+            retention = RetentionWorker(
+                lambda: purge_with_settings(settings, db_engine, utcnow()),
+                settings.retention_purge_interval_hours * 3600,
+            )
+            retention.start()
+        app.state.retention = retention
+        try:
+            yield
+        finally:
+            if retention is not None:
+                await retention.stop()
+            await outbox.stop()
+            if telegram_task is not None:
+                telegram_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await telegram_task
+            if app.state.telegram is not None:
+                await app.state.telegram.stop()
+            await gateway.shutdown()
+            await gateway.rasa.aclose()
+            if graph is not None:
+                await graph.aclose()
+            if own_engine:
+                db_engine.dispose()
+
+    app = FastAPI(title="WEL.CO.ME gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.mount(
+        "/static/webchat",
+        StaticFiles(directory=webchat_api.STATIC_DIR),
+        name="webchat-static",
+    )
+    app.include_router(webchat_api.router)
+    app.include_router(telegram_webhook.router)
+    app.include_router(whatsapp_webhook.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, Any]:
+        gateway: Gateway = app.state.gateway
+        await gateway.db.run(lambda session: session.exec(text("select 1")))  # type: ignore[call-overload]
+        return {
+            "status": "ok",
+            "channels": sorted(str(name) for name in gateway.channels),
+        }
+
+    attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
+    attach_welfare(app, engine=engine, settings=settings)  # voucher QR, appointment reminders
+    attach_broadcasts(app, settings, engine=engine)  # hub announcements, delivery worker
+    return app

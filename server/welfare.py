@@ -1,0 +1,104 @@
+"""The welfare parts that run with the gateway: one call in server/app.py::
+
+    attach_welfare(app, engine=engine)   # at the end of create_app
+
+includes the voucher QR route and, inside the gateway's lifespan (after it has built
+``app.state.gateway``), runs the appointment reminder loop: every ``REMINDER_EVERY_SECONDS``
+it claims tomorrow's bookings not yet reminded (``mark_reminded``, so several gateways never
+remind twice) and sends the reminder through ``gateway.send_text`` (stored, then delivered
+by the gateway's outbox like every outgoing message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from catalog.models import WelcomePlace
+from conversations.models import Author
+from core.db import session_scope
+from core.settings import Settings
+from core.timeutil import utcnow
+from welfare import web
+from welfare.appointments import due_reminders, mark_reminded, reminder_text
+
+log = logging.getLogger(__name__)
+
+REMINDER_EVERY_SECONDS = 300.0
+Send = Callable[[str, str], Awaitable[Any]]
+
+
+def claim_reminders(engine: Engine, *, now: datetime) -> list[tuple[str, str]]:
+    """Claim the due reminders; returns (conversation_id, text) pairs to send."""
+    out: list[tuple[str, str]] = []
+    with session_scope(engine) as session:
+        due = due_reminders(session, now=now)
+        names = {
+            p.code: p.name
+            for p in session.exec(
+                select(WelcomePlace).where(
+                    WelcomePlace.code.in_({s.place_code for _, s in due})  # type: ignore[attr-defined]
+                )
+            ).all()
+        }
+        for appointment, slot in due:
+            assert appointment.id is not None
+            if mark_reminded(session, appointment_id=appointment.id, now=now):
+                text = reminder_text(slot, names.get(slot.place_code, "Welcome Point"))
+                out.append((appointment.conversation_id, text))
+    return out
+
+
+async def send_reminders(engine: Engine, send: Send, *, now: datetime | None = None) -> int:
+    pairs = await asyncio.to_thread(claim_reminders, engine, now=now or utcnow())
+    for conversation_id, text in pairs:
+        try:
+            await send(conversation_id, text)
+        except Exception:
+            log.exception("appointment reminder not sent")
+    return len(pairs)
+
+
+def attach_welfare(
+    app: FastAPI, *, engine: Engine | None = None, settings: Settings | None = None
+) -> None:
+    """``settings``: the gateway's (the QR's public base URL); None means get_settings()."""
+    app.include_router(web.router)
+    app.state.welfare_engine = engine
+    app.state.welfare_settings = settings
+    gateway_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(parent: FastAPI) -> AsyncIterator[Any]:
+        async with gateway_lifespan(parent) as state:
+            gateway = parent.state.gateway
+
+            async def send(conversation_id: str, text: str) -> Any:
+                return await gateway.send_text(conversation_id, text, author=Author.gateway)
+
+            async def loop() -> None:
+                while True:
+                    try:
+                        await send_reminders(gateway.db.engine, send)
+                    except Exception:
+                        log.exception("appointment reminders: pass failed")
+                    await asyncio.sleep(REMINDER_EVERY_SECONDS)
+
+            task = asyncio.get_running_loop().create_task(loop(), name="welfare-reminders")
+            try:
+                yield state
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app.router.lifespan_context = lifespan

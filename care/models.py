@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from core.timeutil import UTCDateTime, utcnow
@@ -40,14 +41,11 @@ class ConversationFlag(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: str = Field(index=True, max_length=64)
-    kind: FlagKind = Field(max_length=20)
-    priority: FlagPriority = Field(max_length=10)
+    # plain strings, as in every migration (a bare enum annotation made SQLAlchemy's Enum type,
+    # which the databases never had)
+    kind: FlagKind = Field(sa_type=String(20))
+    priority: FlagPriority = Field(sa_type=String(10))
     source: str = Field(max_length=40, description="who raised it: safety_net, rasa_action, ...")
     reason: str = Field(default="", max_length=200, description="rule or intent, never the text")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-# The hand-off's tables (issue 5) live in care.handoff_models; importing them here registers
-# them wherever the care tables are (core.migrate.MODEL_MODULES lists care.models).
-from care import handoff_models as _handoff_models  # noqa: E402, F401

@@ -5,19 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from core.migrate import target_metadata
+from core.migrate import include_object, target_metadata
 
 config = context.config
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    """Leave to the migrations what the models do not describe: the full-text index
-    (SQLite's FTS5 table and its shadow tables, PostgreSQL's generated tsvector column)."""
-    if type_ == "table" and name is not None and name.startswith("service_fts"):
-        return False
-    return not (type_ == "column" and name == "search_vector")
 
 
 def run_migrations(connection: Connection) -> None:

@@ -53,11 +53,22 @@ def test_a_restart_finishes_what_a_crash_left(
     engine.dispose()
     running = start_gateway(rasa_url=fake_rasa.url)
 
+    def answered(rows: list) -> bool:
+        return any(
+            m.direction == Direction.outbound
+            and m.text == "Hai scritto: ci sei?"
+            and m.status == Status.sent
+            for m in rows
+        )
+
     def done() -> bool:
-        rows = {m.id: m for m in running.messages()}
-        return rows[message_id].status == Status.processed and rows[reply_id].status == Status.sent
+        rows = running.messages()
+        by_id = {m.id: m for m in rows}
+        return (
+            by_id[message_id].status == Status.processed
+            and by_id[reply_id].status == Status.sent
+            and answered(rows)  # the answer is sent after the message is marked processed
+        )
 
     running.wait_until(done, timeout=45, what="the outbox to finish the leftovers")
     assert fake_rasa.messages() == ["ci sei?"]
-    answers = [m for m in running.messages() if m.direction == Direction.outbound]
-    assert any(m.text == "Hai scritto: ci sei?" and m.status == Status.sent for m in answers)

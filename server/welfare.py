@@ -21,15 +21,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
-from catalog.models import WelcomePlace
 from conversations.models import Author
-from core.db import session_scope
+from core.database import Database
 from core.settings import Settings
 from core.timeutil import utcnow
 from welfare import web
-from welfare.appointments import due_reminders, mark_reminded, reminder_text
+from welfare.appointments import claim_reminders
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +35,8 @@ REMINDER_EVERY_SECONDS = 300.0
 Send = Callable[[str, str], Awaitable[Any]]
 
 
-def claim_reminders(engine: Engine, *, now: datetime) -> list[tuple[str, str]]:
-    """Claim the due reminders; returns (conversation_id, text) pairs to send."""
-    out: list[tuple[str, str]] = []
-    with session_scope(engine) as session:
-        due = due_reminders(session, now=now)
-        names = {
-            p.code: p.name
-            for p in session.exec(
-                select(WelcomePlace).where(
-                    WelcomePlace.code.in_({s.place_code for _, s in due})  # type: ignore[attr-defined]
-                )
-            ).all()
-        }
-        for appointment, slot in due:
-            assert appointment.id is not None
-            if mark_reminded(session, appointment_id=appointment.id, now=now):
-                text = reminder_text(slot, names.get(slot.place_code, "Welcome Point"))
-                out.append((appointment.conversation_id, text))
-    return out
-
-
 async def send_reminders(engine: Engine, send: Send, *, now: datetime | None = None) -> int:
-    pairs = await asyncio.to_thread(claim_reminders, engine, now=now or utcnow())
+    pairs = await Database(engine).run(claim_reminders, now=now or utcnow())
     for conversation_id, text in pairs:
         try:
             await send(conversation_id, text)

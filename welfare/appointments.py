@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from catalog.models import WelcomePlace
 from core.settings import get_settings
 from welfare.ledger.codes import random_code
 from welfare.ledger.errors import LedgerError
@@ -194,3 +195,23 @@ def reminder_text(slot: AppointmentSlot, place_name: str) -> str:
         f"Promemoria: domani alle {local:%H:%M} hai un appuntamento con un Care Manager "
         f"al {place_name}. Se non puoi venire, scrivi «annulla appuntamento»."
     )
+
+
+def claim_reminders(session: Session, *, now: datetime) -> list[tuple[str, str]]:
+    """Claim the due reminders; returns (conversation_id, text) pairs to send."""
+    out: list[tuple[str, str]] = []
+    due = due_reminders(session, now=now)
+    names = {
+        p.code: p.name
+        for p in session.exec(
+            select(WelcomePlace).where(
+                WelcomePlace.code.in_({s.place_code for _, s in due})  # type: ignore[attr-defined]
+            )
+        ).all()
+    }
+    for appointment, slot in due:
+        assert appointment.id is not None
+        if mark_reminded(session, appointment_id=appointment.id, now=now):
+            text = reminder_text(slot, names.get(slot.place_code, "Welcome Point"))
+            out.append((appointment.conversation_id, text))
+    return out

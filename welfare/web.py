@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.database import Database
 from core.settings import Settings, get_settings
 from welfare.models import Voucher, VoucherStatus
 from welfare.qr import ROUTE_PREFIX, voucher_qr_png
@@ -35,19 +36,18 @@ def _settings(request: Request) -> Settings:
     return getattr(request.app.state, "welfare_settings", None) or get_settings()
 
 
-def _code_for(engine: Engine, token: str) -> str | None:
-    with Session(engine) as session:
-        voucher = session.exec(select(Voucher).where(Voucher.qr_token == token)).first()
-        if voucher is None or voucher.status != VoucherStatus.issued:
-            return None
-        return voucher.code
+def _code_for(session: Session, *, token: str) -> str | None:
+    voucher = session.exec(select(Voucher).where(Voucher.qr_token == token)).first()
+    if voucher is None or voucher.status != VoucherStatus.issued:
+        return None
+    return voucher.code
 
 
 @router.get(ROUTE_PREFIX + "/{token}.png", include_in_schema=False)
 async def voucher_qr(request: Request, token: str) -> Response:
     if not _TOKEN.match(token):
         raise HTTPException(404)
-    code = await asyncio.to_thread(_code_for, _engine(request), token)
+    code = await Database(_engine(request)).run(_code_for, token=token)
     if code is None:
         raise HTTPException(404)
     png = await asyncio.to_thread(voucher_qr_png, code, _settings(request))

@@ -7,7 +7,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot import wording
-from bot.channels.base import FileTooBig, TemporaryFailure
+from bot.channels.base import FileTooBig
+from channels.outcome import ChannelError
 from conversations import repository as repo
 from conversations.models import Channel, Conversation, Message
 from conversations.uploads import UploadRejected
@@ -41,7 +42,7 @@ async def store_attachment(
         if exc.reason == "too_big":
             return wording.FILE_TOO_BIG.format(mb=max(1, uploads.max_bytes // (1024 * 1024)))
         return wording.FILE_TYPE_NOT_ALLOWED
-    except TemporaryFailure as exc:
+    except ChannelError as exc:
         log.warning("conversation %s: file download failed (%s)", conversation_id, exc.code)
         return wording.FILE_FAILED
     attachment = await gateway.db.run(

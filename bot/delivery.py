@@ -13,13 +13,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.channels.base import (
-    ChannelAdapter,
-    PermanentFailure,
-    TemporaryFailure,
-    WindowClosed,
-)
+from bot.channels.base import ChannelAdapter
 from bot.views import message_view
+from channels.outcome import RETRYABLE, ChannelError, Result
+from channels.whatsapp import WINDOW
 from conversations import repository as repo
 from conversations.models import PURGED_PREFIX, Author, Channel, Conversation, Kind, Message, Status
 from conversations.outgoing import Outgoing, from_row
@@ -29,7 +26,10 @@ from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-WINDOW_HOLD_SECONDS = 24 * 3600.0
+# held outside WhatsApp's window: released when the citizen writes, else tried again a
+# window later
+WINDOW_HOLD_SECONDS = WINDOW.total_seconds()
+RETRY_SECONDS = 5.0  # a transient failure without a delay of its own
 
 
 EARLY_STATUS_LIMIT = 1000
@@ -200,26 +200,8 @@ class Sender:
                 sent_parts=[str(i) for i in (row.data or {}).get(repo.SENT_PARTS_KEY) or []],
                 on_part=part_sent,
             )
-        except TemporaryFailure as exc:
-            await self._defer(row, exc.code, max(1.0, exc.retry_after))
-            log.warning(
-                "conversation %s: message %s not sent (%s); retry in %.0f s",
-                conversation_id,
-                row.id,
-                exc.code,
-                exc.retry_after,
-            )
-            return False
-        except WindowClosed as exc:
-            await self._defer(row, exc.code, WINDOW_HOLD_SECONDS, Status.awaiting_window)
-            return False
-        except PermanentFailure as exc:
-            await self.db.run(repo.fail_outbound, message_id=row.id, now=utcnow(), error=exc.code)
-            if exc.blocked:
-                await self.db.run(repo.mark_blocked, conversation_id=conversation_id, now=utcnow())
-            log.warning(
-                "conversation %s: message %s failed (%s)", conversation_id, row.id, exc.code
-            )
+        except ChannelError as exc:
+            await self._not_sent(conversation_id, row, exc)
             return False
         now = utcnow()
         await self.db.run(
@@ -234,6 +216,28 @@ class Sender:
         if self._early and delivered.external_id:
             await self._apply_early(Channel(conversation.channel), [delivered.external_id])
         return True
+
+    async def _not_sent(self, conversation_id: str, row: Message, exc: ChannelError) -> None:
+        """Retry later, hold for the window, or fail (and note a blocked bot)."""
+        assert row.id is not None
+        if exc.result in RETRYABLE:
+            delay = max(1.0, exc.retry_after or RETRY_SECONDS)
+            await self._defer(row, exc.code, delay)
+            log.warning(
+                "conversation %s: message %s not sent (%s); retry in %.0f s",
+                conversation_id,
+                row.id,
+                exc.code,
+                delay,
+            )
+            return
+        if exc.result == Result.window_closed:
+            await self._defer(row, exc.code, WINDOW_HOLD_SECONDS, Status.awaiting_window)
+            return
+        await self.db.run(repo.fail_outbound, message_id=row.id, now=utcnow(), error=exc.code)
+        if exc.result == Result.blocked:
+            await self.db.run(repo.mark_blocked, conversation_id=conversation_id, now=utcnow())
+        log.warning("conversation %s: message %s failed (%s)", conversation_id, row.id, exc.code)
 
     async def _defer(
         self, row: Message, error: str, delay: float, status: Status = Status.queued

@@ -1,4 +1,8 @@
-"""What every channel adapter offers the gateway, and how it reports failures."""
+"""What every channel adapter offers the gateway.
+
+Failures are raised as ``channels.outcome.ChannelError``: its ``Result`` (rate limited,
+transient, blocked, permanent, window closed) tells the outbox what to do, with the rules of
+``channels.telegram`` and ``channels.whatsapp`` shared with the broadcast worker."""
 
 from __future__ import annotations
 
@@ -24,34 +28,6 @@ class Delivered:
 PartSent = Callable[[int, str], Awaitable[None]]
 
 
-class DeliveryError(Exception):
-    """The message could not be sent. ``code`` is short and never contains message text."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class TemporaryFailure(DeliveryError):
-    """Network trouble, rate limit, server error: the outbox retries later."""
-
-    def __init__(self, code: str, retry_after: float = 5.0) -> None:
-        super().__init__(code)
-        self.retry_after = retry_after
-
-
-class PermanentFailure(DeliveryError):
-    """The citizen blocked the bot, the chat is gone, the request is invalid: no retry."""
-
-    def __init__(self, code: str, blocked: bool = False) -> None:
-        super().__init__(code)
-        self.blocked = blocked
-
-
-class WindowClosed(DeliveryError):
-    """WhatsApp: outside the 24-hour window; the message waits for the citizen to write."""
-
-
 @dataclass(frozen=True)
 class FilePayload:
     content: bytes
@@ -75,7 +51,7 @@ class ChannelAdapter(Protocol):
         sent_parts: Sequence[str] = (),
         on_part: PartSent | None = None,
     ) -> Delivered:
-        """Send one stored outbound message; raise a DeliveryError subclass on failure.
+        """Send one stored outbound message; raise ``ChannelError`` on failure.
 
         A message sent in several parts skips the first ``len(sent_parts)`` parts (delivered
         by an earlier try, their channel ids in order) and reports each new part to

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.channels.base import Delivered, FilePayload, TemporaryFailure
+from bot.channels.base import Delivered, FilePayload
 from bot.gateway import Gateway, GatewayConfig
 from bot.rasa_client import RasaClient
 from care.models import ConversationFlag
+from channels.outcome import ChannelError, Outcome, Result
 from conversations.inbound import Inbound
 from conversations.models import Author, Channel, Conversation, Kind, Message, Mode, Status
 from conversations.outgoing import Outgoing
@@ -36,7 +37,7 @@ class RecordingChannel:
     ):  # type: ignore[no-untyped-def]
         if self.fail_next:
             self.fail_next -= 1
-            raise TemporaryFailure("test:down", 0.01)
+            raise ChannelError(Outcome(Result.transient, error="test:down", retry_after=0.01))
         self.sent.append((conversation.conversation_id, outgoing))
         self.rows.append(row.id)
         return Delivered(f"x-{row.id}")

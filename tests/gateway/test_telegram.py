@@ -315,7 +315,7 @@ def test_a_blocked_bot_is_recorded_and_nothing_crashes(
         lambda: _conversation(telegram_gateway).blocked_at is not None, what="blocked"
     )
     failed = [m for m in telegram_gateway.messages() if m.status == Status.failed]
-    assert failed and failed[-1].error == "telegram:forbidden"
+    assert failed and failed[-1].error == "telegram:403"  # channels.telegram.classify
     fake_telegram.unblock(CHAT)
     fake_telegram.send_text(CHAT, "ci sono di nuovo")
     fake_telegram.wait_sent(CHAT, "Hai scritto: ci sono di nuovo")

@@ -2,16 +2,16 @@
 
 Buttons carry only a short reference (``b:<message id>:<index>``, well under Telegram's
 64-byte callback_data limit); the payload stays in the database. Rate limits are handled
-by PTB's AIORateLimiter (RetryAfter honoured); what still fails is reported to the outbox.
+by PTB's AIORateLimiter (RetryAfter honoured); what still fails is classified by
+``channels.telegram.from_error`` (the rules shared with the broadcast worker) and reported
+to the outbox as a ``ChannelError``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import warnings
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -22,25 +22,13 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 from telegram.constants import ChatAction
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-)
+from telegram.error import BadRequest, TelegramError
 
 from bot import wording
-from bot.channels.base import (
-    Delivered,
-    FilePayload,
-    FileTooBig,
-    PartSent,
-    PermanentFailure,
-    TemporaryFailure,
-)
+from bot.channels.base import Delivered, FilePayload, FileTooBig, PartSent
 from bot.text import TELEGRAM_LIMIT, split_message
+from channels import telegram as telegram_rules
+from channels.outcome import ChannelError, Outcome, Result
 from conversations.models import Channel, Conversation, Kind, Message
 from conversations.outgoing import Button, Outgoing
 from conversations.repository import button_ref
@@ -49,14 +37,6 @@ log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
 BUTTON_TEXT_LIMIT = 60
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """RetryAfter.retry_after in seconds (an int today, a timedelta in a future PTB)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def keyboard(message_id: int, buttons: list[Button]) -> InlineKeyboardMarkup | None:
@@ -112,18 +92,8 @@ class TelegramChannel:
             if edited is not None:
                 return edited
             return await self._send_text(chat_id, outgoing, markup, sent_parts, on_part)
-        except RetryAfter as exc:
-            raise TemporaryFailure("telegram:429", retry_after_seconds(exc)) from exc
-        except Forbidden as exc:  # blocked by the user, kicked from the group
-            raise PermanentFailure("telegram:forbidden", blocked=True) from exc
-        except ChatMigrated as exc:
-            raise PermanentFailure("telegram:chat-migrated") from exc
-        except BadRequest as exc:
-            raise PermanentFailure("telegram:bad-request") from exc
-        except NetworkError as exc:  # includes TimedOut
-            raise TemporaryFailure("telegram:network", 5.0) from exc
         except TelegramError as exc:
-            raise TemporaryFailure(f"telegram:{type(exc).__name__}"[:60], 10.0) from exc
+            raise ChannelError(telegram_rules.from_error(exc)) from exc
 
     async def _send_text(
         self,
@@ -204,9 +174,11 @@ class TelegramChannel:
         except BadRequest as exc:  # "file is too big" (over the Bot API's 20 MB), gone, ...
             if "too big" in str(exc).lower():
                 raise FileTooBig() from exc
-            raise TemporaryFailure("telegram:file-bad-request") from exc
+            raise ChannelError(
+                Outcome(Result.transient, error="telegram:file-bad-request")
+            ) from exc
         except TelegramError as exc:
-            raise TemporaryFailure("telegram:file-network") from exc
+            raise ChannelError(Outcome(Result.transient, error="telegram:file-network")) from exc
         if len(content) > self.max_file_bytes:
             raise FileTooBig()
         return FilePayload(content, str(file_info.get("declared_mime") or ""))

@@ -23,10 +23,11 @@ from telegram.error import (
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.channels.telegram.channel import TelegramChannel, retry_after_seconds
+from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import inbound_from_update
 from bot.commands import COMMANDS
 from bot.gateway import Gateway
+from channels.telegram import retry_after_seconds
 from conversations.models import Kind
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.channels.base import Delivered, FilePayload, PartSent, TemporaryFailure
+from bot.channels.base import Delivered, FilePayload, PartSent
+from channels.outcome import ChannelError, Outcome, Result
 from conversations.models import Channel, Conversation, Message
 from conversations.outgoing import Outgoing
 
@@ -31,4 +32,4 @@ class WebChatChannel:
         return None  # the gateway publishes a "typing" event for every channel
 
     async def fetch_file(self, conversation: Conversation, message: Message) -> FilePayload:
-        raise TemporaryFailure("webchat:no-files")
+        raise ChannelError(Outcome(Result.transient, error="webchat:no-files"))

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
 
-from bot.channels.base import (
-    Delivered,
-    FilePayload,
-    FileTooBig,
-    PartSent,
-    PermanentFailure,
-    TemporaryFailure,
-    WindowClosed,
-)
-from bot.channels.whatsapp.client import GraphClient, GraphError, MediaTooBig
+from bot.channels.base import Delivered, FilePayload, FileTooBig, PartSent
+from bot.channels.whatsapp.client import GraphClient, MediaTooBig
 from bot.channels.whatsapp.render import render, template
+from channels import whatsapp
+from channels.outcome import RETRYABLE, ChannelError, Outcome, Result
 from conversations import repository as repo
 from conversations.models import Channel, Conversation, Message
 from conversations.outgoing import Outgoing
@@ -31,12 +25,8 @@ from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=24)
-
-
-def window_open(conversation: Conversation) -> bool:
-    last = conversation.last_inbound_at
-    return last is not None and utcnow() - last < WINDOW
+# the client already retried rate limits and server trouble: the outbox waits at least this
+MIN_RETRY_SECONDS = 5.0
 
 
 class WhatsAppChannel:
@@ -69,7 +59,7 @@ class WhatsAppChannel:
         on_part: PartSent | None = None,
     ) -> Delivered:
         assert row.id is not None
-        if not window_open(conversation):
+        if not whatsapp.window_open(conversation.last_inbound_at, utcnow()):
             await self._window_closed(conversation, row)
         parts = render(outgoing, message_id=row.id, to=conversation.chat_key)
         ids: list[str] = list(sent_parts[: len(parts)])  # delivered by an earlier try
@@ -80,14 +70,15 @@ class WhatsAppChannel:
                 ids.append(await self.client.send(part))
                 if on_part is not None and len(parts) > 1:
                     await on_part(index, ids[-1])
-        except GraphError as exc:
-            if exc.window_closed:
+        except ChannelError as exc:
+            if exc.result == Result.window_closed:
                 await self._window_closed(conversation, row)
-            if exc.temporary:
-                raise TemporaryFailure(str(exc), max(5.0, exc.retry_after)) from exc
-            raise PermanentFailure(str(exc)) from exc
+            if exc.result in RETRYABLE:
+                retry_after = max(MIN_RETRY_SECONDS, exc.retry_after)
+                raise ChannelError(replace(exc.outcome, retry_after=retry_after)) from exc
+            raise
         if not ids:
-            raise PermanentFailure("whatsapp:empty")
+            raise ChannelError(Outcome(Result.permanent, error="whatsapp:empty"))
         return Delivered(ids[-1], {"parts": ids} if len(ids) > 1 else {})
 
     async def _window_closed(self, conversation: Conversation, row: Message) -> None:
@@ -105,8 +96,8 @@ class WhatsAppChannel:
                     repo.mark_template_sent, conversation_id=conversation_id, now=utcnow()
                 )
                 note = f"template {self.template_name} sent"
-            except GraphError as exc:
-                note = f"template failed ({exc})"
+            except ChannelError as exc:
+                note = f"template failed ({exc.code})"
         elif self.template_name:
             note = "template already sent"
         else:
@@ -118,7 +109,7 @@ class WhatsAppChannel:
             row.id,
             note,
         )
-        raise WindowClosed("whatsapp:window-closed")
+        raise ChannelError(whatsapp.window_closed())
 
     async def typing(self, conversation: Conversation, reply_to: Message | None = None) -> None:
         """Mark the citizen's message read and show "typing..." (once per message)."""
@@ -132,20 +123,20 @@ class WhatsAppChannel:
             self._typing_sent.clear()
         try:
             await self.client.mark_read(str(wamid), typing=True)
-        except GraphError as exc:
+        except ChannelError as exc:
             log.info(
-                "conversation %s: typing indicator refused (%s)", conversation.conversation_id, exc
+                "conversation %s: typing indicator refused (%s)",
+                conversation.conversation_id,
+                exc.code,
             )
 
     async def fetch_file(self, conversation: Conversation, message: Message) -> FilePayload:
         file_info = message.data.get("file") or {}
         media_id = str(file_info.get("media_id") or "")
         if not media_id:
-            raise TemporaryFailure("whatsapp:no-media-id")
+            raise ChannelError(Outcome(Result.transient, error="whatsapp:no-media-id"))
         try:
             content, mime = await self.client.media(media_id, max_bytes=self.max_file_bytes)
         except MediaTooBig as exc:
             raise FileTooBig() from exc
-        except GraphError as exc:
-            raise TemporaryFailure(str(exc)) from exc
         return FilePayload(content, mime)

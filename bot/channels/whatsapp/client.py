@@ -1,9 +1,8 @@
 """The Graph API client for WhatsApp: timeouts, retries with backoff, rate limits honoured.
 
-Errors come back as ``{"error": {"message", "type", "code", "error_data": {"details"},
-"fbtrace_id"}}``; the code decides: rate limits (130429, 131056, 80007, 4) and server or
-network trouble are retried here a few times, then reported as temporary; 131047 means the
-24-hour customer-service window is closed; the rest is permanent.
+What Graph answered is classified by ``channels.whatsapp.answer`` (the rules shared with the
+broadcast worker): rate limits and server or network trouble are retried here a few times,
+then raised; every failure is raised as ``channels.outcome.ChannelError``.
 """
 
 from __future__ import annotations
@@ -14,37 +13,10 @@ from typing import Any
 
 import httpx
 
+from channels import whatsapp
+from channels.outcome import ChannelError, Result, transport_outcome
+
 log = logging.getLogger(__name__)
-
-RATE_LIMIT_CODES = {4, 80007, 130429, 131056}
-WINDOW_CLOSED_CODE = 131047
-AUTH_CODES = {0, 190}
-
-
-class GraphError(Exception):
-    def __init__(self, status: int, code: int | None, retry_after: float = 0.0) -> None:
-        super().__init__(f"graph:{status}:{code}")
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def rate_limited(self) -> bool:
-        return self.status == 429 or self.code in RATE_LIMIT_CODES
-
-    @property
-    def window_closed(self) -> bool:
-        return self.code == WINDOW_CLOSED_CODE
-
-    @property
-    def temporary(self) -> bool:
-        return (
-            self.rate_limited
-            or self.status >= 500
-            or self.status == 0
-            or self.status in (401, 403)
-            or self.code in AUTH_CODES
-        )
 
 
 class GraphClient:
@@ -72,20 +44,21 @@ class GraphClient:
         await self._client.aclose()
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        last: GraphError | None = None
+        last: ChannelError | None = None
         for attempt in range(self.attempts):
             try:
                 response = await self._client.request(method, url, **kwargs)
             except httpx.HTTPError as exc:
-                last = GraphError(0, None)
+                last = ChannelError(transport_outcome(exc, "whatsapp"))
                 log.warning("graph: %s failed (%s)", method, type(exc).__name__)
             else:
                 if response.status_code < 400:
                     return response
-                last = _error(response)
-                if not (last.rate_limited or last.status >= 500):
+                last = ChannelError(whatsapp.answer(response))
+                outcome = last.outcome
+                if not (outcome.result == Result.rate_limited or outcome.status >= 500):
                     raise last
-                log.warning("graph: %s answered %s", method, last)
+                log.warning("graph: %s answered %s (%s)", method, outcome.status, last.code)
             if attempt + 1 < self.attempts:
                 delay = max(last.retry_after, self.backoff * 2**attempt)
                 await asyncio.sleep(delay)
@@ -120,7 +93,7 @@ class GraphClient:
         content = bytearray()
         async with self._client.stream("GET", str(info["url"])) as response:
             if response.status_code >= 400:
-                raise GraphError(response.status_code, None)
+                raise ChannelError(whatsapp.classify(response.status_code, None))
             async for chunk in response.aiter_bytes():
                 content.extend(chunk)
                 if len(content) > max_bytes:
@@ -130,20 +103,3 @@ class GraphClient:
 
 class MediaTooBig(Exception):
     pass
-
-
-def _error(response: httpx.Response) -> GraphError:
-    code: int | None = None
-    try:
-        error = response.json().get("error") or {}
-        code = int(error.get("code")) if error.get("code") is not None else None
-    except (ValueError, AttributeError, TypeError):
-        code = None
-    retry_after = 0.0
-    header = response.headers.get("Retry-After")
-    if header:
-        try:
-            retry_after = float(header)
-        except ValueError:
-            retry_after = 0.0
-    return GraphError(response.status_code, code, retry_after)

@@ -17,10 +17,10 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from bot.channels.whatsapp import convert
-from bot.channels.whatsapp.client import WINDOW_CLOSED_CODE
 from bot.channels.whatsapp.signature import HEADER, verify
 from bot.delivery import StatusReport
 from bot.gateway import Gateway
+from channels.whatsapp import WINDOW_CLOSED_CODE
 from conversations import repository as repo
 from conversations.models import Channel, Status
 

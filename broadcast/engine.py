@@ -70,7 +70,8 @@ from broadcast.ratelimit import (
     ensure_pacers,
     reserve_slots,
 )
-from broadcast.senders import Announcement, Outcome, Result, Sender
+from broadcast.senders import Announcement, Sender
+from channels.outcome import Outcome, Result
 from core.db import session_scope
 from core.settings import Settings
 from core.timeutil import utcnow

@@ -37,7 +37,8 @@ from broadcast.models import (
     Subscription,
     WindowToken,
 )
-from broadcast.senders import Outcome, Recipient, Result
+from broadcast.senders import Recipient
+from channels.outcome import Outcome, Result
 from conversations import repository as gateway_repo
 from conversations.models import Conversation
 
@@ -563,7 +564,7 @@ def _record_outcome(
                     session, conversation_id=recipient.conversation_id, now=now
                 )
         return DeliveryStatus.blocked if ok else None
-    if outcome.result in (Result.permanent, Result.skipped):
+    if outcome.result in (Result.permanent, Result.window_closed):
         status = (
             DeliveryStatus.failed
             if outcome.result == Result.permanent

@@ -12,7 +12,9 @@ gateway (used for the web chat, whose messages the gateway stores and pushes its
 Senders are synchronous: the engine calls ``send`` in the delivery's own thread, which
 marks the delivery in flight, sends, and commits the outcome at once (no event-loop hop
 between the channel's answer and the commit: the crash window stays as short as it can).
-Every sender returns an ``Outcome``; only the engine touches the database.
+Every sender returns a ``channels.outcome.Outcome``, classified by the rules the gateway
+uses too (``channels.telegram``, ``channels.whatsapp``: the 24-hour window, Graph and Bot
+API errors); only the engine touches the database.
 """
 
 from __future__ import annotations
@@ -22,37 +24,17 @@ import json
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
+from channels import telegram, whatsapp
+from channels.outcome import RETRYABLE, Outcome, Result, transport_outcome
 from core.timeutil import utcnow
 
-WHATSAPP_WINDOW = timedelta(hours=24)
 CAPTION_MAX = 1024  # Cloud API: characters of an image's caption
-
-
-class Result(StrEnum):
-    sent = "sent"
-    rate_limited = "rate_limited"  # 429: retry after ``retry_after``, pause the channel
-    blocked = "blocked"  # 403: the citizen blocked the bot
-    transient = "transient"  # 5xx, network, timeout: retry with backoff
-    permanent = "permanent"  # 400 and the like: never retried
-    skipped = "skipped"  # deliberately not sent (e.g. WhatsApp window closed)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: Result
-    message_id: str | None = None
-    error: str = ""  # a short code, never message text or a chat id
-    retry_after: float = 0.0
-    uncertain: bool = False  # the request may have reached the channel (read timeout)
-    file_id: str | None = None  # the picture uploaded with this send (Telegram file_id,
-    # WhatsApp media id): stored on the broadcast and reused
 
 
 @dataclass(frozen=True)
@@ -104,14 +86,6 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
-def _classify_http(exc: httpx.HTTPError, prefix: str) -> Outcome:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return Outcome(Result.transient, error=f"{prefix}:connect")
-    # the request left: the channel may have accepted it before the answer was lost
-    kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
-    return Outcome(Result.transient, error=f"{prefix}:{kind}", uncertain=True)
-
-
 class TelegramSender:
     def __init__(self, *, base_url: str, token: str, timeout: float = 10.0) -> None:
         self.base = f"{base_url.rstrip('/')}{token}"
@@ -146,8 +120,8 @@ class TelegramSender:
                     body["reply_markup"] = markup
                 response = self._client.post(f"{self.base}/sendMessage", json=body)
         except httpx.HTTPError as exc:
-            return _classify_http(exc, "telegram")
-        return _telegram_outcome(response)
+            return transport_outcome(exc, "telegram")
+        return telegram.answer(response)
 
     def _photo(
         self, chat_id: int, announcement: Announcement, markup: dict[str, Any] | None
@@ -171,28 +145,6 @@ class TelegramSender:
             )
         }
         return self._client.post(f"{self.base}/sendPhoto", data=data, files=files)
-
-
-def _telegram_outcome(response: httpx.Response) -> Outcome:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    if response.status_code == 200 and payload.get("ok"):
-        result = payload.get("result") or {}
-        photos = result.get("photo") or []
-        file_id = str(photos[-1]["file_id"]) if photos and photos[-1].get("file_id") else None
-        return Outcome(Result.sent, message_id=str(result.get("message_id", "")), file_id=file_id)
-    code = int(payload.get("error_code") or response.status_code)
-    error = f"telegram:{code}"
-    if code == 429:
-        retry_after = float((payload.get("parameters") or {}).get("retry_after") or 1)
-        return Outcome(Result.rate_limited, error=error, retry_after=retry_after)
-    if code == 403:
-        return Outcome(Result.blocked, error=error)
-    if code == 400:
-        return Outcome(Result.permanent, error=error)
-    return Outcome(Result.transient, error=error)
 
 
 class WhatsAppSender:
@@ -226,8 +178,7 @@ class WhatsAppSender:
         self._client.close()
 
     def _message(self, recipient: Recipient, announcement: Announcement) -> dict[str, Any] | None:
-        last = recipient.last_inbound_at
-        if last is not None and utcnow() - last < WHATSAPP_WINDOW:
+        if whatsapp.window_open(recipient.last_inbound_at, utcnow()):
             text = announcement.whatsapp_text
             if announcement.link_url:
                 text += f"\n\n{announcement.link_label or 'Link'}: {announcement.link_url}"
@@ -251,7 +202,7 @@ class WhatsAppSender:
     def send(self, recipient: Recipient, announcement: Announcement) -> Outcome:
         message = self._message(recipient, announcement)
         if message is None:
-            return Outcome(Result.skipped, error="whatsapp:window-closed")
+            return whatsapp.window_closed()
         uploaded: str | None = None
         if message["type"] == "text" and announcement.image_path is not None:
             media = self._media_id(announcement)
@@ -272,8 +223,8 @@ class WhatsAppSender:
         try:
             response = self._client.post(self.url, json=body)
         except httpx.HTTPError as exc:
-            return _classify_http(exc, "whatsapp")
-        outcome = _whatsapp_outcome(response)
+            return transport_outcome(exc, "whatsapp")
+        outcome = whatsapp.answer(response)
         if uploaded and outcome.result == Result.sent:
             outcome = replace(outcome, file_id=uploaded)  # stored on the broadcast, reused
         return outcome
@@ -296,7 +247,7 @@ class WhatsAppSender:
                     files={"file": (f"avviso.{suffix}", announcement.image_bytes(), mime)},
                 )
             except httpx.HTTPError as exc:
-                outcome = _classify_http(exc, "whatsapp-media")
+                outcome = transport_outcome(exc, "whatsapp-media")
                 return replace(outcome, uncertain=False)  # no message left for the citizen
             try:
                 payload = response.json()
@@ -306,33 +257,12 @@ class WhatsAppSender:
             if media_id:
                 announcement.whatsapp_media_id = media_id
                 return media_id, media_id
-            outcome = _whatsapp_outcome(response)
-            if outcome.result in (Result.rate_limited, Result.transient):
+            outcome = whatsapp.answer(response)
+            if outcome.result in RETRYABLE:
                 return replace(outcome, error=outcome.error.replace("whatsapp", "whatsapp-media"))
             # refused for good (type, size...): the announcement goes without its picture
             announcement.image_failed = True
             return None, None
-
-
-def _whatsapp_outcome(response: httpx.Response) -> Outcome:
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    if response.status_code < 400:
-        messages = payload.get("messages") or [{}]
-        return Outcome(Result.sent, message_id=str(messages[0].get("id") or ""))
-    error_info = payload.get("error") or {}
-    code = error_info.get("code")
-    error = f"whatsapp:{code or response.status_code}"
-    if response.status_code == 429 or code in (4, 80007, 130429, 131056):
-        retry = float(response.headers.get("Retry-After") or 1)
-        return Outcome(Result.rate_limited, error=error, retry_after=retry)
-    if code == 131047:
-        return Outcome(Result.skipped, error="whatsapp:window-closed")
-    if response.status_code >= 500:
-        return Outcome(Result.transient, error=error)
-    return Outcome(Result.permanent, error=error)
 
 
 class CallbackSender:

@@ -1,0 +1,168 @@
+"""The intent gate's decision: out-of-domain thresholds and the two emergency tiers.
+
+Pure (standard library and PyYAML only, like nlu/safety_rules.py), so the Rasa component
+(nlu/intent_gate.py, Python 3.10) and the evaluation and tests (Python 3.11) run the very
+same code. It reads the model's own intent ranking (DIET's, before the fallback), never
+the safety rules: a rule match is always an immediate emergency and is decided by
+nlu/safety_net.py (in Rasa) and care/safety.py (in the gateway).
+
+Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergency tiers"):
+
+- ``immediate``: the model's emergency confidence is at least ``immediate_confidence`` and
+  a word of data/safety/emergency_support.yml (danger, harm, body, violence...) is in the
+  message: 112/1522 and the top-priority hand-off at once, as for a rule match;
+- ``ask``: emergency is the model's first intent but less sure or without such a word, or
+  emergency is not first but has at least ``ask_confidence`` and such a word: 112/1522 at
+  once and the question «Sei in pericolo adesso?» (Sì opens the hand-off, No goes on).
+
+Out of domain: when the first intent is not emergency and its confidence is under its
+threshold (``thresholds[intent]``, else ``default_threshold``), the intent becomes
+``low_confidence_intent``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUPPORT_FILE = Path(__file__).resolve().parents[1] / "data" / "safety" / "emergency_support.yml"
+EMERGENCY = "emergency"
+FALLBACK = "nlu_fallback"
+IMMEDIATE = "immediate"
+ASK = "ask"
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, accents folded, punctuation to spaces, wrapped in one space each side."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " " + " ".join(_NOT_WORD.sub(" ", folded).split()) + " "
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    immediate_confidence: float = 0.8
+    ask_confidence: float = 0.2
+    default_threshold: float = 0.0
+    thresholds: dict[str, float] = field(default_factory=dict)
+    low_confidence_intent: str = FALLBACK
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> GateSettings:
+        defaults = cls()
+        return cls(
+            immediate_confidence=float(
+                config.get("immediate_confidence", defaults.immediate_confidence)
+            ),
+            ask_confidence=float(config.get("ask_confidence", defaults.ask_confidence)),
+            default_threshold=float(config.get("default_threshold", defaults.default_threshold)),
+            thresholds={str(k): float(v) for k, v in (config.get("thresholds") or {}).items()},
+            low_confidence_intent=str(
+                config.get("low_confidence_intent", defaults.low_confidence_intent)
+            ),
+        )
+
+
+class SupportWords:
+    """Word stems that make a model's emergency believable (data/safety/emergency_support.yml).
+
+    Each entry is matched at the start of a word of the normalised text ("picchi" matches
+    "picchia", "picchiata"); an entry with a space is a phrase ("mani addosso").
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        stems: list[str] = []
+        for group in (spec.get("groups") or {}).values():
+            stems.extend(str(stem).strip().lower() for stem in group or [])
+        self.stems = tuple(sorted({stem for stem in stems if stem}))
+        alternatives = "|".join(re.escape(stem) for stem in self.stems) or r"(?!x)x"
+        self._pattern = re.compile(rf" (?:{alternatives})")
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> SupportWords:
+        with open(path, encoding="utf-8") as handle:
+            return cls(yaml.safe_load(handle) or {})
+
+    def supports(self, text: str) -> bool:
+        return bool(self._pattern.search(normalise(text)))
+
+
+@lru_cache(maxsize=1)
+def default_support() -> SupportWords:
+    return SupportWords.from_file(SUPPORT_FILE)
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    intent: str  # the final intent name
+    confidence: float
+    tier: str | None  # immediate | ask when intent is emergency, else None
+    changed: bool  # whether the gate changed the incoming intent
+    model_intent: str  # DIET's first intent
+    model_confidence: float
+    emergency_confidence: float
+    supported: bool
+    model_ranking: tuple[tuple[str, float], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "tier": self.tier,
+            "model_intent": self.model_intent,
+            "model_confidence": round(self.model_confidence, 4),
+            "emergency_confidence": round(self.emergency_confidence, 4),
+            "supported": self.supported,
+            "changed": self.changed,
+            "model_ranking": [[name, round(conf, 4)] for name, conf in self.model_ranking],
+        }
+
+
+def decide(
+    text: str,
+    ranking: list[dict[str, Any]],
+    current_intent: str,
+    settings: GateSettings,
+    support: SupportWords,
+) -> GateDecision:
+    """The final intent for a message, from the model's ranking (``nlu_fallback`` ignored)."""
+    model = [e for e in ranking if e.get("name") and e.get("name") != FALLBACK]
+    if not model:
+        return GateDecision(current_intent, 0.0, None, False, "", 0.0, 0.0, False)
+    top_name = str(model[0]["name"])
+    top_conf = float(model[0].get("confidence") or 0.0)
+    em_conf = next(
+        (float(e.get("confidence") or 0.0) for e in model if e.get("name") == EMERGENCY), 0.0
+    )
+    supported = support.supports(text)
+    top_five = tuple((str(e["name"]), float(e.get("confidence") or 0.0)) for e in model[:5])
+
+    def out(intent: str, confidence: float, tier: str | None) -> GateDecision:
+        return GateDecision(
+            intent=intent,
+            confidence=confidence,
+            tier=tier,
+            changed=intent != current_intent,
+            model_intent=top_name,
+            model_confidence=top_conf,
+            emergency_confidence=em_conf,
+            supported=supported,
+            model_ranking=top_five,
+        )
+
+    if top_name == EMERGENCY:
+        tier = IMMEDIATE if em_conf >= settings.immediate_confidence and supported else ASK
+        return out(EMERGENCY, em_conf, tier)
+    if supported and em_conf >= settings.ask_confidence:
+        return out(EMERGENCY, em_conf, ASK)
+    threshold = settings.thresholds.get(top_name, settings.default_threshold)
+    if current_intent == top_name and top_conf < threshold:
+        return out(settings.low_confidence_intent, 1.0 - top_conf, None)
+    return out(current_intent, top_conf if current_intent == top_name else 0.0, None)

@@ -1,0 +1,132 @@
+"""IntentGate: out-of-domain thresholds and the emergency tier, after the fallback.
+
+Runs after FallbackClassifier and before the rule-based SafetyNet (which still overrides
+everything with an immediate emergency). The decision itself is nlu/gate_rules.py; this
+component applies it to Rasa's messages:
+
+- the intent becomes what ``gate_rules.decide`` says (``emergency``, the low-confidence
+  intent, or unchanged);
+- the parse data carries ``intent_gate: {intent, tier, model_intent, model_confidence,
+  emergency_confidence, supported, changed, model_ranking}``; ``tier`` is ``immediate``
+  or ``ask`` when the intent is emergency (actions/emergency.py reads it), else null;
+  ``model_ranking`` is DIET's top five, for the evaluation (devtools/gate_eval.py).
+
+Messages that start with "/" (buttons, `/intent{...}`) are left to Rasa's
+RegexMessageHandler. The support words (data/safety/emergency_support.yml) are read at
+training time and stored in the model; their hash is part of the fingerprint, so editing
+them or the thresholds in config.yml retrains only this component.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.gate_rules import GateSettings, SupportWords, decide
+
+GATE_KEY = "intent_gate"
+SUPPORT_FILE_NAME = "emergency_support.yml"
+
+
+def _support_path(config: dict[str, Any]) -> Path:
+    return Path(config.get("support") or IntentGate.get_default_config()["support"])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class IntentGate(GraphComponent, IntentClassifier):
+    """Out-of-domain thresholds and emergency tiers on the model's ranking."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "support": "data/safety/emergency_support.yml",
+            "immediate_confidence": 0.8,
+            "ask_confidence": 0.2,
+            "default_threshold": 0.0,
+            "thresholds": {},
+            "low_confidence_intent": "nlu_fallback",
+        }
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        here = Path(__file__).resolve().parent
+        digest = hashlib.sha256()
+        for path in (_support_path(config), here / "gate_rules.py", here / "intent_gate.py"):
+            digest.update(path.read_bytes() if path.exists() else b"missing")
+        return digest.hexdigest()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        spec: dict[str, Any] | None = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._settings = GateSettings.from_config(config)
+        self._support = SupportWords(spec) if spec is not None else None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> IntentGate:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        spec = yaml.safe_load(_support_path(self._config).read_text(encoding="utf-8")) or {}
+        SupportWords(spec)  # fail the training on a bad file
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / SUPPORT_FILE_NAME).write_text(
+                yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> IntentGate:
+        with model_storage.read_from(resource) as directory:
+            spec = yaml.safe_load((directory / SUPPORT_FILE_NAME).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, spec or {})
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._support is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/"):
+                continue
+            current = message.get(INTENT) or {}
+            ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            decision = decide(
+                text, ranking, str(current.get("name") or ""), self._settings, self._support
+            )
+            if decision.changed:
+                chosen = {"name": decision.intent, "confidence": decision.confidence}
+                rest = [entry for entry in ranking if entry.get("name") != decision.intent]
+                message.set(INTENT, chosen, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [chosen, *rest], add_to_output=True)
+            message.set(GATE_KEY, decision.as_dict(), add_to_output=True)
+        return messages

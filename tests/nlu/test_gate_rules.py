@@ -1,0 +1,132 @@
+"""nlu/gate_rules.py: the out-of-domain threshold and the two emergency tiers (no Rasa needed)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+import pytest
+
+from core.settings import PROJECT_ROOT
+from nlu.gate_rules import (
+    ASK,
+    FALLBACK,
+    IMMEDIATE,
+    GateSettings,
+    SupportWords,
+    decide,
+    default_support,
+)
+
+SETTINGS = GateSettings(
+    immediate_confidence=0.8,
+    ask_confidence=0.2,
+    default_threshold=0.6,
+    thresholds={"forget_me": 0.9},
+    low_confidence_intent="out_of_scope",
+)
+
+
+def ranking(*pairs: tuple[str, float]) -> list[dict[str, object]]:
+    return [{"name": name, "confidence": conf} for name, conf in pairs]
+
+
+def run(text: str, *pairs: tuple[str, float], current: str | None = None):
+    rank = ranking(*pairs)
+    return decide(text, rank, current or str(rank[0]["name"]), SETTINGS, default_support())
+
+
+def test_a_sure_model_with_words_of_danger_is_immediate() -> None:
+    decision = run("stanotte mi ha picchiata di nuovo", ("emergency", 0.97), ("inform", 0.01))
+    assert (decision.intent, decision.tier) == ("emergency", IMMEDIATE)
+
+
+@pytest.mark.parametrize(
+    "text", ["imposta una sveglia", "spazzatura", "sono attive le strisce blu?", "buca in strada"]
+)
+def test_a_sure_model_without_words_of_danger_only_asks(text: str) -> None:
+    decision = run(text, ("emergency", 0.99), ("out_of_scope", 0.005))
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+
+
+def test_a_less_sure_model_asks_even_with_words_of_danger() -> None:
+    decision = run("ho paura", ("emergency", 0.55), ("help", 0.3))
+    assert decision.tier == ASK
+
+
+def test_emergency_second_with_words_of_danger_asks() -> None:
+    decision = run("mia madre è caduta in bagno", ("search_service", 0.6), ("emergency", 0.3))
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+    assert decision.changed
+
+
+def test_emergency_second_without_words_of_danger_is_left_alone() -> None:
+    decision = run("cerco un doposcuola", ("search_service", 0.6), ("emergency", 0.3))
+    assert decision.intent == "search_service" and decision.tier is None
+
+
+def test_the_fallback_does_not_hide_a_plausible_emergency() -> None:
+    rank = ranking(("nlu_fallback", 0.5), ("emergency", 0.45), ("inform", 0.4))
+    decision = decide("mi segue uno", rank, FALLBACK, SETTINGS, default_support())
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+
+
+def test_under_the_threshold_is_out_of_domain() -> None:
+    assert run("boh", ("greet", 0.55), ("thank", 0.2)).intent == "out_of_scope"
+    assert run("cancella la sveglia", ("forget_me", 0.85), ("out_of_scope", 0.1)).intent == (
+        "out_of_scope"
+    )
+    assert run("cancellate i miei dati", ("forget_me", 0.95)).intent == "forget_me"
+
+
+def test_the_decision_records_the_model_ranking() -> None:
+    decision = run("mi picchia", ("emergency", 0.9), ("inform", 0.05))
+    data = decision.as_dict()
+    assert data["model_ranking"] == [["emergency", 0.9], ["inform", 0.05]]
+    assert data["tier"] == IMMEDIATE and data["supported"] is True
+
+
+def test_support_words_match_word_starts_and_phrases() -> None:
+    words = SupportWords({"groups": {"a": ["picchi", "mani addosso"]}})
+    assert words.supports("Mi PICCHIAVA sempre")
+    assert words.supports("mi ha messo le mani addosso")
+    assert not words.supports("ripicchi")  # not at a word start
+
+
+def test_gate_rules_import_only_stdlib_and_yaml() -> None:
+    tree = ast.parse((PROJECT_ROOT / "nlu" / "gate_rules.py").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert {m for m in imported if m not in sys.stdlib_module_names and m != "yaml"} == set()
+
+
+@pytest.mark.rasa
+def test_the_rasa_component_applies_the_decision() -> None:
+    import json
+    import subprocess
+
+    from core.settings import get_settings
+    from devtools.rasa_env import RASA_PYTHON, rasa_env
+
+    if not RASA_PYTHON.exists():
+        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
+    completed = subprocess.run(
+        [str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "nlu" / "rasa_side_gate.py")],
+        env=rasa_env(get_settings()),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert answer == [
+        {"intent": "emergency", "tier": ASK},  # sure, but no word of danger
+        {"intent": "emergency", "tier": IMMEDIATE},
+        {"intent": "emergency", "tier": ASK},  # under the fallback, with a word of danger
+        {"intent": "out_of_scope", "tier": None},
+        {"intent": "emergency", "tier": None},  # a button: left to Rasa's regex handler
+    ]

@@ -1,4 +1,14 @@
-"""Emergency: always 112 and 1522, a human at top priority, the flag stored.
+"""Emergency: always 112 and 1522; a human at top priority at once, or after one question.
+
+Two tiers (docs/nlu-pipeline.md, "Emergency tiers"):
+
+- immediate: a safety rule matched (``safety_net`` in the parse data), or the model is sure
+  and the words support it (``intent_gate.tier == "immediate"``), or the citizen answered
+  «Sì» (the button sends ``/emergency``; a typed yes is ``affirm``, data/rules.yml): the
+  numbers, the top-priority hand-off and the flag, as always;
+- ask: the model alone, less sure (``intent_gate.tier == "ask"``): the numbers at once and
+  «Sei in pericolo adesso?» with the buttons Sì / No; no hand-off yet. «No» goes on
+  (utter_not_in_danger).
 
 The reply goes out even if the database is down: the numbers come first, the flag after.
 """
@@ -25,6 +35,20 @@ EMERGENCY_TEXT = (
 
 HANDOFF_EMERGENCY = {"type": "handoff", "priority": "top", "reason": "emergency"}
 
+ASK_TEXT = (
+    "Se tu o qualcun altro siete in pericolo, chiama subito il 112 "
+    "(emergenze: gratuito, 24 ore su 24).\n"
+    "Se subisci violenza o stalking, chiama il 1522: è gratuito, anonimo, "
+    "attivo 24 ore su 24 e risponde anche in altre lingue.\n"
+    "Sei in pericolo adesso?"
+)
+ASK_BUTTONS = [
+    {"title": "Sì", "payload": "/emergency"},
+    {"title": "No", "payload": "/deny"},
+]
+IMMEDIATE = "immediate"
+ASK = "ask"
+
 # A first line fitted to what the safety net recognised (its ``kind``); the numbers follow
 # in every case.
 LEADS = {
@@ -40,6 +64,17 @@ def safety_kind(tracker: Tracker) -> str | None:
     return kind if isinstance(kind, str) and kind.isidentifier() else None
 
 
+def emergency_tier(tracker: Tracker) -> str:
+    """``ask`` only when the model alone chose emergency and was less sure; else immediate."""
+    latest = tracker.latest_message
+    if isinstance(latest.get("safety_net"), dict):
+        return IMMEDIATE
+    if intent_of(tracker) != "emergency":  # «Sì» typed after the question (affirm)
+        return IMMEDIATE
+    gate = latest.get("intent_gate")
+    return ASK if isinstance(gate, dict) and gate.get("tier") == ASK else IMMEDIATE
+
+
 class ActionEmergency(Action):
     def name(self) -> str:
         return "action_emergency"
@@ -47,6 +82,10 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if emergency_tier(tracker) == ASK:
+            dispatcher.utter_message(text=ASK_TEXT, buttons=ASK_BUTTONS)
+            logger.info("action_emergency: model less sure, asked whether in danger now")
+            return []
         kind = safety_kind(tracker)
         lead = LEADS.get(kind or "")
         dispatcher.utter_message(text=f"{lead}\n{EMERGENCY_TEXT}" if lead else EMERGENCY_TEXT)

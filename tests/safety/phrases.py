@@ -74,6 +74,13 @@ POSITIVE: list[tuple[str, str]] = [
     ("sono in pericolo", "danger"),
     ("è un'emergenza", "danger"),
     ("chiamate la polizia", "danger"),
+    # issue 12: not answering for days with words in between; the named subject still fires
+    ("la vicina anziana non apre la porta da ieri", "medical"),
+    ("il nonno non risponde al citofono da stamattina", "medical"),
+    ("sos vi prego", "danger"),
+    ("ho pensieri di suicidio", "self_harm"),
+    ("il mio ex mi fa stalking da mesi", "violence"),
+    ("mi sono tagliata di nuovo le braccia", "self_harm"),
 ]
 
 NEGATIVE: list[str] = [
@@ -103,4 +110,13 @@ NEGATIVE: list[str] = [
     "vorrei iscrivermi al corso di autodifesa per donne",
     "mi batte il cuore forte quando parlo in pubblico, cerco uno psicologo",
     "ho preso delle medicine per l'influenza, posso venire allo sportello domani?",
+    # issue 12: figurative words and talk about the subject are no danger
+    "sos, come si cucina il baccalà?",
+    "mi ammazzo di straordinari questo mese",
+    "mi sono tagliata la frangia da sola",
+    "sto preparando una tesi sulla prevenzione del suicidio",
+    "abbiamo visto un documentario sulla violenza domestica in classe",
+    "sto morendo di curiosità, quando esce il bando?",
+    "il basilico sta morendo",
+    "il Comune non risponde alla mia PEC da giorni",
 ]

@@ -3,13 +3,13 @@
     from console.app import build_console
     app.mount("/console", build_console(settings))
 
-Sections registered with ``console.navigation.register_section`` before this call are
-included; building refuses to start if any route lacks a role check.
+The sections are the values listed in ``SECTIONS`` (or those passed as ``sections=``): their
+pages, their navigation entries and the wording of their audit actions all come from there.
+Building refuses to start if any route lacks a role check.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console import audit, broadcasts, erasure, handoff, welfare
 from console.auth import (
     SESSION_COOKIE,
     NotAuthenticated,
@@ -34,7 +35,7 @@ from console.auth import (
 )
 from console.config import ConsoleConfig
 from console.cookies import clear_session_cookie
-from console.navigation import Section, registered_sections
+from console.navigation import Section, navigation
 from console.pages import account, home, login, staff_admin
 from console.pages.login import PUBLIC_ROUTES
 from console.state import ConsoleState
@@ -42,13 +43,16 @@ from console.web import STATIC_DIR, build_templates, console_path, render
 from core.settings import Settings, get_settings
 from staff.roles import ALL_ROLES, Role
 
-# Modules that register console sections when imported (see console.navigation); each part
-# that adds pages to the console lists its module here.
-SECTION_MODULES: tuple[str, ...] = (
-    "console.handoff",
-    "console.erasure",
-    "console.welfare",
-    "console.broadcasts.routes",
+# The sections other parts plug into the console, each defined by its package as a plain
+# value (console.navigation.Section). A new section is imported here and added to the tuple.
+SECTIONS: tuple[Section, ...] = (
+    handoff.SECTION,
+    erasure.SECTION,
+    broadcasts.SECTION,
+    welfare.CITIZENS,
+    welfare.REIMBURSEMENTS,
+    welfare.VOUCHERS,
+    welfare.APPOINTMENTS,
 )
 
 CSP = (
@@ -58,26 +62,27 @@ CSP = (
 )
 
 
-def builtin_sections() -> list[Section]:
-    return [
-        Section(key="home", label="Inizio", path="", roles=ALL_ROLES, order=0),
-        Section(
-            key="staff",
-            label="Personale",
-            path="/personale",
-            roles=frozenset({Role.admin}),
-            description="Crea gli account del personale, assegna i ruoli, reimposta le password.",
-            order=500,
-        ),
-        Section(
-            key="account",
-            label="Il mio account",
-            path="/account",
-            roles=ALL_ROLES,
-            description="I tuoi dati e il cambio della password.",
-            order=900,
-        ),
-    ]
+# The console's own pages (console/pages/), in the navigation beside SECTIONS; their routers
+# carry their own role checks (the account page admits a pending password change).
+OWN_SECTIONS: tuple[Section, ...] = (
+    Section(key="home", label="Inizio", path="", roles=ALL_ROLES, order=0),
+    Section(
+        key="staff",
+        label="Personale",
+        path="/personale",
+        roles=frozenset({Role.admin}),
+        description="Crea gli account del personale, assegna i ruoli, reimposta le password.",
+        order=500,
+    ),
+    Section(
+        key="account",
+        label="Il mio account",
+        path="/account",
+        roles=ALL_ROLES,
+        description="I tuoi dati e il cambio della password.",
+        order=900,
+    ),
+)
 
 
 class SecurityHeaders:
@@ -208,20 +213,15 @@ def build_console(
     engine: Engine | None = None,
     sections: Iterable[Section] | None = None,
 ) -> FastAPI:
-    """The console app. ``sections`` defaults to those registered by SECTION_MODULES (and any
-    other module imported before this call)."""
+    """The console app with ``sections`` (default: SECTIONS) beside its own pages."""
     settings = settings or get_settings()
     config = ConsoleConfig.from_settings(settings)
     if engine is None:
         from core.db import get_engine
 
         engine = get_engine()
-    if sections is None:
-        for module in SECTION_MODULES:
-            importlib.import_module(module)
-        sections = registered_sections()
-    extra = list(sections)
-    all_sections = sorted([*builtin_sections(), *extra], key=lambda s: (s.order, s.label))
+    extra = list(SECTIONS if sections is None else sections)
+    all_sections = navigation([*OWN_SECTIONS, *extra])
     templates = build_templates(s.templates_dir for s in extra if s.templates_dir)
 
     app = FastAPI(title="WEL.CO.ME console", docs_url=None, redoc_url=None, openapi_url=None)
@@ -230,6 +230,7 @@ def build_console(
         engine=engine,
         templates=templates,
         sections=all_sections,
+        action_labels=audit.action_labels(s.audit_labels for s in all_sections),
         settings=settings,
     )
     for module in (login, home, account, staff_admin):

@@ -5,6 +5,7 @@ Record references (ids, codes), never what a citizen wrote and never a password 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -53,8 +54,9 @@ def recent(
     return list(session.exec(query))
 
 
-# Italian wording of the actions, for the console's history tables; other parts add theirs.
-ACTION_LABELS: dict[str, str] = {
+# Italian wording of the actions of the console's own pages (login, account, staff); each
+# section brings the wording of its own actions (console.navigation.Section.audit_labels).
+CONSOLE_LABELS: dict[str, str] = {
     "login": "accesso",
     "login.failed": "accesso non riuscito",
     "login.rate_limited": "accesso sospeso per troppi tentativi",
@@ -68,5 +70,14 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
-def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+def action_labels(tables: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """CONSOLE_LABELS and ``tables`` in one table (built once, by ``build_console``); an
+    action worded two different ways is refused."""
+    merged = dict(CONSOLE_LABELS)
+    for table in tables:
+        for action, label in table.items():
+            if merged.setdefault(action, label) != label:
+                raise ValueError(
+                    f"audit action {action!r} worded twice: {merged[action]!r}, {label!r}"
+                )
+    return merged

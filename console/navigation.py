@@ -1,7 +1,8 @@
-"""The console's sections: each is a navigation entry, the roles that see it, and its pages.
+"""The console's sections: each is a navigation entry, the roles that see it, its pages and the
+Italian wording of the audit actions it records.
 
-A later part of the console adds itself by registering a section *before* the console app
-is built (``console.app.build_console``)::
+A part of the console defines its section as a plain value, and ``console.app.SECTIONS``
+lists it; nothing is registered on import::
 
     router = APIRouter()
 
@@ -11,21 +12,23 @@ is built (``console.app.build_console``)::
     def queue(request: Request, staff: CareManager) -> Response:
         return render(request, "queue.html", {...}, staff=staff)
 
-    register_section(
-        key="queue", label="Coda conversazioni", path="/coda", roles={Role.care_manager},
-        router=router, templates_dir=Path(__file__).parent / "templates", order=10,
+    SECTION = Section(
+        key="queue", label="Coda conversazioni", path="/coda",
+        roles=frozenset({Role.care_manager}), router=router,
+        templates_dir=Path(__file__).parent / "templates", order=10,
+        audit_labels={"handoff.claim": "conversazione presa in carico"},
     )
 
-The router is included under ``path`` and every one of its routes also gets
-``require_roles(*roles)``, so a forgotten role check still cannot expose a page. Keys
-planned by the issues: queue (/coda, care_manager), broadcasts (/avvisi, hub_staff),
-reimbursements (/rimborsi, welfare_officer), vouchers (/voucher, provider_staff).
+``build_console`` includes the router under ``path`` and gives every one of its routes
+``require_roles(*roles)`` too, so a forgotten role check still cannot expose a page. It builds
+the navigation and the audit labels from the same sections, and refuses two sections with the
+same key or path, or two wordings of one audit action.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -37,60 +40,37 @@ from staff.roles import Role
 class Section:
     key: str
     label: str  # Italian, shown in the navigation
-    path: str  # under the console's root, e.g. "/coda"
+    path: str  # under the console's root, e.g. "/coda" ("" only for the home page)
     roles: frozenset[Role]
     description: str = ""  # Italian, one line on the home page
     order: int = 100
     router: APIRouter | None = None
     templates_dir: Path | None = None
     show_in_nav: bool = True
+    # Italian wording of the audit actions the section records, for the history tables
+    audit_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.path and (not self.path.startswith("/") or self.path.endswith("/")):
+            raise ValueError(f"section path must start and not end with '/': {self.path!r}")
+        if self.router is not None and not self.path:
+            raise ValueError(f"section {self.key!r} with pages needs a path")
+        if not self.roles:
+            raise ValueError(f"section {self.key!r} needs at least one role")
 
     def visible_to(self, roles: Iterable[Role]) -> bool:
         return bool(self.roles.intersection(roles))
 
 
-_registry: dict[str, Section] = {}
-
-
-def register_section(
-    *,
-    key: str,
-    label: str,
-    path: str,
-    roles: Iterable[Role],
-    description: str = "",
-    order: int = 100,
-    router: APIRouter | None = None,
-    templates_dir: Path | None = None,
-    show_in_nav: bool = True,
-) -> Section:
-    """Add (or replace, by key) a section of the console."""
-    if not path.startswith("/") or path.endswith("/"):
-        raise ValueError(f"section path must start and not end with '/': {path!r}")
-    role_set = frozenset(roles)
-    if not role_set:
-        raise ValueError(f"section {key!r} needs at least one role")
-    section = Section(
-        key=key,
-        label=label,
-        path=path,
-        roles=role_set,
-        description=description,
-        order=order,
-        router=router,
-        templates_dir=templates_dir,
-        show_in_nav=show_in_nav,
-    )
-    _registry[key] = section
-    return section
-
-
-def unregister_section(key: str) -> None:
-    _registry.pop(key, None)
-
-
-def registered_sections() -> list[Section]:
-    return sorted(_registry.values(), key=lambda s: (s.order, s.label))
+def navigation(sections: Iterable[Section]) -> list[Section]:
+    """The sections in navigation order; refuses two with the same key or path."""
+    found = sorted(sections, key=lambda s: (s.order, s.label))
+    for attribute in ("key", "path"):
+        values = [getattr(s, attribute) for s in found]
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"console sections with the same {attribute}: {repeated}")
+    return found
 
 
 def sections_for(sections: Iterable[Section], roles: Iterable[Role]) -> list[Section]:

@@ -21,7 +21,8 @@ class ConsoleState:
     config: ConsoleConfig
     engine: Engine
     templates: Templates
-    sections: list[Section]
+    sections: list[Section]  # the navigation: the console's own and the plugged-in sections
+    action_labels: dict[str, str]  # Italian wording of the audit actions (console.audit)
     settings: Settings  # the settings the console was built with (VAR_DIR, tracker store...)
 
 

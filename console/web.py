@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 
-from console.audit import action_label
 from console.navigation import sections_for
 from console.state import console_state
 
@@ -46,6 +45,11 @@ def _local_time(context: Mapping[str, Any], value: datetime | None) -> str:
     return value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
+@jinja2.pass_context
+def _action_label(context: Mapping[str, Any], action: str) -> str:
+    return console_state(context["request"]).action_labels.get(action, action)
+
+
 def build_templates(extra_dirs: Iterable[Path] = ()) -> Jinja2Templates:
     loader = jinja2.FileSystemLoader([TEMPLATES_DIR, *extra_dirs])
     env = jinja2.Environment(
@@ -56,7 +60,7 @@ def build_templates(extra_dirs: Iterable[Path] = ()) -> Jinja2Templates:
     )
     env.globals["path_for"] = _path_for
     env.filters["local_time"] = _local_time
-    env.filters["action_label"] = action_label
+    env.filters["action_label"] = _action_label
     return Jinja2Templates(env=env)
 
 

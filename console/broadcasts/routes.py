@@ -1,6 +1,6 @@
 """The console's "Avvisi" section (hub_staff): compose, preview, schedule, follow, cancel,
-export. Registered with ``console.navigation.register_section`` when this module is
-imported (list "console.broadcasts.routes" in ``console.app.SECTION_MODULES``), mounted at /avvisi.
+export, mounted at /avvisi (the section is ``console.broadcasts.SECTION``, listed in
+``console.app.SECTIONS``).
 
 Pages (names for ``path_for``): ``broadcasts`` (list), ``broadcast_new`` (composer),
 ``broadcast_create`` (POST, multipart), ``broadcast_preview`` (POST JSON: sanitised HTML and
@@ -30,7 +30,6 @@ from catalog.areas import QUARTIERI
 from catalog.vocabulary import CATEGORY_LABELS
 from console import audit
 from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.navigation import register_section
 from console.web import console_path, render
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
@@ -45,9 +44,11 @@ router = APIRouter()
 HubStaff = Annotated[CurrentStaff, Depends(require_roles(Role.hub_staff))]
 _settings: Settings | None = None
 
-audit.ACTION_LABELS.update(
-    {"broadcast.create": "avviso programmato", "broadcast.cancel": "avviso annullato"}
-)
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {
+    "broadcast.create": "avviso programmato",
+    "broadcast.cancel": "avviso annullato",
+}
 
 
 def configure(settings: Settings) -> None:
@@ -327,15 +328,3 @@ def broadcast_js(staff: HubStaff) -> Response:
 @router.get("/static/avvisi.css", name="broadcast_css")
 def broadcast_css(staff: HubStaff) -> Response:
     return FileResponse(STATIC_DIR / "avvisi.css", media_type="text/css")
-
-
-SECTION = register_section(
-    key="broadcasts",
-    label="Avvisi",
-    path="/avvisi",
-    roles={Role.hub_staff},
-    description="Annunci dei Welcome Hub ai cittadini iscritti: scrivi, programma, segui l'invio.",
-    order=20,
-    router=router,
-    templates_dir=TEMPLATES_DIR,
-)

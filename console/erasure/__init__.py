@@ -1,7 +1,7 @@
 """Erasure requests in the console (privacy.erasure): their own list, apart from the hand-offs.
 
-Importing this module registers the section "Cancellazione dati" at /cancellazioni for Care
-Managers and admins (listed in console.app.SECTION_MODULES): the open requests, oldest first
+``SECTION`` is the section "Cancellazione dati" at /cancellazioni for Care Managers and
+admins (listed in console.app.SECTIONS): the open requests, oldest first
 with the legal deadline; each request's page with «Cancella i dati» (the confirmation step,
 then the erasure: console.erasure.routes, privacy.erasure.erase); «Segna come evasa» when the
 data were erased some other way. The Care Managers' queue page (/coda) shows the same open
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.erasure.routes import ROLES, router
-from console.navigation import register_section
+from console.erasure.routes import AUDIT_LABELS, ROLES, router
+from console.navigation import Section
 
-SECTION = register_section(
+SECTION = Section(
     key="erasure",
     label="Cancellazione dati",
     path="/cancellazioni",
@@ -24,4 +24,5 @@ SECTION = register_section(
     templates_dir=Path(__file__).parent / "templates",
     description="Le richieste dei cittadini di cancellare i propri dati: da evadere entro un mese.",
     order=15,
+    audit_labels=AUDIT_LABELS,
 )

@@ -60,12 +60,11 @@ NOTICES = {
     ),
 }
 CONFIRM_MISSING = "Per cancellare i dati spunta la casella di conferma."
-audit.ACTION_LABELS.update(
-    {
-        "erasure.done": "richiesta di cancellazione dati evasa",
-        "erasure.erased": "dati del cittadino cancellati (richiesta evasa)",
-    }
-)
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {
+    "erasure.done": "richiesta di cancellazione dati evasa",
+    "erasure.erased": "dati del cittadino cancellati (richiesta evasa)",
+}
 
 
 def _settings(request: Request) -> Settings:

@@ -64,18 +64,17 @@ NOTICES = {
     "gone": "Questa conversazione non è più visibile per te.",
 }
 
-audit.ACTION_LABELS.update(
-    {
-        "handoff.claim": "conversazione presa in carico",
-        "handoff.transfer": "conversazione trasferita",
-        "handoff.release": "conversazione rimessa in coda",
-        "handoff.close": "conversazione chiusa",
-        "handoff.reply": "risposta al cittadino",
-        "handoff.note": "nota privata",
-        "handoff.canned": "risposta rapida modificata",
-        "handoff.settings": "impostazioni della coda",
-    }
-)
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {
+    "handoff.claim": "conversazione presa in carico",
+    "handoff.transfer": "conversazione trasferita",
+    "handoff.release": "conversazione rimessa in coda",
+    "handoff.close": "conversazione chiusa",
+    "handoff.reply": "risposta al cittadino",
+    "handoff.note": "nota privata",
+    "handoff.canned": "risposta rapida modificata",
+    "handoff.settings": "impostazioni della coda",
+}
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The welfare budget in the console (issue 7).
 
-Importing this module registers the sections:
+Its sections (listed in console.app.SECTIONS):
 - "Cittadini e budget" at /cittadini (welfare_officer, care_manager, hub_staff): find a
   citizen, see their budgets and full statement, export it as CSV, issue a one-time linking
   code (shown once), unlink their chats;
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.navigation import register_section
+from console.navigation import Section
 from console.welfare import appointments, citizens, reimbursements, vouchers
 from staff.roles import Role
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-CITIZENS = register_section(
+CITIZENS = Section(
     key="citizens",
     label="Cittadini e budget",
     path="/cittadini",
@@ -32,31 +32,34 @@ CITIZENS = register_section(
     description="Budget welfare dei cittadini: estratto conto, esportazione CSV, codici per "
     "collegare la chat.",
     order=30,
+    audit_labels=citizens.AUDIT_LABELS,
 )
 
-VOUCHERS = register_section(
+VOUCHERS = Section(
     key="vouchers",
     label="Voucher",
     path="/voucher",
-    roles={Role.provider_staff},
+    roles=frozenset({Role.provider_staff}),
     router=vouchers.router,
     templates_dir=TEMPLATES,
     description="Riscatta i voucher pagati con il budget welfare che i cittadini ti mostrano.",
     order=40,
+    audit_labels=vouchers.AUDIT_LABELS,
 )
 
-REIMBURSEMENTS = register_section(
+REIMBURSEMENTS = Section(
     key="reimbursements",
     label="Rimborsi",
     path="/rimborsi",
-    roles={Role.welfare_officer},
+    roles=frozenset({Role.welfare_officer}),
     router=reimbursements.router,
     templates_dir=TEMPLATES,
     description="Richieste di rimborso dei cittadini: guarda la ricevuta, approva o respingi.",
     order=35,
+    audit_labels=reimbursements.AUDIT_LABELS,
 )
 
-APPOINTMENTS = register_section(
+APPOINTMENTS = Section(
     key="appointments",
     label="Appuntamenti",
     path="/appuntamenti",
@@ -65,4 +68,5 @@ APPOINTMENTS = register_section(
     templates_dir=TEMPLATES,
     description="Pubblica gli orari dei Care Manager nei Welcome Point e guarda le prenotazioni.",
     order=45,
+    audit_labels=appointments.AUDIT_LABELS,
 )

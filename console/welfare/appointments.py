@@ -29,13 +29,12 @@ NOTICES = {
     "withdrawn": "Orario ritirato.",
     "cancelled": "Appuntamento annullato.",
 }
-audit.ACTION_LABELS.update(
-    {
-        "slot.publish": "orari degli appuntamenti pubblicati",
-        "slot.withdraw": "orario ritirato",
-        "appointment.cancel": "appuntamento annullato dal personale",
-    }
-)
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {
+    "slot.publish": "orari degli appuntamenti pubblicati",
+    "slot.withdraw": "orario ritirato",
+    "appointment.cancel": "appuntamento annullato dal personale",
+}
 
 
 def _places(db: Session) -> list[WelcomePlace]:

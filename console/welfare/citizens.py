@@ -38,14 +38,13 @@ NOTICES = {
     "voucher_cancelled": "Voucher annullato: l'importo è di nuovo disponibile.",
 }
 
-audit.ACTION_LABELS.update(
-    {
-        "citizen.link_code": "codice di collegamento emesso",
-        "citizen.unlink": "chat scollegate",
-        "citizen.statement_csv": "estratto conto esportato",
-        "voucher.cancel": "voucher annullato",
-    }
-)
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {
+    "citizen.link_code": "codice di collegamento emesso",
+    "citizen.unlink": "chat scollegate",
+    "citizen.statement_csv": "estratto conto esportato",
+    "voucher.cancel": "voucher annullato",
+}
 
 
 def _citizen_or_404(db: Session, ref: str) -> Citizen:

@@ -49,13 +49,12 @@ NOTICES = {
 }
 # the catalogue's categories, by their Italian label, for the reviewer's choice
 CATEGORY_CHOICES = sorted(CATEGORY_LABELS.items(), key=lambda item: item[1])
-audit.ACTION_LABELS.update(
-    {
-        "reimbursement.approve": "rimborso approvato",
-        "reimbursement.reject": "rimborso respinto",
-        "reimbursement.category": "categoria del rimborso scelta",
-    }
-)
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {
+    "reimbursement.approve": "rimborso approvato",
+    "reimbursement.reject": "rimborso respinto",
+    "reimbursement.category": "categoria del rimborso scelta",
+}
 
 
 def _request_or_404(db: Session, request_id: int) -> Reimbursement:

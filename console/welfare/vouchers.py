@@ -28,7 +28,8 @@ from welfare.vouchers import format_voucher_code, redeem_voucher
 router = APIRouter()
 ProviderStaff = Annotated[CurrentStaff, Depends(require_roles(Role.provider_staff))]
 
-audit.ACTION_LABELS.update({"voucher.redeem": "voucher riscattato"})
+# the wording of this section's audit actions (its Section.audit_labels)
+AUDIT_LABELS: dict[str, str] = {"voucher.redeem": "voucher riscattato"}
 
 
 class RedeemRequest(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from broadcast.engine import BroadcastWorker
 from broadcast.senders import TelegramSender
-from console import security
+from console import broadcasts, security
 from console.app import build_console
 from console.broadcasts import routes as web
 from console.staff import create_staff
@@ -54,7 +54,9 @@ def live_url(sqlite_engine: Engine, tmp_path: Path) -> Iterator[str]:
     settings = Settings(var_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
     web.configure(settings)
     app = FastAPI()
-    app.mount("/console", build_console(settings, engine=sqlite_engine, sections=[web.SECTION]))
+    app.mount(
+        "/console", build_console(settings, engine=sqlite_engine, sections=[broadcasts.SECTION])
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

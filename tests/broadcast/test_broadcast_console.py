@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from broadcast.models import Broadcast
-from console import security
+from console import broadcasts, security
 from console.app import build_console
 from console.broadcasts import routes as web
 from console.staff import create_staff
@@ -53,7 +53,7 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
 @pytest.fixture
 def client(sqlite_engine: Engine, settings: Settings) -> Iterator[TestClient]:
     app = FastAPI()
-    app.mount(CONSOLE, build_console(settings, engine=sqlite_engine, sections=[web.SECTION]))
+    app.mount(CONSOLE, build_console(settings, engine=sqlite_engine, sections=[broadcasts.SECTION]))
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
 

@@ -1,6 +1,6 @@
 """Every console route refuses anyone without the right role, and every state-changing route
 refuses a request without the CSRF token. The routes are enumerated from the app itself (its
-own pages, the sections registered by SECTION_MODULES, and a sample section), so a route added
+own pages, the sections of console.app.SECTIONS, and a sample section), so a route added
 later is covered without touching this file."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
 
 from console.app import (
+    SECTIONS,
     build_console,
     is_websocket,
     iter_routes,
@@ -24,7 +25,7 @@ from console.app import (
     unguarded_routes,
 )
 from console.auth import CSRF_HEADER, CurrentStaff, require_roles
-from console.navigation import Section, registered_sections
+from console.navigation import Section
 from console.pages.login import PUBLIC_ROUTES
 from core.settings import Settings
 from staff.roles import ALL_ROLES, Role
@@ -68,7 +69,7 @@ def _sample_section() -> Section:
 
 @pytest.fixture
 def full_gateway(engine: Engine, console_settings: Settings) -> FastAPI:
-    return mount_console(engine, console_settings, [*registered_sections(), _sample_section()])
+    return mount_console(engine, console_settings, [*SECTIONS, _sample_section()])
 
 
 def _console_app(gateway: FastAPI) -> FastAPI:

@@ -1,5 +1,5 @@
 """Every route of the hand-off section refuses anyone but a Care Manager (and state changes
-without the CSRF token), enumerated from the console built with SECTION_MODULES; and a Care
+without the CSRF token), enumerated from the console built with console.app.SECTIONS; and a Care
 Manager sees only the queue and their own conversations (console.scope)."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from care import handoff as core
 from care.sla import OfficeHours
-from console.app import SECTION_MODULES, build_console, is_websocket, iter_routes, role_requirements
+from console import handoff
+from console.app import SECTIONS, build_console, is_websocket, iter_routes, role_requirements
 from console.auth import CSRF_HEADER
 from console.pages.login import PUBLIC_ROUTES
 from core.db import session_scope
@@ -33,7 +34,7 @@ OPEN = OfficeHours.parse("tutti i giorni 00:00-24:00")
 def gateway(engine: Engine, tmp_path) -> FastAPI:
     settings = Settings(var_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
     app = FastAPI()
-    app.mount("/console", build_console(settings, engine=engine))  # sections: SECTION_MODULES
+    app.mount("/console", build_console(settings, engine=engine))  # sections: SECTIONS
     return app
 
 
@@ -83,7 +84,7 @@ def sign_in(client: TestClient, email: str) -> str:
 
 
 def test_the_section_is_registered_and_only_for_care_managers(gateway: FastAPI) -> None:
-    assert "console.handoff" in SECTION_MODULES
+    assert handoff.SECTION in SECTIONS
     app = _console(gateway)
     routes = _ours(app)
     assert len(routes) >= 18

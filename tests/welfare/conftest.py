@@ -20,7 +20,6 @@ from sqlmodel import Session
 import actions.common as common
 from console import security
 from console.app import build_console
-from console.navigation import registered_sections
 from console.staff import StaffView, create_staff
 from core.db import get_engine, session_scope
 from core.settings import Settings, get_settings
@@ -63,10 +62,8 @@ def budget(session: Session) -> Budget:
 
 @pytest.fixture
 def app(engine: Engine, settings: Settings) -> FastAPI:
-    import console.welfare  # noqa: F401  (registers the sections)
-
     gateway = FastAPI()
-    gateway.mount(CONSOLE, build_console(settings, engine=engine, sections=registered_sections()))
+    gateway.mount(CONSOLE, build_console(settings, engine=engine))
     return gateway
 
 

@@ -1,0 +1,273 @@
+"""Out-of-domain and emergency-tier figures (issue 12 points 1, 2 and 7).
+
+What the assistant does with a message, as the gateway and Rasa together act on it:
+
+- ``immediate``: the safety rules fire (care.safety.detect, run by the gateway on every
+  message), or Rasa's intent is emergency with the immediate tier (a rule inside Rasa, or
+  the model sure with supporting words, nlu/gate_rules.py; a model without the gate is
+  immediate, as before the tiers): 112/1522 and a top-priority page at once;
+- ``ask``: Rasa's intent is emergency with the ask tier: 112/1522 and «Sei in pericolo
+  adesso?»;
+- otherwise the final intent answers.
+
+Figures:
+
+- out-of-domain test split (tests/nlu_fresh/out_of_domain.yml): kept-out share (final
+  intent out_of_scope, the fallback or chit-chat, never emergency of any tier) and the
+  share paged at once;
+- fresh emergency sets: recall immediate and recall immediate-or-asked;
+- negatives (OOD test split, everyday sentences, the held-out's non-emergencies): the
+  share paged at once.
+
+    python -m devtools.gate_eval [--model models/welcome.tar.gz] [--misses]
+
+starts a Rasa on the model and prints the figures (``--misses`` also every failure: only
+the test sets' own sentences, never citizens' messages). ``make eval`` prints them too.
+``calibrate`` re-applies other gate settings to the recorded DIET ranking of a validation
+set (tests/nlu_fresh/out_of_domain_dev.yml), without retraining.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from care.safety import detect
+from core.settings import PROJECT_ROOT
+from devtools.nlu_metrics import Example, load_examples
+from nlu.gate_rules import (
+    ASK,
+    EMERGENCY,
+    FALLBACK,
+    IMMEDIATE,
+    GateSettings,
+    SupportWords,
+    decide,
+    default_support,
+)
+
+FRESH_DIR = PROJECT_ROOT / "tests" / "nlu_fresh"
+OOD_TEST = FRESH_DIR / "out_of_domain.yml"
+OOD_DEV = FRESH_DIR / "out_of_domain_dev.yml"
+EVERYDAY = FRESH_DIR / "everyday.yml"
+FRESH_EMERGENCY = FRESH_DIR / "emergency_2026_12.yml"  # this session's, nobody tuned on it
+FIRST_FRESH = FRESH_DIR / "emergency.yml"  # 2026-11-25, a regression check since
+HELDOUT = PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml"
+KEPT_OUT = frozenset({"out_of_scope", FALLBACK, "greet", "goodbye", "thank", "bot_challenge"})
+
+Parse = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    intent: str  # Rasa's final intent (emergency when the gateway's rules fire)
+    action: str  # immediate | ask | none
+
+    @property
+    def kept_out(self) -> bool:
+        return self.action == "none" and self.intent in KEPT_OUT
+
+
+def outcome(text: str, parsed: dict[str, Any]) -> Outcome:
+    """What the gateway and Rasa do with one message."""
+    if detect(text) is not None or parsed.get("safety_net"):
+        return Outcome(EMERGENCY, IMMEDIATE)
+    intent = str((parsed.get("intent") or {}).get("name") or "")
+    if intent != EMERGENCY:
+        return Outcome(intent, "none")
+    gate = parsed.get("intent_gate")
+    tier = gate.get("tier") if isinstance(gate, dict) else None
+    return Outcome(intent, ASK if tier == ASK else IMMEDIATE)
+
+
+def redecide(text: str, parsed: dict[str, Any], settings: GateSettings) -> Outcome:
+    """The outcome with other gate settings, from the DIET ranking the gate recorded."""
+    gate = parsed.get("intent_gate") or {}
+    ranking = [{"name": n, "confidence": c} for n, c in gate.get("model_ranking") or []]
+    if detect(text) is not None or parsed.get("safety_net") or not ranking:
+        return outcome(text, parsed)
+    top = ranking[0]
+    current = top["name"] if float(top["confidence"]) >= 0.5 else FALLBACK  # as in config.yml
+    decision = decide(text, ranking, current, settings, default_support())
+    if decision.intent == EMERGENCY:
+        return Outcome(EMERGENCY, decision.tier or IMMEDIATE)
+    return Outcome(decision.intent, "none")
+
+
+@dataclass
+class Share:
+    name: str
+    hits: int = 0
+    total: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, text: str, hit: bool, *, failure_when: bool) -> None:
+        self.total += 1
+        self.hits += int(hit)
+        if hit == failure_when:
+            self.failures.append(text)
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.total if self.total else 0.0
+
+    def line(self) -> str:
+        return f"{self.name:<46} {self.value:.3f} ({self.hits}/{self.total})"
+
+
+@dataclass
+class GateFigures:
+    ood_kept_out: Share
+    ood_paged: Share
+    ood_asked: Share
+    fresh_immediate: Share
+    fresh_asked_or_immediate: Share
+    first_fresh_asked_or_immediate: Share
+    negatives_paged: Share
+    negatives_asked: Share
+    rules_negatives: Share
+
+    def shares(self) -> list[Share]:
+        return [
+            self.ood_kept_out,
+            self.ood_paged,
+            self.ood_asked,
+            self.fresh_immediate,
+            self.fresh_asked_or_immediate,
+            self.first_fresh_asked_or_immediate,
+            self.negatives_paged,
+            self.negatives_asked,
+            self.rules_negatives,
+        ]
+
+    def report(self, *, misses: bool = False) -> str:
+        lines = [share.line() for share in self.shares()]
+        if misses:
+            for share in self.shares():
+                lines.append(f"\n{share.name}: failures ({len(share.failures)})")
+                lines += [f"  - {text}" for text in share.failures]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {s.name: {"value": round(s.value, 4), "n": s.total} for s in self.shares()}
+
+
+def negatives() -> list[Example]:
+    """≥1,000 sentences that are not emergencies and were never trained on."""
+    held_out = [e for e in load_examples(HELDOUT) if e.intent != EMERGENCY]
+    return [*load_examples(OOD_TEST), *load_examples(EVERYDAY), *held_out]
+
+
+def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
+    result = GateFigures(
+        Share("OOD test: kept out of welfare intents"),
+        Share("OOD test: paged as emergency at once"),
+        Share("OOD test: asked «Sei in pericolo adesso?»"),
+        Share("fresh emergencies: immediate"),
+        Share("fresh emergencies: immediate or asked"),
+        Share("first fresh set (regression): immediate or asked"),
+        Share("negatives: paged at once"),
+        Share("negatives: asked"),
+        Share("negatives: safety rules fire"),
+    )
+    for example in load_examples(OOD_TEST):
+        got = decide_one(example.text)
+        result.ood_kept_out.add(example.text, got.kept_out, failure_when=False)
+        result.ood_paged.add(example.text, got.action == IMMEDIATE, failure_when=True)
+        result.ood_asked.add(example.text, got.action == ASK, failure_when=True)
+    for example in load_examples(FRESH_EMERGENCY):
+        got = decide_one(example.text)
+        result.fresh_immediate.add(example.text, got.action == IMMEDIATE, failure_when=False)
+        result.fresh_asked_or_immediate.add(example.text, got.action != "none", failure_when=False)
+    for example in load_examples(FIRST_FRESH):
+        if example.intent == EMERGENCY:
+            got = decide_one(example.text)
+            result.first_fresh_asked_or_immediate.add(
+                example.text, got.action != "none", failure_when=False
+            )
+    for example in negatives():
+        got = decide_one(example.text)
+        result.negatives_paged.add(example.text, got.action == IMMEDIATE, failure_when=True)
+        result.negatives_asked.add(example.text, got.action == ASK, failure_when=True)
+        result.rules_negatives.add(
+            example.text, detect(example.text) is not None, failure_when=True
+        )
+    return result
+
+
+def measure(parse: Parse) -> GateFigures:
+    cache: dict[str, Outcome] = {}
+
+    def one(text: str) -> Outcome:
+        if text not in cache:
+            cache[text] = outcome(text, parse(text))
+        return cache[text]
+
+    return figures(one)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    settings: GateSettings
+    dev_ood_kept_out: float
+    dev_ood_paged: int
+    dev_in_domain_kept: float
+    dev_emergency_found: float
+
+
+def calibrate(parse: Parse, grid: Iterable[GateSettings], dev: Path = OOD_DEV) -> list[Candidate]:
+    """Each candidate's figures on the validation split, from one parse per sentence."""
+    examples = load_examples(dev)
+    parsed = [(e, parse(e.text)) for e in examples]
+    out: list[Candidate] = []
+    for settings in grid:
+        ood = [redecide(e.text, p, settings) for e, p in parsed if e.intent == "out_of_scope"]
+        ins = [
+            (e, redecide(e.text, p, settings))
+            for e, p in parsed
+            if e.intent not in ("out_of_scope", EMERGENCY)
+        ]
+        ems = [redecide(e.text, p, settings) for e, p in parsed if e.intent == EMERGENCY]
+        out.append(
+            Candidate(
+                settings,
+                sum(o.kept_out for o in ood) / max(len(ood), 1),
+                sum(o.action == IMMEDIATE for o in ood),
+                sum(o.intent == e.intent and o.action == "none" for e, o in ins) / max(len(ins), 1),
+                sum(o.action != "none" for o in ems) / max(len(ems), 1),
+            )
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from devtools.stack import start_local_stack
+
+    parser = argparse.ArgumentParser(prog="python -m devtools.gate_eval")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "welcome.tar.gz")
+    parser.add_argument("--misses", action="store_true", help="print every failure")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="gate-eval-") as tmp:
+        workdir = Path(tmp)
+        stack = start_local_stack(
+            model=args.model,
+            database_url=f"sqlite:///{workdir / 'welcome.db'}",
+            workdir=workdir,
+        )
+        try:
+            result = measure(stack.parse)
+        finally:
+            stack.close()
+    print(f"model {args.model}")
+    print(result.report(misses=args.misses))
+    return 0
+
+
+__all__ = ["SupportWords", "calibrate", "figures", "measure", "outcome", "redecide"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -45,7 +45,6 @@ from nlu.gate_rules import (
     FALLBACK,
     IMMEDIATE,
     GateSettings,
-    SupportWords,
     decide,
     default_support,
 )
@@ -90,8 +89,10 @@ def redecide(text: str, parsed: dict[str, Any], settings: GateSettings) -> Outco
     ranking = [{"name": n, "confidence": c} for n, c in gate.get("model_ranking") or []]
     if detect(text) is not None or parsed.get("safety_net") or not ranking:
         return outcome(text, parsed)
-    top = ranking[0]
-    current = top["name"] if float(top["confidence"]) >= 0.5 else FALLBACK  # as in config.yml
+    # FallbackClassifier as in config.yml: threshold 0.5, ambiguity 0.1
+    first = float(ranking[0]["confidence"])
+    second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+    current = ranking[0]["name"] if first >= 0.5 and first - second >= 0.1 else FALLBACK
     decision = decide(text, ranking, current, settings, default_support())
     if decision.intent == EMERGENCY:
         return Outcome(EMERGENCY, decision.tier or IMMEDIATE)
@@ -244,12 +245,41 @@ def calibrate(parse: Parse, grid: Iterable[GateSettings], dev: Path = OOD_DEV) -
     return out
 
 
+def grid() -> list[GateSettings]:
+    """The candidate settings tried on the validation split."""
+    return [
+        GateSettings(
+            immediate_confidence=immediate,
+            ask_confidence=ask,
+            default_threshold=threshold,
+            low_confidence_intent="out_of_scope",
+        )
+        for immediate in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+        for ask in (0.05, 0.1, 0.2, 0.3, 0.5)
+        for threshold in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    ]
+
+
+def print_calibration(candidates: list[Candidate]) -> None:
+    print("immediate ask  threshold | dev OOD kept-out  paged | in-domain kept | emergencies found")
+    for c in candidates:
+        s = c.settings
+        print(
+            f"{s.immediate_confidence:9.2f} {s.ask_confidence:4.2f} {s.default_threshold:9.2f} | "
+            f"{c.dev_ood_kept_out:16.3f} {c.dev_ood_paged:6d} | {c.dev_in_domain_kept:14.3f} | "
+            f"{c.dev_emergency_found:.3f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     from devtools.stack import start_local_stack
 
     parser = argparse.ArgumentParser(prog="python -m devtools.gate_eval")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "welcome.tar.gz")
     parser.add_argument("--misses", action="store_true", help="print every failure")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="only the validation split, over a grid"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gate-eval-") as tmp:
         workdir = Path(tmp)
@@ -259,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
             workdir=workdir,
         )
         try:
+            if args.calibrate:
+                print_calibration(calibrate(stack.parse, grid()))
+                return 0
             result = measure(stack.parse)
         finally:
             stack.close()
@@ -266,8 +299,6 @@ def main(argv: list[str] | None = None) -> int:
     print(result.report(misses=args.misses))
     return 0
 
-
-__all__ = ["SupportWords", "calibrate", "figures", "measure", "outcome", "redecide"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Privacy requests that need a person: erasing the citizen's data."""
+"""Privacy requests that need a person (erasing the citizen's data) and stopping the
+announcements: both ask «Sei sicuro?» first (actions/confirmation.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HANDOFF_BUTTON, db_session, logger
+from actions.confirmation import (
+    KEPT_TEXT,
+    NOTHING_PENDING_TEXT,
+    ask,
+    confirmed,
+    done,
+    pending,
+)
+from broadcast.subscriptions import choices as subscription_choices
 from broadcast.subscriptions import stop as stop_announcements
 from core.timeutil import utcnow
 from privacy.erasure import request_erasure
 
+FORGET_ME_ASK_TEXT = (
+    "Vuoi davvero chiedere la cancellazione dei tuoi dati? Il team del Comune cancellerà "
+    "i messaggi di questa chat e smetterai di ricevere gli avvisi. Non si può tornare indietro."
+)
 FORGET_ME_TEXT = (
     "Ho passato la tua richiesta di cancellare i tuoi dati al team del Comune. "
     "Un operatore la controllerà e ti confermerà qui quando è fatto: per legge hai "
@@ -22,11 +36,20 @@ FORGET_ME_FAILED_TEXT = (
     "Scusa, in questo momento non riesco a registrare la tua richiesta. "
     "Riprova tra poco oppure chiedi a un operatore."
 )
+UNSUBSCRIBE_ASK_TEXT = (
+    "Vuoi smettere di ricevere tutti gli avvisi? Le tue scelte di quartieri e argomenti "
+    "verranno cancellate."
+)
+NOT_SUBSCRIBED_TEXT = "Non ricevi avvisi in questo momento. Se vuoi riceverli, scrivi /avvisi."
+UNSUBSCRIBED_TEXT = (
+    "Va bene: non ti manderò più avvisi. Se cambi idea, scrivimi «voglio gli avvisi»."
+)
+STOP_CUSTOM = {"type": "subscriptions", "action": "stop"}
 
 
 class ActionForgetMe(Action):
-    """Answers and stores an erasure request for the team (privacy.erasure; the gateway keeps
-    consents)."""
+    """Asks for confirmation, then stores an erasure request for the team (privacy.erasure;
+    the gateway keeps consents)."""
 
     def name(self) -> str:
         return "action_forget_me"
@@ -34,6 +57,15 @@ class ActionForgetMe(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if not confirmed(tracker, "forget_me", also_intents=frozenset({"forget_me"})):
+            return ask(
+                dispatcher,
+                tracker,
+                kind="forget_me",
+                text=FORGET_ME_ASK_TEXT,
+                yes_title="Sì, cancella i miei dati",
+                intent="forget_me",
+            )
         try:
             with db_session() as session:
                 # its own kind: the team's erasure queue, apart from any hand-off (asking
@@ -47,4 +79,49 @@ class ActionForgetMe(Action):
             dispatcher.utter_message(text=FORGET_ME_FAILED_TEXT, buttons=[HANDOFF_BUTTON])
             return []
         dispatcher.utter_message(text=FORGET_ME_TEXT)
-        return []
+        return [done()]
+
+
+class ActionUnsubscribeNews(Action):
+    """«Basta avvisi»: asks, then the gateway stops every subscription (custom payload
+    ``{"type": "subscriptions", "action": "stop"}``, broadcast.menu.for_custom)."""
+
+    def name(self) -> str:
+        return "action_unsubscribe_news"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if confirmed(tracker, "unsubscribe", also_intents=frozenset({"unsubscribe_news"})):
+            dispatcher.utter_message(text=UNSUBSCRIBED_TEXT, json_message=STOP_CUSTOM)
+            return [done()]
+        try:
+            with db_session() as session:
+                active = subscription_choices(session, conversation_id=tracker.sender_id).active
+        except Exception:
+            logger.exception("action_unsubscribe_news: could not read the subscription")
+            active = True  # ask anyway: the answer stops whatever there is
+        if not active:
+            dispatcher.utter_message(text=NOT_SUBSCRIBED_TEXT)
+            return [done()]
+        return ask(
+            dispatcher,
+            tracker,
+            kind="unsubscribe",
+            text=UNSUBSCRIBE_ASK_TEXT,
+            yes_title="Sì, basta avvisi",
+            intent="unsubscribe_news",
+        )
+
+
+class ActionKeepEverything(Action):
+    """«No» / «annulla» to a «Sei sicuro?» question: nothing happens, the question is over."""
+
+    def name(self) -> str:
+        return "action_keep_everything"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=KEPT_TEXT if pending(tracker) else NOTHING_PENDING_TEXT)
+        return [done()]

@@ -9,7 +9,8 @@
    service and nonce, so a double tap or a retry never charges twice; replies with the
    voucher code and its QR image.
 3. ``action_cancel_voucher`` ("annulla voucher", or its button with ``voucher_code``):
-   releases the hold of an unused voucher of this conversation's citizen.
+   asks «Vuoi annullare il voucher...?» (actions/confirmation.py), then releases the hold
+   of an unused voucher of this conversation's citizen.
 Only the conversation's own citizen is ever read (``citizen_for_conversation``).
 """
 
@@ -24,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.budget import not_linked
 from actions.common import HANDOFF_BUTTON, db_session, entity_values, logger, money, now
+from actions.confirmation import ask, confirmed, confirmed_target, done
 from welfare.ledger.errors import LedgerError
 from welfare.ledger.linking import citizen_for_conversation
 from welfare.ledger.money import format_eur
@@ -180,7 +182,10 @@ class ActionCancelVoucher(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        code = _first(tracker, "voucher_code")
+        is_confirmed = confirmed(tracker, "cancel_voucher")
+        code = _first(tracker, "voucher_code") or (
+            confirmed_target(tracker) if is_confirmed else None
+        )
         try:
             with db_session() as session:
                 citizen = citizen_for_conversation(session, conversation_id=tracker.sender_id)
@@ -208,6 +213,20 @@ class ActionCancelVoucher(Action):
                         dispatcher.utter_message(text=WHICH_VOUCHER_TEXT, buttons=buttons)
                         return []
                     voucher = candidates[0]
+                if not (is_confirmed and confirmed_target(tracker) == voucher.code):
+                    label = format_voucher_code(voucher.code)
+                    return ask(
+                        dispatcher,
+                        tracker,
+                        kind="cancel_voucher",
+                        text=f"Vuoi annullare il voucher {label} "
+                        f"({money(voucher.covered_cents)})? Non potrai più usarlo: "
+                        "l'importo torna disponibile nel tuo budget.",
+                        yes_title="Sì, annulla il voucher",
+                        intent="cancel_voucher",
+                        entities={"voucher_code": voucher.code},
+                        target=voucher.code,
+                    )
                 cancel_voucher(
                     session, voucher=voucher, actor=f"citizen:{citizen.public_ref}", now=now()
                 )
@@ -222,4 +241,4 @@ class ActionCancelVoucher(Action):
             text=f"Voucher {format_voucher_code(voucher.code)} annullato: "
             f"{money(voucher.covered_cents)} tornano disponibili nel tuo budget."
         )
-        return []
+        return [done()]

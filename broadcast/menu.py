@@ -16,7 +16,9 @@ Button payloads (all start with ``sub:``; at most 30 bytes):
     sub:i:after_school  add/remove an interest (catalog.vocabulary.CATEGORY_LABELS)
     sub:i:all           every topic (clears the interests)
     sub:show            see the current choices
-    sub:stop            stop every announcement (one tap; also «stop avvisi» typed)
+    sub:stop            asks «Vuoi smettere...?» (also «stop avvisi» / /stop_avvisi typed)
+    sub:stop:ok         the «Sì» of that question: stop every announcement
+    sub:keep            the «No» of that question: nothing changes
     sub:done            close the menu
 """
 
@@ -71,6 +73,11 @@ STOPPED = (
 )
 NOT_ACTIVE = "Non ricevi avvisi in questo momento."
 NOTHING_TO_STOP = "Non ricevi avvisi in questo momento. Se vuoi riceverli, scrivi /avvisi."
+ASK_STOP = (
+    "Vuoi smettere di ricevere tutti gli avvisi? Le tue scelte di quartieri e argomenti "
+    "verranno cancellate."
+)
+KEPT = "Va bene: continui a ricevere gli avvisi, non ho cambiato nulla."
 CLOSED = "Va bene. Per cambiare le tue scelte scrivi /avvisi."
 
 
@@ -168,8 +175,19 @@ def open_menu(session: Session, *, conversation_id: str) -> MenuReply:
     return _main(subs.choices(session, conversation_id=conversation_id))
 
 
+def ask_stop(session: Session, *, conversation_id: str) -> MenuReply:
+    """«Stop avvisi», /stop_avvisi, sub:stop: ask first (nothing changes yet)."""
+    if not _choices(session, conversation_id).active:
+        return MenuReply(NOTHING_TO_STOP)
+    return MenuReply(
+        ASK_STOP,
+        [Button("Sì, basta avvisi", "sub:stop:ok"), Button("No, continua a mandarli", "sub:keep")],
+    )
+
+
 def stop_all(session: Session, *, conversation_id: str, now: datetime) -> MenuReply:
-    """One command, no questions: stop everything (what «stop avvisi» and sub:stop do)."""
+    """Stop everything: the «Sì» of the question (sub:stop:ok), or Rasa's confirmed
+    unsubscribe_news."""
     changed = subs.stop(session, conversation_id=conversation_id, now=now)
     return MenuReply(STOPPED if changed else NOTHING_TO_STOP, changed=changed)
 
@@ -183,7 +201,11 @@ def handle(
     parts = payload[len(PREFIX) :].split(":")
     action, arg = parts[0], (parts[1] if len(parts) > 1 else "")
     if action == "stop":
-        return stop_all(session, conversation_id=conversation_id, now=now)
+        if arg == "ok":
+            return stop_all(session, conversation_id=conversation_id, now=now)
+        return ask_stop(session, conversation_id=conversation_id)
+    if action == "keep":
+        return MenuReply(KEPT)
     if action == "done":
         return MenuReply(CLOSED)
     if not subs.has_consent(session, conversation_id=conversation_id):
@@ -246,11 +268,11 @@ def intercept(
     session: Session, *, conversation_id: str, payload: str | None, text: str, now: datetime
 ) -> MenuReply | None:
     """What the gateway answers by itself, without Rasa: a ``sub:`` button, or a typed
-    «stop avvisi». None for anything else (the message goes on to Rasa)."""
+    «stop avvisi» (asked first). None for anything else (the message goes on to Rasa)."""
     if payload and is_menu_payload(payload):
         return handle(session, conversation_id=conversation_id, payload=payload, now=now)
     if is_stop_request(text):
-        return stop_all(session, conversation_id=conversation_id, now=now)
+        return ask_stop(session, conversation_id=conversation_id)
     return None
 
 
@@ -258,7 +280,8 @@ def for_custom(
     session: Session, *, conversation_id: str, custom: dict[str, object], now: datetime
 ) -> MenuReply:
     """Rasa's custom payload ``{"type": "subscriptions"}`` (intent subscribe_news, /avvisi):
-    the main menu; with ``"action": "stop"`` (intent unsubscribe_news): stop everything."""
+    the main menu; with ``"action": "stop"`` (intent unsubscribe_news, sent by
+    action_unsubscribe_news only once the citizen confirmed): stop everything."""
     if custom.get("action") == "stop":
         return stop_all(session, conversation_id=conversation_id, now=now)
     return open_menu(session, conversation_id=conversation_id)

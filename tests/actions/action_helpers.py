@@ -335,3 +335,39 @@ def customs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+# --- «Sei sicuro?» questions (actions/confirmation.py) ----------------------------------------
+
+
+def payload_parts(payload: str) -> tuple[str, list[dict[str, Any]]]:
+    """``/intent{"entity": "value"}`` -> (intent, entities), as Rasa reads a button."""
+    import json
+
+    intent, _, data = payload[1:].partition("{")
+    values = json.loads("{" + data) if data else {}
+    return intent, [{"entity": k, "value": v} for k, v in values.items()]
+
+
+def yes_payload(messages: list[dict[str, Any]]) -> str:
+    """The «Sì» button of a confirmation question (the one carrying ``confirm_nonce``)."""
+    return next(p for p in button_payloads(messages) if "confirm_nonce" in p)
+
+
+def confirm_with_button(
+    action: Action,
+    asked: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    sender: str = SENDER,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Tap the «Sì» of the question ``asked`` (the messages and events of the asking run)."""
+    messages, events = asked
+    intent, entities = payload_parts(yes_payload(messages))
+    pending = slot_events(events)["pending_confirmation"]
+    tracker = make_tracker(
+        intent=intent,
+        text=yes_payload(messages),
+        entities=entities,
+        slots={"pending_confirmation": pending},
+        sender=sender,
+    )
+    return run_action(action, tracker)

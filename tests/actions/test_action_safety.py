@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from action_helpers import SENDER, button_payloads, customs, make_tracker, run_action, texts
+from action_helpers import (
+    SENDER,
+    button_payloads,
+    confirm_with_button,
+    customs,
+    make_tracker,
+    run_action,
+    texts,
+)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -72,18 +80,22 @@ def test_handoff_sends_the_payload_and_stores_a_normal_flag(db: Engine) -> None:
     assert flags(db) == [(FlagKind.handoff, FlagPriority.normal, "requested")]
 
 
-def test_forget_me_answers_and_stores_an_erasure_request(db: Engine) -> None:
-    messages, _ = run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
+def test_forget_me_asks_then_stores_an_erasure_request(db: Engine) -> None:
+    asked = run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
+    assert "Vuoi davvero" in texts(asked[0]) and flags(db) == []  # nothing yet
+    messages, _ = confirm_with_button(ActionForgetMe(), asked)
     assert "cancellare i tuoi dati" in texts(messages)
     assert customs(messages) == []  # not a hand-off: the assistant goes on answering
     assert flags(db) == [(FlagKind.erasure_request, FlagPriority.normal, "forget_me")]
-    run_action(ActionForgetMe(), make_tracker(intent="forget_me"))  # asked twice: one request
+    again = run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
+    confirm_with_button(ActionForgetMe(), again)  # asked twice: one request
     assert len(flags(db)) == 1
 
 
 def test_forget_me_during_a_handoff_request_is_its_own_item(db: Engine) -> None:
     run_action(ActionHandoff(), make_tracker(intent="human_handoff"))
-    run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
+    asked = run_action(ActionForgetMe(), make_tracker(intent="forget_me"))
+    confirm_with_button(ActionForgetMe(), asked)
     assert sorted(flags(db)) == [
         (FlagKind.erasure_request, FlagPriority.normal, "forget_me"),
         (FlagKind.handoff, FlagPriority.normal, "requested"),

@@ -86,7 +86,7 @@ def _choices(engine: Engine, conversation_id: str) -> subs.Choices:
 # --- /stop_avvisi and «stop avvisi» -------------------------------------------------------
 
 
-def test_stop_avvisi_on_telegram_stops_everything_in_one_step(
+def test_stop_avvisi_on_telegram_asks_then_stops_everything(
     telegram_gateway: RunningGateway, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
 ) -> None:
     (call,) = fake_telegram.calls("setMyCommands")
@@ -101,6 +101,17 @@ def test_stop_avvisi_on_telegram_stops_everything_in_one_step(
 
     mark = len(fake_telegram.calls())
     fake_telegram.send_text(CHAT, "/stop_avvisi")
+    fake_telegram.wait_sent(CHAT, menu.ASK_STOP, after=mark)  # asked first
+    assert _choices(telegram_gateway.engine, conversation_id).active
+    mark = len(fake_telegram.calls())
+    fake_telegram.press(CHAT, "No, continua a mandarli")  # «No»: everything stays
+    fake_telegram.wait_sent(CHAT, menu.KEPT, after=mark)
+    assert _choices(telegram_gateway.engine, conversation_id).active
+    mark = len(fake_telegram.calls())
+    fake_telegram.send_text(CHAT, "/stop_avvisi")
+    fake_telegram.wait_sent(CHAT, menu.ASK_STOP, after=mark)
+    mark = len(fake_telegram.calls())
+    fake_telegram.press(CHAT, "Sì, basta avvisi")
     reply = fake_telegram.wait_sent(CHAT, "Non riceverai più avvisi", after=mark)
     assert "/avvisi" in reply.params["text"]  # how to subscribe again
     assert _choices(telegram_gateway.engine, conversation_id) == subs.NOT_SUBSCRIBED
@@ -132,6 +143,13 @@ def test_stop_avvisi_typed_on_the_web_chat(start_gateway, fake_rasa: FakeRasa) -
     for n, body in enumerate(({"text": "Stop avvisi!"}, {"command": "stop_avvisi"})):
         _subscribe(gateway.engine, conversation.conversation_id)
         post(f"client-{n + 2}", **body)
+        gateway.wait_until(  # «Sei sicuro?» first
+            lambda n=n: sum(m.text == menu.ASK_STOP for m in gateway.messages()) == n + 1,
+            what="the question",
+        )
+        assert _choices(gateway.engine, conversation.conversation_id).active
+        question = [m for m in gateway.messages() if m.text == menu.ASK_STOP][-1]
+        post(f"client-yes-{n}", button=f"b:{question.id}:0")  # «Sì, basta avvisi»
         gateway.wait_until(
             lambda: not _choices(gateway.engine, conversation.conversation_id).active,
             what="the subscription stopped",
@@ -213,7 +231,26 @@ def test_asking_for_erasure_stops_the_announcements(actions_db: Engine) -> None:
         "action_listen",
     )
     dispatcher = CollectingDispatcher()
-    asyncio.run(ActionForgetMe().run(dispatcher, tracker, {}))
+    events = asyncio.run(ActionForgetMe().run(dispatcher, tracker, {}))
+    assert "Vuoi davvero" in dispatcher.messages[0]["text"]  # asked first: nothing stopped
+    assert _choices(actions_db, conversation_id).active
+    pending = next(e["value"] for e in events if e.get("name") == "pending_confirmation")
+    yes = Tracker(
+        conversation_id,
+        {"pending_confirmation": pending},
+        {
+            "intent": {"name": "forget_me", "confidence": 1.0},
+            "text": "/forget_me",
+            "entities": [{"entity": "confirm_nonce", "value": pending["nonce"]}],
+        },
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionForgetMe().run(dispatcher, yes, {}))
     assert "cancellare i tuoi dati" in dispatcher.messages[0]["text"]
     assert _choices(actions_db, conversation_id) == subs.NOT_SUBSCRIBED
 

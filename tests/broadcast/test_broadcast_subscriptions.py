@@ -68,7 +68,16 @@ def test_the_whole_flow(engine: Engine) -> None:
     assert "Quartieri: Q5 Rifredi." in shown.text and "Argomenti: Doposcuola." in shown.text
     assert "sub:stop" in _payloads(shown)
 
-    stopped = _tap(engine, cid, "sub:stop")
+    asked = _tap(engine, cid, "sub:stop")  # «Sei sicuro?» first: nothing changes yet
+    assert asked.text == menu.ASK_STOP and not asked.changed
+    assert _payloads(asked) == ["sub:stop:ok", "sub:keep"]
+    kept = _tap(engine, cid, "sub:keep")
+    assert "non ho cambiato nulla" in kept.text and not kept.changed
+    with Session(engine) as session:
+        assert subs.choices(session, conversation_id=cid) == subs.Choices(
+            True, ("Q5",), ("after_school",)
+        )
+    stopped = _tap(engine, cid, "sub:stop:ok")
     assert stopped.text.startswith("Non riceverai più avvisi")
     with Session(engine) as session:
         assert subs.choices(session, conversation_id=cid) == subs.NOT_SUBSCRIBED
@@ -77,6 +86,8 @@ def test_the_whole_flow(engine: Engine) -> None:
         subscription = subs.get_subscription(session, conversation_id=cid)
         assert subscription is not None and subscription.stopped_at is not None
     again = _tap(engine, cid, "sub:stop")
+    assert again.text.startswith("Non ricevi avvisi") and not again.changed
+    again = _tap(engine, cid, "sub:stop:ok")
     assert again.text.startswith("Non ricevi avvisi") and not again.changed
     # old buttons after stopping do not resubscribe
     assert _payloads(_tap(engine, cid, "sub:q:Q3")) == ["sub:on", "sub:done"]

@@ -214,3 +214,19 @@ def tap(action: Any, payload: str, sender: str | None = None) -> list[dict[str, 
         action, make_tracker(intent=intent, text=payload, entities=entities, **extra)
     )
     return messages
+
+
+def tap_and_confirm(action: Any, payload: str, sender: str | None = None) -> list[dict[str, Any]]:
+    """A request that asks «Sei sicuro?» first (cancelling a voucher or an appointment),
+    then the «Sì» button of the question; the messages of both turns."""
+    from tests.actions.action_helpers import confirm_with_button
+
+    intent, entities = payload_of(payload)
+    extra = {"sender": sender} if sender else {}
+    asked = run_action(
+        action, make_tracker(intent=intent, text=payload, entities=entities, **extra)
+    )
+    if not any("confirm_nonce" in b["payload"] for m in asked[0] for b in m.get("buttons") or []):
+        return asked[0]  # nothing to confirm (no voucher, a list to choose from...)
+    done, _ = confirm_with_button(action, asked, **extra)
+    return [*asked[0], *done]

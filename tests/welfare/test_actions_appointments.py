@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from actions.appointments import ActionBookSlot, ActionCancelAppointment, ActionChooseSlot
 from actions.welcome_points import ActionFindWelcomePoint
 from tests.actions.action_helpers import NOW, OTHER_SENDER, button_payloads, texts
-from tests.welfare.conftest import tap
+from tests.welfare.conftest import tap, tap_and_confirm
 from welfare.appointments import publish_slots
 from welfare.models import Appointment, AppointmentSlot
 
@@ -69,7 +69,9 @@ def test_points_offer_booking_then_book_move_cancel(db: Engine) -> None:
     [after] = _active(db)
     assert after.slot_id != ids[0]
 
-    gone = tap(ActionCancelAppointment(), "annulla appuntamento")
+    asked = tap(ActionCancelAppointment(), "annulla appuntamento")
+    assert "Vuoi annullare l'appuntamento" in texts(asked) and len(_active(db)) == 1
+    gone = tap_and_confirm(ActionCancelAppointment(), "annulla appuntamento")
     assert "annullato" in texts(gone) and _active(db) == []
     assert "Non hai appuntamenti" in texts(tap(ActionCancelAppointment(), "annulla appuntamento"))
 

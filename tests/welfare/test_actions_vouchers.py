@@ -13,7 +13,7 @@ from tests.actions.action_helpers import (
     button_payloads,
     texts,
 )
-from tests.welfare.conftest import tap
+from tests.welfare.conftest import tap, tap_and_confirm
 from welfare.ledger.models import LedgerEntry
 from welfare.models import Voucher, VoucherStatus
 
@@ -53,7 +53,9 @@ def test_quote_confirm_twice_and_cancel(db: Engine) -> None:
     again = tap(ActionPayWithBudget(), '/pay_with_budget{"service_code":"CE-GAV"}')
     assert confirm not in button_payloads(again)  # a new quote, a new nonce
 
-    cancelled = tap(ActionCancelVoucher(), "annulla voucher")
+    asked = tap(ActionCancelVoucher(), "annulla voucher")
+    assert "Vuoi annullare il voucher" in texts(asked) and _held(db) == 9_000  # asked first
+    cancelled = tap_and_confirm(ActionCancelVoucher(), "annulla voucher")
     assert "annullato" in texts(cancelled) and "90,00 €" in texts(cancelled)
     assert _held(db) == 0
     with Session(db) as s:
@@ -70,7 +72,7 @@ def test_several_vouchers_ask_which(db: Engine) -> None:
     messages = tap(ActionCancelVoucher(), "annulla il voucher")
     buttons = [p for p in button_payloads(messages) if p.startswith("/cancel_voucher")]
     assert len(buttons) == 2
-    done = tap(ActionCancelVoucher(), buttons[0])
+    done = tap_and_confirm(ActionCancelVoucher(), buttons[0])
     assert "annullato" in texts(done) and _held(db) == 3_000
 
 

@@ -6,7 +6,10 @@
   ``appointment_number`` too when moving a booking);
 - ``action_book_slot``: books (or moves) it; a slot taken meanwhile is refused by the
   database (``welfare.appointments.SlotTaken``) and other slots are offered;
-- ``action_cancel_appointment`` ("annulla appuntamento" or its button).
+- ``action_cancel_appointment`` ("annulla appuntamento" or its button): asks first
+  (actions/confirmation.py), then cancels;
+- ``action_book_appointment`` (intent book_appointment, «vorrei un appuntamento»): the
+  Welcome Points with free slots, nearest first when the zone is known, then the slots.
 Only this conversation's bookings are ever read or changed. The day before, the gateway
 sends a reminder (``server.welfare``).
 """
@@ -21,6 +24,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlmodel import Session, col, select
 
 from actions.common import HANDOFF_BUTTON, db_session, entity_values, local, logger, now
+from actions.confirmation import ask, confirmed, confirmed_target, done
+from catalog.areas import haversine_km, resolve_area
 from catalog.models import WelcomePlace
 from welfare.appointments import AppointmentError, book, cancel, free_slots, move
 from welfare.models import Appointment, AppointmentSlot
@@ -180,12 +185,29 @@ class ActionCancelAppointment(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        is_confirmed = confirmed(tracker, "cancel_appointment")
+        number = _first(tracker, "appointment_number") or (
+            confirmed_target(tracker) if is_confirmed else None
+        )
         try:
             with db_session() as session:
-                booking = _own(session, tracker.sender_id, _first(tracker, "appointment_number"))
+                booking = _own(session, tracker.sender_id, number)
                 if booking is None:
                     dispatcher.utter_message(text=NO_APPOINTMENT_TEXT)
                     return []
+                if not (is_confirmed and confirmed_target(tracker) == booking.number):
+                    slot = session.get(AppointmentSlot, booking.slot_id)
+                    when = f" di {slot_label(slot)}" if slot else ""
+                    return ask(
+                        dispatcher,
+                        tracker,
+                        kind="cancel_appointment",
+                        text=f"Vuoi annullare l'appuntamento{when} (numero {booking.number})?",
+                        yes_title="Sì, annulla l'appuntamento",
+                        intent="cancel_appointment",
+                        entities={"appointment_number": booking.number},
+                        target=booking.number,
+                    )
                 try:
                     cancel(session, appointment=booking, now=now())
                 except AppointmentError as refusal:
@@ -197,4 +219,62 @@ class ActionCancelAppointment(Action):
             dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
             return []
         dispatcher.utter_message(text=f"Appuntamento {number} annullato.")
+        return [done()]
+
+
+BOOK_INTRO_TEXT = (
+    "Un Care Manager ti aiuta di persona in un Welcome Point. "
+    "Scegli dove vuoi l'appuntamento: poi ti mostro gli orari liberi."
+)
+NO_FREE_SLOTS_TEXT = (
+    "In questo momento non ci sono orari liberi da prenotare in chat. Puoi andare in un "
+    "Welcome Point negli orari di apertura, oppure parlare con un operatore qui in chat."
+)
+MAX_PLACES = 6
+
+
+def _zone(tracker: Tracker) -> tuple[float, float] | None:
+    """Where the citizen is, from the zone named now or before (for the nearest first)."""
+    values = [*entity_values(tracker, "neighbourhood"), tracker.get_slot("neighbourhood")]
+    for value in values:
+        if isinstance(value, str) and value and value != "any":
+            area = resolve_area(value)
+            if area is not None:
+                return area.lat, area.lon
+    return None
+
+
+class ActionBookAppointment(Action):
+    """«Vorrei un appuntamento con un care manager»: the Welcome Point first, then the slots
+    (``/choose_slot`` -> ``action_choose_slot`` -> ``/book_slot`` -> ``action_book_slot``)."""
+
+    def name(self) -> str:
+        return "action_book_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        where = _zone(tracker)
+        try:
+            with db_session() as session:
+                places = list(session.exec(select(WelcomePlace)).all())
+                if where is not None:
+                    places.sort(key=lambda p: haversine_km(where[0], where[1], p.lat, p.lon))
+                else:
+                    places.sort(key=lambda p: (p.quartiere, p.name))
+                buttons = appointment_buttons(places, session)[:MAX_PLACES]
+        except Exception:
+            logger.exception("action_book_appointment: database error")
+            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        if not buttons:
+            dispatcher.utter_message(
+                text=NO_FREE_SLOTS_TEXT,
+                buttons=[
+                    {"title": "Trova un Welcome Point", "payload": "/find_welcome_point"},
+                    HANDOFF_BUTTON,
+                ],
+            )
+            return []
+        dispatcher.utter_message(text=BOOK_INTRO_TEXT, buttons=buttons)
         return []

@@ -200,3 +200,75 @@ class ActionServiceDetails(Action):
         buttons += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
         dispatcher.utter_message(text=text, buttons=buttons)
         return [SlotSet("selected_service", code)]
+
+
+BOOK_NO_SERVICE_TEXT = (
+    "Per quale servizio? Cercalo, per esempio «cerco un centro estivo a Gavinana», e apri i "
+    "suoi «Dettagli»: lì trovi come iscriverti e, se si può, il pulsante «Paga con il budget "
+    "welfare», che ti dà subito un voucher."
+)
+
+
+def enrol_text(service: Service, provider: Provider) -> str:
+    """How to sign up for a service, and whether the budget pays it, in a few lines."""
+    lines = [f"Per iscriverti a «{service.title}»:"]
+    lines.append(service.how_to_access.strip() or f"contatta {provider.name}.")
+    contacts = service.contacts.strip() or ", ".join(
+        c for c in (provider.phone, provider.email) if c
+    )
+    if contacts:
+        lines.append(f"Contatti: {contacts}")
+    lines.append(f"Costo: {cost_words(service)}.")
+    if service.cost_mode != CostMode.free and service.budget_payable:
+        lines.append(
+            "Puoi pagarlo qui in chat con il budget welfare: tocca «Paga con il budget "
+            "welfare» e ti do un voucher da mostrare all'ente."
+        )
+    return "\n".join(lines)
+
+
+class ActionBookService(Action):
+    """«Voglio iscrivermi», «pago con il budget»: the enrol/pay path of the service in
+    context (the one whose details were opened, or the one pointed at in the last list);
+    with none, a search when the words name a kind of service, else how to find one."""
+
+    def name(self) -> str:
+        return "action_book_service"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        code = chosen_code(tracker)
+        if code is None:
+            if entity_values(tracker, "service_category"):
+                text = latest_text(tracker)
+                return [
+                    SlotSet("search_text", text),
+                    *run_search(dispatcher, tracker, offset=0, text=text),
+                ]
+            dispatcher.utter_message(
+                text=BOOK_NO_SERVICE_TEXT,
+                buttons=[
+                    {"title": "Cerca un servizio", "payload": "/search_service"},
+                    HANDOFF_BUTTON,
+                ],
+            )
+            return []
+        try:
+            with db_session() as session:
+                found = load_service(session, code)
+                text = enrol_text(*found) if found else None
+                payable = bool(
+                    found and found[0].budget_payable and found[0].cost_mode != CostMode.free
+                )
+        except Exception:
+            logger.exception("action_book_service: database error")
+            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        if text is None:
+            dispatcher.utter_message(text=NOT_FOUND_TEXT, buttons=[HANDOFF_BUTTON])
+            return [SlotSet("selected_service", None)]
+        buttons = [pay_button(code)] if payable else []
+        buttons += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet("selected_service", code)]

@@ -15,6 +15,7 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HANDOFF_BUTTON, db_session, logger
+from actions.redirect import last_typed_text, office_text
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
 from catalog.areas import resolve_area
@@ -136,7 +137,10 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=GIVE_UP_TEXT, buttons=[HANDOFF_BUTTON, HELP_BUTTON])
+        # a question for another office of the Comune: say which one, with its contacts
+        office = office_text(last_typed_text(tracker), specific_only=True)
+        text = f"{GIVE_UP_TEXT}\n{office}" if office else GIVE_UP_TEXT
+        dispatcher.utter_message(text=text, buttons=[HANDOFF_BUTTON, HELP_BUTTON])
         try:
             with db_session() as session:
                 raise_flag(

@@ -57,7 +57,29 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--max-km", type=float)
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--offset", type=int, default=0)
+    offices = commands.add_parser(
+        "offices", help="check data/offices (file:line errors) and show the office for a text"
+    )
+    offices.add_argument("text", nargs="?", default="", help="a request, in Italian")
+    offices.add_argument("--directory", type=Path, help="folder with the offices' YAML files")
     return parser
+
+
+def _offices(text: str, directory: Path | None) -> int:
+    from catalog.offices import OFFICES_DIR, OfficeDataError, load_offices
+
+    try:
+        found = load_offices(directory or OFFICES_DIR)
+    except OfficeDataError as error:
+        for issue in error.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    unverified = [o.code for o in found.offices if not o.verified]
+    print(f"{len(found.offices)} offices; to be verified by staff: {', '.join(unverified) or '-'}")
+    if text:
+        office = found.match(text) or found.general()
+        print(f"{office.name}: {office.how_to_reach()}" if office else "no office")
+    return 0
 
 
 def _migrate() -> int:
@@ -120,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate()
     if args.command == "import":
         return _import(args.directory)
+    if args.command == "offices":
+        return _offices(args.text, args.directory)
     return _search(args)
 
 

@@ -1,0 +1,85 @@
+"""What is not welfare: name the office of the Comune or of the city's utilities that can
+help, and how to reach it (catalog.offices, data/offices/), or the general contact centre
+when no office matches; then say what the assistant can do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import latest_text, logger
+from catalog.offices import Office, OfficeDataError, general_office, office_for
+
+SEARCH_BUTTON = {"title": "Cerca un servizio", "payload": "/search_service"}
+BUDGET_BUTTON = {"title": "Il mio budget welfare", "payload": "/check_budget"}
+HANDOFF_BUTTON = {"title": "Parla con un operatore", "payload": "/human_handoff"}
+NOT_MINE_TEXT = "Di questo non mi occupo: sono l'assistente dei servizi di welfare di Firenze."
+WHAT_I_DO_TEXT = (
+    "Io posso aiutarti a cercare un servizio del welfare, vedere il tuo budget welfare, "
+    "trovare un Welcome Point o parlare con un operatore."
+)
+# when even the directory cannot be read
+FALLBACK_CONTACT_TEXT = (
+    "Per le altre domande sul Comune di Firenze c'è il Contact center: telefono 055 055, "
+    "sito https://www.comune.fi.it."
+)
+
+
+def last_typed_text(tracker: Tracker) -> str:
+    """The citizen's own words: this message, or the last typed one before a button
+    («Nessuna di queste» after «Intendevi...?»)."""
+    text = latest_text(tracker)
+    if text:
+        return text
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            typed = (event.get("text") or "").strip()
+            if typed and not typed.startswith("/"):
+                return typed
+    return ""
+
+
+def contact_lines(office: Office) -> list[str]:
+    return [f"- {contact.describe()}" for contact in office.contacts]
+
+
+def office_text(text: str, *, specific_only: bool = False) -> str:
+    """The lines naming the office for ``text`` (the general contact when none matches,
+    nothing then if ``specific_only``)."""
+    try:
+        office = office_for(text) if text else None
+        if office is not None and office.general and specific_only:
+            return ""
+        if office is None:
+            if specific_only:
+                return ""
+            office = general_office()
+    except OfficeDataError:
+        logger.exception("out of scope: data/offices has errors")
+        return "" if specific_only else FALLBACK_CONTACT_TEXT
+    if office is None:
+        return "" if specific_only else FALLBACK_CONTACT_TEXT
+    if office.general:
+        lead = f"Per le altre domande sul Comune di Firenze c'è il {office.name}:"
+    else:
+        lead = f"Per {office.what} puoi rivolgerti a {office.name}:"
+    return "\n".join([lead, *contact_lines(office)])
+
+
+class ActionOutOfScope(Action):
+    """out_of_scope: the office that can help (or the contact centre), then what I do."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        where = office_text(last_typed_text(tracker))
+        dispatcher.utter_message(
+            text="\n".join([NOT_MINE_TEXT, where, WHAT_I_DO_TEXT]),
+            buttons=[SEARCH_BUTTON, BUDGET_BUTTON, HANDOFF_BUTTON],
+        )
+        return []

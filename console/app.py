@@ -40,6 +40,7 @@ from console.pages import account, home, login, staff_admin
 from console.pages.login import PUBLIC_ROUTES
 from console.state import ConsoleState
 from console.web import STATIC_DIR, build_templates, console_path, render
+from core.database import Database
 from core.settings import Settings, get_settings
 from staff.roles import ALL_ROLES, Role
 
@@ -227,7 +228,7 @@ def build_console(
     app = FastAPI(title="WEL.CO.ME console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.console = ConsoleState(
         config=config,
-        engine=engine,
+        db=Database(engine),
         templates=templates,
         sections=all_sections,
         action_labels=audit.action_labels(s.audit_labels for s in all_sections),

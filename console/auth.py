@@ -15,7 +15,6 @@ checked for the role and for a same-origin ``Origin`` header instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -29,7 +28,9 @@ from console.security import csrf_token_for, same_secret
 from console.sessions import load_session
 from console.staff import roles_of
 from console.state import console_state
+from core.database import Database
 from core.timeutil import utcnow
+from staff.models import StaffSession, StaffUser
 from staff.roles import ALL_ROLES, Role
 
 SESSION_COOKIE = "welcome_console"
@@ -86,18 +87,30 @@ def get_config(conn: HTTPConnection) -> ConsoleConfig:
     return console_state(conn).config
 
 
-def get_db(conn: HTTPConnection) -> Iterator[Session]:
-    """A database session for one request; the endpoint commits what it changes."""
-    with Session(console_state(conn).engine, expire_on_commit=False) as db:
-        yield db
+def get_database(conn: HTTPConnection) -> Database:
+    """The console's database: ``db.run_sync(work, **kw)`` in a sync endpoint (FastAPI runs
+    those in its threadpool), ``await db.run(work, **kw)`` in an async one. Either runs
+    ``work(session, **kw)`` in one transaction, committed when it returns, rolled back when it
+    raises: what must commit together (a change and its audit record) goes in one ``work``."""
+    return console_state(conn).db
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+Db = Annotated[Database, Depends(get_database)]
 
 
 def client_ip(conn: HTTPConnection) -> str:
     """The client's address (behind a proxy, run uvicorn with --proxy-headers)."""
     return conn.client.host if conn.client else ""
+
+
+def _load_session(
+    session: Session, *, token: str, config: ConsoleConfig
+) -> tuple[StaffSession, StaffUser, frozenset[Role]] | None:
+    found = load_session(session, token=token, now=utcnow(), config=config)
+    if found is None:
+        return None
+    row, user = found
+    return row, user, roles_of(session, staff_id=row.staff_user_id)
 
 
 def optional_staff(conn: HTTPConnection) -> CurrentStaff | None:
@@ -106,13 +119,10 @@ def optional_staff(conn: HTTPConnection) -> CurrentStaff | None:
     if not token:
         return None
     state = console_state(conn)
-    with Session(state.engine, expire_on_commit=False) as db:
-        found = load_session(db, token=token, now=utcnow(), config=state.config)
-        if found is None:
-            return None
-        row, user = found
-        roles = roles_of(db, staff_id=row.staff_user_id)
-        db.commit()
+    found = state.db.run_sync(_load_session, token=token, config=state.config)
+    if found is None:
+        return None
+    row, user, roles = found
     assert row.id is not None and user.id is not None
     return CurrentStaff(
         id=user.id,

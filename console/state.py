@@ -1,4 +1,4 @@
-"""What the console app keeps for its requests: settings, database engine, templates."""
+"""What the console app keeps for its requests: settings, database, templates, sections."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi.requests import HTTPConnection
-from sqlalchemy.engine import Engine
 
 from console.config import ConsoleConfig
+from core.database import Database
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @dataclass
 class ConsoleState:
     config: ConsoleConfig
-    engine: Engine
+    db: Database  # every console route reaches the database through it (console.auth.Db)
     templates: Templates
     sections: list[Section]  # the navigation: the console's own and the plugged-in sections
     action_labels: dict[str, str]  # Italian wording of the audit actions (console.audit)

@@ -21,15 +21,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from broadcast import broadcasts as service
 from broadcast.audience import count_audience
 from broadcast.formatting import compose
-from broadcast.report import BROADCAST_STATUS_LABELS, deliveries_csv, progress
+from broadcast.models import Broadcast
+from broadcast.report import BROADCAST_STATUS_LABELS, Progress, deliveries_csv, progress
 from catalog.areas import QUARTIERI
 from catalog.vocabulary import CATEGORY_LABELS
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.web import console_path, render
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
@@ -120,16 +122,19 @@ def _form_context(**values: Any) -> dict[str, Any]:
 # --- pages ----------------------------------------------------------------------------
 
 
-@router.get("", name="broadcasts")
-def broadcast_list(request: Request, db: DbSession, staff: HubStaff) -> Response:
-    items = [
-        (broadcast, progress(db, broadcast_id=broadcast.id or 0))
-        for broadcast in service.list_broadcasts(db)
+def _list(session: Session) -> list[tuple[Broadcast, Progress | None]]:
+    return [
+        (broadcast, progress(session, broadcast_id=broadcast.id or 0))
+        for broadcast in service.list_broadcasts(session)
     ]
+
+
+@router.get("", name="broadcasts")
+def broadcast_list(request: Request, db: Db, staff: HubStaff) -> Response:
     return render(
         request,
         "avvisi_list.html",
-        {"items": items, "status_labels": BROADCAST_STATUS_LABELS},
+        {"items": db.run_sync(_list), "status_labels": BROADCAST_STATUS_LABELS},
         staff=staff,
     )
 
@@ -139,10 +144,27 @@ def broadcast_new(request: Request, staff: HubStaff) -> Response:
     return render(request, "avvisi_new.html", _form_context(), staff=staff)
 
 
+def _create(
+    session: Session, *, draft: service.Draft, staff: CurrentStaff, now: datetime, ip: str
+) -> Broadcast:
+    """The broadcast and its audit record, in one transaction."""
+    broadcast = service.create_broadcast(session, draft=draft, created_by=staff.id, now=now)
+    audit.record(
+        session,
+        action="broadcast.create",
+        actor_id=staff.id,
+        object_type="broadcast",
+        object_id=broadcast.id or 0,
+        detail=f"quartieri={','.join(broadcast.quartieri) or 'tutti'}",
+        ip=ip,
+    )
+    return broadcast
+
+
 @router.post("/nuovo", name="broadcast_create")
 async def broadcast_create(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: HubStaff,
     title: Annotated[str, Form(max_length=500)] = "",
     body: Annotated[str, Form(max_length=20_000)] = "",
@@ -180,37 +202,22 @@ async def broadcast_create(
             image_path, image_mime = await _store_image(
                 image, limit=config.broadcast_image_max_bytes, var_dir=config.var_dir
             )
-        broadcast = service.create_broadcast(
-            db,
-            draft=service.Draft(
-                title=title,
-                body=body,
-                quartieri=values["quartieri"],
-                interests=values["interests"],
-                scheduled_at=at,
-                link_url=link_url,
-                link_label=link_label,
-                image_path=image_path,
-                image_mime=image_mime,
-            ),
-            created_by=staff.id,
-            now=now,
+        draft = service.Draft(
+            title=title,
+            body=body,
+            quartieri=values["quartieri"],
+            interests=values["interests"],
+            scheduled_at=at,
+            link_url=link_url,
+            link_label=link_label,
+            image_path=image_path,
+            image_mime=image_mime,
         )
+        broadcast = await db.run(_create, draft=draft, staff=staff, now=now, ip=client_ip(request))
     except service.BroadcastError as problem:
-        db.rollback()
         context = _form_context(**values)
         context["error"] = problem.message
         return render(request, "avvisi_new.html", context, staff=staff, status_code=400)
-    audit.record(
-        db,
-        action="broadcast.create",
-        actor_id=staff.id,
-        object_type="broadcast",
-        object_id=broadcast.id or 0,
-        detail=f"quartieri={','.join(broadcast.quartieri) or 'tutti'}",
-        ip=client_ip(request),
-    )
-    db.commit()
     target = console_path(request, "broadcast_detail", broadcast_id=broadcast.id)
     return RedirectResponse(target, status_code=303)
 
@@ -237,31 +244,34 @@ async def broadcast_preview(request: Request, staff: HubStaff) -> JSONResponse:
 
 
 @router.get("/destinatari", name="broadcast_audience")
-def broadcast_audience(request: Request, db: DbSession, staff: HubStaff) -> JSONResponse:
+def broadcast_audience(request: Request, db: Db, staff: HubStaff) -> JSONResponse:
     quartieri = _picked(request.query_params.getlist("quartieri"), QUARTIERI)
     interests = _picked(request.query_params.getlist("interests"), CATEGORY_LABELS)
-    return JSONResponse(count_audience(db, quartieri=quartieri, interests=interests))
+    return JSONResponse(db.run_sync(count_audience, quartieri=quartieri, interests=interests))
 
 
-def _broadcast(db: DbSession, broadcast_id: int) -> Any:
-    broadcast = service.get_broadcast(db, broadcast_id=broadcast_id)
+def _broadcast(session: Session, broadcast_id: int) -> Broadcast:
+    broadcast = service.get_broadcast(session, broadcast_id=broadcast_id)
     if broadcast is None:
         raise HTTPException(404, "Avviso non trovato.")
     return broadcast
 
 
+def _detail(session: Session, *, broadcast_id: int) -> dict[str, Any]:
+    return {
+        "broadcast": _broadcast(session, broadcast_id),
+        "report": progress(session, broadcast_id=broadcast_id),
+    }
+
+
 @router.get("/{broadcast_id}", name="broadcast_detail")
-def broadcast_detail(
-    request: Request, broadcast_id: int, db: DbSession, staff: HubStaff
-) -> Response:
-    broadcast = _broadcast(db, broadcast_id)
+def broadcast_detail(request: Request, broadcast_id: int, db: Db, staff: HubStaff) -> Response:
     notice = "Avviso annullato." if request.query_params.get("annullato") else ""
     return render(
         request,
         "avvisi_detail.html",
         {
-            "broadcast": broadcast,
-            "report": progress(db, broadcast_id=broadcast_id),
+            **db.run_sync(_detail, broadcast_id=broadcast_id),
             "quartieri": QUARTIERI,
             "categories": CATEGORY_LABELS,
             "notice": notice,
@@ -271,37 +281,42 @@ def broadcast_detail(
 
 
 @router.get("/{broadcast_id}/stato", name="broadcast_progress")
-def broadcast_progress(broadcast_id: int, db: DbSession, staff: HubStaff) -> JSONResponse:
-    report = progress(db, broadcast_id=broadcast_id)
+def broadcast_progress(broadcast_id: int, db: Db, staff: HubStaff) -> JSONResponse:
+    report = db.run_sync(progress, broadcast_id=broadcast_id)
     if report is None:
         raise HTTPException(404, "Avviso non trovato.")
     return JSONResponse(report.as_dict())
 
 
-@router.post("/{broadcast_id}/annulla", name="broadcast_cancel")
-def broadcast_cancel(
-    request: Request, broadcast_id: int, db: DbSession, staff: HubStaff
-) -> Response:
-    _broadcast(db, broadcast_id)
-    if not service.cancel(db, broadcast_id=broadcast_id, by=staff.id, now=utcnow()):
+def _cancel(session: Session, *, staff: CurrentStaff, broadcast_id: int, ip: str) -> None:
+    _broadcast(session, broadcast_id)
+    if not service.cancel(session, broadcast_id=broadcast_id, by=staff.id, now=utcnow()):
         raise HTTPException(409, "L'avviso è già concluso o annullato.")
     audit.record(
-        db,
+        session,
         action="broadcast.cancel",
         actor_id=staff.id,
         object_type="broadcast",
         object_id=broadcast_id,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
+
+
+@router.post("/{broadcast_id}/annulla", name="broadcast_cancel")
+def broadcast_cancel(request: Request, broadcast_id: int, db: Db, staff: HubStaff) -> Response:
+    db.run_sync(_cancel, staff=staff, broadcast_id=broadcast_id, ip=client_ip(request))
     target = console_path(request, "broadcast_detail", broadcast_id=broadcast_id)
     return RedirectResponse(f"{target}?annullato=1", status_code=303)
 
 
+def _csv(session: Session, *, broadcast_id: int, tz: ZoneInfo) -> str:
+    _broadcast(session, broadcast_id)
+    return deliveries_csv(session, broadcast_id=broadcast_id, tz=tz, bom=True)
+
+
 @router.get("/{broadcast_id}/report.csv", name="broadcast_csv")
-def broadcast_csv(broadcast_id: int, db: DbSession, staff: HubStaff) -> Response:
-    _broadcast(db, broadcast_id)
-    content = deliveries_csv(db, broadcast_id=broadcast_id, tz=settings().tz, bom=True)
+def broadcast_csv(broadcast_id: int, db: Db, staff: HubStaff) -> Response:
+    content = db.run_sync(_csv, broadcast_id=broadcast_id, tz=settings().tz)
     return Response(
         content,
         media_type="text/csv; charset=utf-8",
@@ -310,8 +325,8 @@ def broadcast_csv(broadcast_id: int, db: DbSession, staff: HubStaff) -> Response
 
 
 @router.get("/{broadcast_id}/immagine", name="broadcast_image")
-def broadcast_image(broadcast_id: int, db: DbSession, staff: HubStaff) -> Response:
-    broadcast = _broadcast(db, broadcast_id)
+def broadcast_image(broadcast_id: int, db: Db, staff: HubStaff) -> Response:
+    broadcast = db.run_sync(_broadcast, broadcast_id=broadcast_id)
     if not broadcast.image_path:
         raise HTTPException(404, "Nessuna immagine.")
     path = settings().var_dir / broadcast.image_path

@@ -12,7 +12,6 @@ marks the request done, with the audit line of who and when, in one transaction.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Annotated, Any
 
@@ -22,19 +21,19 @@ from sqlmodel import Session
 
 from care.handoff import open_handoff
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
-from console.erasure.views import erasure_rows, request_row
+from console.auth import CurrentStaff, Db, client_ip, require_roles
+from console.erasure.views import ErasureRow, erasure_rows, request_row
 from console.state import console_state
 from console.web import console_path, render
 from conversations import repository as repo
 from conversations.models import Conversation, Status
 from conversations.outgoing import Outgoing
-from core.db import session_scope
 from core.settings import Settings
 from core.timeutil import utcnow
 from privacy.erasure import (
     CONFIRMATION_TEXT,
     ErasureOutcome,
+    ErasurePlan,
     HandoffStillOpen,
     RequestGone,
     erase,
@@ -76,46 +75,60 @@ def _tracker_url(request: Request) -> str:
 
 
 @router.get("", name="erasure_requests")
-def requests_page(request: Request, db: DbSession, staff: Staff, msg: str = "") -> Response:
+def requests_page(request: Request, db: Db, staff: Staff, msg: str = "") -> Response:
     return render(
         request,
         "erasure_requests.html",
-        {"rows": erasure_rows(db, staff, now=utcnow()), "notice": NOTICES.get(msg, "")},
+        {
+            "rows": db.run_sync(erasure_rows, staff=staff, now=utcnow()),
+            "notice": NOTICES.get(msg, ""),
+        },
         staff=staff,
     )
 
 
+def _gone(request: Request) -> RedirectResponse:
+    url = console_path(request, "erasure_requests")
+    return RedirectResponse(f"{url}?msg=gone", status_code=303)
+
+
+def _request_view(
+    session: Session, *, staff: CurrentStaff, request_id: int, tracker_url: str
+) -> tuple[ErasureRow, ErasurePlan] | None:
+    """The request's row and what erasing would delete and keep; None when it is not open."""
+    found = get_open_request(session, request_id=request_id)
+    if found is None:
+        return None
+    plan = erasure_plan(session, request=found, tracker_url=tracker_url)
+    return request_row(session, staff, found, now=utcnow()), plan
+
+
 def _request_page(
     request: Request,
-    db: Session,
+    view: tuple[ErasureRow, ErasurePlan] | None,
     staff: CurrentStaff,
-    request_id: int,
     *,
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    found = get_open_request(db, request_id=request_id)
-    if found is None:
-        url = console_path(request, "erasure_requests")
-        return RedirectResponse(f"{url}?msg=gone", status_code=303)
-    plan = erasure_plan(db, request=found, tracker_url=_tracker_url(request))
+    if view is None:
+        return _gone(request)
+    row, plan = view
     return render(
         request,
         "erasure_request.html",
-        {
-            "row": request_row(db, staff, found, now=utcnow()),
-            "plan": plan,
-            "error": error,
-            "confirmation_text": CONFIRMATION_TEXT,
-        },
+        {"row": row, "plan": plan, "error": error, "confirmation_text": CONFIRMATION_TEXT},
         staff=staff,
         status_code=status_code,
     )
 
 
 @router.get("/{request_id:int}", name="erasure_request")
-def request_page(request: Request, db: DbSession, staff: Staff, request_id: int) -> Response:
-    return _request_page(request, db, staff, request_id)
+def request_page(request: Request, db: Db, staff: Staff, request_id: int) -> Response:
+    view = db.run_sync(
+        _request_view, staff=staff, request_id=request_id, tracker_url=_tracker_url(request)
+    )
+    return _request_page(request, view, staff)
 
 
 async def _tell_citizen(gateway: Any, conversation_id: str) -> bool:
@@ -134,104 +147,114 @@ async def _tell_citizen(gateway: Any, conversation_id: str) -> bool:
     return row.status == Status.sent
 
 
-def _erase(request: Request, staff: CurrentStaff, request_id: int, notified: bool) -> None:
+def _erase(
+    session: Session,
+    *,
+    staff: CurrentStaff,
+    request_id: int,
+    notified: bool,
+    settings: Settings,
+    ip: str,
+) -> ErasureOutcome:
     """The erasure, the request marked done and the audit line: one transaction."""
-    settings = _settings(request)
-    with session_scope(console_state(request).engine) as session:
-        outcome: ErasureOutcome | None = erase(
-            session,
-            request_id=request_id,
-            uploads_root=settings.var_dir / "uploads",
-            now=utcnow(),
-            tracker_url=tracker_engine_url(settings),
-        )
-        if outcome is None:
-            raise RequestGone(request_id)
-        audit.record(
-            session,
-            action="erasure.erased",
-            actor_id=staff.id,
-            object_type="erasure_request",
-            object_id=request_id,
-            detail="conferma al cittadino: " + ("consegnata" if notified else "non consegnata"),
-            ip=client_ip(request),
-        )
-    figures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in outcome.counts.items())
-    log.info("erasure request %s done: %s", request_id, figures)  # counts only
+    outcome: ErasureOutcome | None = erase(
+        session,
+        request_id=request_id,
+        uploads_root=settings.var_dir / "uploads",
+        now=utcnow(),
+        tracker_url=tracker_engine_url(settings),
+    )
+    if outcome is None:
+        raise RequestGone(request_id)
+    audit.record(
+        session,
+        action="erasure.erased",
+        actor_id=staff.id,
+        object_type="erasure_request",
+        object_id=request_id,
+        detail="conferma al cittadino: " + ("consegnata" if notified else "non consegnata"),
+        ip=ip,
+    )
+    return outcome
+
+
+def _check(session: Session, *, request_id: int) -> tuple[str | None, int | None]:
+    """(conversation, its open hand-off) of an open request; (None, None) when not open."""
+    found = get_open_request(session, request_id=request_id)
+    if found is None:
+        return None, None
+    handoff = open_handoff(session, conversation_id=found.conversation_id)
+    return found.conversation_id, handoff.id if handoff is not None else None
 
 
 @router.post("/{request_id:int}/cancella", name="erasure_erase")
 async def erase_data(
     request: Request,
+    db: Db,
     staff: Staff,
     request_id: int,
     conferma: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    engine = console_state(request).engine
+    async def page(error: str, status_code: int) -> Response:
+        view = await db.run(
+            _request_view, staff=staff, request_id=request_id, tracker_url=_tracker_url(request)
+        )
+        return _request_page(request, view, staff, error=error, status_code=status_code)
 
-    def check() -> tuple[str | None, int | None]:
-        with Session(engine) as db:
-            found = get_open_request(db, request_id=request_id)
-            if found is None:
-                return None, None
-            handoff = open_handoff(db, conversation_id=found.conversation_id)
-            return found.conversation_id, handoff.id if handoff is not None else None
-
-    conversation_id, handoff_id = await asyncio.to_thread(check)
-    gone = console_path(request, "erasure_requests") + "?msg=gone"
+    conversation_id, handoff_id = await db.run(_check, request_id=request_id)
     if conversation_id is None:
-        return RedirectResponse(gone, status_code=303)
+        return _gone(request)
     if handoff_id is not None or conferma != "si":
         error = HandoffStillOpen(handoff_id).message if handoff_id else CONFIRM_MISSING
-        status_code = 409 if handoff_id else 422
-        return await asyncio.to_thread(
-            _page_in_thread, request, staff, request_id, error, status_code
-        )
+        return await page(error, 409 if handoff_id else 422)
     service = getattr(request.app.state, "handoff", None)
     gateway = service.gateway if service is not None else None
+    erasure = {
+        "staff": staff,
+        "request_id": request_id,
+        "settings": _settings(request),
+        "ip": client_ip(request),
+    }
     try:
         if gateway is None:
             notified = False
-            await asyncio.to_thread(_erase, request, staff, request_id, notified)
+            outcome = await db.run(_erase, notified=notified, **erasure)
         else:
             # nothing else reaches the conversation meanwhile: the citizen's messages and
             # the outbox wait for the lock, then find the chat gone
             async with gateway.locks.hold(conversation_id):
                 notified = await _tell_citizen(gateway, conversation_id)
-                await asyncio.to_thread(_erase, request, staff, request_id, notified)
+                outcome = await db.run(_erase, notified=notified, **erasure)
     except HandoffStillOpen as exc:  # opened after the check: nothing was erased
-        return await asyncio.to_thread(
-            _page_in_thread, request, staff, request_id, exc.message, 409
-        )
+        return await page(exc.message, 409)
     except RequestGone:
-        return RedirectResponse(gone, status_code=303)
+        return _gone(request)
+    figures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in outcome.counts.items())
+    log.info("erasure request %s done: %s", request_id, figures)  # counts only
     url = console_path(request, "erasure_requests")
     return RedirectResponse(f"{url}?msg={'erased' if notified else 'erased_silent'}", 303)
 
 
-def _page_in_thread(
-    request: Request, staff: CurrentStaff, request_id: int, error: str, status_code: int
-) -> Response:
-    with Session(console_state(request).engine) as db:
-        return _request_page(request, db, staff, request_id, error=error, status_code=status_code)
-
-
-@router.post("/{request_id:int}/evasa", name="erasure_done")
-def request_done(request: Request, db: DbSession, staff: Staff, request_id: int) -> Response:
-    found = get_open_request(db, request_id=request_id)
-    if found is None:
-        url = console_path(request, "erasure_requests")
-        return RedirectResponse(f"{url}?msg=gone", status_code=303)
-    if not mark_done(db, request_id=request_id, now=utcnow()):
+def _mark_done(session: Session, *, staff: CurrentStaff, request_id: int, ip: str) -> bool:
+    """False when the request is no longer open; 409 when a colleague marked it meanwhile."""
+    if get_open_request(session, request_id=request_id) is None:
+        return False
+    if not mark_done(session, request_id=request_id, now=utcnow()):
         raise HTTPException(409, "Un collega ha appena evaso questa richiesta.")
     audit.record(
-        db,
+        session,
         action="erasure.done",
         actor_id=staff.id,
         object_type="erasure_request",
         object_id=request_id,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
+    return True
+
+
+@router.post("/{request_id:int}/evasa", name="erasure_done")
+def request_done(request: Request, db: Db, staff: Staff, request_id: int) -> Response:
+    if not db.run_sync(_mark_done, staff=staff, request_id=request_id, ip=client_ip(request)):
+        return _gone(request)
     url = console_path(request, "erasure_requests")
     return RedirectResponse(f"{url}?msg=done", status_code=303)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, WebSocket
 from fastapi.requests import HTTPConnection
@@ -31,19 +30,17 @@ from care import handoff as core
 from care.handoff_models import OUTCOME_LABELS, Handoff, Outcome
 from care.sla import OfficeHours, office_hours
 from console import audit
-from console.auth import CurrentStaff, client_ip, require_roles
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.handoff import views
 from console.staff import get_view
-from console.state import console_state
 from console.web import console_path, render
 from conversations.models import Attachment, Direction, Message
-from core.db import session_scope
+from core.database import Database
 from core.timeutil import utcnow
 from staff.roles import Role
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 router = APIRouter()
 CareManager = Annotated[CurrentStaff, Depends(require_roles(Role.care_manager))]
 STATIC_DIR = Path(__file__).parent / "static"
@@ -85,22 +82,11 @@ def service_of(conn: HTTPConnection) -> HandoffService | None:
     return getattr(conn.app.state, "handoff", None)
 
 
-async def run_db(conn: HTTPConnection, fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """``fn(session, **kwargs)`` in one committed transaction, off the event loop."""
-    engine = console_state(conn).engine
-
-    def work() -> T:
-        with session_scope(engine) as session:
-            return fn(session, **kwargs)
-
-    return await asyncio.to_thread(work)
-
-
-async def office_of(conn: HTTPConnection) -> OfficeHours:
+async def office_of(conn: HTTPConnection, db: Database) -> OfficeHours:
     service = service_of(conn)
     if service is not None:
         return await service.office()
-    return await run_db(conn, office_hours)
+    return await db.run(office_hours)
 
 
 def wants_json(request: Request) -> bool:
@@ -151,9 +137,9 @@ def _held(session: Session, *, staff: CurrentStaff, handoff_id: int) -> Handoff:
 
 
 @router.get("", name="handoff_queue")
-async def queue_page(request: Request, staff: CareManager, msg: str = "") -> Response:
-    office = await office_of(request)
-    queue = await run_db(request, views.queue, staff=staff, now=utcnow(), office=office)
+async def queue_page(request: Request, db: Db, staff: CareManager, msg: str = "") -> Response:
+    office = await office_of(request, db)
+    queue = await db.run(views.queue, staff=staff, now=utcnow(), office=office)
     return render(
         request,
         "handoff_queue.html",
@@ -163,10 +149,10 @@ async def queue_page(request: Request, staff: CareManager, msg: str = "") -> Res
 
 
 @router.get("/elenco", name="handoff_queue_table")
-async def queue_table(request: Request, staff: CareManager) -> Response:
+async def queue_table(request: Request, db: Db, staff: CareManager) -> Response:
     """The queue's tables alone, for the page's live refresh."""
-    office = await office_of(request)
-    queue = await run_db(request, views.queue, staff=staff, now=utcnow(), office=office)
+    office = await office_of(request, db)
+    queue = await db.run(views.queue, staff=staff, now=utcnow(), office=office)
     return render(request, "handoff_queue_tables.html", {"queue": queue}, staff=staff)
 
 
@@ -175,13 +161,14 @@ async def queue_table(request: Request, staff: CareManager) -> Response:
 
 @router.get("/{handoff_id:int}", name="handoff_conversation")
 async def conversation_page(
-    request: Request, staff: CareManager, handoff_id: int, msg: str = ""
+    request: Request, db: Db, staff: CareManager, handoff_id: int, msg: str = ""
 ) -> Response:
-    return await _conversation(request, staff, handoff_id, notice=NOTICES.get(msg, ""))
+    return await _conversation(request, db, staff, handoff_id, notice=NOTICES.get(msg, ""))
 
 
 async def _conversation(
     request: Request,
+    db: Database,
     staff: CurrentStaff,
     handoff_id: int,
     *,
@@ -189,7 +176,7 @@ async def _conversation(
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    office = await office_of(request)
+    office = await office_of(request, db)
 
     def build(session: Session) -> views.ConversationPage | None:
         handoff = views.visible_handoff(session, staff, handoff_id)
@@ -197,7 +184,7 @@ async def _conversation(
             return None
         return views.conversation_page(session, staff, handoff, now=utcnow(), office=office)
 
-    page = await run_db(request, build)
+    page = await db.run(build)
     if page is None:
         raise HTTPException(404, "Conversazione non trovata.")
     slots: dict[str, Any] | None = None
@@ -235,7 +222,7 @@ async def _conversation(
 
 @router.get("/{handoff_id:int}/messaggi", name="handoff_messages")
 async def messages(
-    request: Request, staff: CareManager, handoff_id: int, after: int = 0
+    request: Request, db: Db, staff: CareManager, handoff_id: int, after: int = 0
 ) -> dict[str, Any]:
     def load(session: Session) -> list[dict[str, Any]] | None:
         handoff = views.visible_handoff(session, staff, handoff_id)
@@ -246,14 +233,14 @@ async def messages(
         rows = repo.history(session, conversation_id=handoff.conversation_id, after_id=after)
         return [views.console_view(m) for m in rows]
 
-    found = await run_db(request, load)
+    found = await db.run(load)
     if found is None:
         raise HTTPException(404, "Conversazione non trovata.")
     return {"messages": found}
 
 
 @router.post("/{handoff_id:int}/prendi", name="handoff_claim")
-async def claim(request: Request, staff: CareManager, handoff_id: int) -> Response:
+async def claim(request: Request, db: Db, staff: CareManager, handoff_id: int) -> Response:
     def work(session: Session) -> tuple[bool, Handoff | None]:
         if core.get_handoff(session, handoff_id=handoff_id) is None:
             raise HTTPException(404, "Conversazione non trovata.")
@@ -264,7 +251,7 @@ async def claim(request: Request, staff: CareManager, handoff_id: int) -> Respon
         session.flush()
         return won, core.get_handoff(session, handoff_id=handoff_id)
 
-    won, handoff = await run_db(request, work)
+    won, handoff = await db.run(work)
     if won:
         log.info("hand-off %s claimed by staff %s", handoff_id, staff.id)
         _publish(request, "claimed", handoff)
@@ -276,7 +263,7 @@ async def claim(request: Request, staff: CareManager, handoff_id: int) -> Respon
 
 
 @router.post("/{handoff_id:int}/rispondi", name="handoff_reply")
-async def reply(request: Request, staff: CareManager, handoff_id: int) -> Response:
+async def reply(request: Request, db: Db, staff: CareManager, handoff_id: int) -> Response:
     if request.headers.get("content-type", "").startswith("application/json"):
         body = await request.json()
         text = str(body.get("text") or "") if isinstance(body, dict) else ""
@@ -299,10 +286,9 @@ async def reply(request: Request, staff: CareManager, handoff_id: int) -> Respon
                 _held(session, staff=staff, handoff_id=handoff_id)
                 return core.expand_canned(session, text)
 
-            expanded = await run_db(request, prepare)
+            expanded = await db.run(prepare)
             message = await service.send(handoff_id, staff_id=staff.id, text=expanded.strip())
-            await run_db(
-                request,
+            await db.run(
                 lambda session: _audit(
                     session, request, staff, "handoff.reply", handoff_id, f"message:{message.id}"
                 ),
@@ -317,13 +303,14 @@ async def reply(request: Request, staff: CareManager, handoff_id: int) -> Respon
         assert message is not None
         return JSONResponse({"message": views.console_view(message)})
     if error:
-        return await _conversation(request, staff, handoff_id, error=error, status_code=status)
+        return await _conversation(request, db, staff, handoff_id, error=error, status_code=status)
     return back(request, "handoff_conversation", handoff_id=handoff_id)
 
 
 @router.post("/{handoff_id:int}/note", name="handoff_note")
 async def add_note(
     request: Request,
+    db: Db,
     staff: CareManager,
     handoff_id: int,
     text: Annotated[str, Form(max_length=core.NOTE_MAX + 100)] = "",
@@ -334,15 +321,16 @@ async def add_note(
         _audit(session, request, staff, "handoff.note", handoff_id)
 
     try:
-        await run_db(request, work)
+        await db.run(work)
     except core.HandoffError as exc:
-        return await _conversation(request, staff, handoff_id, error=str(exc), status_code=400)
+        return await _conversation(request, db, staff, handoff_id, error=str(exc), status_code=400)
     return back(request, "handoff_conversation", "note", handoff_id=handoff_id)
 
 
 @router.post("/{handoff_id:int}/etichette", name="handoff_label_add")
 async def add_label(
     request: Request,
+    db: Db,
     staff: CareManager,
     handoff_id: int,
     name: Annotated[str, Form(max_length=200)] = "",
@@ -353,23 +341,23 @@ async def add_label(
         return handoff
 
     try:
-        handoff = await run_db(request, work)
+        handoff = await db.run(work)
     except core.HandoffError as exc:
-        return await _conversation(request, staff, handoff_id, error=str(exc), status_code=400)
+        return await _conversation(request, db, staff, handoff_id, error=str(exc), status_code=400)
     _publish(request, "labels", handoff)
     return back(request, "handoff_conversation", "label", handoff_id=handoff_id)
 
 
 @router.post("/{handoff_id:int}/etichette/{label_id:int}/rimuovi", name="handoff_label_remove")
 async def remove_label(
-    request: Request, staff: CareManager, handoff_id: int, label_id: int
+    request: Request, db: Db, staff: CareManager, handoff_id: int, label_id: int
 ) -> Response:
     def work(session: Session) -> Handoff:
         handoff = _held(session, staff=staff, handoff_id=handoff_id)
         core.remove_label(session, handoff_id=handoff_id, label_id=label_id)
         return handoff
 
-    handoff = await run_db(request, work)
+    handoff = await db.run(work)
     _publish(request, "labels", handoff)
     return back(request, "handoff_conversation", "label", handoff_id=handoff_id)
 
@@ -377,6 +365,7 @@ async def remove_label(
 @router.post("/{handoff_id:int}/trasferisci", name="handoff_transfer")
 async def transfer(
     request: Request,
+    db: Db,
     staff: CareManager,
     handoff_id: int,
     to: Annotated[str, Form(max_length=20)] = "",
@@ -408,12 +397,12 @@ async def transfer(
         return moved, fresh
 
     try:
-        moved, handoff = await run_db(request, work)
+        moved, handoff = await db.run(work)
     except core.HandoffError as exc:
-        return await _conversation(request, staff, handoff_id, error=str(exc), status_code=400)
+        return await _conversation(request, db, staff, handoff_id, error=str(exc), status_code=400)
     if not moved:
         return await _conversation(
-            request, staff, handoff_id, error="La conversazione non è più tua.", status_code=409
+            request, db, staff, handoff_id, error="La conversazione non è più tua.", status_code=409
         )
     released = handoff.assigned_to is None
     _publish(request, "released" if released else "transferred", handoff)
@@ -423,6 +412,7 @@ async def transfer(
 @router.post("/{handoff_id:int}/chiudi", name="handoff_close")
 async def close(
     request: Request,
+    db: Db,
     staff: CareManager,
     handoff_id: int,
     outcome: Annotated[str, Form(max_length=30)] = "",
@@ -433,9 +423,14 @@ async def close(
         chosen = Outcome(outcome)
     except ValueError:
         return await _conversation(
-            request, staff, handoff_id, error="Scegli l'esito della conversazione.", status_code=400
+            request,
+            db,
+            staff,
+            handoff_id,
+            error="Scegli l'esito della conversazione.",
+            status_code=400,
         )
-    await run_db(request, lambda session: _held(session, staff=staff, handoff_id=handoff_id))
+    await db.run(lambda session: _held(session, staff=staff, handoff_id=handoff_id))
     if service is None:
         return await _conversation(
             request,
@@ -449,10 +444,9 @@ async def close(
     )
     if not closed:
         return await _conversation(
-            request, staff, handoff_id, error="La conversazione non è più tua.", status_code=409
+            request, db, staff, handoff_id, error="La conversazione non è più tua.", status_code=409
         )
-    await run_db(
-        request,
+    await db.run(
         lambda session: _audit(session, request, staff, "handoff.close", handoff_id, chosen.value),
     )
     if wants_json(request):
@@ -464,7 +458,7 @@ async def close(
 
 
 @router.get("/allegati/{attachment_id:int}", name="handoff_attachment")
-async def attachment(request: Request, staff: CareManager, attachment_id: int) -> Response:
+async def attachment(request: Request, db: Db, staff: CareManager, attachment_id: int) -> Response:
     """A citizen's photo or document, to staff who may see the conversation."""
 
     def find(session: Session) -> Attachment | None:
@@ -478,7 +472,7 @@ async def attachment(request: Request, staff: CareManager, attachment_id: int) -
         ).all()
         return found if any(views.visible(staff, h) for h in handoffs) else None
 
-    found = await run_db(request, find)
+    found = await db.run(find)
     service = service_of(request)
     if found is None or service is None:
         raise HTTPException(404, "File non trovato.")
@@ -503,8 +497,8 @@ async def attachment(request: Request, staff: CareManager, attachment_id: int) -
 
 
 @router.get("/risposte", name="handoff_canned")
-async def canned_page(request: Request, staff: CareManager, msg: str = "") -> Response:
-    replies = await run_db(request, lambda s: core.canned_replies(s, active_only=False))
+async def canned_page(request: Request, db: Db, staff: CareManager, msg: str = "") -> Response:
+    replies = await db.run(lambda s: core.canned_replies(s, active_only=False))
     return render(
         request,
         "handoff_canned.html",
@@ -516,6 +510,7 @@ async def canned_page(request: Request, staff: CareManager, msg: str = "") -> Re
 @router.post("/risposte", name="handoff_canned_save")
 async def canned_save(
     request: Request,
+    db: Db,
     staff: CareManager,
     code: Annotated[str, Form(max_length=40)] = "",
     title: Annotated[str, Form(max_length=120)] = "",
@@ -535,9 +530,9 @@ async def canned_save(
         )
 
     try:
-        await run_db(request, work)
+        await db.run(work)
     except core.HandoffError as exc:
-        replies = await run_db(request, lambda s: core.canned_replies(s, active_only=False))
+        replies = await db.run(lambda s: core.canned_replies(s, active_only=False))
         return render(
             request,
             "handoff_canned.html",
@@ -555,6 +550,7 @@ async def canned_save(
 @router.post("/risposte/{reply_id:int}/stato", name="handoff_canned_toggle")
 async def canned_toggle(
     request: Request,
+    db: Db,
     staff: CareManager,
     reply_id: int,
     active: Annotated[str, Form(max_length=5)] = "",
@@ -565,21 +561,21 @@ async def canned_toggle(
         )
 
     try:
-        await run_db(request, work)
+        await db.run(work)
     except core.HandoffError as exc:
         raise HTTPException(404, str(exc)) from None
     return back(request, "handoff_canned", "saved")
 
 
 @router.get("/impostazioni", name="handoff_settings")
-async def settings_page(request: Request, staff: CareManager, msg: str = "") -> Response:
+async def settings_page(request: Request, db: Db, staff: CareManager, msg: str = "") -> Response:
     def load(session: Session) -> dict[str, Any]:
         return {
             "chat_id": core.get_setting(session, key=TELEGRAM_CHAT_KEY),
             "enabled": core.get_setting(session, key=TELEGRAM_ENABLED_KEY) == "1",
         }
 
-    values = await run_db(request, load)
+    values = await db.run(load)
     service = service_of(request)
     telegram_ready = bool(service and service.telegram and service.telegram.configured)
     return render(
@@ -593,6 +589,7 @@ async def settings_page(request: Request, staff: CareManager, msg: str = "") -> 
 @router.post("/impostazioni", name="handoff_settings_save")
 async def settings_save(
     request: Request,
+    db: Db,
     staff: CareManager,
     chat_id: Annotated[str, Form(max_length=40)] = "",
     enabled: Annotated[str, Form(max_length=5)] = "",
@@ -626,7 +623,7 @@ async def settings_save(
             ip=client_ip(request),
         )
 
-    await run_db(request, work)
+    await db.run(work)
     return back(request, "handoff_settings", "saved")
 
 
@@ -648,7 +645,9 @@ async def static(staff: CareManager, filename: str) -> Response:
 
 
 @router.websocket("/diretta", name="handoff_live")
-async def live(websocket: WebSocket, staff: CareManager, handoff: int = 0, after: int = 0) -> None:
+async def live(
+    websocket: WebSocket, db: Db, staff: CareManager, handoff: int = 0, after: int = 0
+) -> None:
     """JSON events: ``queue`` (a hand-off changed: refresh; ``event: new`` notifies),
     ``message`` (the open conversation), ``status`` (delivery of a reply), ``gone``."""
     service = service_of(websocket)
@@ -659,11 +658,11 @@ async def live(websocket: WebSocket, staff: CareManager, handoff: int = 0, after
         return
     watched = None
     if handoff:
-        found = await run_db(websocket, lambda s: views.visible_handoff(s, staff, handoff))
+        found = await db.run(lambda s: views.visible_handoff(s, staff, handoff))
         watched = found.conversation_id if found is not None else None
     service.online[staff.id] += 1
     try:
-        await _pump(websocket, service, staff, handoff, watched, after)
+        await _pump(websocket, db, service, staff, handoff, watched, after)
     except WebSocketDisconnect:
         pass
     finally:
@@ -674,6 +673,7 @@ async def live(websocket: WebSocket, staff: CareManager, handoff: int = 0, after
 
 async def _pump(
     websocket: WebSocket,
+    db: Database,
     service: HandoffService,
     staff: CurrentStaff,
     handoff_id: int,
@@ -710,8 +710,8 @@ async def _pump(
                     if source == "queue":
                         await websocket.send_json(event)
                         if watched and event.get("handoff_id") == handoff_id:
-                            still = await run_db(
-                                websocket, lambda s: views.visible_handoff(s, staff, handoff_id)
+                            still = await db.run(
+                                lambda s: views.visible_handoff(s, staff, handoff_id)
                             )
                             if still is None:
                                 await websocket.send_json({"type": "gone"})
@@ -724,7 +724,7 @@ async def _pump(
                         await _forward(websocket, event, tracker)
                         getters[asyncio.ensure_future(conversation_events.get())] = "conversation"
                 if watched:
-                    for update in await tracker.poll(websocket, watched):
+                    for update in await tracker.poll(db, watched):
                         await websocket.send_json(update)
         finally:
             receiver.cancel()
@@ -759,7 +759,7 @@ class _StatusTracker:
         if view.get("direction") == Direction.outbound.value and view.get("status") not in FINAL:
             self.statuses[message_id] = str(view.get("status"))
 
-    async def poll(self, websocket: WebSocket, conversation_id: str) -> list[dict[str, Any]]:
+    async def poll(self, db: Database, conversation_id: str) -> list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
         if loop.time() - self.last_poll < POLL_SECONDS:
             return []
@@ -787,7 +787,7 @@ class _StatusTracker:
                 )
             return changed, newer
 
-        changed, newer = await run_db(websocket, load)
+        changed, newer = await db.run(load)
         updates: list[dict[str, Any]] = []
         for message in changed:
             assert message.id is not None

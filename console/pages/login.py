@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, optional_staff, require_staff
+from console.auth import CurrentStaff, Db, client_ip, optional_staff, require_staff
+from console.config import ConsoleConfig
 from console.cookies import (
     clear_login_cookie,
     clear_session_cookie,
@@ -87,10 +88,38 @@ def login_form(
     return _login_page(request, next_url=safe_next(request, next), notice=MESSAGES.get(msg, ""))
 
 
+def _login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    ip: str,
+    user_agent: str,
+    config: ConsoleConfig,
+) -> tuple[LoginStatus, str, bool]:
+    """(status, session token, must change password): the attempt, the audit record and, when
+    the password matches, a new session. ``authenticate`` commits the attempt first."""
+    now = utcnow()
+    outcome = authenticate(session, email=email, password=password, ip=ip, now=now, config=config)
+    if outcome.status is LoginStatus.rate_limited:
+        audit.record(session, action="login.rate_limited", ip=ip, now=now)
+        return outcome.status, "", False
+    if outcome.status is LoginStatus.wrong_credentials or outcome.user is None:
+        audit.record(session, action="login.failed", ip=ip, now=now)
+        return LoginStatus.wrong_credentials, "", False
+    user = outcome.user
+    assert user.id is not None
+    token, _row = start_session(
+        session, staff_id=user.id, ip=ip, user_agent=user_agent, now=now, config=config
+    )
+    audit.record(session, action="login", actor_id=user.id, ip=ip, now=now)
+    return LoginStatus.ok, token, user.must_change_password
+
+
 @router.post("/accesso", name="login")
 def login(
     request: Request,
-    db: DbSession,
+    db: Db,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
@@ -101,55 +130,42 @@ def login(
         return _login_page(
             request, next_url=next_url, error=STALE_FORM, email=email, status_code=400
         )
-    config = console_state(request).config
-    now = utcnow()
-    ip = client_ip(request)
-    outcome = authenticate(db, email=email, password=password, ip=ip, now=now, config=config)
-    if outcome.status is LoginStatus.rate_limited:
-        audit.record(db, action="login.rate_limited", ip=ip, now=now)
-        db.commit()
+    status, token, must_change = db.run_sync(
+        _login,
+        email=email,
+        password=password,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        config=console_state(request).config,
+    )
+    if status is LoginStatus.rate_limited:
         return _login_page(
             request, next_url=next_url, error=RATE_LIMITED, email=email, status_code=429
         )
-    if outcome.status is LoginStatus.wrong_credentials or outcome.user is None:
-        audit.record(db, action="login.failed", ip=ip, now=now)
-        db.commit()
+    if status is not LoginStatus.ok:
         return _login_page(request, next_url=next_url, error=WRONG, email=email, status_code=401)
-    user = outcome.user
-    assert user.id is not None
-    token, _row = start_session(
-        db,
-        staff_id=user.id,
-        ip=ip,
-        user_agent=request.headers.get("user-agent", ""),
-        now=now,
-        config=config,
-    )
-    audit.record(db, action="login", actor_id=user.id, ip=ip, now=now)
-    db.commit()
-    target = console_path(request, "account") if user.must_change_password else next_url
+    target = console_path(request, "account") if must_change else next_url
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, token)
     clear_login_cookie(response, request)
     return response
 
 
-def _logout(request: Request, db: Session, staff: CurrentStaff, *, msg: str) -> Response:
+def _end_session(session: Session, *, staff: CurrentStaff, ip: str) -> None:
     now = utcnow()
-    end_session(db, session_id=staff.session_id, now=now)
-    audit.record(db, action="logout", actor_id=staff.id, ip=client_ip(request), now=now)
-    db.commit()
-    response = RedirectResponse(
-        console_path(request, "login_form") + f"?msg={msg}", status_code=303
-    )
-    clear_session_cookie(response, request)
-    return response
+    end_session(session, session_id=staff.session_id, now=now)
+    audit.record(session, action="logout", actor_id=staff.id, ip=ip, now=now)
 
 
 @router.post("/esci", name="logout")
 def logout(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Annotated[CurrentStaff, Depends(require_staff(allow_pending_password=True))],
 ) -> Response:
-    return _logout(request, db, staff, msg="logout")
+    db.run_sync(_end_session, staff=staff, ip=client_ip(request))
+    response = RedirectResponse(
+        console_path(request, "login_form") + "?msg=logout", status_code=303
+    )
+    clear_session_cookie(response, request)
+    return response

@@ -6,14 +6,14 @@ its owner must replace it at the first login.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.security import temporary_password
 from console.staff import (
     StaffError,
@@ -26,6 +26,7 @@ from console.staff import (
     update_staff,
 )
 from console.web import console_path, render
+from core.database import Database
 from core.timeutil import utcnow
 from staff.roles import Role, parse_roles
 
@@ -51,7 +52,7 @@ def _roles(values: list[str] | None) -> frozenset[Role]:
 
 def _list_page(
     request: Request,
-    db: DbSession,
+    db: Database,
     staff: CurrentStaff,
     *,
     error: str = "",
@@ -62,7 +63,7 @@ def _list_page(
         request,
         "staff_list.html",
         {
-            "people": list_staff(db),
+            "people": db.run_sync(list_staff),
             "all_roles": list(Role),
             "error": error,
             "form": form or {"roles": []},
@@ -73,14 +74,51 @@ def _list_page(
 
 
 @router.get("/personale", name="staff_list")
-def staff_list(request: Request, db: DbSession, staff: Admin) -> Response:
+def staff_list(request: Request, db: Db, staff: Admin) -> Response:
     return _list_page(request, db, staff)
+
+
+def _create(
+    session: Session,
+    *,
+    staff: CurrentStaff,
+    email: str,
+    full_name: str,
+    roles: frozenset[Role],
+    password: str,
+    welcome_place_code: str,
+    provider_code: str,
+    ip: str,
+) -> StaffView:
+    now = utcnow()
+    person = create_staff(
+        session,
+        email=email,
+        full_name=full_name,
+        roles=roles,
+        password=password,
+        welcome_place_code=welcome_place_code,
+        provider_code=provider_code,
+        must_change_password=True,
+        now=now,
+    )
+    audit.record(
+        session,
+        action="staff.create",
+        actor_id=staff.id,
+        object_type="staff_user",
+        object_id=person.id,
+        detail="ruoli: " + ", ".join(sorted(roles)),
+        ip=ip,
+        now=now,
+    )
+    return person
 
 
 @router.post("/personale", name="staff_create")
 def staff_create(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Admin,
     email: Text = "",
     full_name: Text = "",
@@ -90,21 +128,19 @@ def staff_create(
 ) -> Response:
     role_set = _roles(roles)
     password = temporary_password()
-    now = utcnow()
     try:
-        person = create_staff(
-            db,
+        person = db.run_sync(
+            _create,
+            staff=staff,
             email=email,
             full_name=full_name,
             roles=role_set,
             password=password,
             welcome_place_code=welcome_place_code,
             provider_code=provider_code,
-            must_change_password=True,
-            now=now,
+            ip=client_ip(request),
         )
     except StaffError as problem:
-        db.rollback()
         form = {
             "email": email,
             "full_name": full_name,
@@ -113,17 +149,6 @@ def staff_create(
             "provider_code": provider_code,
         }
         return _list_page(request, db, staff, error=str(problem), form=form, status_code=400)
-    audit.record(
-        db,
-        action="staff.create",
-        actor_id=staff.id,
-        object_type="staff_user",
-        object_id=person.id,
-        detail="ruoli: " + ", ".join(sorted(role_set)),
-        ip=client_ip(request),
-        now=now,
-    )
-    db.commit()
     return render(
         request,
         "staff_password.html",
@@ -132,27 +157,30 @@ def staff_create(
     )
 
 
-def _person_or_404(db: Session, staff_id: int) -> StaffView:
-    person = get_view(db, staff_id=staff_id)
+def _person_or_404(session: Session, staff_id: int) -> StaffView:
+    person = get_view(session, staff_id=staff_id)
     if person is None:
         raise HTTPException(404, "Account non trovato.")
     return person
 
 
+def _detail_context(session: Session, *, staff_id: int) -> dict[str, Any]:
+    return {
+        "person": _person_or_404(session, staff_id),
+        "all_roles": list(Role),
+        "history": audit.recent(
+            session, object_type="staff_user", object_id=str(staff_id), limit=20
+        ),
+    }
+
+
 @router.get("/personale/{staff_id}", name="staff_detail")
-def staff_detail(
-    request: Request, db: DbSession, staff: Admin, staff_id: int, msg: str = ""
-) -> Response:
-    person = _person_or_404(db, staff_id)
+def staff_detail(request: Request, db: Db, staff: Admin, staff_id: int, msg: str = "") -> Response:
     return render(
         request,
         "staff_detail.html",
         {
-            "person": person,
-            "all_roles": list(Role),
-            "history": audit.recent(
-                db, object_type="staff_user", object_id=str(staff_id), limit=20
-            ),
+            **db.run_sync(_detail_context, staff_id=staff_id),
             "notice": NOTICES.get(msg, ""),
             "error": "",
         },
@@ -160,10 +188,44 @@ def staff_detail(
     )
 
 
+def _update(
+    session: Session,
+    *,
+    staff: CurrentStaff,
+    staff_id: int,
+    full_name: str,
+    roles: list[str] | None,
+    welcome_place_code: str,
+    provider_code: str,
+    ip: str,
+) -> None:
+    _person_or_404(session, staff_id)
+    role_set = _roles(roles)
+    if staff_id == staff.id and Role.admin not in role_set:
+        raise StaffError("Non puoi togliere a te stesso il ruolo di amministrazione.")
+    update_staff(
+        session,
+        staff_id=staff_id,
+        full_name=full_name,
+        roles=role_set,
+        welcome_place_code=welcome_place_code,
+        provider_code=provider_code,
+    )
+    audit.record(
+        session,
+        action="staff.update",
+        actor_id=staff.id,
+        object_type="staff_user",
+        object_id=staff_id,
+        detail="ruoli: " + ", ".join(sorted(role_set)),
+        ip=ip,
+    )
+
+
 @router.post("/personale/{staff_id}", name="staff_update")
 def staff_update(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Admin,
     staff_id: int,
     full_name: Text = "",
@@ -171,98 +233,90 @@ def staff_update(
     welcome_place_code: Text = "",
     provider_code: Text = "",
 ) -> Response:
-    person = _person_or_404(db, staff_id)
-    role_set = _roles(roles)
-    error = ""
-    if staff_id == staff.id and Role.admin not in role_set:
-        error = "Non puoi togliere a te stesso il ruolo di amministrazione."
-    else:
-        try:
-            update_staff(
-                db,
-                staff_id=staff_id,
-                full_name=full_name,
-                roles=role_set,
-                welcome_place_code=welcome_place_code,
-                provider_code=provider_code,
-            )
-        except StaffError as problem:
-            db.rollback()
-            error = str(problem)
-    if error:
+    try:
+        db.run_sync(
+            _update,
+            staff=staff,
+            staff_id=staff_id,
+            full_name=full_name,
+            roles=roles,
+            welcome_place_code=welcome_place_code,
+            provider_code=provider_code,
+            ip=client_ip(request),
+        )
+    except StaffError as problem:  # rolled back: nothing changed
         return render(
             request,
             "staff_detail.html",
             {
-                "person": person,
-                "all_roles": list(Role),
-                "history": audit.recent(
-                    db, object_type="staff_user", object_id=str(staff_id), limit=20
-                ),
+                **db.run_sync(_detail_context, staff_id=staff_id),
                 "notice": "",
-                "error": error,
+                "error": str(problem),
             },
             staff=staff,
             status_code=400,
         )
+    return RedirectResponse(
+        console_path(request, "staff_detail", staff_id=staff_id) + "?msg=updated", status_code=303
+    )
+
+
+def _set_active(
+    session: Session, *, staff: CurrentStaff, staff_id: int, active: bool, ip: str
+) -> None:
+    _person_or_404(session, staff_id)
+    if staff_id == staff.id and not active:
+        raise HTTPException(400, "Non puoi disattivare il tuo stesso account.")
+    set_active(session, staff_id=staff_id, active=active)
     audit.record(
-        db,
-        action="staff.update",
+        session,
+        action="staff.reactivate" if active else "staff.deactivate",
         actor_id=staff.id,
         object_type="staff_user",
         object_id=staff_id,
-        detail="ruoli: " + ", ".join(sorted(role_set)),
-        ip=client_ip(request),
-    )
-    db.commit()
-    return RedirectResponse(
-        console_path(request, "staff_detail", staff_id=staff_id) + "?msg=updated", status_code=303
+        ip=ip,
     )
 
 
 @router.post("/personale/{staff_id}/stato", name="staff_set_active")
 def staff_set_active(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Admin,
     staff_id: int,
     active: Annotated[bool, Form()] = False,
 ) -> Response:
-    _person_or_404(db, staff_id)
-    if staff_id == staff.id and not active:
-        raise HTTPException(400, "Non puoi disattivare il tuo stesso account.")
-    set_active(db, staff_id=staff_id, active=active)
-    audit.record(
-        db,
-        action="staff.reactivate" if active else "staff.deactivate",
-        actor_id=staff.id,
-        object_type="staff_user",
-        object_id=staff_id,
-        ip=client_ip(request),
-    )
-    db.commit()
+    db.run_sync(_set_active, staff=staff, staff_id=staff_id, active=active, ip=client_ip(request))
     msg = "reactivated" if active else "deactivated"
     return RedirectResponse(
         console_path(request, "staff_detail", staff_id=staff_id) + f"?msg={msg}", status_code=303
     )
 
 
-@router.post("/personale/{staff_id}/password", name="staff_reset_password")
-def staff_reset_password(request: Request, db: DbSession, staff: Admin, staff_id: int) -> Response:
-    person = _person_or_404(db, staff_id)
+def _reset_password(
+    session: Session, *, staff: CurrentStaff, staff_id: int, password: str, ip: str
+) -> StaffView:
+    person = _person_or_404(session, staff_id)
     if staff_id == staff.id:
         raise HTTPException(400, "Per la tua password usa la pagina «Il mio account».")
-    password = temporary_password()
-    set_password(db, staff_id=staff_id, password=password, must_change=True)
+    set_password(session, staff_id=staff_id, password=password, must_change=True)
     audit.record(
-        db,
+        session,
         action="staff.password_reset",
         actor_id=staff.id,
         object_type="staff_user",
         object_id=staff_id,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
+    return person
+
+
+@router.post("/personale/{staff_id}/password", name="staff_reset_password")
+def staff_reset_password(request: Request, db: Db, staff: Admin, staff_id: int) -> Response:
+    password = temporary_password()
+    person = db.run_sync(
+        _reset_password, staff=staff, staff_id=staff_id, password=password, ip=client_ip(request)
+    )
     return render(
         request,
         "staff_password.html",

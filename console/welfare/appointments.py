@@ -4,7 +4,7 @@ slots (Europe/Rome times), see which are booked, withdraw a free one, cancel a b
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from catalog.models import WelcomePlace
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.state import console_state
 from console.web import console_path, render
+from core.database import Database
 from core.timeutil import utcnow
 from staff.roles import Role
 from welfare.appointments import AppointmentError, cancel, publish_slots, slots_with_bookings
@@ -37,26 +38,28 @@ AUDIT_LABELS: dict[str, str] = {
 }
 
 
-def _places(db: Session) -> list[WelcomePlace]:
-    return list(db.exec(select(WelcomePlace).order_by(col(WelcomePlace.name))).all())
+def _places(session: Session) -> list[WelcomePlace]:
+    return list(session.exec(select(WelcomePlace).order_by(col(WelcomePlace.name))).all())
 
 
-def _page(
-    request: Request, db: Session, staff: CurrentStaff, place: str, *, error: str = ""
-) -> Response:
-    places = _places(db)
+def _page_context(session: Session, *, staff: CurrentStaff, place: str) -> dict[str, Any]:
+    places = _places(session)
     codes = {p.code for p in places}
     chosen = place if place in codes else (staff.welcome_place_code or "")
     if chosen not in codes:
         chosen = places[0].code if places else ""
-    rows = slots_with_bookings(db, place_code=chosen, since=utcnow()) if chosen else []
+    rows = slots_with_bookings(session, place_code=chosen, since=utcnow()) if chosen else []
+    return {"places": places, "place": chosen, "rows": rows}
+
+
+def _page(
+    request: Request, db: Database, staff: CurrentStaff, place: str, *, error: str = ""
+) -> Response:
     return render(
         request,
         "welfare_slots.html",
         {
-            "places": places,
-            "place": chosen,
-            "rows": rows,
+            **db.run_sync(_page_context, staff=staff, place=place),
             "error": error,
             "notice": NOTICES.get(request.query_params.get("msg", ""), ""),
         },
@@ -70,35 +73,41 @@ def _back(request: Request, place: str, msg: str) -> RedirectResponse:
     return RedirectResponse(f"{url}?luogo={place}&msg={msg}", status_code=303)
 
 
+class _Refused(Exception):
+    """A request refused before anything changed: the page is shown again with ``message``."""
+
+    def __init__(self, place: str, message: str) -> None:
+        super().__init__(message)
+        self.place = place
+        self.message = message
+
+
 @router.get("", name="slots")
 def slots_page(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Staff,
     luogo: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     return _page(request, db, staff, luogo)
 
 
-@router.post("", name="slots_publish")
-def slots_publish(
-    request: Request,
-    db: DbSession,
-    staff: Staff,
-    place: Annotated[str, Form(max_length=64)],
-    day: Annotated[date, Form()],
-    start: Annotated[time, Form()],
-    minutes: Annotated[int, Form(ge=5, le=240)] = 30,
-    count: Annotated[int, Form(ge=1, le=40)] = 1,
-) -> Response:
-    if db.exec(select(WelcomePlace.id).where(WelcomePlace.code == place)).first() is None:
+def _publish(
+    session: Session,
+    *,
+    staff: CurrentStaff,
+    place: str,
+    first: datetime,
+    minutes: int,
+    count: int,
+    ip: str,
+) -> None:
+    if session.exec(select(WelcomePlace.id).where(WelcomePlace.code == place)).first() is None:
         raise HTTPException(404, "Welcome Point non trovato.")
-    tz = console_state(request).config.tz
-    first = datetime.combine(day, start, tzinfo=tz)
     if first <= utcnow():
-        return _page(request, db, staff, place, error="Scegli un giorno e un'ora futuri.")
+        raise _Refused(place, "Scegli un giorno e un'ora futuri.")
     publish_slots(
-        db,
+        session,
         place_code=place,
         first_start=first,
         minutes=minutes,
@@ -107,67 +116,103 @@ def slots_publish(
         now=utcnow(),
     )
     audit.record(
-        db,
+        session,
         action="slot.publish",
         actor_id=staff.id,
         object_type="place",
         object_id=place,
         detail=f"{count}x{minutes}",
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
+
+
+@router.post("", name="slots_publish")
+def slots_publish(
+    request: Request,
+    db: Db,
+    staff: Staff,
+    place: Annotated[str, Form(max_length=64)],
+    day: Annotated[date, Form()],
+    start: Annotated[time, Form()],
+    minutes: Annotated[int, Form(ge=5, le=240)] = 30,
+    count: Annotated[int, Form(ge=1, le=40)] = 1,
+) -> Response:
+    first = datetime.combine(day, start, tzinfo=console_state(request).config.tz)
+    try:
+        db.run_sync(
+            _publish,
+            staff=staff,
+            place=place,
+            first=first,
+            minutes=minutes,
+            count=count,
+            ip=client_ip(request),
+        )
+    except _Refused as refusal:
+        return _page(request, db, staff, refusal.place, error=refusal.message)
     return _back(request, place, "published")
 
 
-@router.post("/{slot_id:int}/ritira", name="slot_withdraw")
-def slot_withdraw(request: Request, db: DbSession, staff: Staff, slot_id: int) -> Response:
-    slot = db.get(AppointmentSlot, slot_id)
+def _withdraw(session: Session, *, staff: CurrentStaff, slot_id: int, ip: str) -> str:
+    slot = session.get(AppointmentSlot, slot_id)
     if slot is None:
         raise HTTPException(404, "Orario non trovato.")
-    booked = db.exec(
+    booked = session.exec(
         select(Appointment.id).where(
             Appointment.slot_id == slot_id, col(Appointment.cancelled_at).is_(None)
         )
     ).first()
     if booked is not None:
-        return _page(
-            request, db, staff, slot.place_code, error="L'orario è prenotato: annulla prima."
-        )
+        raise _Refused(slot.place_code, "L'orario è prenotato: annulla prima.")
     slot.withdrawn_at = utcnow()
-    db.add(slot)
+    session.add(slot)
     audit.record(
-        db,
+        session,
         action="slot.withdraw",
         actor_id=staff.id,
         object_type="slot",
         object_id=slot_id,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
-    return _back(request, slot.place_code, "withdrawn")
+    return slot.place_code
 
 
-@router.post("/prenotazioni/{appointment_id:int}/annulla", name="appointment_cancel")
-def appointment_cancel(
-    request: Request, db: DbSession, staff: Staff, appointment_id: int
-) -> Response:
-    appointment = db.get(Appointment, appointment_id)
+@router.post("/{slot_id:int}/ritira", name="slot_withdraw")
+def slot_withdraw(request: Request, db: Db, staff: Staff, slot_id: int) -> Response:
+    try:
+        place = db.run_sync(_withdraw, staff=staff, slot_id=slot_id, ip=client_ip(request))
+    except _Refused as refusal:
+        return _page(request, db, staff, refusal.place, error=refusal.message)
+    return _back(request, place, "withdrawn")
+
+
+def _cancel(session: Session, *, staff: CurrentStaff, appointment_id: int, ip: str) -> str:
+    appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise HTTPException(404, "Appuntamento non trovato.")
-    slot = db.get(AppointmentSlot, appointment.slot_id)
+    slot = session.get(AppointmentSlot, appointment.slot_id)
     place = slot.place_code if slot else ""
     try:
-        cancel(db, appointment=appointment, now=utcnow())
+        cancel(session, appointment=appointment, now=utcnow())
     except AppointmentError as refusal:
-        db.rollback()
-        return _page(request, db, staff, place, error=refusal.message)
+        raise _Refused(place, refusal.message) from refusal
     audit.record(
-        db,
+        session,
         action="appointment.cancel",
         actor_id=staff.id,
         object_type="appointment",
         object_id=appointment.number,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
+    return place
+
+
+@router.post("/prenotazioni/{appointment_id:int}/annulla", name="appointment_cancel")
+def appointment_cancel(request: Request, db: Db, staff: Staff, appointment_id: int) -> Response:
+    try:
+        place = db.run_sync(
+            _cancel, staff=staff, appointment_id=appointment_id, ip=client_ip(request)
+        )
+    except _Refused as refusal:
+        return _page(request, db, staff, refusal.place, error=refusal.message)
     return _back(request, place, "cancelled")

@@ -7,7 +7,7 @@ The audit log records the citizen's public reference, never a code or personal d
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,8 +15,9 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.web import console_path, render
+from core.database import Database
 from core.timeutil import utcnow
 from staff.roles import Role
 from welfare.ledger.accounts import balances, get_citizen, statement
@@ -47,21 +48,21 @@ AUDIT_LABELS: dict[str, str] = {
 }
 
 
-def _citizen_or_404(db: Session, ref: str) -> Citizen:
-    citizen = get_citizen(db, public_ref=ref)
+def _citizen_or_404(session: Session, ref: str) -> Citizen:
+    citizen = get_citizen(session, public_ref=ref)
     if citizen is None:
         raise HTTPException(404, "Cittadino non trovato.")
     return citizen
 
 
-def _audit(db: Session, request: Request, staff: CurrentStaff, action: str, ref: str) -> None:
+def _audit(session: Session, *, staff: CurrentStaff, action: str, ref: str, ip: str) -> None:
     audit.record(
-        db,
+        session,
         action=action,
         actor_id=staff.id,
         object_type="citizen",
         object_id=ref,
-        ip=client_ip(request),
+        ip=ip,
     )
 
 
@@ -94,28 +95,34 @@ def active_links(db: Session, citizen_id: int) -> int:
     ).one()
 
 
+def _detail_context(session: Session, *, ref: str) -> dict[str, Any]:
+    citizen = _citizen_or_404(session, ref)
+    assert citizen.id is not None
+    return {
+        "citizen": citizen,
+        "accounts": balances(session, citizen_id=citizen.id, now=utcnow(), include_expired=True),
+        "entries": statement(session, citizen_id=citizen.id, limit=None),
+        "links": active_links(session, citizen.id),
+        "vouchers": vouchers_of(session, citizen_id=citizen.id, limit=50),
+    }
+
+
 def _detail(
     request: Request,
-    db: Session,
+    db: Database,
     staff: CurrentStaff,
-    citizen: Citizen,
+    ref: str,
     *,
     code: str = "",
     notice: str = "",
     error: str = "",
 ) -> Response:
-    assert citizen.id is not None
-    now = utcnow()
     return render(
         request,
         "welfare_citizen.html",
         {
-            "citizen": citizen,
-            "accounts": balances(db, citizen_id=citizen.id, now=now, include_expired=True),
-            "entries": statement(db, citizen_id=citizen.id, limit=None),
-            "links": active_links(db, citizen.id),
+            **db.run_sync(_detail_context, ref=ref),
             "code": format_code(code) if code else "",
-            "vouchers": vouchers_of(db, citizen_id=citizen.id, limit=50),
             "status_labels": VOUCHER_STATUS_LABELS,
             "voucher_code": format_voucher_code,
             "notice": notice,
@@ -129,14 +136,14 @@ def _detail(
 @router.get("", name="citizens")
 def citizens_page(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Officer,
     q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     return render(
         request,
         "welfare_citizens.html",
-        {"q": q, "people": find_citizens(db, q)},
+        {"q": q, "people": db.run_sync(find_citizens, text=q)},
         staff=staff,
     )
 
@@ -144,44 +151,58 @@ def citizens_page(
 @router.get("/{ref}", name="citizen_detail")
 def citizen_detail(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: Officer,
     ref: str,
     msg: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    return _detail(request, db, staff, _citizen_or_404(db, ref), notice=NOTICES.get(msg, ""))
+    return _detail(request, db, staff, ref, notice=NOTICES.get(msg, ""))
+
+
+def _issue_code(session: Session, *, staff: CurrentStaff, ref: str, ip: str) -> str:
+    citizen = _citizen_or_404(session, ref)
+    assert citizen.id is not None
+    code = issue_link_code(
+        session, citizen_id=citizen.id, issued_by=f"staff:{staff.id}", now=utcnow()
+    )
+    _audit(session, staff=staff, action="citizen.link_code", ref=citizen.public_ref, ip=ip)
+    return code
 
 
 @router.post("/{ref}/codice", name="citizen_link_code")
-def citizen_link_code(request: Request, db: DbSession, staff: Officer, ref: str) -> Response:
+def citizen_link_code(request: Request, db: Db, staff: Officer, ref: str) -> Response:
     """Issue a new code and show it in this response only (a reload does not show it again)."""
-    citizen = _citizen_or_404(db, ref)
+    code = db.run_sync(_issue_code, staff=staff, ref=ref, ip=client_ip(request))
+    return _detail(request, db, staff, ref, code=code)
+
+
+def _unlink(session: Session, *, staff: CurrentStaff, ref: str, ip: str) -> tuple[str, int]:
+    citizen = _citizen_or_404(session, ref)
     assert citizen.id is not None
-    code = issue_link_code(db, citizen_id=citizen.id, issued_by=f"staff:{staff.id}", now=utcnow())
-    _audit(db, request, staff, "citizen.link_code", citizen.public_ref)
-    db.commit()
-    return _detail(request, db, staff, citizen, code=code)
+    count = unlink_citizen(session, citizen_id=citizen.id, now=utcnow())
+    _audit(session, staff=staff, action="citizen.unlink", ref=citizen.public_ref, ip=ip)
+    return citizen.public_ref, count
 
 
 @router.post("/{ref}/scollega", name="citizen_unlink")
-def citizen_unlink(request: Request, db: DbSession, staff: Officer, ref: str) -> Response:
-    citizen = _citizen_or_404(db, ref)
-    assert citizen.id is not None
-    count = unlink_citizen(db, citizen_id=citizen.id, now=utcnow())
-    _audit(db, request, staff, "citizen.unlink", citizen.public_ref)
-    db.commit()
-    url = console_path(request, "citizen_detail", ref=citizen.public_ref)
+def citizen_unlink(request: Request, db: Db, staff: Officer, ref: str) -> Response:
+    public_ref, count = db.run_sync(_unlink, staff=staff, ref=ref, ip=client_ip(request))
+    url = console_path(request, "citizen_detail", ref=public_ref)
     return RedirectResponse(f"{url}?msg={'unlinked' if count else 'none'}", status_code=303)
 
 
-@router.get("/{ref}/estratto.csv", name="citizen_statement_csv")
-def citizen_statement_csv(request: Request, db: DbSession, staff: Officer, ref: str) -> Response:
-    citizen = _citizen_or_404(db, ref)
+def _export(session: Session, *, staff: CurrentStaff, ref: str, ip: str) -> tuple[str, str]:
+    citizen = _citizen_or_404(session, ref)
     assert citizen.id is not None
-    text = statement_csv(db, citizen_id=citizen.id, bom=True)
-    _audit(db, request, staff, "citizen.statement_csv", citizen.public_ref)
-    db.commit()
-    filename = f"estratto-{citizen.public_ref}-{utcnow():%Y%m%d}.csv"
+    text = statement_csv(session, citizen_id=citizen.id, bom=True)
+    _audit(session, staff=staff, action="citizen.statement_csv", ref=citizen.public_ref, ip=ip)
+    return citizen.public_ref, text
+
+
+@router.get("/{ref}/estratto.csv", name="citizen_statement_csv")
+def citizen_statement_csv(request: Request, db: Db, staff: Officer, ref: str) -> Response:
+    public_ref, text = db.run_sync(_export, staff=staff, ref=ref, ip=client_ip(request))
+    filename = f"estratto-{public_ref}-{utcnow():%Y%m%d}.csv"
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -192,28 +213,35 @@ def citizen_statement_csv(request: Request, db: DbSession, staff: Officer, ref: 
     )
 
 
-@router.post("/{ref}/voucher/{voucher_id}/annulla", name="citizen_voucher_cancel")
-def citizen_voucher_cancel(
-    request: Request, db: DbSession, staff: Officer, ref: str, voucher_id: int
-) -> Response:
-    """Cancel an unused voucher (the hold is released)."""
-    citizen = _citizen_or_404(db, ref)
-    voucher = db.get(Voucher, voucher_id)
+def _cancel_voucher(
+    session: Session, *, staff: CurrentStaff, ref: str, voucher_id: int, ip: str
+) -> str:
+    citizen = _citizen_or_404(session, ref)
+    voucher = session.get(Voucher, voucher_id)
     if voucher is None or voucher.citizen_id != citizen.id:
         raise HTTPException(404, "Voucher non trovato.")
-    try:
-        cancel_voucher(db, voucher=voucher, actor=f"staff:{staff.id}", now=utcnow())
-    except VoucherError as refusal:
-        db.rollback()
-        return _detail(request, db, staff, citizen, error=refusal.message)
+    cancel_voucher(session, voucher=voucher, actor=f"staff:{staff.id}", now=utcnow())
     audit.record(
-        db,
+        session,
         action="voucher.cancel",
         actor_id=staff.id,
         object_type="voucher",
         object_id=voucher.code,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
-    url = console_path(request, "citizen_detail", ref=citizen.public_ref)
+    return citizen.public_ref
+
+
+@router.post("/{ref}/voucher/{voucher_id}/annulla", name="citizen_voucher_cancel")
+def citizen_voucher_cancel(
+    request: Request, db: Db, staff: Officer, ref: str, voucher_id: int
+) -> Response:
+    """Cancel an unused voucher (the hold is released)."""
+    try:
+        public_ref = db.run_sync(
+            _cancel_voucher, staff=staff, ref=ref, voucher_id=voucher_id, ip=client_ip(request)
+        )
+    except VoucherError as refusal:  # rolled back: nothing changed
+        return _detail(request, db, staff, ref, error=refusal.message)
+    url = console_path(request, "citizen_detail", ref=public_ref)
     return RedirectResponse(f"{url}?msg=voucher_cancelled", status_code=303)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from console import audit
-from console.auth import CurrentStaff, DbSession, client_ip, require_roles
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.web import render
 from core.timeutil import utcnow
 from staff.roles import Role
@@ -47,23 +47,23 @@ def _voucher_json(voucher: Voucher) -> dict[str, object]:
     }
 
 
-def _redeem(db: Session, request: Request, staff: CurrentStaff, code: str) -> Voucher:
+def _redeem(session: Session, *, staff: CurrentStaff, code: str, ip: str) -> Voucher:
+    """The redemption and its audit record, in one transaction (a LedgerError rolls back)."""
     voucher = redeem_voucher(
-        db,
+        session,
         code=code,
         provider_code=staff.provider_code or "",
         actor=f"staff:{staff.id}",
         now=utcnow(),
     )
     audit.record(
-        db,
+        session,
         action="voucher.redeem",
         actor_id=staff.id,
         object_type="voucher",
         object_id=voucher.code,
-        ip=client_ip(request),
+        ip=ip,
     )
-    db.commit()
     return voucher
 
 
@@ -89,14 +89,13 @@ def vouchers_page(
 @router.post("", name="voucher_redeem")
 def voucher_redeem(
     request: Request,
-    db: DbSession,
+    db: Db,
     staff: ProviderStaff,
     code: Annotated[str, Form(max_length=20)],
 ) -> Response:
     try:
-        voucher = _redeem(db, request, staff, code)
+        voucher = db.run_sync(_redeem, staff=staff, code=code, ip=client_ip(request))
     except LedgerError as error:
-        db.rollback()
         return render(
             request, "welfare_vouchers.html", {"error": error.message}, staff=staff, status_code=409
         )
@@ -116,11 +115,10 @@ def voucher_redeem(
 
 @router.post("/api/riscatta", name="voucher_redeem_api")
 def voucher_redeem_api(
-    request: Request, db: DbSession, staff: ProviderStaff, body: RedeemRequest
+    request: Request, db: Db, staff: ProviderStaff, body: RedeemRequest
 ) -> Response:
     try:
-        voucher = _redeem(db, request, staff, body.code)
+        voucher = db.run_sync(_redeem, staff=staff, code=body.code, ip=client_ip(request))
     except LedgerError as error:
-        db.rollback()
         return JSONResponse({"detail": error.message}, status_code=409)
     return JSONResponse(_voucher_json(voucher))

@@ -287,6 +287,15 @@ class Settings(BaseSettings):
         description="How old a receipt may be for a reimbursement request in chat, in days.",
     )
 
+    # --- monitoring (Data Analyst) ------------------------------------------------
+    monitoring_min_count: int = Field(
+        default=5,
+        ge=2,
+        description="Smallest number of people a figure of the monitoring section, its CSV "
+        "exports and the monthly report may show; smaller ones read «<N» and are kept out of "
+        "totals that would reveal them.",
+    )
+
     @model_validator(mode="after")
     def _read_generated_secrets(self) -> Settings:
         """Empty generated secrets come from VAR_DIR/secrets.env (core.local_secrets)."""

@@ -11,6 +11,7 @@ class Role(StrEnum):
     hub_staff = "hub_staff"  # announces the Welcome Hubs' events
     welfare_officer = "welfare_officer"  # reviews reimbursement requests
     provider_staff = "provider_staff"  # redeems vouchers for one provider
+    data_analyst = "data_analyst"  # reads the aggregated monitoring, never a conversation
     admin = "admin"  # manages staff accounts
 
     @property
@@ -23,6 +24,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.hub_staff: "Personale Welcome Hub",
     Role.welfare_officer: "Ufficio welfare",
     Role.provider_staff: "Personale ente erogatore",
+    Role.data_analyst: "Data Analyst",
     Role.admin: "Amministrazione",
 }
 

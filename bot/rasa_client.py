@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from nlu.internal_auth import bearer
+
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +47,8 @@ class RasaClient:
         The REST channel answers 200 even when a custom action failed because the action
         server was down; an empty answer is therefore checked against the action server.
         """
-        params = {"token": self.token} if self.token else None
+        # the REST channel's secret (nlu/gateway_channel.py), in a header: never in a URL
+        headers = bearer(self.token) if self.token else None
         body = {
             "sender": sender,
             "message": message,
@@ -54,7 +57,7 @@ class RasaClient:
         }
         try:
             response = await self._client.post(
-                f"{self.rasa_url}/webhooks/rest/webhook", json=body, params=params
+                f"{self.rasa_url}/webhooks/rest/webhook", json=body, headers=headers
             )
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"rasa:{type(exc).__name__}") from exc

@@ -17,6 +17,7 @@ import signal
 import sys
 
 from core.db import get_engine, session_scope
+from core.logs import configure_logging
 from core.settings import get_settings
 
 
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("id", type=int)
     report.add_argument("--csv", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx at WARNING and tokens masked: the Bot API's URLs carry the bot token
+    configure_logging(logging.INFO)
     if args.command == "worker":
         return asyncio.run(_work(args))
     return _report(args)

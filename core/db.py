@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from core.private_files import private_file
 from core.settings import get_settings
 
 
@@ -39,11 +40,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and WAL pragmas."""
+    """An engine for ``url``; SQLite files get their folder created and WAL pragmas.
+
+    ``hide_parameters``: a failing statement's error (logged by whoever catches it) never
+    carries the bound values, which are citizens' messages, names and tax codes. A new SQLite
+    file is created owner-only (0600) before SQLite opens it; its -wal and -shm files take
+    the same mode from it."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                private_file(path)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 10})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -1,7 +1,8 @@
 """The generated secrets of an installation: one file, ``VAR_DIR/secrets.env``.
 
 Every secret the assistant generates for itself lives there as a ``NAME=value`` line
-(never committed, mode 0600): ``RASA_AUTH_TOKEN``, ``SECRET_KEY`` and ``LINK_CODE_PEPPER``.
+(never committed, mode 0600): ``RASA_AUTH_TOKEN``, ``SECRET_KEY``, ``LINK_CODE_PEPPER`` and
+``ACTION_SERVER_TOKEN``.
 A value set in the environment (or ``.env``) always wins; the file is only the fallback the
 set-up (``scripts/setup.sh``, which runs ``python -m core.local_secrets``) and the code
 that needs a secret both go through :func:`ensure_secrets`.
@@ -36,6 +37,7 @@ GENERATED: dict[str, Callable[[], str]] = {
     "RASA_AUTH_TOKEN": lambda: secrets.token_urlsafe(32),
     "SECRET_KEY": lambda: secrets.token_urlsafe(48),
     "LINK_CODE_PEPPER": lambda: secrets.token_hex(32),
+    "ACTION_SERVER_TOKEN": lambda: secrets.token_urlsafe(32),
 }
 
 #: name -> the field of core.settings.Settings it fills when that is empty
@@ -43,6 +45,7 @@ SETTING_OF: dict[str, str] = {
     "RASA_AUTH_TOKEN": "rasa_auth_token",
     "SECRET_KEY": "secret_key",
     "LINK_CODE_PEPPER": "link_code_pepper",
+    "ACTION_SERVER_TOKEN": "action_server_token",
 }
 
 #: name -> where an older installation kept it (relative to VAR_DIR)

@@ -3,8 +3,8 @@
 Every field is read from an environment variable of the same name in upper case
 (e.g. ``database_url`` from ``DATABASE_URL``), or from a ``.env`` file in the
 working directory. README.md documents every field with its default.
-Generated secrets (RASA_AUTH_TOKEN, SECRET_KEY, LINK_CODE_PEPPER) left empty are read from
-VAR_DIR/secrets.env (core.local_secrets writes it).
+Generated secrets (RASA_AUTH_TOKEN, SECRET_KEY, LINK_CODE_PEPPER, ACTION_SERVER_TOKEN) left
+empty are read from VAR_DIR/secrets.env (core.local_secrets writes it).
 """
 
 from __future__ import annotations
@@ -51,9 +51,16 @@ class Settings(BaseSettings):
     rasa_url: str = Field(default="http://127.0.0.1:5005", description="Rasa server base URL.")
     rasa_auth_token: SecretStr = Field(
         default=SecretStr(""),
-        description="Token of Rasa's HTTP API; generated into VAR_DIR/secrets.env when empty.",
+        description="Secret of Rasa's HTTP API and of its REST channel (the gateway sends it in "
+        "a header; Rasa gets it in its environment, never on its command line); generated "
+        "into VAR_DIR/secrets.env when empty.",
     )
     action_server_port: int = Field(default=5055, description="Port of the action server.")
+    action_server_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret Rasa sends to the action server (which refuses every call "
+        "without it, except /health); generated into VAR_DIR/secrets.env when empty.",
+    )
 
     # --- rasa ------------------------------------------------------------------
     rasa_tracker_db_url: str = Field(

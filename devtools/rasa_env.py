@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core.private_files import private_file
 from core.settings import PROJECT_ROOT, Settings
+from nlu.internal_auth import ACTION_SECRET_ENV, RASA_SECRET_ENV
 
 RASA_VENV = PROJECT_ROOT / ".venv-rasa"
 RASA_BIN = RASA_VENV / "bin" / "rasa"
@@ -67,7 +69,8 @@ def prepare_sqlite_tracker(url: str) -> None:
     if not url.startswith("sqlite:///"):
         return
     path = Path(url.removeprefix("sqlite:///"))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_file(path)  # every utterance lives there: owner-only, -wal/-shm alike
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
 
@@ -120,6 +123,10 @@ def rasa_env(
             "RASA_TRACKER_STORE_URL": tracker_url or tracker_store_url(settings),
         }
     )
+    # credentials.yml and endpoints.yml expand these (an empty secret keeps Rasa's REST
+    # channel from starting; devtools.stack passes the real ones for `rasa run`)
+    env.setdefault(RASA_SECRET_ENV, settings.rasa_auth_token.get_secret_value())
+    env.setdefault(ACTION_SECRET_ENV, settings.action_server_token.get_secret_value())
     redis = settings.rasa_lock_store_url if lock_store_url is None else lock_store_url
     env.update(lock_store_env(redis))
     if extra:

@@ -25,6 +25,7 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from core.local_secrets import resolve_secret
+from core.private_files import private_dir, restrict_umask, secure_tree
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from devtools.rasa_env import APP_PYTHON, RASA_BIN, tracker_store_url
 from devtools.stack import action_server_service, rasa_service
@@ -91,8 +92,11 @@ def prepare_data(settings: Settings) -> None:
             )
 
 
-def build_services(settings: Settings, *, model: Path, token: str) -> list[Service]:
-    """The children of a local run, in start order."""
+def build_services(
+    settings: Settings, *, model: Path, token: str, action_secret: str
+) -> list[Service]:
+    """The children of a local run, in start order. The secrets go to the children's
+    environments, never to their command lines."""
     log_dir = settings.var_dir / "log"
     action_port = settings.action_server_port
     rasa_port = port_of(settings.rasa_url, 5005)
@@ -101,12 +105,14 @@ def build_services(settings: Settings, *, model: Path, token: str) -> list[Servi
             port=action_port,
             database_url=settings.effective_database_url,
             log=log_dir / "action-server.log",
+            secret=action_secret,
         ),
         rasa_service(
             port=rasa_port,
             token=token,
             model=model,
             action_url=f"http://127.0.0.1:{action_port}/webhook",
+            action_secret=action_secret,
             tracker_url=tracker_store_url(settings),
             lock_store_url=settings.rasa_lock_store_url,
             log=log_dir / "rasa.log",
@@ -166,11 +172,19 @@ def supervise(
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask()  # every file of this run and of its children: owner-only
     settings = get_settings()
+    private_dir(settings.var_dir)
+    fixed = secure_tree(settings.var_dir)
     configure_logging(settings.var_dir / "log")
+    if fixed:
+        logger.info("%s: %d entries made owner-only (0600/0700)", settings.var_dir, fixed)
     # empty: the generated one of VAR_DIR/secrets.env (created there if missing)
     token = resolve_secret(
         settings.rasa_auth_token.get_secret_value(), settings.var_dir, "RASA_AUTH_TOKEN"
+    )
+    action_secret = resolve_secret(
+        settings.action_server_token.get_secret_value(), settings.var_dir, "ACTION_SERVER_TOKEN"
     )
     if not RASA_BIN.exists():
         logger.error("%s is missing: run scripts/setup.sh rasa", RASA_BIN)
@@ -194,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("%s", error)
         return 1
 
-    services = build_services(settings, model=result.model, token=token)
+    services = build_services(
+        settings, model=result.model, token=token, action_secret=action_secret
+    )
 
     def announce() -> None:
         web = f"http://{settings.gateway_host}:{settings.gateway_port}/"

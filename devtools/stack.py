@@ -26,23 +26,38 @@ from devtools.rasa_env import (
     tracker_store_url,
 )
 from devtools.supervisor import Service, StartupError, Supervisor
+from nlu.internal_auth import ACTION_SECRET_ENV, RASA_SECRET_ENV, bearer
+from nlu.rasa_main import SPEEDUPS_ENV
 
+# only the gateway writes to Rasa: a message (at most 50,000 characters) and its metadata
+RASA_MAX_BODY_BYTES = 1024 * 1024
 RASA_READY_TIMEOUT = 240.0  # ~30 s alone; much more while other suites train on 2 cores
 
 
 def action_server_service(
-    *, port: int, database_url: str, log: Path, extra_env: dict[str, str] | None = None
+    *,
+    port: int,
+    database_url: str,
+    log: Path,
+    secret: str,
+    extra_env: dict[str, str] | None = None,
 ) -> Service:
+    """The action server (server.action_server): rasa-sdk answering only requests with
+    ``secret`` (ACTION_SERVER_TOKEN, in its environment), /health excepted."""
     env = {
         **os.environ,
         "SANIC_HOST": "127.0.0.1",  # rasa_sdk binds 0.0.0.0 otherwise
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(PROJECT_ROOT),
+        ACTION_SECRET_ENV: secret,
         **(extra_env or {}),
     }
     return Service(
         name="action server",
-        command=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+        command=[
+            str(APP_PYTHON),
+            *("-m", "server.action_server", "--actions", "actions", "-p", str(port)),
+        ],
         ready_url=f"http://127.0.0.1:{port}/health",
         log=log,
         env=env,
@@ -57,6 +72,7 @@ def rasa_service(
     token: str,
     model: Path,
     action_url: str,
+    action_secret: str,
     tracker_url: str | None,
     log: Path,
     lock_store_url: str | None = None,
@@ -68,7 +84,11 @@ def rasa_service(
     """Rasa's server (``workers`` and ``lock_store_url`` default to the settings').
 
     ``speedups=False`` starts Rasa's plain command line, without nlu.rasa_speedups (for the
-    bench's comparison only)."""
+    bench's comparison only).
+
+    ``token`` (RASA_AUTH_TOKEN: the HTTP API's token and the REST channel's secret) and
+    ``action_secret`` (sent to the action server) travel in the environment: a command line
+    is readable by every local user (``ps``). nlu.rasa_main hands the token to Rasa."""
     settings = settings or get_settings()
     workers = settings.rasa_workers if workers is None else workers
     lock_store = settings.rasa_lock_store_url if lock_store_url is None else lock_store_url
@@ -88,13 +108,15 @@ def rasa_service(
             "SANIC_WORKERS": str(workers),
             "TF_INTRA_OP_PARALLELISM_THREADS": threads,
             "TF_INTER_OP_PARALLELISM_THREADS": threads,
+            RASA_SECRET_ENV: token,
+            ACTION_SECRET_ENV: action_secret,
+            "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES),
+            SPEEDUPS_ENV: "1" if speedups else "0",
         },
     )
-    # nlu.rasa_main: Rasa's own command line after nlu.rasa_speedups (measured waste removed).
-    # "--auth-token=T": a generated token may start with "-"
-    launcher = ["-m", "nlu.rasa_main"] if speedups else ["-m", "rasa"]
-    command = [str(RASA_PYTHON), *launcher, "run", "--enable-api"]
-    command += [f"--auth-token={token}"]
+    # nlu.rasa_main: Rasa's own command line after nlu.rasa_speedups (measured waste removed),
+    # with --auth-token taken from the environment (never on this command line)
+    command = [str(RASA_PYTHON), "-m", "nlu.rasa_main", "run", "--enable-api"]
     command += ["-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     command += ["--endpoints", str(ENDPOINTS_FILE), "--credentials", str(CREDENTIALS_FILE)]
     return Service(
@@ -149,6 +171,7 @@ class RasaStack:
     model: Path
     supervisor: Supervisor
     rasa: Service
+    action_secret: str = ""
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
 
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict]:
@@ -156,6 +179,7 @@ class RasaStack:
         response = self.client.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata or {}},
+            headers=bearer(self.token),
         )
         response.raise_for_status()
         return response.json()
@@ -201,6 +225,7 @@ def start_local_stack(
     ``rasa_workers`` > 1 needs ``lock_store_url`` (Redis); ``tracker_url`` replaces the SQLite
     tracker store (a SQLAlchemy URL Rasa's environment can open, e.g. postgresql://...)."""
     token = secrets.token_urlsafe(24)
+    action_secret = secrets.token_urlsafe(24)
     action_port, rasa_port = free_port(), free_port()
     action_url = f"http://127.0.0.1:{action_port}/webhook"
     tracker_url = tracker_url or f"sqlite:///{workdir / 'rasa-tracker.db'}"
@@ -208,7 +233,10 @@ def start_local_stack(
     try:
         supervisor.start(
             action_server_service(
-                port=action_port, database_url=database_url, log=workdir / "action-server.log"
+                port=action_port,
+                database_url=database_url,
+                log=workdir / "action-server.log",
+                secret=action_secret,
             )
         )
         rasa = supervisor.start(
@@ -217,6 +245,7 @@ def start_local_stack(
                 token=token,
                 model=model,
                 action_url=action_url,
+                action_secret=action_secret,
                 tracker_url=tracker_url,
                 log=workdir / "rasa.log",
                 lock_store_url=lock_store_url,
@@ -237,4 +266,5 @@ def start_local_stack(
         model=model,
         supervisor=supervisor,
         rasa=rasa,
+        action_secret=action_secret,
     )

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -102,7 +103,8 @@ class Supervisor:
                     if time.monotonic() > deadline[service.name]:
                         raise StartupError(
                             f"{service.name} not ready after {service.ready_timeout:.0f} s "
-                            f"({service.ready_url}); last lines of {service.log}:\n"
+                            f"({_without_query(service.ready_url)}); last lines of "
+                            f"{service.log}:\n"
                             f"{service.log_tail()}"
                         )
                 if pending:
@@ -142,6 +144,11 @@ class Supervisor:
         """Stops every child, last started first."""
         for service in reversed(list(self.services)):
             self.stop(service, grace=grace)
+
+
+def _without_query(url: str) -> str:
+    """``url`` without its query (Rasa's readiness URL carries its token there)."""
+    return urlsplit(url)._replace(query="").geturl()
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -13,7 +13,9 @@ import sys
 import uvicorn
 
 from core.db import get_engine
+from core.logs import configure_logging
 from core.migrate import upgrade
+from core.private_files import restrict_umask, secure_tree
 from core.settings import get_settings
 from core.timeutil import utcnow
 from privacy.retention import purge_with_settings
@@ -45,12 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "telegram.ext.AIORateLimiter"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(logging.INFO)  # httpx quiet, tokens masked (core.logs)
+    restrict_umask()  # databases, uploads, logs of this process: owner-only
     settings = get_settings()
+    secure_tree(settings.var_dir)  # what an older run left readable by other local users
     upgrade(get_engine())  # idempotent: the schema is current before anything is accepted
     channels = ["web chat"]
     if settings.telegram_bot_token.get_secret_value():

@@ -193,7 +193,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if own_engine:
                 db_engine.dispose()
 
-    app = FastAPI(title="WEL.CO.ME gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # no /openapi.json, /docs or /redoc: the public gateway describes none of its routes
+    app = FastAPI(
+        title="WEL.CO.ME gateway",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.mount(
         "/static/webchat",
         StaticFiles(directory=webchat_api.STATIC_DIR),

@@ -28,7 +28,7 @@ from core.settings import PROJECT_ROOT, Settings
 from welfare.ledger.codes import normalise
 from welfare.ledger.linking import hash_code
 
-NAMES = ("RASA_AUTH_TOKEN", "SECRET_KEY", "LINK_CODE_PEPPER")
+NAMES = ("RASA_AUTH_TOKEN", "SECRET_KEY", "LINK_CODE_PEPPER", "ACTION_SERVER_TOKEN")
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def test_a_fresh_folder_gets_every_secret_once(tmp_path: Path) -> None:
     first = ensure_secrets(var_dir)
     assert set(first) == set(NAMES)
     assert all(len(value) >= 32 for value in first.values())
-    assert len(set(first.values())) == 3
+    assert len(set(first.values())) == len(NAMES)
     assert stat.S_IMODE(secrets_path(var_dir).stat().st_mode) == 0o600
     assert ensure_secrets(var_dir) == first
     assert read_secrets(var_dir) == first
@@ -111,7 +111,7 @@ def test_the_set_up_command_leaves_alone_a_secret_set_in_the_environment(
     monkeypatch.setenv("LINK_CODE_PEPPER", "from-the-environment")
     var_dir = tmp_path / "var"
     local_secrets.main([str(var_dir)])
-    assert set(read_secrets(var_dir)) == {"RASA_AUTH_TOKEN", "SECRET_KEY"}
+    assert set(read_secrets(var_dir)) == {"RASA_AUTH_TOKEN", "SECRET_KEY", "ACTION_SERVER_TOKEN"}
     settings = Settings(var_dir=var_dir)
     assert settings.link_code_pepper.get_secret_value() == "from-the-environment"
 

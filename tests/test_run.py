@@ -148,11 +148,15 @@ def test_supervise_refuses_a_busy_port(tmp_path: Path) -> None:
 
 def test_services_bind_loopback_with_a_token(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, rasa_url="http://127.0.0.1:5005")
-    services = build_services(settings, model=tmp_path / "model.tar.gz", token="t0k3n")
+    services = build_services(
+        settings, model=tmp_path / "model.tar.gz", token="t0k3n", action_secret="s"
+    )
     by_name = {s.name: s for s in services}
     rasa = list(by_name["rasa"].command)
     assert rasa[rasa.index("-i") + 1] == "127.0.0.1"
-    assert "--auth-token=t0k3n" in rasa
+    assert not any("t0k3n" in part for part in rasa)  # in the environment: `ps` shows argv
+    assert by_name["rasa"].env is not None
+    assert by_name["rasa"].env["RASA_AUTH_TOKEN"] == "t0k3n"
     assert rasa[rasa.index("-p") + 1] == "5005"
     assert by_name["action server"].env is not None
     assert by_name["action server"].env["SANIC_HOST"] == "127.0.0.1"
@@ -204,9 +208,11 @@ def test_a_conversation_survives_a_rasa_restart(rasa_stack: RasaStack) -> None:
 def test_rasa_workers_and_tensorflow_threads(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, rasa_workers=2, rasa_tf_threads=1)
     with pytest.raises(StartupError, match="RASA_LOCK_STORE_URL"):
-        build_services(settings, model=tmp_path / "model.tar.gz", token="t")
+        build_services(settings, model=tmp_path / "model.tar.gz", token="t", action_secret="s")
     redis = settings.model_copy(update={"rasa_lock_store_url": "redis://127.0.0.1:6379/9"})
-    rasa = {s.name: s for s in build_services(redis, model=tmp_path / "m", token="t")}["rasa"]
+    rasa = {
+        s.name: s for s in build_services(redis, model=tmp_path / "m", token="t", action_secret="s")
+    }["rasa"]
     assert rasa.env is not None
     assert rasa.env["SANIC_WORKERS"] == "2"
     assert rasa.env["RASA_LOCK_STORE_TYPE"] == "redis"

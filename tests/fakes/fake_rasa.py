@@ -95,6 +95,7 @@ class FakeRasa:
     def __init__(self, responder: Responder = scripted) -> None:
         self.responder = responder
         self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []  # the Authorization header of each webhook call
         self.delay = 0.0
         self.health_status = 200
         self._server: ThreadingHTTPServer | None = None
@@ -188,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.owner._lock:
             self.owner.requests.append(body)
+            self.owner.authorizations.append(self.headers.get("Authorization", ""))
         if self.owner.delay:
             threading.Event().wait(self.owner.delay)
         self._reply(200, self.owner.responder(body))

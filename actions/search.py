@@ -1,7 +1,9 @@
 """Searching the catalogue: a short numbered list, details buttons, paging, honest misses.
 
 The search reads the slots (category, target group, zone, age, cost mode) as filters and
-the words of the request as free text (``catalog.search.search_services``). When nothing
+the words of the request as free text (``catalog.search.search_services``). A wish to
+spend little («non posso pagare tanto», «economico»: ``catalog.understanding.wants_low_cost``)
+ranks the matches from the cheapest; «gratis» filters (cost mode free). When nothing
 matches everything, the citizen is told so, gets the nearest alternatives and a Care
 Manager on offer, and the unmet need is recorded for the analysts.
 """
@@ -26,11 +28,13 @@ from actions.common import (
 from catalog.areas import QUARTIERI, resolve_area
 from catalog.demand import record_unmet_need
 from catalog.filters import COST_MODES, SearchFilters
-from catalog.models import Service
+from catalog.models import CostMode, Service
 from catalog.search import SearchResult, search_services
+from catalog.understanding import wants_low_cost
 from catalog.vocabulary import CATEGORIES, CATEGORY_LABELS, COST_LABELS, TARGET_LABELS
 
 PAGE_SIZE = 5
+LOW_COST_POOL = 60  # matches ranked by cost when the citizen wants to spend little
 PAGE_CUSTOM = {"type": "page", "page_key": "search_results"}
 MORE_BUTTON = {"title": "Altri risultati", "payload": "/more_results"}
 NEW_SEARCH_BUTTON = {"title": "Nuova ricerca", "payload": "/search_service"}
@@ -94,6 +98,24 @@ def result_line(index: int, service: Service) -> str:
     return f"{index}. {service.title}\n   {', '.join(details)}"
 
 
+def cost_key(service: Service) -> tuple[int, int]:
+    """Cheapest first: free, then by price (a share to pay before a full price of the same
+    amount), unknown prices last."""
+    if service.cost_mode == CostMode.free:
+        return (0, 0)
+    if service.price_cents:
+        return (1, service.price_cents * (1 if service.cost_mode == CostMode.co_payment else 2))
+    return (2, 0)
+
+
+def by_cost(result: SearchResult, *, offset: int, limit: int) -> SearchResult:
+    """The page ``offset``..``offset+limit`` of the matches sorted by cost (stable: the
+    relevance order stays among services costing the same)."""
+    hits = sorted(result.hits, key=lambda hit: cost_key(hit.service))
+    result.hits = hits[offset : offset + limit]
+    return result
+
+
 def run_search(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, offset: int, text: str | None = None
 ) -> list[dict[str, Any]]:
@@ -104,11 +126,19 @@ def run_search(
     filters = filters_from_slots(tracker)
     if text is None:
         text = tracker.get_slot("search_text") or ""
+    cheap = wants_low_cost(text)
     try:
         with db_session() as session:
-            result: SearchResult = search_services(
-                session, text=text, filters=filters, limit=PAGE_SIZE, offset=offset
-            )
+            if cheap:
+                result: SearchResult = by_cost(
+                    search_services(session, text=text, filters=filters, limit=LOW_COST_POOL),
+                    offset=offset,
+                    limit=PAGE_SIZE,
+                )
+            else:
+                result = search_services(
+                    session, text=text, filters=filters, limit=PAGE_SIZE, offset=offset
+                )
             missed = offset == 0 and (not result.hits or bool(result.relaxed))
             if missed:
                 record_unmet_need(
@@ -151,7 +181,11 @@ def run_search(
     elif offset == 0:
         found = "1 servizio" if result.total == 1 else f"{result.total} servizi"
         intro = f"Ho trovato {found}" + (f" ({understood})" if understood else "")
-        intro += f". Ecco i primi {len(codes)}:" if result.total > len(codes) else ":"
+        cheapest = ", dal meno caro" if cheap and len(codes) > 1 else ""
+        if result.total > len(codes):
+            intro += f". Ecco i primi {len(codes)}{cheapest}:"
+        else:
+            intro += f"{cheapest}:"
     else:
         intro = f"Altri risultati ({offset + 1}-{offset + len(codes)} di {result.total}):"
 

@@ -1,9 +1,19 @@
-"""The search form: ask only what is missing and useful, never more than two questions.
+"""The search form: ask only what is missing and would change the results, at most one
+question before the first results.
 
-- the kind of service, when the request does not name one ("per mia madre" is not enough:
-  the buttons offer the main kinds, and words typed instead go to the full-text search);
-- the zone, when none is known;
-- the age, when the category depends on it (nido, babysitter, doposcuola, centro estivo).
+Before asking anything, the citizen's own words go through the catalogue's understanding
+(``catalog.search.search_services``: category by synonyms and typo correction, zone, age,
+target group, cost), which fills the slots the NLU left empty: «mia mamma ha 84 anni ...
+qualcuno che l'aiuti in casa ... a gavinana» is home care for the elderly in Q3, age 84.
+The same probe of the catalogue tells whether a question would change the results:
+
+- the kind of service, when neither the NLU nor the catalogue understood one and the
+  words find nothing, or services of several kinds ("per mia madre" is not enough: the
+  buttons offer the main kinds, and words typed instead go to the full-text search);
+- the zone, when none is known and the matches are more than a page, in several quartieri;
+- the age, when the category depends on it (nido, babysitter, doposcuola, centro estivo)
+  and the matches are more than a page, with different age limits.
+When the catalogue cannot be read, the form asks as before (category, zone, age).
 
 "salta", "non importa", "no" (or the "Non importa" button, which sends ``/deny``)
 skip a question: the slot takes the value ``any`` and the search ignores it.
@@ -11,6 +21,8 @@ skip a question: the slot takes the value ``any`` and the search ignores it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,19 +32,25 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import (
     ANY,
+    db_session,
     fold,
     intent_of,
     is_skip,
     latest_text,
+    logger,
     parse_age,
     slot_value,
 )
+from actions.search import PAGE_SIZE, filters_from_slots
 from catalog.areas import find_area_mention, resolve_area
+from catalog.filters import SearchFilters
+from catalog.search import search_services
 from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
 
 FORM = "service_search_form"
 FORM_SLOTS = ("service_category", "neighbourhood", "age")
-MAX_QUESTIONS = 2
+MAX_QUESTIONS = 1
+PROBE_SIZE = 30  # matches looked at to decide whether a question would change the results
 AGE_BOUND_CATEGORIES = frozenset({"childcare", "babysitting", "after_school", "summer_camp"})
 COST_MODES = frozenset({"free", "co_payment", "paid"})
 
@@ -70,17 +88,92 @@ def _candidates(tracker: Tracker) -> set[str]:
     return set(tracker.slots_to_validate())
 
 
-def useful_questions(tracker: Tracker) -> list[str]:
+@dataclass(frozen=True)
+class Probe:
+    """What the catalogue makes of the request so far (text + slots)."""
+
+    interpreted: SearchFilters  # filters given and understood from the words
+    total: int  # services that match
+    searchable: bool  # the words (or the filters) give the search something to look for
+    quartieri: int  # distinct quartieri among the first PROBE_SIZE matches
+    age_limits: int  # distinct (age_min, age_max) among them
+    relaxed: bool  # nothing matched everything: the search already widened
+    kinds: int = 1  # distinct categories on the first page of results
+
+
+def search_words(tracker: Tracker) -> str:
+    return tracker.get_slot("search_text") or latest_text(tracker)
+
+
+def probe_catalogue(text: str, filters: SearchFilters) -> Probe | None:
+    """One search of the catalogue, as the results will be searched; None when unreadable."""
+    try:
+        with db_session() as session:
+            result = search_services(session, text=text, filters=filters, limit=PROBE_SIZE)
+            services = [hit.service for hit in result.hits]
+            quartieri = len({s.quartiere for s in services})
+            ages = len({(s.age_min, s.age_max) for s in services})
+            kinds = len({s.category for s in services[:PAGE_SIZE]})
+    except Exception:
+        logger.exception("search form: could not probe the catalogue")
+        return None
+    searchable = bool(result.terms) or result.interpreted.category is not None
+    relaxed = bool(result.relaxed)
+    return Probe(result.interpreted, result.total, searchable, quartieri, ages, relaxed, kinds)
+
+
+# Tests replace this with a stub.
+probe: Callable[[str, SearchFilters], Probe | None] = probe_catalogue
+
+
+def understood_slots(tracker: Tracker, found: Probe | None) -> dict[str, Any]:
+    """Slot values the catalogue understood in the citizen's words, for the empty slots."""
+    if found is None:
+        return {}
+    f = found.interpreted
+    values: dict[str, Any] = {
+        "service_category": f.category,
+        "neighbourhood": f.area or f.quartiere,
+        "age": str(f.age) if f.age is not None else None,
+        "target_group": f.target_group,
+        "cost_mode": f.cost_mode,
+    }
+    return {
+        slot: value
+        for slot, value in values.items()
+        if value is not None and tracker.get_slot(slot) is None
+    }
+
+
+def useful_questions(tracker: Tracker, found: Probe | None = None) -> list[str]:
     """The slots still missing that would change the results, most useful first."""
     category = tracker.get_slot("service_category")
+    zone = tracker.get_slot("neighbourhood")
+    age = tracker.get_slot("age")
+    if found is None:  # the catalogue cannot tell: ask as before
+        wanted = [] if category else ["service_category"]
+        if not zone:
+            wanted.append("neighbourhood")
+        if category in AGE_BOUND_CATEGORIES and not age:
+            wanted.append("age")
+        return wanted
     wanted = []
-    if not category:
+    understood = found.interpreted.category is not None
+    # without a kind of service, words that find nothing or a mix of kinds: ask it
+    unclear = not understood and (not found.searchable or found.kinds > 1)
+    if not category and (unclear or found.total == 0):
         wanted.append("service_category")
-    if not tracker.get_slot("neighbourhood"):
+    several_pages = found.total > PAGE_SIZE and not found.relaxed
+    if not zone and several_pages and found.quartieri > 1:
         wanted.append("neighbourhood")
-    if category in AGE_BOUND_CATEGORIES and not tracker.get_slot("age"):
+    effective = category if category in CATEGORIES else found.interpreted.category
+    if effective in AGE_BOUND_CATEGORIES and not age and several_pages and found.age_limits > 1:
         wanted.append("age")
     return wanted
+
+
+def probe_now(tracker: Tracker) -> Probe | None:
+    return probe(search_words(tracker), filters_from_slots(tracker))
 
 
 class ValidateServiceSearchForm(FormValidationAction):
@@ -98,7 +191,20 @@ class ValidateServiceSearchForm(FormValidationAction):
                 e for e in reset_search_events(tracker) if e["name"] not in _candidates(tracker)
             ]
             tracker.slots.update({e["name"]: e["value"] for e in reset})
-        return reset + await super().run(dispatcher, tracker, domain)
+        understood: list[dict[str, Any]] = []
+        if not asked_in_this_form(tracker) or reset:
+            # before the first question: what the catalogue understands in the words
+            found = probe_now(tracker)
+            values = {
+                slot: value
+                for slot, value in understood_slots(tracker, found).items()
+                if slot not in _candidates(tracker)
+            }
+            understood = [SlotSet(slot, value) for slot, value in values.items()]
+            tracker.slots.update(values)
+            if values:
+                logger.info("search form: the catalogue understood %s", ",".join(sorted(values)))
+        return reset + understood + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self,
@@ -108,7 +214,7 @@ class ValidateServiceSearchForm(FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         asked = asked_in_this_form(tracker)
-        wanted = useful_questions(tracker)
+        wanted = useful_questions(tracker, probe_now(tracker))
         # slots already filled are listed so that their values get validated; the form
         # only ever asks for the missing ones
         filled = [s for s in FORM_SLOTS if tracker.get_slot(s) is not None]

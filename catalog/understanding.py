@@ -42,6 +42,25 @@ _FREE_RE = re.compile(
     r"\b(?:gratis|gratuit[oaie]|gratuitamente|senza\s+pagare|(?:a\s+)?costo\s+zero|"
     r"senza\s+costi|non\s+a\s+pagamento)\b"
 )
+# A wish to spend little, without excluding what costs something: the results are ranked
+# from the cheapest («non posso pagare tanto», «economico», «costa poco»).
+_LOW_COST_RE = re.compile(
+    r"\b(?:non\s+(?:posso|possiamo|riesco\s+a|riusciamo\s+a)\s+(?:pagare|spendere)\s+"
+    r"(?:tanto|molto|troppo|cifre)|economic[oaih]{1,2}|a\s+(?:basso|poco)\s+(?:costo|prezzo)|"
+    r"cost[ai]\s+poco|costano\s+poco|poco\s+costos[oaie]|low\s+cost|prezz[oi]\s+bass[oi]|"
+    r"prezz[oi]\s+modic[oi]|(?:tariff[ae]|prezz[oi])\s+(?:calmierat|agevolat|ridott)[oaie]|"
+    r"spendere\s+poco|senza\s+spendere\s+(?:tanto|molto|troppo)|pochi\s+soldi|"
+    r"non\s+ho\s+(?:tanti|molti)\s+soldi|risparmiare|(?:piu|meno)\s+(?:economic|car)[oaie]|"
+    r"non\s+(?:troppo|tanto|molto)\s+car[oaie])\b"
+)
+
+
+def wants_low_cost(text: str) -> bool:
+    """True when the request asks to spend little («non posso pagare tanto», «economico»)."""
+    work = fold(text.lower())
+    return _LOW_COST_RE.search(work) is not None and _FREE_RE.search(work) is None
+
+
 _BUDGET_RE = re.compile(
     r"\b(?:(?:pagabil[ei]\s+)?con\s+(?:il\s+)?(?:mio\s+)?budget(?:\s+welfare)?|"
     r"budget\s+welfare|buon[oi]\s+welfare|voucher|welfare\s+aziendale)\b"
@@ -111,6 +130,7 @@ QUERY_FILLERS: Final[frozenset[str]] = frozenset(
             "zona",
             "vicino",
             "aiuto",
+            "mano",  # «mi serve una mano»: help, not hands
         ]
     )
     if t
@@ -160,6 +180,9 @@ def understand(text: str) -> Understanding:
     match = _FREE_RE.search(work)
     if match:
         found["cost_mode"] = "free"
+        work = _cut(work, match.start(), match.end())
+    match = _LOW_COST_RE.search(work)
+    if match:  # ranked by cost by the caller (wants_low_cost); not words to search
         work = _cut(work, match.start(), match.end())
     match = _BUDGET_RE.search(work)
     if match:

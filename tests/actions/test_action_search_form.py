@@ -1,12 +1,23 @@
-"""The search form asks only what is missing and useful, at most two questions, skippable."""
+"""The search form asks only what is missing and useful, at most one question, skippable.
+
+These tests run the form without a catalogue (the probe answers None): the form then
+asks as when the catalogue cannot be read. test_search_understanding.py runs it on the
+real seed catalogue."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from action_helpers import make_tracker, run_action, slot_events, texts
 
+import actions.search_form as search_form
 from actions.search_form import FORM, ValidateServiceSearchForm
+
+
+@pytest.fixture(autouse=True)
+def _no_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_form, "probe", lambda text, filters: None)
 
 
 def form_turn(
@@ -88,25 +99,17 @@ def test_the_kind_of_service_is_asked_when_nothing_says_it() -> None:
     assert slots["requested_slot"] == "service_category"  # "per mia madre" is not enough
 
 
-def test_never_more_than_two_questions() -> None:
-    # 1st question: the kind of service
+def test_never_more_than_one_question() -> None:
+    # the question: the kind of service
     _, slots = form_turn(intent="search_service", text="mi serve aiuto")
     assert slots["requested_slot"] == "service_category"
-    # answered with a button: after_school would need zone and age, only the zone is asked
+    # answered with a button: after_school would need zone and age, none is asked
     _, slots = form_turn(
         asked=["service_category"],
         text="/inform",
         candidates={"service_category": "after_school"},
     )
-    assert slots["requested_slot"] == "neighbourhood"
-    # 2nd answer: done, the age is not asked
-    _, slots = form_turn(
-        slots={"service_category": "after_school"},
-        asked=["service_category", "neighbourhood"],
-        text="a Novoli",
-        candidates={"neighbourhood": "Novoli"},
-    )
-    assert slots == {"neighbourhood": "Novoli", "requested_slot": None}
+    assert slots == {"service_category": "after_school", "requested_slot": None}
 
 
 def test_an_answer_that_fills_another_slot_does_not_repeat_the_question() -> None:

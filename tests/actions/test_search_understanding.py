@@ -1,0 +1,135 @@
+"""The search uses the catalogue's understanding of the citizen's own words (issue 12,
+point 5): on the real seed catalogue, requests the NLU gives no category, zone or age for
+get results at once or after one question, and cost wishes rank or filter by cost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from action_helpers import make_tracker, run_action, slot_events, texts
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from actions.search import ActionSearchServices, cost_key
+from actions.search_form import FORM, ValidateServiceSearchForm, reset_search_events
+from catalog.importer import import_catalog
+from catalog.models import CostMode, Service
+from core.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def catalogue(db: Engine) -> Iterator[Engine]:
+    with Session(db) as session:
+        report = import_catalog(session, PROJECT_ROOT / "data" / "catalog")
+        assert report.ok, report.summary()
+        session.commit()
+    yield db
+
+
+def search_turn(text: str, entities: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """A new search as Rasa runs it: action_reset_search, the form's first validation
+    (NLU entities as slot candidates), then the search if nothing is asked."""
+    slots = {e["entity"]: e["value"] for e in entities}
+    tracker = make_tracker(intent="search_service", text=text, entities=entities, slots=slots)
+    reset = {e["name"]: e["value"] for e in reset_search_events(tracker)}
+    slots = {**slots, **reset}
+    after = [{"event": "action", "name": FORM}]
+    after += [{"event": "slot", "name": e["entity"], "value": e["value"]} for e in entities]
+    tracker = make_tracker(
+        intent="search_service", text=text, entities=entities, slots=slots, after_user=after
+    )
+    _, events = run_action(ValidateServiceSearchForm(), tracker)
+    slots = {**slots, **slot_events(events)}
+    outcome: dict[str, Any] = {"asked": slots.get("requested_slot"), "slots": slots}
+    if slots.get("requested_slot") is None:
+        messages, events = run_action(
+            ActionSearchServices(), make_tracker(intent="search_service", text=text, slots=slots)
+        )
+        outcome["text"] = texts(messages)
+        outcome["results"] = slot_events(events).get("search_results") or []
+    return outcome
+
+
+def categories(engine: Engine, codes: list[str]) -> list[str]:
+    with Session(engine) as session:
+        by_code = {s.code: s for s in session.exec(select(Service)).all()}
+    return [by_code[c].category for c in codes]
+
+
+def test_the_elderly_mother_at_gavinana_gets_home_care_at_once(catalogue: Engine) -> None:
+    found = search_turn(
+        "mia mamma ha 84 anni e non ce la fa più da sola, ci vorrebbe qualcuno che l'aiuti in "
+        "casa. abitiamo a gavinana"
+    )
+    assert found["asked"] is None  # no «Che tipo di servizio cerchi?»
+    assert found["slots"]["service_category"] == "home_care"
+    assert found["slots"]["age"] == "84" and found["slots"]["target_group"] == "elderly"
+    assert found["slots"]["neighbourhood"] == "Gavinana"
+    assert categories(catalogue, found["results"])[0] == "home_care"
+
+
+def test_rent_this_month_gets_housing(catalogue: Engine) -> None:
+    found = search_turn("non riesco a pagare l'affitto questo mese, c'è qualche aiuto?")
+    assert found["asked"] in (None, "neighbourhood")
+    if found["asked"] is None:
+        assert categories(catalogue, found["results"])[0] in ("housing", "income_support")
+    assert found["slots"]["service_category"] == "housing"
+
+
+def test_florentine_summer_for_kids_at_isolotto(catalogue: Engine) -> None:
+    found = search_turn("icchè c'è pe' i bimbi d'estate all'isolotto?")
+    assert found["asked"] is None
+    assert categories(catalogue, found["results"])[0] == "summer_camp"
+
+
+def test_the_nlu_wins_over_the_catalogue(catalogue: Engine) -> None:
+    found = search_turn(
+        "cerco un centro estivo a gavinana",
+        [{"entity": "service_category", "value": "after_school"}],
+    )
+    assert found["slots"]["service_category"] == "after_school"
+
+
+def test_at_most_one_question_and_only_a_useful_one(catalogue: Engine) -> None:
+    # a kind of service with many matches across the city: the zone is asked, nothing else
+    found = search_turn("cerco un doposcuola per mio figlio")
+    assert found["asked"] == "neighbourhood"
+    # nothing says what is wanted: the kind of service
+    assert search_turn("mi serve una mano per mia madre")["asked"] == "service_category"
+
+
+def test_a_cost_wish_ranks_from_the_cheapest(catalogue: Engine) -> None:
+    found = search_turn("mi serve uno psicologo ma non posso pagare tanto")
+    assert found["asked"] in (None, "neighbourhood")
+    if found["asked"] == "neighbourhood":
+        found["slots"]["neighbourhood"] = "any"
+        messages, events = run_action(
+            ActionSearchServices(),
+            make_tracker(
+                intent="inform",
+                text="non importa",
+                slots={**found["slots"], "requested_slot": None},
+            ),
+        )
+        found["results"] = slot_events(events)["search_results"]
+        found["text"] = texts(messages)
+    assert "dal meno caro" in found["text"]
+    with Session(catalogue) as session:
+        services = [
+            session.exec(select(Service).where(Service.code == c)).one() for c in found["results"]
+        ]
+    keys = [cost_key(s) for s in services]
+    assert keys == sorted(keys), keys
+    assert {s.category for s in services} == {"psychological_support"}
+
+
+def test_gratis_filters_free_services(catalogue: Engine) -> None:
+    found = search_turn("uno psicologo gratis")
+    if found["asked"] == "neighbourhood":
+        found = search_turn("uno psicologo gratis, va bene in tutta firenze")
+    with Session(catalogue) as session:
+        for code in found.get("results", []):
+            service = session.exec(select(Service).where(Service.code == code)).one()
+            assert service.cost_mode == CostMode.free

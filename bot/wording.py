@@ -84,3 +84,19 @@ LOCATION_REQUEST = "Tocca il pulsante qui sotto per condividere la tua posizione
 LOCATION_BUTTON = "📍 Condividi posizione"
 CHOOSE = "Scegli"
 CHOOSE_OPTION = "Scegli un'opzione:"
+
+
+# --- per-address limits of the web chat (bot/channels/webchat/api.py) ---------------------
+TOO_MANY_CHATS = (
+    "Da questa rete sono state aperte molte conversazioni nell'ultima ora. Riprova più tardi."
+)
+TOO_MANY_EMERGENCIES = (
+    "Da questa rete sono arrivate molte richieste urgenti e non riesco ad avvisare un "
+    "operatore adesso.\n"
+    "Se sei in pericolo chiama subito il 112 (numero unico di emergenza).\n"
+    "Se subisci violenza o stalking chiama il 1522: è gratuito, anonimo e risponde "
+    "24 ore su 24."
+)
+TOO_MANY_FILES = "Da questa rete sono arrivati molti file nell'ultima ora. Riprova più tardi."
+TOO_MANY_STREAMS = "Ci sono troppe chat aperte da questa rete. Chiudi le altre e riprova."
+REQUEST_TOO_LARGE = "La richiesta è troppo grande."

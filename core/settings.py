@@ -161,6 +161,49 @@ class Settings(BaseSettings):
         default=10_000,
         description="Longer messages are stored whole but cut to this length for the assistant.",
     )
+    http_max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest request body the gateway reads on any route, refused with 413 "
+        "before it is parsed or its signature checked; web-chat files get UPLOAD_MAX_BYTES, "
+        "announcement pictures BROADCAST_IMAGE_MAX_BYTES, the login form 16 KiB.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies in front of "
+        "the gateway (e.g. 127.0.0.1 or 10.0.0.0/8): only from them is X-Forwarded-For "
+        "believed for the client's address. Empty means the TCP peer is the client.",
+    )
+    webchat_sessions_per_address_per_hour: int = Field(
+        default=60,
+        ge=1,
+        description="New web-chat conversations (tokens) one client address may open per hour.",
+    )
+    webchat_emergencies_per_address_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Web-chat conversations from one client address whose messages may open "
+        "an emergency hand-off per hour; beyond it the message is refused with the emergency "
+        "numbers (112, 1522) in the answer.",
+    )
+    webchat_uploads_per_address_per_hour: int = Field(
+        default=60,
+        ge=1,
+        description="Files (photos, PDF) one client address may send through the web chat per "
+        "hour.",
+    )
+    webchat_streams_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Web-chat event streams (open chat pages) one client address may hold at once.",
+    )
+    retention_unconsented_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days the messages of a conversation without privacy consent (written "
+        "before accepting the notice, or by someone who declined it) are kept, with their "
+        "files and Rasa events; then deleted by the retention purge like older ones.",
+    )
     retention_months: int = Field(
         default=12,
         ge=1,

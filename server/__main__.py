@@ -65,6 +65,9 @@ def serve() -> int:
         port=settings.gateway_port,
         log_level="info",
         access_log=False,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (any local user): the client's
+        # address comes from TRUSTED_PROXIES only (core.net)
+        proxy_headers=False,
     )
     return 0
 

@@ -21,10 +21,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot import wording
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.runtime import TelegramRuntime, build_application, file_base_url
 from bot.channels.webchat import api as webchat_api
 from bot.channels.webchat.channel import WebChatChannel
+from bot.channels.webchat.ratelimit import AddressLimits
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.client import GraphClient
@@ -32,19 +34,22 @@ from bot.gateway import Gateway, GatewayConfig
 from bot.outbox import OutboxWorker
 from bot.rasa_client import RasaClient
 from conversations.uploads import UploadStore
+from core.body_limit import BodyLimit
 from core.database import Database
 from core.db import make_engine
 from core.events import EventBus
+from core.security_headers import PublicSecurityHeaders
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from privacy.retention import RetentionWorker, purge_with_settings
 from server.broadcasts import attach_broadcasts
-from server.console import attach_console
+from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_RETRY_SECONDS = 30.0
+LOGIN_MAX_BODY_BYTES = 16 * 1024  # e-mail, password (at most 1024), CSRF token, next
 
 
 @dataclass(frozen=True)
@@ -222,4 +227,32 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
     attach_welfare(app, engine=engine, settings=settings)  # voucher QR, appointment reminders
     attach_broadcasts(app, settings, engine=engine)  # hub announcements, delivery worker
+    app.state.webchat_limits = AddressLimits.from_values(
+        sessions_per_hour=settings.webchat_sessions_per_address_per_hour,
+        emergencies_per_hour=settings.webchat_emergencies_per_address_per_hour,
+        uploads_per_hour=settings.webchat_uploads_per_address_per_hour,
+        streams=settings.webchat_streams_per_address,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    app.add_middleware(
+        PublicSecurityHeaders, skip_prefixes=(CONSOLE_PATH,), https=settings.console_https
+    )
+    # added last, so outermost of ours: no route reads more than its limit (413 first)
+    app.add_middleware(
+        BodyLimit,
+        default=settings.http_max_body_bytes,
+        routes=body_limits(settings),
+        detail=wording.REQUEST_TOO_LARGE,
+    )
     return app
+
+
+def body_limits(settings: Settings) -> list[tuple[str, int]]:
+    """Routes whose bodies may be larger (files) or must be smaller (the login form) than
+    HTTP_MAX_BODY_BYTES."""
+    multipart = 64 * 1024  # the form's other fields and the multipart framing
+    return [
+        ("/api/chat/files", settings.upload_max_bytes),
+        (f"{CONSOLE_PATH}/avvisi", settings.broadcast_image_max_bytes + multipart),
+        (f"{CONSOLE_PATH}/accesso", LOGIN_MAX_BODY_BYTES),
+    ]

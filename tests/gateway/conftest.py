@@ -107,7 +107,10 @@ class RunningGateway:
 
 def run_gateway(settings: Settings, engine: Engine) -> RunningGateway:
     app = create_app(settings, engine=engine)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    # proxy_headers=False as `python -m server`: only TRUSTED_PROXIES decides who may forward
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()
 

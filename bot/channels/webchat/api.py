@@ -24,9 +24,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot import wording
+from bot import safety, wording
 from bot.channels.webchat.auth import bearer_token, chat_key, new_token
-from bot.channels.webchat.ratelimit import SlidingWindow
+from bot.channels.webchat.ratelimit import AddressLimits, SlidingWindow
 from bot.gateway import Gateway
 from bot.text import sanitize
 from bot.views import message_view
@@ -34,6 +34,7 @@ from conversations import repository as repo
 from conversations.inbound import Inbound
 from conversations.models import Channel, Kind
 from conversations.uploads import UploadRejected, sniff_mime
+from core.net import client_address
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,28 @@ def get_gateway(request: Request) -> Gateway:
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
+_default_limits = AddressLimits.from_values(
+    sessions_per_hour=60, emergencies_per_hour=5, uploads_per_hour=60, streams=20
+)
+
+
+def get_limits(request: Request) -> AddressLimits:
+    """The per-address limits server.app built from the settings."""
+    limits: AddressLimits = getattr(request.app.state, "webchat_limits", None) or _default_limits
+    return limits
+
+
+LimitsDep = Annotated[AddressLimits, Depends(get_limits)]
+
+
+def address_of(request: Request, limits: AddressLimits) -> str:
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers, limits.trusted_proxies)
+
+
+def _too_many(detail: str, retry_after: int = 60) -> HTTPException:
+    return HTTPException(status_code=429, detail=detail, headers={"Retry-After": str(retry_after)})
+
 
 class LocationIn(BaseModel):
     lat: float = Field(ge=-90, le=90)
@@ -75,7 +98,9 @@ async def page() -> FileResponse:
 
 
 @router.post("/api/chat/session")
-async def new_session() -> dict[str, str]:
+async def new_session(request: Request, limits: LimitsDep) -> dict[str, str]:
+    if not limits.sessions.allow(address_of(request, limits)):
+        raise _too_many(wording.TOO_MANY_CHATS, 600)
     return {"token": new_token()}
 
 
@@ -118,10 +143,26 @@ def _inbound(token: str, body: MessageIn) -> Inbound:
     return Inbound(kind=Kind.text, text=text, **common)
 
 
+def _check_emergency_limit(
+    request: Request, limits: AddressLimits, key: str, text: str | None
+) -> None:
+    """A message the safety net would turn into a top-priority hand-off counts against its
+    address: a few conversations per hour, then 429 with the emergency numbers (so that
+    free tokens cannot bury real emergencies under fake ones)."""
+    if not text or safety.check(text) is None:
+        return
+    if not limits.emergencies.allow(address_of(request, limits), key):
+        log.warning("web chat: emergency hand-offs per address exceeded; message refused")
+        raise _too_many(wording.TOO_MANY_EMERGENCIES, 600)
+
+
 @router.post("/api/chat/messages", status_code=202)
-async def post_message(token: Token, body: MessageIn, gateway: GatewayDep) -> dict[str, Any]:
+async def post_message(
+    token: Token, body: MessageIn, gateway: GatewayDep, request: Request, limits: LimitsDep
+) -> dict[str, Any]:
     if not _rate.allow(chat_key(token)):
         raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
+    _check_emergency_limit(request, limits, chat_key(token), body.text)
     stored = await gateway.receive(_inbound(token, body))
     return {"id": stored.message.id, "duplicate": stored.duplicate}
 
@@ -172,6 +213,7 @@ async def post_file(
     token: Token,
     request: Request,
     gateway: GatewayDep,
+    limits: LimitsDep,
     client_id: Annotated[str, Query(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     x_caption: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
@@ -183,6 +225,9 @@ async def post_file(
     caption = _caption(x_caption)
     if not _rate.allow(key):
         raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
+    if not limits.uploads.allow(address_of(request, limits)):
+        raise _too_many(wording.TOO_MANY_FILES, 600)
+    _check_emergency_limit(request, limits, key, caption)
     conversation = await gateway.db.run(
         repo.find_conversation, channel=Channel.webchat, chat_key=key
     )
@@ -229,11 +274,21 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
 
 @router.get("/api/chat/events")
 async def events(
-    token: Token, gateway: GatewayDep, request: Request, after: int = 0
+    token: Token, gateway: GatewayDep, request: Request, limits: LimitsDep, after: int = 0
 ) -> StreamingResponse:
     key = chat_key(token)
+    address = address_of(request, limits)
+    if not limits.streams.acquire(address):
+        raise _too_many(wording.TOO_MANY_STREAMS, 30)
 
     async def stream() -> AsyncIterator[str]:
+        try:
+            async for chunk in _stream():
+                yield chunk
+        finally:
+            limits.streams.release(address)
+
+    async def _stream() -> AsyncIterator[str]:
         conversation = None
         last_id = after
         while conversation is None:  # a brand-new chat: wait for its first message

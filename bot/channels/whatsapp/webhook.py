@@ -47,8 +47,13 @@ async def verify_subscription(request: Request) -> PlainTextResponse:
 @router.post("/whatsapp/webhook", include_in_schema=False)
 async def notifications(request: Request) -> Response:
     config = getattr(request.app.state, "whatsapp", None)
+    if config is None or not config.app_secret or not request.headers.get(HEADER):
+        # WhatsApp off, no secret or no signature: refused before the body is read (its size
+        # is capped before this route by core.body_limit)
+        log.warning("whatsapp webhook: request refused (channel off or unsigned)")
+        raise HTTPException(status_code=403)
     body = await request.body()
-    if config is None or not verify(body, request.headers.get(HEADER), config.app_secret):
+    if not verify(body, request.headers.get(HEADER), config.app_secret):
         log.warning("whatsapp webhook: request refused (signature)")
         raise HTTPException(status_code=403)
     try:

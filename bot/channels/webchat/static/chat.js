@@ -115,6 +115,12 @@
   async function ensureToken() {
     if (token) return false;
     const response = await fetch("/api/chat/session", { method: "POST" });
+    if (!response.ok) {
+      let detail = "";
+      try { detail = (await response.json()).detail; } catch (e) { detail = ""; }
+      say(typeof detail === "string" && detail ? detail : "Non riesco ad aprire la chat: riprova più tardi.");
+      throw new Error("session " + response.status);
+    }
     token = (await response.json()).token;
     localStorage.setItem(TOKEN_KEY, token);
     return true;
@@ -147,6 +153,14 @@
       } catch (e) {
         say("Connessione assente: il messaggio partirà appena possibile.");
         setTimeout(flushOutbox, 3000);
+        return;
+      }
+      if (response.status === 429 && Number(response.headers.get("Retry-After") || 0) > 60) {
+        // a per-address limit (e.g. urgent requests): the answer says what to do instead
+        let detail = "";
+        try { detail = (await response.json()).detail; } catch (e) { detail = ""; }
+        say(typeof detail === "string" && detail ? detail : "Troppe richieste: riprova più tardi.");
+        saveOutbox(outbox().slice(1));
         return;
       }
       if (response.status === 429) {

@@ -55,7 +55,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -72,7 +72,7 @@ from broadcast.ratelimit import (
 )
 from broadcast.senders import Announcement, Sender
 from channels.outcome import Outcome, Result
-from core.db import session_scope
+from core.database import Database
 from core.settings import Settings
 from core.timeutil import utcnow
 
@@ -144,6 +144,12 @@ class BroadcastWorker:
         worker_id: str | None = None,
     ) -> None:
         self.engine = engine
+        self.db = Database(engine)
+        # The outcome of a request the channel already answered commits without waiting for
+        # the WAL flush: the window a worker crash can hit shrinks; only a PostgreSQL crash in
+        # the next fraction of a second could lose it, and then the delivery is flagged
+        # uncertain like after a worker crash.
+        self.outcome_db = Database(engine, relaxed_commit=True)
         self.config = config
         self.senders = senders
         self.worker_id = worker_id or default_worker_id()
@@ -366,20 +372,18 @@ class BroadcastWorker:
         and that commit)."""
         recipient = item.recipient
         now = utcnow()
-        mark: queue.Mark = self._tx(
+        mark: queue.Mark = self.db.run_sync(
             queue.mark_in_flight,
-            {
-                "delivery_id": recipient.delivery_id,
-                "token": token,
-                "channel": recipient.channel,
-                "conversation_id": recipient.conversation_id,
-                "now": now,
-                "epoch": time.time(),
-                "send_at": slot,
-                "min_lease_until": now
-                + timedelta(seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS),
-                "pacing": self._pacing(recipient.channel),
-            },
+            delivery_id=recipient.delivery_id,
+            token=token,
+            channel=recipient.channel,
+            conversation_id=recipient.conversation_id,
+            now=now,
+            epoch=time.time(),
+            send_at=slot,
+            min_lease_until=now
+            + timedelta(seconds=self.config.send_timeout + LEASE_MARGIN_SECONDS),
+            pacing=self._pacing(recipient.channel),
         )
         if mark.go == Go.paused:
             self._pause(recipient.channel, mark.until)
@@ -390,17 +394,15 @@ class BroadcastWorker:
             time.sleep(delay)
         pause_end = self._paused_until.get(recipient.channel, 0.0)
         if pause_end > time.time() or self._stopping.is_set():
-            self._tx(
+            self.db.run_sync(
                 queue.unmark,
-                {
-                    "delivery_id": recipient.delivery_id,
-                    "token": token,
-                    "now": utcnow(),
-                    "delay": max(0.0, pause_end - time.time()),
-                    "channel": recipient.channel,
-                    "conversation_id": recipient.conversation_id,
-                    "mark": mark,
-                },
+                delivery_id=recipient.delivery_id,
+                token=token,
+                now=utcnow(),
+                delay=max(0.0, pause_end - time.time()),
+                channel=recipient.channel,
+                conversation_id=recipient.conversation_id,
+                mark=mark,
             )
             return
         if announcement is None:  # the broadcast vanished: nothing sensible to send
@@ -460,19 +462,16 @@ class BroadcastWorker:
         answered = time.time()
         for attempt in range(5):
             try:
-                return self._tx(
+                return self.outcome_db.run_sync(
                     queue.record,
-                    {
-                        "recipient": recipient,
-                        "token": token,
-                        "outcome": outcome,
-                        "now": utcnow(),
-                        "epoch": answered,
-                        "retry": self.config.retry,
-                        "mark": mark,
-                        "pacing": self._pacing(recipient.channel),
-                    },
-                    fast_commit=True,
+                    recipient=recipient,
+                    token=token,
+                    outcome=outcome,
+                    now=utcnow(),
+                    epoch=answered,
+                    retry=self.config.retry,
+                    mark=mark,
+                    pacing=self._pacing(recipient.channel),
                 )
             except Exception:
                 if attempt == 4:
@@ -492,17 +491,7 @@ class BroadcastWorker:
         return cached
 
     async def _db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        return await asyncio.to_thread(self._tx, fn, kwargs)
-
-    def _tx(self, fn: Callable[..., T], kwargs: dict[str, Any], *, fast_commit: bool = False) -> T:
-        with session_scope(self.engine) as session:
-            if fast_commit and self.engine.dialect.name == "postgresql":
-                # The outcome of a request the channel already answered: commit without
-                # waiting for the WAL flush (the window a worker crash can hit shrinks;
-                # only a PostgreSQL crash in the next fraction of a second could lose it,
-                # and then the delivery is flagged uncertain like after a worker crash).
-                session.execute(text("SET LOCAL synchronous_commit = off"))
-            return fn(session, **kwargs)
+        return await self.db.run(fn, **kwargs)
 
 
 def load_announcement(session: Session, *, broadcast_id: int, var_dir: Path) -> Announcement | None:

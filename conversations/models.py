@@ -126,6 +126,14 @@ class Message(SQLModel, table=True):
         Index("ix_conversation_message_conv", "conversation_id", "id"),
         Index("ix_conversation_message_outbox", "status", "next_attempt_at"),
         Index("ix_conversation_message_external", "channel", "external_id"),
+        # the monitoring's readings of a period (index-only on PostgreSQL)
+        Index(
+            "ix_conversation_message_monitoring",
+            "direction",
+            "created_at",
+            "channel",
+            "conversation_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

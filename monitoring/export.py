@@ -56,7 +56,5 @@ def table_csv(table: Table, *, period: Period, min_count: int, bom: bool = True)
         writer.writerow([neutralise(row.label), *values])
     if table.note:
         writer.writerow([neutralise(table.note)])
-    writer.writerow(
-        [f"<{min_count}: dato nascosto perché riguarda meno di {min_count} persone."]
-    )
+    writer.writerow([f"<{min_count}: dato nascosto perché riguarda meno di {min_count} persone."])
     return ("\ufeff" if bom else "") + buffer.getvalue()

@@ -45,9 +45,7 @@ def render_html(
 ) -> str:
     period = Period.month(month)
     with Session(engine) as session:
-        ctx = Context(
-            session=session, period=period, now=now, min_count=min_count, tracker=tracker
-        )
+        ctx = Context(session=session, period=period, now=now, min_count=min_count, tracker=tracker)
         views = build_all(ctx)
     month_label = f"{MONTHS_IT[period.first_day.month - 1]} {period.first_day.year}"
     return (

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -28,7 +28,7 @@ from care.models import ConversationFlag, FlagKind
 from catalog.areas import QUARTIERI
 from catalog.models import UnmetNeed, WelcomePlace
 from catalog.vocabulary import CATEGORY_LABELS
-from conversations.models import Author, Conversation, Direction, Message
+from conversations.models import Conversation, Direction, Message
 from monitoring import sql, tracker
 from monitoring.period import ROME, Period
 from monitoring.tables import (
@@ -155,15 +155,101 @@ def _tally(
     joins: Callable[[Any], Any] = lambda s: s,
 ) -> tuple[dict[Any, Count], Count]:
     """Grouped (value, distinct people) by ``key``, and the same over everything."""
-    conds = list(where)
-    grouped = session.execute(
-        joins(select(key, value, func.count(people.distinct()))).where(*conds).group_by(key)
-    ).all()
-    total = session.execute(joins(select(value, func.count(people.distinct()))).where(*conds)).one()
-    return (
-        {k: (int(v or 0), int(p)) for k, v, p in grouped},
-        (int(total[0] or 0), int(total[1])),
+    groups, total = _tally_many(
+        session, keys={"k": key}, value=value, people=people, where=where, joins=joins
     )
+    return groups["k"], total
+
+
+def _tally_many(
+    session: Session,
+    *,
+    keys: dict[str, Any],
+    value: Any,
+    people: Any,
+    where: Iterable[Any],
+    joins: Callable[[Any], Any] = lambda s: s,
+) -> tuple[dict[str, dict[Any, Count]], Count]:
+    """Like ``_tally`` for several groupings of the same rows."""
+    groups, total = _grouped(
+        session, keys=keys, values=[value], people=people, where=where, joins=joins
+    )
+    return (
+        {name: {k: (v[0], p) for k, (v, p) in rows.items()} for name, rows in groups.items()},
+        (total[0][0], total[1]),
+    )
+
+
+def _tally_pair(
+    session: Session,
+    *,
+    key: Any,
+    number: Any,
+    amount: Any,
+    people: Any,
+    where: Iterable[Any],
+    joins: Callable[[Any], Any] = lambda s: s,
+) -> tuple[tuple[dict[Any, Count], Count], tuple[dict[Any, Count], Count]]:
+    """A count and an amount of the same rows, grouped by ``key``, in one reading."""
+    groups, total = _grouped(
+        session, keys={"k": key}, values=[number, amount], people=people, where=where, joins=joins
+    )
+    rows = groups["k"]
+    return (
+        ({k: (v[0], p) for k, (v, p) in rows.items()}, (total[0][0], total[1])),
+        ({k: (v[1], p) for k, (v, p) in rows.items()}, (total[0][1], total[1])),
+    )
+
+
+Values = tuple[list[int], int]  # (values, people)
+Pair = tuple[tuple[dict[Any, Count], Count], tuple[dict[Any, Count], Count]]
+
+
+def _grouped(
+    session: Session,
+    *,
+    keys: dict[str, Any],
+    values: list[Any],
+    people: Any,
+    where: Iterable[Any],
+    joins: Callable[[Any], Any],
+) -> tuple[dict[str, dict[Any, Values]], Values]:
+    """Figures (``values`` and distinct ``people``) of the rows matching ``where``, grouped
+    by each of ``keys`` and over everything. PostgreSQL reads the rows once (GROUPING SETS,
+    the total being the empty set); SQLite runs one query per grouping."""
+    conds = list(where)
+    people_n = func.count(people.distinct())
+    n = len(values)
+
+    def parse(row: Any) -> Values:
+        return [int(x or 0) for x in row[-n - 1 : -1]], int(row[-1])
+
+    groups: dict[str, dict[Any, Values]] = {name: {} for name in keys}
+    if sql.is_sqlite(session):
+        for name, key in keys.items():
+            rows = session.execute(
+                joins(select(key, *values, people_n)).where(*conds).group_by(key)
+            ).all()
+            groups[name] = {row[0]: parse(row) for row in rows}
+        total = session.execute(joins(select(*values, people_n)).where(*conds)).one()
+        return groups, parse(total)
+    exprs = list(keys.values())
+    flags = [func.grouping(e) for e in exprs]
+    stmt = (
+        joins(select(*flags, *exprs, *values, people_n))
+        .where(*conds)
+        .group_by(func.grouping_sets(*exprs, tuple_()))
+    )
+    total_values: Values = ([0] * n, 0)
+    names = list(keys)
+    for row in session.execute(stmt).all():
+        marks = list(row[: len(exprs)])
+        if all(marks):
+            total_values = parse(row)
+            continue
+        index = marks.index(0)
+        groups[names[index]][row[len(exprs) + index]] = parse(row)
+    return groups, total_values
 
 
 def _linked_to_quartiere(conversation_column: Any, quartiere: str) -> ColumnElement[bool]:
@@ -394,8 +480,7 @@ def unmet_grid(ctx: Context) -> Table:
 
 def _inbound(ctx: Context, period: Period) -> list[ColumnElement[bool]]:
     return [
-        Message.direction == Direction.inbound.value,
-        Message.author == Author.citizen.value,
+        Message.direction == Direction.inbound.value,  # always the citizen's
         *_between(Message.created_at, period),
         *_conv_filter(ctx, Message.conversation_id),
     ]
@@ -428,7 +513,20 @@ def use_view(ctx: Context) -> View:
         )
 
     conv_now, conv_before = new_convs(ctx.period), new_convs(previous)
-    msg_now, msg_before = inbound(ctx.period), inbound(previous)
+    # the period's citizen messages, read once: by channel, by day and by hour of the day
+    inbound_now, inbound_total = _tally_many(
+        s,
+        keys={
+            "channel": Message.channel,
+            "day": sql.local(s, Message.created_at, "day"),
+            "hour": sql.local(s, Message.created_at, "hour"),
+        },
+        value=func.count(),
+        people=Message.conversation_id,
+        where=_inbound(ctx, ctx.period),
+    )
+    msg_now = (inbound_now["channel"], inbound_total)
+    msg_before = inbound(previous)
     outbound = _tally(
         s,
         key=Message.channel,
@@ -546,14 +644,7 @@ def use_view(ctx: Context) -> View:
             note="Risposte dell'assistente, dei Care Manager e del sistema.",
         )
     )
-    day = sql.local(s, Message.created_at, "day")
-    per_day = _tally(
-        s,
-        key=day,
-        value=func.count(),
-        people=Message.conversation_id,
-        where=_inbound(ctx, ctx.period),
-    )
+    per_day = (inbound_now["day"], inbound_total)
     view.tables.append(
         count_table(
             key="messaggi_giorno",
@@ -566,14 +657,7 @@ def use_view(ctx: Context) -> View:
             chart="line",
         )
     )
-    hour = sql.local(s, Message.created_at, "hour")
-    per_hour = _tally(
-        s,
-        key=hour,
-        value=func.count(),
-        people=Message.conversation_id,
-        where=_inbound(ctx, ctx.period),
-    )
+    per_hour = (inbound_now["hour"], inbound_total)
     view.tables.append(
         count_table(
             key="messaggi_ora",
@@ -991,24 +1075,25 @@ def budget_view(ctx: Context) -> View:
     s = ctx.session
     cat = func.coalesce(Voucher.category, NOT_GIVEN)
 
-    def vouchers(
-        moment: Any, status: VoucherStatus | None, value: Any, key: Any
-    ) -> tuple[dict[Any, Count], Count]:
+    def vouchers(moment: Any, status: VoucherStatus | None) -> Pair:
         where = [*_between(moment, ctx.period), *_citizen_filter(ctx, Voucher.citizen_id)]
         if status is not None:
             where.append(Voucher.status == status.value)
-        return _tally(s, key=key, value=value, people=Voucher.citizen_id, where=where)
+        return _tally_pair(
+            s,
+            key=cat,
+            number=func.count(),
+            amount=func.sum(Voucher.covered_cents),
+            people=Voucher.citizen_id,
+            where=where,
+        )
 
-    amount = func.sum(Voucher.covered_cents)
     v_parts = [
         ("issued", "Emessi", Voucher.created_at, None),
         ("redeemed", "Usati", Voucher.closed_at, VoucherStatus.redeemed),
         ("cancelled", "Annullati", Voucher.closed_at, VoucherStatus.cancelled),
     ]
-    by_cat_parts = [
-        (k, label, vouchers(m, st, func.count(), cat), vouchers(m, st, amount, cat))
-        for k, label, m, st in v_parts
-    ]
+    by_cat_parts = [(k, label, *vouchers(m, st)) for k, label, m, st in v_parts]
     cats = set().union(*(set(p[2][0]) for p in by_cat_parts))
     view = View(
         key="budget",
@@ -1051,19 +1136,17 @@ def budget_view(ctx: Context) -> View:
                 .join(source, source.c.id == account.c.source_id)
             )
 
-        def run(value: Any) -> tuple[dict[Any, Count], Count]:
-            return _tally(
-                s,
-                key=source.c.kind,
-                value=value,
-                people=account.c.citizen_id,
-                where=where,
-                joins=joins,
-            )
+        return _tally_pair(
+            s,
+            key=source.c.kind,
+            number=func.count(LedgerEntry.idempotency_key.distinct()),
+            amount=func.sum(column),
+            people=account.c.citizen_id,
+            where=where,
+            joins=joins,
+        )
 
-        return run(func.count(LedgerEntry.idempotency_key.distinct())), run(func.sum(column))
-
-    voucher_hold = LedgerEntry.hold_ref.in_(select(Voucher.hold_ref))
+    voucher_hold = LedgerEntry.hold_ref.is_not(None)  # holds are vouchers
     holds = entries(EntryKind.hold, LedgerEntry.held_cents, [voucher_hold])
     captures = entries(EntryKind.capture, -LedgerEntry.amount_cents, [voucher_hold])
     releases = entries(EntryKind.release, -LedgerEntry.held_cents, [voucher_hold])
@@ -1085,40 +1168,35 @@ def budget_view(ctx: Context) -> View:
 
     rcat = func.coalesce(Reimbursement.category, NOT_GIVEN)
 
-    def reimb(
-        moment: Any, status: ReimbursementStatus | None, value: Any
-    ) -> tuple[dict[Any, Count], Count]:
+    def reimb(moment: Any, status: ReimbursementStatus | None, amount: Any) -> Pair:
         where = [*_between(moment, ctx.period), *_citizen_filter(ctx, Reimbursement.citizen_id)]
         if status is not None:
             where.append(Reimbursement.status == status.value)
-        return _tally(s, key=rcat, value=value, people=Reimbursement.citizen_id, where=where)
+        return _tally_pair(
+            s,
+            key=rcat,
+            number=func.count(),
+            amount=func.sum(amount),
+            people=Reimbursement.citizen_id,
+            where=where,
+        )
 
+    approved, rejected = ReimbursementStatus.approved, ReimbursementStatus.rejected
     r_parts = [
         (
             "requested",
             "Richiesti",
-            reimb(Reimbursement.created_at, None, func.count()),
-            reimb(Reimbursement.created_at, None, func.sum(Reimbursement.amount_cents)),
+            *reimb(Reimbursement.created_at, None, Reimbursement.amount_cents),
         ),
         (
             "approved",
             "Approvati",
-            reimb(Reimbursement.reviewed_at, ReimbursementStatus.approved, func.count()),
-            reimb(
-                Reimbursement.reviewed_at,
-                ReimbursementStatus.approved,
-                func.sum(Reimbursement.approved_cents),
-            ),
+            *reimb(Reimbursement.reviewed_at, approved, Reimbursement.approved_cents),
         ),
         (
             "rejected",
             "Respinti",
-            reimb(Reimbursement.reviewed_at, ReimbursementStatus.rejected, func.count()),
-            reimb(
-                Reimbursement.reviewed_at,
-                ReimbursementStatus.rejected,
-                func.sum(Reimbursement.amount_cents),
-            ),
+            *reimb(Reimbursement.reviewed_at, rejected, Reimbursement.amount_cents),
         ),
     ]
     rcats = set().union(*(set(p[2][0]) for p in r_parts))
@@ -1175,18 +1253,11 @@ def expiring_table(ctx: Context) -> Table:
             .join(source, source.c.id == account.c.source_id)
         )
 
-    numbers = _tally(
+    numbers, amounts = _tally_pair(
         s,
         key=source.c.kind,
-        value=func.count(),
-        people=account.c.citizen_id,
-        where=where,
-        joins=joins,
-    )
-    amounts = _tally(
-        s,
-        key=source.c.kind,
-        value=func.sum(per_account.c.available),
+        number=func.count(),
+        amount=func.sum(per_account.c.available),
         people=account.c.citizen_id,
         where=where,
         joins=joins,

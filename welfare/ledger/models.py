@@ -146,6 +146,7 @@ class LedgerEntry(SQLModel, table=True):
         # the balance query reads only this index (index-only on both databases)
         sa.Index("ix_ledger_entry_balance", "account_id", "amount_cents", "held_cents"),
         sa.Index("ix_ledger_entry_account_created", "account_id", "created_at", "id"),
+        sa.Index("ix_ledger_entry_kind_created", "kind", "created_at"),  # monitoring
         # a hold has one part per account, and each part is closed at most once
         sa.Index(
             "uq_ledger_entry_hold_part",

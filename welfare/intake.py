@@ -92,6 +92,17 @@ _AMOUNT_PATTERNS = (
 _BARE_NUMBER = re.compile(rf"(?<![\d.,/\-])({_NUMBER})(?![\d.,/\-])")
 
 
+# more digits than any real amount (MAX_AMOUNT_CENTS has 7): refused before int(), which
+# raises ValueError past 4,300 digits (CPython's int-conversion limit) and would crash the form
+_MAX_DIGITS = 12
+
+
+def _whole(digits: str) -> int:
+    if len(digits) > _MAX_DIGITS:
+        raise IntakeError(AMOUNT_TOO_BIG)
+    return int(digits)
+
+
 def _to_cents(number: str) -> int:
     """ "1.234,56" / "12,5" / "12.50" / "35" -> cents (a dot followed by 3 digits groups
     thousands; otherwise dot and comma both separate the cents)."""
@@ -99,7 +110,7 @@ def _to_cents(number: str) -> int:
         whole, _, decimals = number.replace(".", "").partition(",")
     else:
         whole, _, decimals = number.replace(",", ".").partition(".")
-    return int(whole) * 100 + int((decimals or "0").ljust(2, "0"))
+    return _whole(whole) * 100 + int((decimals or "0").ljust(2, "0"))
 
 
 def parse_amount(text: str) -> int:
@@ -112,7 +123,7 @@ def parse_amount(text: str) -> int:
         if match:
             if index == 0:  # "e 50" / "e 5 centesimi" (without "centesimi", "e 5" is 50)
                 extra = match.group(2) if match.group(3) else match.group(2).ljust(2, "0")
-                cents = int(match.group(1)) * 100 + int(extra)
+                cents = _whole(match.group(1)) * 100 + int(extra)
             else:
                 cents = _to_cents(match.group(1))
             break

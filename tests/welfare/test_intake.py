@@ -63,6 +63,11 @@ def test_amounts(text: str, cents: int) -> None:
         ("0,00 €", "più di zero"),
         ("25000 euro", "troppo alto"),
         ("35,555", "Non ho capito l'importo"),
+        ("9" * 5000, "troppo alto"),  # past Python's int-conversion limit: no crash
+        ("9" * 5000 + " euro", "troppo alto"),
+        ("€ " + "9" * 5000 + ",50", "troppo alto"),
+        ("9" * 5000 + " euro e 50", "troppo alto"),
+        ("1" + ".000" * 2000 + " €", "troppo alto"),
     ],
 )
 def test_amounts_refused_politely(text: str, says: str) -> None:

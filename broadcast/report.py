@@ -6,7 +6,6 @@ Semicolon-separated, Italian headers, Europe/Rome times (like the ledger's state
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from broadcast.models import Broadcast, Delivery, DeliveryStatus
+from core.csv_safe import safe_writer
 
 STATUS_LABELS = {
     DeliveryStatus.pending: "in attesa",
@@ -112,7 +112,7 @@ def deliveries_csv(session: Session, *, broadcast_id: int, tz: ZoneInfo, bom: bo
     buffer = io.StringIO()
     if bom:
         buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = safe_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS)
     rows = session.execute(
         select(Delivery)

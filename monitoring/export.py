@@ -8,9 +8,9 @@ against CSV injection): an announcement's title typed by staff is such a text.
 
 from __future__ import annotations
 
-import csv
 import io
 
+from core.csv_safe import safe_writer
 from monitoring.period import Period
 from monitoring.tables import Cell, Table, Unit
 
@@ -39,7 +39,7 @@ def format_number(cell: Cell, unit: Unit, min_count: int) -> str:
 
 def table_csv(table: Table, *, period: Period, min_count: int, bom: bool = True) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = safe_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(table.title)])
     writer.writerow([neutralise(f"Periodo: {period.label()}")])
     headers = [table.dimension or "Voce"]

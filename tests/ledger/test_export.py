@@ -58,3 +58,23 @@ def test_statement_csv_since_keeps_the_running_balance(session: Session, budget:
     )
     assert len(rows) == 2 and rows[1][5] == "40,00"
     assert statement_csv(session, citizen_id=budget.citizen_id, bom=True).startswith("\ufeff")
+
+
+def test_statement_csv_never_holds_a_formula(session: Session, budget: Budget):
+    """A memo (typed by staff, or copied from a provider's text) starting with = + - @ is
+    shown as text by spreadsheets; negative amounts stay numbers."""
+    for key, memo in enumerate(('=HYPERLINK("http://x";"y")', "+1+1", "@SUM(A1)", "-2+3")):
+        plan = choose_sources(
+            session, citizen_id=budget.citizen_id, category="childcare", amount_cents=100, now=NOW
+        )
+        place_hold(session, plan=plan, idempotency_key=f"f{key}", caused_by="c", now=NOW, memo=memo)
+    refund = choose_sources(
+        session, citizen_id=budget.citizen_id, category="health", amount_cents=20_00, now=NOW
+    )
+    reimburse(session, plan=refund, idempotency_key="r", caused_by="w", now=NOW)
+    rows = list(
+        csv.reader(io.StringIO(statement_csv(session, citizen_id=budget.citizen_id)), delimiter=";")
+    )
+    memos = {r[8] for r in rows[1:] if r[8]}
+    assert memos == {'\'=HYPERLINK("http://x";"y")', "'+1+1", "'@SUM(A1)", "'-2+3"}
+    assert "-20,00" in [r[3] for r in rows]  # a number, untouched

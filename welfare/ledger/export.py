@@ -4,12 +4,12 @@ euro with a decimal comma, times in Europe/Rome, oldest movement first."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
 from sqlmodel import Session
 
+from core.csv_safe import safe_writer
 from core.settings import get_settings
 from welfare.ledger.accounts import statement
 from welfare.ledger.money import format_cents
@@ -39,7 +39,7 @@ def statement_csv(
     tz = get_settings().tz
     entries = list(reversed(statement(session, citizen_id=citizen_id, limit=None, until=until)))
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = safe_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS)
     running: dict[int, int] = {}
     for entry in entries:

@@ -66,8 +66,12 @@ def test_what_the_gateway_answers_by_itself(sqlite_engine: Engine) -> None:
         assert (
             menu.intercept(session, conversation_id=cid, payload=None, text="ciao", now=now) is None
         )
-        stopped = menu.intercept(
+        asked = menu.intercept(
             session, conversation_id=cid, payload=None, text="Stop avvisi", now=now
+        )
+        assert asked is not None and asked.text == menu.ASK_STOP and not asked.changed
+        stopped = menu.intercept(
+            session, conversation_id=cid, payload="sub:stop:ok", text="Sì, basta avvisi", now=now
         )
         assert stopped is not None and stopped.text.startswith("Non riceverai più avvisi")
         unsub = menu.for_custom(

@@ -1,0 +1,208 @@
+"""Search by paraphrase: natural requests answered with the right kind of service.
+
+    python -m devtools.search_eval [--model models/welcome.tar.gz] [--data FILE] [--misses]
+
+starts Rasa and the action server on the model with the seed catalogue (loopback, temporary
+files), sends each request of tests/nlu_fresh/search_paraphrases.yml as a new citizen
+would, and counts a request as answered when the first results come after at most one
+question and the first service listed has the expected category (or one of ``also``).
+
+The one question is answered as a citizen who gave everything in the first message would:
+«non importa» to the zone or the age. A question about the kind of service counts as a
+miss (the assistant did not understand what was asked). ``make eval`` prints the figures;
+tests/nlu/test_search_paraphrases.py asserts a floor with the session's Rasa.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import create_engine, text
+
+from core.settings import PROJECT_ROOT
+
+PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml"
+SKIP_ANSWER = "non importa"
+DETAILS = "/service_details"
+
+Send = Callable[[str, str], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    category: str
+    also: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> set[str]:
+        return {self.category, *self.also}
+
+
+@dataclass
+class Outcome:
+    request: Request
+    got: str | None  # category of the first service listed
+    questions: int
+    asked: str  # "" | "category" | "other"
+    reply: str  # the assistant's last words (for the misses report)
+
+    @property
+    def ok(self) -> bool:
+        return self.got in self.request.accepted and self.questions <= 1
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def right(self) -> int:
+        return sum(o.ok for o in self.outcomes)
+
+    @property
+    def share(self) -> float:
+        return self.right / self.total if self.total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.total,
+            "right_category_after_at_most_one_question": self.right,
+            "share": round(self.share, 4),
+            "right_with_no_question": sum(o.ok and o.questions == 0 for o in self.outcomes),
+            "asked_the_kind_of_service": sum(o.asked == "category" for o in self.outcomes),
+            "asked_zone_or_age": sum(o.asked == "other" for o in self.outcomes),
+            "no_results": sum(o.got is None for o in self.outcomes),
+        }
+
+    def summary(self, *, misses: bool = False) -> str:
+        figures = self.as_dict()
+        lines = [
+            f"search by paraphrase: {self.right}/{self.total} = {self.share:.1%} answered with "
+            "the right category after at most one question",
+            f"  right at once (no question): {figures['right_with_no_question']}; asked the "
+            f"kind of service: {figures['asked_the_kind_of_service']}; asked zone or age: "
+            f"{figures['asked_zone_or_age']}; no results: {figures['no_results']}",
+        ]
+        if misses:
+            for o in self.outcomes:
+                if not o.ok:
+                    first = o.reply.splitlines()[0] if o.reply else ""
+                    lines.append(
+                        f"  MISS «{o.request.text}»: expected {o.request.category}, got "
+                        f"{o.got or '-'} (questions {o.questions}, asked {o.asked or '-'}): {first}"
+                    )
+        return "\n".join(lines)
+
+
+def load_requests(path: Path = PARAPHRASES) -> list[Request]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        Request(item["text"], item["category"], tuple(item.get("also") or ()))
+        for item in data["requests"]
+    ]
+
+
+def _codes(replies: list[dict[str, Any]]) -> list[str]:
+    codes = []
+    for reply in replies:
+        for button in reply.get("buttons") or []:
+            payload = str(button.get("payload") or "")
+            if payload.startswith(DETAILS + "{"):
+                codes.append(json.loads(payload[len(DETAILS) :])["service_code"])
+    return codes
+
+
+def _asks_category(replies: list[dict[str, Any]]) -> bool:
+    return any(
+        '"service_category"' in str(b.get("payload") or "")
+        for r in replies
+        for b in r.get("buttons") or []
+    )
+
+
+def _words(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(str(r.get("text") or "") for r in replies)
+
+
+def converse(send: Send, request: Request, category_of: Callable[[str], str | None]) -> Outcome:
+    """One new citizen: the request, and «non importa» to a question about zone or age."""
+    sender = uuid.uuid4().hex
+    replies = send(sender, request.text)
+    questions, asked = 0, ""
+    codes = _codes(replies)
+    if not codes and _asks_category(replies):
+        return Outcome(request, None, 1, "category", _words(replies))
+    if not codes and "?" in _words(replies) and any(r.get("buttons") for r in replies):
+        questions, asked = 1, "other"
+        replies = send(sender, SKIP_ANSWER)
+        codes = _codes(replies)
+    got = category_of(codes[0]) if codes else None
+    return Outcome(request, got, questions, asked, _words(replies))
+
+
+def category_lookup(database_url: str) -> Callable[[str], str | None]:
+    engine = create_engine(database_url)
+
+    def category_of(code: str) -> str | None:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT category FROM service WHERE code = :code"), {"code": code}
+            ).first()
+        return str(row[0]) if row else None
+
+    return category_of
+
+
+def evaluate(send: Send, database_url: str, requests: list[Request] | None = None) -> Report:
+    category_of = category_lookup(database_url)
+    report = Report()
+    for request in requests if requests is not None else load_requests():
+        report.outcomes.append(converse(send, request, category_of))
+    return report
+
+
+def measure(model: Path, data: Path = PARAPHRASES) -> Report:
+    """Start a stack on ``model`` with the seed catalogue and evaluate ``data``."""
+    from devtools.stack import prepare_catalog_db, start_local_stack
+
+    with tempfile.TemporaryDirectory(prefix="search-eval-") as tmp:
+        workdir = Path(tmp)
+        database_url = prepare_catalog_db(workdir / "welcome.db")
+        stack = start_local_stack(model=model, database_url=database_url, workdir=workdir)
+        try:
+            return evaluate(stack.send, database_url, load_requests(data))
+        finally:
+            stack.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.search_eval")
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "welcome.tar.gz")
+    parser.add_argument("--data", type=Path, default=PARAPHRASES)
+    parser.add_argument("--misses", action="store_true", help="list every miss")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        from devtools.train import ensure_model
+
+        args.model = ensure_model().model
+    report = measure(args.model, args.data)
+    print("\n== Search by paraphrase (python -m devtools.search_eval --misses) ==")
+    print(report.summary(misses=args.misses))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

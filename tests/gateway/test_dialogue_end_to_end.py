@@ -1,0 +1,167 @@
+"""Issue 12 end to end, with the real Rasa and action server behind the real gateway:
+
+- on Telegram (the fake Bot API), an erasure request and «basta avvisi» ask first with
+  buttons; «No» keeps everything, «Sì» (or a typed «sì») acts;
+- in the web chat, a request the NLU gives no category for («mia mamma ha 84 anni ...
+  qualcuno che l'aiuti in casa ... gavinana») gets home-care services at once, without
+  «Che tipo di servizio cerchi?»; a question for another office gets that office.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from broadcast import subscriptions as subs
+from catalog.models import Service
+from core.db import session_scope
+from core.timeutil import utcnow
+from devtools.stack import RasaStack
+from privacy.erasure import open_requests
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.gateway.conftest import RunningGateway, accept_consent
+from tests.gateway.test_welfare_end_to_end import Chat, buttons, conversation_id, text_of
+
+pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(900)]
+
+CHAT_ERASE = 720001
+CHAT_NEWS = 720002
+
+
+@pytest.fixture
+def e2e_gateway(
+    start_gateway: Callable[..., RunningGateway], rasa_stack: RasaStack, fake_telegram: FakeTelegram
+) -> RunningGateway:
+    running = start_gateway(
+        database_url=rasa_stack.database_url,
+        rasa_url=rasa_stack.rasa_url,
+        rasa_auth_token=rasa_stack.token,
+        action_server_url=rasa_stack.action_url.rsplit("/webhook", 1)[0],
+        rasa_timeout_seconds=30.0,
+        telegram_bot_token=fake_telegram.token,
+        telegram_api_base_url=fake_telegram.base_url,
+    )
+    fake_telegram.wait_for(lambda c: c.method == "setMyCommands", what="setMyCommands")
+    running.wait_until(lambda: fake_telegram.poll_count > 0, what="polling")
+    return running
+
+
+def _erasure_requests(gateway: RunningGateway, conversation: str) -> int:
+    with Session(gateway.engine) as session:
+        return sum(r.conversation_id == conversation for r in open_requests(session))
+
+
+def test_erasure_asks_first_on_telegram(
+    e2e_gateway: RunningGateway, fake_telegram: FakeTelegram
+) -> None:
+    chat = Chat(fake_telegram, CHAT_ERASE)
+    accept_consent(fake_telegram, CHAT_ERASE)
+    conversation = conversation_id(e2e_gateway, CHAT_ERASE)
+
+    asked = chat.say("cancellate i miei dati")
+    assert "Vuoi davvero" in text_of(asked), text_of(asked)
+    assert {"Sì, cancella i miei dati", "No, lascia tutto com'è"} <= set(buttons(asked))
+    assert _erasure_requests(e2e_gateway, conversation) == 0
+
+    kept = chat.tap("No, lascia tutto com'è")
+    assert "non ho cambiato nulla" in text_of(kept), text_of(kept)
+    assert _erasure_requests(e2e_gateway, conversation) == 0
+
+    asked = chat.say("cancellate i miei dati")
+    assert "Vuoi davvero" in text_of(asked)
+    done = chat.tap("Sì, cancella i miei dati")
+    assert "Ho passato la tua richiesta" in text_of(done), text_of(done)
+    assert _erasure_requests(e2e_gateway, conversation) == 1
+
+
+def test_stopping_the_news_by_words_asks_first(
+    e2e_gateway: RunningGateway, fake_telegram: FakeTelegram
+) -> None:
+    chat = Chat(fake_telegram, CHAT_NEWS)
+    accept_consent(fake_telegram, CHAT_NEWS)
+    conversation = conversation_id(e2e_gateway, CHAT_NEWS)
+    with session_scope(e2e_gateway.engine) as session:
+        subs.subscribe(session, conversation_id=conversation, now=utcnow())
+
+    def active() -> bool:
+        with Session(e2e_gateway.engine) as session:
+            return subs.choices(session, conversation_id=conversation).active
+
+    asked = chat.say("non voglio più ricevere notifiche")
+    assert "Vuoi smettere di ricevere tutti gli avvisi?" in text_of(asked), text_of(asked)
+    assert active()
+    stopped = chat.say("sì")  # typed right after the question
+    assert "Non riceverai più avvisi" in text_of(stopped), text_of(stopped)
+    assert not active()
+
+
+# --- the web chat ---------------------------------------------------------------------------
+
+
+class WebChat:
+    def __init__(self, gateway: RunningGateway) -> None:
+        self.gateway = gateway
+        self.http = gateway.client()
+        token = self.http.post("/api/chat/session").json()["token"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.seen = 0
+
+    def send(self, **body: Any) -> None:
+        body.setdefault("client_id", uuid.uuid4().hex)
+        assert self.http.post("/api/chat/messages", json=body).status_code == 202
+
+    def replies(self, contains: str = "", timeout: float = 60.0) -> list[dict[str, Any]]:
+        """The bot's messages after the last call, once one contains ``contains``."""
+
+        def found() -> list[dict[str, Any]] | None:
+            new = [
+                m
+                for m in self.http.get("/api/chat/history").json()["messages"][self.seen :]
+                if m["direction"] == "outbound" and m["status"] == "sent"
+            ]
+            return new if any(contains in m["text"] for m in new) else None
+
+        got = self.gateway.wait_until(found, timeout=timeout, what=repr(contains))
+        self.seen = len(self.http.get("/api/chat/history").json()["messages"])
+        return got
+
+    def say(self, text: str, contains: str = "") -> list[dict[str, Any]]:
+        self.send(text=text)
+        return self.replies(contains)
+
+    def consent(self) -> None:
+        self.send(command="start")
+        notice = self.replies("Accetto")
+        accept = next(b for m in notice for b in m["buttons"] if b["title"] == "Accetto")
+        self.send(button=accept["ref"])
+        self.replies("Grazie")
+
+
+def test_web_chat_search_uses_the_catalogue_understanding(
+    e2e_gateway: RunningGateway, rasa_stack: RasaStack
+) -> None:
+    chat = WebChat(e2e_gateway)
+    chat.consent()
+    replies = chat.say(
+        "mia mamma ha 84 anni e non ce la fa più da sola, ci vorrebbe qualcuno che l'aiuti "
+        "in casa. abitiamo a gavinana",
+        contains="Dettagli",
+    )
+    said = "\n".join(m["text"] for m in replies)
+    assert "Che tipo di servizio" not in said
+    titles = [
+        b["title"] for m in replies for b in m["buttons"] if b["title"].startswith("Dettagli")
+    ]
+    assert titles, said
+    with Session(e2e_gateway.engine) as session:
+        services = session.exec(select(Service)).all()
+    home_care = [s.title for s in services if s.category == "home_care"]
+    first = said.split("1. ", 1)[1].splitlines()[0]
+    assert first in home_care, said
+
+    office = chat.say("dove butto gli ingombranti?", contains="Alia")
+    assert "aliaserviziambientali.it" in "\n".join(m["text"] for m in office)

@@ -21,6 +21,11 @@ periodic) or everything of one conversation whatever its age (``erase_conversati
   conversations whose last event is older than the cutoff, except those with an open
   hand-off; an erasure those of the conversation.
 
+What no consent covers goes after RETENTION_UNCONSENTED_DAYS (30) instead of 12 months: the
+messages and files written before the conversation's consent or in a conversation that never
+consented (the citizen declined, or never answered the notice), and the address of a
+conversation that never consented; not while a hand-off of it is open.
+
 Kept whatever their age: ledger entries and reimbursement requests (financial records),
 care flags and hand-off records (codes and times, never message text), consent times and
 versions (proof of consent), the console's audit. What an erasure does beyond these passes
@@ -40,7 +45,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,6 +61,7 @@ from sqlalchemy import (
     func,
     inspect,
     or_,
+    true,
     update,
 )
 from sqlalchemy import select as sa_select
@@ -152,6 +158,10 @@ class Scope:
 
     cutoff: datetime | None = None
     conversation_id: str | None = None
+    # only what no consent covers: messages (and files) written before the conversation's
+    # consent, or in a conversation that never consented (declined, or never answered), and
+    # the address of a conversation that never consented (RETENTION_UNCONSENTED_DAYS)
+    before_consent: bool = False
 
     def __post_init__(self) -> None:
         if (self.cutoff is None) == (self.conversation_id is None):
@@ -167,17 +177,27 @@ class Scope:
     def conversation(cls, conversation_id: str) -> Scope:
         return cls(conversation_id=conversation_id)
 
+    @classmethod
+    def unconsented_older_than(cls, cutoff: datetime) -> Scope:
+        return cls(cutoff=cutoff, before_consent=True)
+
     def attachments(self) -> ColumnElement[bool]:
         """Attachment rows to delete (reimbursement receipts are excluded by the pass)."""
         if self.conversation_id is not None:
             return col(Attachment.conversation_id) == self.conversation_id
-        return col(Attachment.created_at) < self.cutoff
+        older = col(Attachment.created_at) < self.cutoff
+        if self.before_consent:
+            return and_(older, _unconsented(Attachment.conversation_id, Attachment.created_at))
+        return older
 
     def messages(self) -> ColumnElement[bool]:
         """Messages to delete or anonymise: an erasure takes every status."""
         if self.conversation_id is not None:
             return col(Message.conversation_id) == self.conversation_id
-        return and_(col(Message.created_at) < self.cutoff, _finished())
+        older = and_(col(Message.created_at) < self.cutoff, _finished())
+        if self.before_consent:
+            return and_(older, _unconsented(Message.conversation_id, Message.created_at))
+        return older
 
     def addresses(self) -> ColumnElement[bool]:
         """Conversations whose channel address goes (and whose budget link ends)."""
@@ -185,7 +205,11 @@ class Scope:
         if self.conversation_id is not None:
             return and_(col(Conversation.conversation_id) == self.conversation_id, not_yet)
         subscribed = select(Subscription.conversation_id).where(col(Subscription.active).is_(True))
+        never_consented = (
+            col(Conversation.consent_at).is_(None) if self.before_consent else true()
+        )
         return and_(
+            never_consented,
             col(Conversation.created_at) < self.cutoff,
             or_(
                 col(Conversation.last_inbound_at).is_(None),
@@ -221,6 +245,21 @@ class Scope:
             .having(func.max(events.c.timestamp) < self.cutoff.timestamp())
         )
         return stale.where(events.c.sender_id.not_in(keep)) if keep else stale
+
+
+def _unconsented(conversation_id: Any, created_at: Any) -> ColumnElement[bool]:
+    """The row was written when its conversation had no consent (never given, declined, or
+    given later), and no hand-off of the conversation is open (an emergency before consent
+    keeps its messages while a person handles it)."""
+    no_consent_then = (
+        sa_select(Conversation.id)
+        .where(
+            col(Conversation.conversation_id) == conversation_id,
+            or_(col(Conversation.consent_at).is_(None), col(Conversation.consent_at) > created_at),
+        )
+        .exists()
+    )
+    return and_(no_consent_then, col(conversation_id).not_in(_open_handoffs()))
 
 
 # --- the passes: one batch each, in the caller's transaction ------------------------------
@@ -447,13 +486,34 @@ def purge(
     months: int,
     tracker_url: str | None = None,
     tz: ZoneInfo | None = None,
+    unconsented_days: int | None = None,
 ) -> PurgeReport:
-    """Everything older than ``months`` before ``now``: see the module docstring. Each
+    """Everything older than ``months`` before ``now``: see the module docstring; with
+    ``unconsented_days``, what no consent covers (``Scope.before_consent``) older than that
+    many days too. Each
     batch is its own transaction; files go after the commit that deleted their rows (a
     crash in between leaves orphans, swept by the next run)."""
     cutoff = cutoff_for(now, months, tz)
     scope = Scope.older_than(cutoff)
     report = PurgeReport(cutoff=cutoff)
+    _run_passes(engine, scope, report, uploads_root=uploads_root, now=now)
+    report.files_deleted += _sweep_orphans(engine, uploads_root, cutoff)
+    if unconsented_days is not None:
+        # what no consent covers goes much sooner (before the tracker: Rasa never saw it)
+        early = Scope.unconsented_older_than(now - timedelta(days=unconsented_days))
+        _run_passes(engine, early, report, uploads_root=uploads_root, now=now)
+    if tracker_url:
+        with session_scope(engine) as session:
+            keep = [str(c) for c in session.execute(_open_handoffs()).scalars()]
+        report.tracker_events_deleted = _tracker_pass(tracker_url, scope, keep)
+    log.info("%s", report.describe())
+    return report
+
+
+def _run_passes(
+    engine: Engine, scope: Scope, report: PurgeReport, *, uploads_root: Path, now: datetime
+) -> None:
+    """Files, messages and addresses in ``scope``, batch by batch, counted in ``report``."""
     while True:
         with session_scope(engine) as session:
             rows = _attachment_batch(session, scope)
@@ -461,7 +521,6 @@ def purge(
             break
         report.attachments_deleted += len(rows)
         report.files_deleted += sum(_unlink(uploads_root, path) for _, path in rows)
-    report.files_deleted += _sweep_orphans(engine, uploads_root, cutoff)
     after = 0
     while True:
         with session_scope(engine) as session:
@@ -479,12 +538,6 @@ def purge(
         report.links_ended += links
         if not anonymised:
             break
-    if tracker_url:
-        with session_scope(engine) as session:
-            keep = [str(c) for c in session.execute(_open_handoffs()).scalars()]
-        report.tracker_events_deleted = _tracker_pass(tracker_url, scope, keep)
-    log.info("%s", report.describe())
-    return report
 
 
 def purge_with_settings(settings: Settings, engine: Engine, now: datetime) -> PurgeReport:
@@ -495,6 +548,7 @@ def purge_with_settings(settings: Settings, engine: Engine, now: datetime) -> Pu
         months=settings.retention_months,
         tracker_url=tracker_engine_url(settings),
         tz=settings.tz,
+        unconsented_days=settings.retention_unconsented_days,
     )
 
 

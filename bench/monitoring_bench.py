@@ -144,6 +144,11 @@ GENERATE: list[tuple[str, str]] = [
                seq, caused_by, memo, created_at)
         SELECT a.id, 'credit', 100000, 0, 'credit-' || a.id, 1, 'system:bench', '',
                to_timestamp(:start) FROM budget_account a;
+        INSERT INTO ledger_entry (account_id, kind, amount_cents, held_cents, idempotency_key,
+               seq, caused_by, memo, created_at)
+        SELECT 1 + (i::bigint * 13) % :n_citizens, 'adjustment', 100, 0, 'adj-' || i, 1,
+               'staff:bench', '', to_timestamp(:start + (i::bigint * 3001) % :span)
+        FROM generate_series(1, :n_adjustments) i;
         INSERT INTO welfare_voucher (code, hold_ref, idempotency_key, qr_token, citizen_id,
                conversation_id, service_code, provider_code, category, price_cents,
                covered_cents, status, created_at, closed_at)
@@ -268,6 +273,7 @@ SIZES = {
     "n_appointments": 15_000,
     "n_subscriptions": 15_000,
     "n_user_events": 1_000_000,
+    "n_adjustments": 86_000,  # with the rest: 300,000 ledger entries
 }
 
 

@@ -9,11 +9,23 @@ When the store or its table is missing, every function returns nothing.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from catalog.areas import resolve_area
@@ -23,7 +35,7 @@ EVENTS = Table(
     "events",
     MetaData(),
     Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
+    Column("sender_id", String(255), index=True),  # as Rasa creates it
     Column("type_name", String(255)),
     Column("timestamp", Float),
     Column("intent_name", String(255)),
@@ -34,7 +46,6 @@ EVENTS = Table(
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 TWO_STAGE_ACTION = "action_two_stage_fallback"
-SEARCH_SLOTS = ("service_category", "neighbourhood")
 NOT_GIVEN = "-"
 
 # the two-stage fallback: what the citizen's next message was
@@ -160,35 +171,60 @@ def two_stage_outcomes(engine: Engine | None, period: Period) -> dict[str, Tally
     return result
 
 
-def search_requests(engine: Engine | None, period: Period) -> dict[tuple[str, str], Tally]:
-    """(category slug, quartiere or "-") -> requests: each time the search's category slot
-    was set, paired with the neighbourhood the conversation had named last (if any)."""
-    out: dict[tuple[str, str], Tally] = defaultdict(Tally)
+def _field(conn: Connection, name: str) -> Any:
+    """A top-level field of the event's JSON ``data``, as text, on SQLite and PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        return func.json_extract(EVENTS.c.data, f"$.{name}")
+    return cast(EVENTS.c.data, JSON)[name].as_string()
+
+
+def _slot_filter(conn: Connection, slot: str, period: Period) -> list[Any]:
+    # the LIKE lets the database skip most rows before reading their JSON
+    return [
+        EVENTS.c.type_name == "slot",
+        *_in(period),
+        EVENTS.c.data.like(f'%"{slot}"%'),
+        _field(conn, "name") == slot,
+    ]
+
+
+def slot_values(
+    engine: Engine | None, period: Period, slot: str, *, named: Iterable[str] | None = None
+) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
+    """How often each value of a slot was set, and by how many conversations:
+    (value -> (times, conversations), (all times, all conversations)). ``named`` keeps the
+    conversations that set the neighbourhood to one of those names."""
     if engine is None:
-        return out
-    name_filter = [EVENTS.c.data.like(f'%"{slot}"%') for slot in SEARCH_SLOTS]
+        return {}, (0, 0)
     with engine.connect() as conn:
         if not _has_events(conn):
-            return out
+            return {}, (0, 0)
+        where = _slot_filter(conn, slot, period)
+        if named is not None:
+            names = list(named)
+            if not names:
+                return {}, (0, 0)
+            other = EVENTS.alias("named")
+            where.append(
+                EVENTS.c.sender_id.in_(
+                    select(other.c.sender_id).where(
+                        other.c.type_name == "slot",
+                        other.c.data.like('%"neighbourhood"%'),
+                        cast(other.c.data, JSON)["value"].as_string().in_(names)
+                        if conn.dialect.name != "sqlite"
+                        else func.json_extract(other.c.data, "$.value").in_(names),
+                    )
+                )
+            )
+        value = _field(conn, "value")
+        people = func.count(EVENTS.c.sender_id.distinct())
         rows = conn.execute(
-            select(EVENTS.c.sender_id, EVENTS.c.data)
-            .where(EVENTS.c.type_name == "slot", *_in(period), name_filter[0] | name_filter[1])
-            .order_by(EVENTS.c.sender_id, EVENTS.c.id)
+            select(value, func.count(), people).where(*where, value.is_not(None)).group_by(value)
         ).all()
-    where: dict[str, str] = {}
-    areas: dict[str, str] = {}
-    for sender, data in rows:
-        try:
-            event = json.loads(data)
-        except (TypeError, ValueError):
-            continue
-        value = event.get("value")
-        if event.get("name") == "neighbourhood":
-            if isinstance(value, str) and value:
-                if value not in areas:
-                    area = resolve_area(value)
-                    areas[value] = area.quartiere if area else NOT_GIVEN
-                where[sender] = areas[value]
-        elif event.get("name") == "service_category" and isinstance(value, str) and value:
-            out[(value, where.get(sender, NOT_GIVEN))].add(sender)
-    return out
+        total = conn.execute(select(func.count(), people).where(*where, value.is_not(None))).one()
+    return {str(v): (int(n), int(p)) for v, n, p in rows}, (int(total[0]), int(total[1]))
+
+
+def quartiere_of(name: str) -> str:
+    area = resolve_area(name)
+    return area.quartiere if area and area.quartiere else NOT_GIVEN

@@ -350,31 +350,31 @@ def _unmet(ctx: Context, period: Period) -> tuple[dict[Any, Count], Count]:
     )
 
 
-def _requests(ctx: Context, period: Period) -> dict[tuple[str, str], tracker.Tally]:
-    found = tracker.search_requests(ctx.tracker, period)
+def _requests(ctx: Context, period: Period) -> tuple[Any, Any]:
+    """Requests by category (of the conversations that named the quartiere, when filtered)
+    and by the quartiere of the neighbourhood named, from Rasa's slots."""
+    places, places_total = tracker.slot_values(ctx.tracker, period, "neighbourhood")
+    by_q: dict[str, Count] = {}
+    names: dict[str, list[str]] = defaultdict(list)
+    for name, (n, people) in places.items():
+        q = tracker.quartiere_of(name)
+        names[q].append(name)
+        before = by_q.get(q, (0, 0))
+        # people of one quartiere named in several ways: the largest, a lower bound (the
+        # small-count rule then errs on the side of hiding)
+        by_q[q] = (before[0] + n, max(before[1], people))
     if ctx.quartiere:
-        return {k: v for k, v in found.items() if k[1] == ctx.quartiere}
-    return found
-
-
-def _fold(
-    found: dict[tuple[str, str], tracker.Tally], index: int
-) -> tuple[dict[str, Count], Count]:
-    merged: dict[str, tracker.Tally] = defaultdict(tracker.Tally)
-    everyone = tracker.Tally()
-    for key, tally in found.items():
-        merged[key[index]].count += tally.count
-        merged[key[index]].senders |= tally.senders
-        everyone.count += tally.count
-        everyone.senders |= tally.senders
-    return {k: (t.count, t.people) for k, t in merged.items()}, (everyone.count, everyone.people)
+        by_q = {ctx.quartiere: by_q.get(ctx.quartiere, (0, 0))}
+        places_total = by_q[ctx.quartiere]
+    named = names.get(ctx.quartiere, []) if ctx.quartiere else None
+    by_cat = tracker.slot_values(ctx.tracker, period, "service_category", named=named)
+    return by_cat, (by_q, places_total)
 
 
 def needs_view(ctx: Context) -> View:
     previous = ctx.period.previous()
-    req_now, req_before = _requests(ctx, ctx.period), _requests(ctx, previous)
-    by_cat, by_cat_before = _fold(req_now, 0), _fold(req_before, 0)
-    by_q, by_q_before = _fold(req_now, 1), _fold(req_before, 1)
+    by_cat, by_q = _requests(ctx, ctx.period)
+    by_cat_before, by_q_before = _requests(ctx, previous)
     unmet_now, unmet_before = _unmet(ctx, ctx.period), _unmet(ctx, previous)
     view = View(
         key="bisogni",
@@ -402,8 +402,10 @@ def needs_view(ctx: Context) -> View:
     view.tables.append(
         count_table(
             key="richieste_quartiere",
-            title="Richieste di servizi per quartiere indicato",
+            title="Quartieri indicati nelle ricerche",
             dimension="Quartiere",
+            note="Ogni volta che una ricerca nomina una zona; «Non indicato»: zona non "
+            "riconosciuta.",
             order=[(q, quartiere_label(q)) for q in [*QUARTIERI, NOT_GIVEN]],
             current=by_q[0],
             total=by_q[1],
@@ -650,7 +652,7 @@ def use_view(ctx: Context) -> View:
             key="messaggi_giorno",
             title="Messaggi dei cittadini per giorno",
             dimension="Giorno",
-            order=[(d.isoformat(), d.strftime("%d/%m/%Y")) for d in ctx.period.day_list()],
+            order=[(d.isoformat(), d.strftime("%d/%m")) for d in ctx.period.day_list()],
             current=per_day[0],
             total=per_day[1],
             min_count=ctx.min_count,

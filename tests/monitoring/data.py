@@ -435,3 +435,96 @@ def _tracker(engine: Engine) -> None:
         add(cid, "user", at(20, 15), intent="out_of_scope")
     with engine.begin() as conn:
         conn.execute(insert(EVENTS), rows)
+
+
+def seed_busy(engine: Engine, *, conversations: int = 240) -> None:
+    """More of the same month, spread out (for the screenshot and the browser test): most
+    cells then pass the small-count rule. Deterministic (no random numbers)."""
+    channels = [Channel.telegram, Channel.whatsapp, Channel.webchat]
+    categories = ["childcare", "after_school", "home_care", "housing", "job_search", "food_aid"]
+    quartieri = ["Q1", "Q2", "Q3", "Q4", "Q5", None]
+    with Session(engine) as s:
+        for i in range(conversations):
+            cid = f"bb{i:030d}"
+            channel = channels[i % 3 if i % 5 else 0]
+            day = 1 + (i * 7) % 30
+            s.add(
+                Conversation(
+                    conversation_id=cid,
+                    channel=channel,
+                    chat_key=cid,
+                    created_at=at(day, 8),
+                    consent_at=at(day, 8, 1) if i % 9 else None,
+                    consent_declined_at=None if i % 9 else at(day, 8, 1),
+                )
+            )
+            for k in range(1 + i % 4):
+                when = at(1 + (i * 3 + k * 5) % 30, 6 + (i + k * 4) % 14, k)
+                for inbound in (True, False):
+                    s.add(
+                        Message(
+                            conversation_id=cid,
+                            channel=channel,
+                            direction=Direction.inbound if inbound else Direction.outbound,
+                            author=Author.citizen if inbound else Author.bot,
+                            text="testo che non deve mai apparire",
+                            status=Status.processed if inbound else Status.sent,
+                            created_at=when + timedelta(seconds=0 if inbound else 2),
+                        )
+                    )
+            s.add(
+                UnmetNeed(
+                    conversation_id=cid,
+                    text="testo",
+                    category=categories[(i // 2) % len(categories)],
+                    quartiere=quartieri[i % len(quartieri)],
+                    created_at=at(day, 9),
+                )
+            )
+            if i % 3 == 0:
+                start = at(day, 9)
+                wait, reply = 2 + i % 25, 4 + i % 40
+                s.add(
+                    Handoff(
+                        conversation_id=cid,
+                        status=HandoffStatus.closed,
+                        priority=("top", "normal", "normal", "high")[i % 4],
+                        priority_rank=(0, 2, 2, 1)[i % 4],
+                        reason=("emergency", "requested", "requested", "bot_failure")[i % 4],
+                        requested_at=start,
+                        sla_due_at=start + timedelta(minutes=30),
+                        claimed_at=start + timedelta(minutes=wait),
+                        first_reply_at=start + timedelta(minutes=reply),
+                        closed_at=start + timedelta(hours=1),
+                        outcome=("resolved", "referred", "appointment", "no_reply")[i % 4],
+                    )
+                )
+        s.commit()
+    rows = []
+    intents = ["search_service", "inform", "greet", "check_budget", "nlu_fallback", "out_of_scope"]
+    for i in range(conversations):
+        cid = f"bb{i:030d}"
+        when = at(1 + (i * 3) % 30, 10).timestamp()
+        rows.append(
+            {
+                "sender_id": cid,
+                "type_name": "user",
+                "timestamp": when,
+                "intent_name": intents[i % len(intents)],
+                "action_name": None,
+                "data": "{}",
+            }
+        )
+        value = categories[(i // 2) % len(categories)]
+        rows.append(
+            {
+                "sender_id": cid,
+                "type_name": "slot",
+                "timestamp": when + 1,
+                "intent_name": None,
+                "action_name": None,
+                "data": json.dumps({"event": "slot", "name": "service_category", "value": value}),
+            }
+        )
+    with engine.begin() as conn:
+        conn.execute(insert(EVENTS), rows)

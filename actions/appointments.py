@@ -203,7 +203,7 @@ class ActionCancelAppointment(Action):
                         tracker,
                         kind="cancel_appointment",
                         text=f"Vuoi annullare l'appuntamento{when} (numero {booking.number})?",
-                        yes_title="Sì, annulla l'appuntamento",
+                        yes_title="Sì, annullalo",
                         intent="cancel_appointment",
                         entities={"appointment_number": booking.number},
                         target=booking.number,

@@ -29,7 +29,7 @@ from actions.common import entity_values, intent_of, latest_text
 
 SLOT = "pending_confirmation"
 NONCE_ENTITY = "confirm_nonce"
-NO_BUTTON = {"title": "No, lascia tutto com'è", "payload": "/deny"}
+NO_BUTTON = {"title": "No, lascia stare", "payload": "/deny"}
 KEPT_TEXT = "Va bene: non ho cambiato nulla."
 NOTHING_PENDING_TEXT = "Va bene. Se ti serve qualcos'altro, scrivimi pure."
 

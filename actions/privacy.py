@@ -63,7 +63,7 @@ class ActionForgetMe(Action):
                 tracker,
                 kind="forget_me",
                 text=FORGET_ME_ASK_TEXT,
-                yes_title="Sì, cancella i miei dati",
+                yes_title="Sì, cancella i dati",
                 intent="forget_me",
             )
         try:

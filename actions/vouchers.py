@@ -222,7 +222,7 @@ class ActionCancelVoucher(Action):
                         text=f"Vuoi annullare il voucher {label} "
                         f"({money(voucher.covered_cents)})? Non potrai più usarlo: "
                         "l'importo torna disponibile nel tuo budget.",
-                        yes_title="Sì, annulla il voucher",
+                        yes_title="Sì, annulla voucher",
                         intent="cancel_voucher",
                         entities={"voucher_code": voucher.code},
                         target=voucher.code,

@@ -181,7 +181,7 @@ def ask_stop(session: Session, *, conversation_id: str) -> MenuReply:
         return MenuReply(NOTHING_TO_STOP)
     return MenuReply(
         ASK_STOP,
-        [Button("Sì, basta avvisi", "sub:stop:ok"), Button("No, continua a mandarli", "sub:keep")],
+        [Button("Sì, basta avvisi", "sub:stop:ok"), Button("No, continua", "sub:keep")],
     )
 
 

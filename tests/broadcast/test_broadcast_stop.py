@@ -104,7 +104,7 @@ def test_stop_avvisi_on_telegram_asks_then_stops_everything(
     fake_telegram.wait_sent(CHAT, menu.ASK_STOP, after=mark)  # asked first
     assert _choices(telegram_gateway.engine, conversation_id).active
     mark = len(fake_telegram.calls())
-    fake_telegram.press(CHAT, "No, continua a mandarli")  # «No»: everything stays
+    fake_telegram.press(CHAT, "No, continua")  # «No»: everything stays
     fake_telegram.wait_sent(CHAT, menu.KEPT, after=mark)
     assert _choices(telegram_gateway.engine, conversation_id).active
     mark = len(fake_telegram.calls())

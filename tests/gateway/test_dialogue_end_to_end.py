@@ -64,16 +64,16 @@ def test_erasure_asks_first_on_telegram(
 
     asked = chat.say("cancellate i miei dati")
     assert "Vuoi davvero" in text_of(asked), text_of(asked)
-    assert {"Sì, cancella i miei dati", "No, lascia tutto com'è"} <= set(buttons(asked))
+    assert {"Sì, cancella i dati", "No, lascia stare"} <= set(buttons(asked))
     assert _erasure_requests(e2e_gateway, conversation) == 0
 
-    kept = chat.tap("No, lascia tutto com'è")
+    kept = chat.tap("No, lascia stare")
     assert "non ho cambiato nulla" in text_of(kept), text_of(kept)
     assert _erasure_requests(e2e_gateway, conversation) == 0
 
     asked = chat.say("cancellate i miei dati")
     assert "Vuoi davvero" in text_of(asked)
-    done = chat.tap("Sì, cancella i miei dati")
+    done = chat.tap("Sì, cancella i dati")
     assert "Ho passato la tua richiesta" in text_of(done), text_of(done)
     assert _erasure_requests(e2e_gateway, conversation) == 1
 

@@ -8,14 +8,12 @@ not available, or when an intent has no reply at all."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
 import yaml
 from action_helpers import (
     DOMAIN,
-    NOW,
     Seeded,
     button_payloads,
     make_tracker,
@@ -24,13 +22,12 @@ from action_helpers import (
 )
 from rasa_sdk import Action
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from actions.appointments import ActionBookAppointment, ActionChooseSlot
 from actions.details import ActionBookService
 from core.settings import PROJECT_ROOT
 from tests.actions.test_confirmations import every_action
-from welfare.appointments import publish_slots
+from tests.welfare.test_actions_appointments import _publish
 
 UNAVAILABLE = re.compile(
     r"non (?:è|e) ancora disponibil|non ancora disponibil|non (?:posso|riesco) ancora|"
@@ -125,20 +122,6 @@ def test_the_check_recognises_the_old_wording(text: str) -> None:
 # --- booking and enrolling by words ---------------------------------------------------------
 
 
-def _publish(engine: Engine) -> None:
-    with Session(engine) as session:
-        publish_slots(
-            session,
-            place_code="WP-RIF",
-            first_start=NOW + timedelta(days=1),
-            minutes=30,
-            count=2,
-            created_by="staff:1",
-            now=NOW,
-        )
-        session.commit()
-
-
 def test_book_appointment_offers_the_welcome_points_then_the_slots(
     db: Engine, seeded: Seeded
 ) -> None:
@@ -158,7 +141,7 @@ def test_book_appointment_offers_the_welcome_points_then_the_slots(
             entities=[{"entity": "place_code", "value": "WP-RIF"}],
         ),
     )
-    assert len([p for p in button_payloads(offered) if p.startswith("/book_slot")]) == 2
+    assert len([p for p in button_payloads(offered) if p.startswith("/book_slot")]) == 3
 
 
 def test_book_service_leads_to_the_pay_path_of_the_service_in_context(

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +23,13 @@ from devtools.stack import RasaStack
 from privacy.erasure import open_requests
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent
-from tests.gateway.test_welfare_end_to_end import Chat, buttons, conversation_id, text_of
+from tests.gateway.test_welfare_end_to_end import (  # noqa: F401  (e2e_gateway: a fixture)
+    Chat,
+    buttons,
+    conversation_id,
+    e2e_gateway,
+    text_of,
+)
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -33,21 +38,9 @@ CHAT_NEWS = 720002
 
 
 @pytest.fixture
-def e2e_gateway(
-    start_gateway: Callable[..., RunningGateway], rasa_stack: RasaStack, fake_telegram: FakeTelegram
-) -> RunningGateway:
-    running = start_gateway(
-        database_url=rasa_stack.database_url,
-        rasa_url=rasa_stack.rasa_url,
-        rasa_auth_token=rasa_stack.token,
-        action_server_url=rasa_stack.action_url.rsplit("/webhook", 1)[0],
-        rasa_timeout_seconds=30.0,
-        telegram_bot_token=fake_telegram.token,
-        telegram_api_base_url=fake_telegram.base_url,
-    )
-    fake_telegram.wait_for(lambda c: c.method == "setMyCommands", what="setMyCommands")
-    running.wait_until(lambda: fake_telegram.poll_count > 0, what="polling")
-    return running
+def gateway(e2e_gateway: RunningGateway) -> RunningGateway:  # noqa: F811
+    """The real gateway with Telegram on the fake Bot API, Rasa and the actions."""
+    return e2e_gateway
 
 
 def _erasure_requests(gateway: RunningGateway, conversation: str) -> int:
@@ -56,39 +49,39 @@ def _erasure_requests(gateway: RunningGateway, conversation: str) -> int:
 
 
 def test_erasure_asks_first_on_telegram(
-    e2e_gateway: RunningGateway, fake_telegram: FakeTelegram
+    gateway: RunningGateway, fake_telegram: FakeTelegram
 ) -> None:
     chat = Chat(fake_telegram, CHAT_ERASE)
     accept_consent(fake_telegram, CHAT_ERASE)
-    conversation = conversation_id(e2e_gateway, CHAT_ERASE)
+    conversation = conversation_id(gateway, CHAT_ERASE)
 
     asked = chat.say("cancellate i miei dati")
     assert "Vuoi davvero" in text_of(asked), text_of(asked)
     assert {"Sì, cancella i dati", "No, lascia stare"} <= set(buttons(asked))
-    assert _erasure_requests(e2e_gateway, conversation) == 0
+    assert _erasure_requests(gateway, conversation) == 0
 
     kept = chat.tap("No, lascia stare")
     assert "non ho cambiato nulla" in text_of(kept), text_of(kept)
-    assert _erasure_requests(e2e_gateway, conversation) == 0
+    assert _erasure_requests(gateway, conversation) == 0
 
     asked = chat.say("cancellate i miei dati")
     assert "Vuoi davvero" in text_of(asked)
     done = chat.tap("Sì, cancella i dati")
     assert "Ho passato la tua richiesta" in text_of(done), text_of(done)
-    assert _erasure_requests(e2e_gateway, conversation) == 1
+    assert _erasure_requests(gateway, conversation) == 1
 
 
 def test_stopping_the_news_by_words_asks_first(
-    e2e_gateway: RunningGateway, fake_telegram: FakeTelegram
+    gateway: RunningGateway, fake_telegram: FakeTelegram
 ) -> None:
     chat = Chat(fake_telegram, CHAT_NEWS)
     accept_consent(fake_telegram, CHAT_NEWS)
-    conversation = conversation_id(e2e_gateway, CHAT_NEWS)
-    with session_scope(e2e_gateway.engine) as session:
+    conversation = conversation_id(gateway, CHAT_NEWS)
+    with session_scope(gateway.engine) as session:
         subs.subscribe(session, conversation_id=conversation, now=utcnow())
 
     def active() -> bool:
-        with Session(e2e_gateway.engine) as session:
+        with Session(gateway.engine) as session:
             return subs.choices(session, conversation_id=conversation).active
 
     asked = chat.say("non voglio più ricevere notifiche")
@@ -142,9 +135,9 @@ class WebChat:
 
 
 def test_web_chat_search_uses_the_catalogue_understanding(
-    e2e_gateway: RunningGateway, rasa_stack: RasaStack
+    gateway: RunningGateway, rasa_stack: RasaStack
 ) -> None:
-    chat = WebChat(e2e_gateway)
+    chat = WebChat(gateway)
     chat.consent()
     replies = chat.say(
         "mia mamma ha 84 anni e non ce la fa più da sola, ci vorrebbe qualcuno che l'aiuti "
@@ -157,7 +150,7 @@ def test_web_chat_search_uses_the_catalogue_understanding(
         b["title"] for m in replies for b in m["buttons"] if b["title"].startswith("Dettagli")
     ]
     assert titles, said
-    with Session(e2e_gateway.engine) as session:
+    with Session(gateway.engine) as session:
         services = session.exec(select(Service)).all()
     home_care = [s.title for s in services if s.category == "home_care"]
     first = said.split("1. ", 1)[1].splitlines()[0]

@@ -41,9 +41,6 @@ UNSUBSCRIBE_ASK_TEXT = (
     "verranno cancellate."
 )
 NOT_SUBSCRIBED_TEXT = "Non ricevi avvisi in questo momento. Se vuoi riceverli, scrivi /avvisi."
-UNSUBSCRIBED_TEXT = (
-    "Va bene: non ti manderò più avvisi. Se cambi idea, scrivimi «voglio gli avvisi»."
-)
 STOP_CUSTOM = {"type": "subscriptions", "action": "stop"}
 
 
@@ -93,7 +90,8 @@ class ActionUnsubscribeNews(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if confirmed(tracker, "unsubscribe", also_intents=frozenset({"unsubscribe_news"})):
-            dispatcher.utter_message(text=UNSUBSCRIBED_TEXT, json_message=STOP_CUSTOM)
+            # the gateway stops everything and says so (broadcast.menu.STOPPED)
+            dispatcher.utter_message(json_message=STOP_CUSTOM)
             return [done()]
         try:
             with db_session() as session:

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.handoff.routes import AUDIT_LABELS, router
+from fastapi import APIRouter
+
+from console.handoff import live, routes, team
+from console.handoff.common import AUDIT_LABELS
 from console.navigation import Section
 from staff.roles import Role
+
+# One router for the section; its pages live in three modules. (include_router refuses the
+# queue's empty path "" without a prefix, so the routes are taken over as they are.)
+router = APIRouter()
+for part in (routes.router, team.router, live.router):
+    router.routes.extend(part.routes)
 
 SECTION = Section(
     key="queue",

@@ -1,40 +1,42 @@
-"""The Care Managers' console pages: the queue, one conversation, canned replies, settings,
-and the live websocket. Mounted at /coda by console.handoff (section roles: care_manager).
+"""The Care Managers' queue and one conversation: claim, reply, notes, labels, transfer,
+close, attachments, and the section's static files. Mounted at /coda (care_manager).
 
 Forms post and redirect (they work without JavaScript); the page's script sends replies and
 receives the live events as JSON. Every route depends on ``require_roles(care_manager)``,
-which also checks the CSRF token on POST and the Origin on the websocket.
-"""
+which also checks the CSRF token on POST."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, WebSocket
-from fastapi.requests import HTTPConnection
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlmodel import Session, col, select
-from starlette.websockets import WebSocketDisconnect
 
-from bot.handoff.service import (
-    QUEUE,
-    TELEGRAM_CHAT_KEY,
-    TELEGRAM_ENABLED_KEY,
-    HandoffService,
-)
 from care import handoff as core
 from care.handoff_models import OUTCOME_LABELS, Handoff, Outcome
-from care.sla import OfficeHours, office_hours
-from console import audit
-from console.auth import CurrentStaff, Db, client_ip, require_roles
+from console.auth import CurrentStaff, Db
 from console.handoff import views
+from console.handoff.common import (
+    NOTICES,
+    REPLY_MAX,
+    STATIC_DIR,
+    STATIC_FILES,
+    CareManager,
+    audit_action,
+    back,
+    held,
+    office_of,
+    publish,
+    service_of,
+    wants_json,
+)
 from console.staff import get_view
-from console.web import console_path, render
-from conversations.models import Attachment, Direction, Message
+from console.web import render
+from conversations.models import Attachment, Message
 from core.database import Database
 from core.timeutil import utcnow
 from staff.roles import Role
@@ -42,96 +44,6 @@ from staff.roles import Role
 log = logging.getLogger(__name__)
 
 router = APIRouter()
-CareManager = Annotated[CurrentStaff, Depends(require_roles(Role.care_manager))]
-STATIC_DIR = Path(__file__).parent / "static"
-STATIC_FILES = {"handoff.js": "text/javascript", "handoff.css": "text/css"}
-REPLY_MAX = 4000
-POLL_SECONDS = 3.0
-FINAL = {"read", "failed"}
-
-NOTICES = {
-    "claimed": "Conversazione presa in carico: ora rispondi tu.",
-    "taken": "Un collega l'ha già presa in carico.",
-    "transferred": "Conversazione trasferita.",
-    "released": "Conversazione rimessa in coda.",
-    "closed": "Conversazione chiusa e restituita all'assistente.",
-    "note": "Nota salvata.",
-    "label": "Etichette aggiornate.",
-    "saved": "Modifiche salvate.",
-    "gone": "Questa conversazione non è più visibile per te.",
-}
-
-# the wording of this section's audit actions (its Section.audit_labels)
-AUDIT_LABELS: dict[str, str] = {
-    "handoff.claim": "conversazione presa in carico",
-    "handoff.transfer": "conversazione trasferita",
-    "handoff.release": "conversazione rimessa in coda",
-    "handoff.close": "conversazione chiusa",
-    "handoff.reply": "risposta al cittadino",
-    "handoff.note": "nota privata",
-    "handoff.canned": "risposta rapida modificata",
-    "handoff.settings": "impostazioni della coda",
-}
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def service_of(conn: HTTPConnection) -> HandoffService | None:
-    """The running hand-off service (None when the console runs without the gateway)."""
-    return getattr(conn.app.state, "handoff", None)
-
-
-async def office_of(conn: HTTPConnection, db: Database) -> OfficeHours:
-    service = service_of(conn)
-    if service is not None:
-        return await service.office()
-    return await db.run(office_hours)
-
-
-def wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
-
-
-def back(request: Request, name: str, msg: str = "", **params: Any) -> RedirectResponse:
-    url = console_path(request, name, **params)
-    return RedirectResponse(url + (f"?msg={msg}" if msg else ""), status_code=303)
-
-
-def _audit(
-    session: Session,
-    request: Request,
-    staff: CurrentStaff,
-    action: str,
-    handoff_id: int,
-    detail: str = "",
-) -> None:
-    audit.record(
-        session,
-        action=action,
-        actor_id=staff.id,
-        object_type="handoff",
-        object_id=handoff_id,
-        detail=detail,
-        ip=client_ip(request),
-    )
-
-
-def _publish(conn: HTTPConnection, event: str, handoff: Handoff | None) -> None:
-    service = service_of(conn)
-    if service is not None and handoff is not None:
-        service.publish(event, handoff)
-
-
-def _held(session: Session, *, staff: CurrentStaff, handoff_id: int) -> Handoff:
-    """The hand-off, if ``staff`` holds it; else 404 (not visible) or 409 (not theirs now)."""
-    handoff = views.visible_handoff(session, staff, handoff_id)
-    if handoff is None:
-        raise HTTPException(404, "Conversazione non trovata.")
-    if not views.can_act(staff, handoff):
-        raise HTTPException(409, "Prendi in carico la conversazione prima di farlo.")
-    return handoff
-
 
 # --- the queue -----------------------------------------------------------------------------
 
@@ -247,14 +159,14 @@ async def claim(request: Request, db: Db, staff: CareManager, handoff_id: int) -
         # a stale queue page: the claim simply loses if someone else holds it already
         won = core.claim(session, handoff_id=handoff_id, staff_id=staff.id, now=utcnow())
         if won:
-            _audit(session, request, staff, "handoff.claim", handoff_id)
+            audit_action(session, request, staff, "handoff.claim", handoff_id)
         session.flush()
         return won, core.get_handoff(session, handoff_id=handoff_id)
 
     won, handoff = await db.run(work)
     if won:
         log.info("hand-off %s claimed by staff %s", handoff_id, staff.id)
-        _publish(request, "claimed", handoff)
+        publish(request, "claimed", handoff)
     if wants_json(request):
         return JSONResponse({"claimed": won}, status_code=200 if won else 409)
     if won:
@@ -283,13 +195,13 @@ async def reply(request: Request, db: Db, staff: CareManager, handoff_id: int) -
         try:
 
             def prepare(session: Session) -> str:
-                _held(session, staff=staff, handoff_id=handoff_id)
+                held(session, staff=staff, handoff_id=handoff_id)
                 return core.expand_canned(session, text)
 
             expanded = await db.run(prepare)
             message = await service.send(handoff_id, staff_id=staff.id, text=expanded.strip())
             await db.run(
-                lambda session: _audit(
+                lambda session: audit_action(
                     session, request, staff, "handoff.reply", handoff_id, f"message:{message.id}"
                 ),
             )
@@ -316,9 +228,9 @@ async def add_note(
     text: Annotated[str, Form(max_length=core.NOTE_MAX + 100)] = "",
 ) -> Response:
     def work(session: Session) -> None:
-        _held(session, staff=staff, handoff_id=handoff_id)
+        held(session, staff=staff, handoff_id=handoff_id)
         core.add_note(session, handoff_id=handoff_id, author_id=staff.id, text=text, now=utcnow())
-        _audit(session, request, staff, "handoff.note", handoff_id)
+        audit_action(session, request, staff, "handoff.note", handoff_id)
 
     try:
         await db.run(work)
@@ -336,7 +248,7 @@ async def add_label(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     def work(session: Session) -> Handoff:
-        handoff = _held(session, staff=staff, handoff_id=handoff_id)
+        handoff = held(session, staff=staff, handoff_id=handoff_id)
         core.add_label(session, handoff_id=handoff_id, name=name)
         return handoff
 
@@ -344,7 +256,7 @@ async def add_label(
         handoff = await db.run(work)
     except core.HandoffError as exc:
         return await _conversation(request, db, staff, handoff_id, error=str(exc), status_code=400)
-    _publish(request, "labels", handoff)
+    publish(request, "labels", handoff)
     return back(request, "handoff_conversation", "label", handoff_id=handoff_id)
 
 
@@ -353,12 +265,12 @@ async def remove_label(
     request: Request, db: Db, staff: CareManager, handoff_id: int, label_id: int
 ) -> Response:
     def work(session: Session) -> Handoff:
-        handoff = _held(session, staff=staff, handoff_id=handoff_id)
+        handoff = held(session, staff=staff, handoff_id=handoff_id)
         core.remove_label(session, handoff_id=handoff_id, label_id=label_id)
         return handoff
 
     handoff = await db.run(work)
-    _publish(request, "labels", handoff)
+    publish(request, "labels", handoff)
     return back(request, "handoff_conversation", "label", handoff_id=handoff_id)
 
 
@@ -373,7 +285,7 @@ async def transfer(
     """To a colleague (``to`` = their id) or back to the queue (``to`` = "coda")."""
 
     def work(session: Session) -> tuple[bool, Handoff]:
-        _held(session, staff=staff, handoff_id=handoff_id)
+        held(session, staff=staff, handoff_id=handoff_id)
         target: int | None = None
         if to != "coda":
             colleague = get_view(session, staff_id=int(to)) if to.isdigit() else None
@@ -389,7 +301,9 @@ async def transfer(
         )
         if moved:
             action = "handoff.transfer" if target else "handoff.release"
-            _audit(session, request, staff, action, handoff_id, detail=f"to:{target or 'coda'}")
+            audit_action(
+                session, request, staff, action, handoff_id, detail=f"to:{target or 'coda'}"
+            )
         session.flush()
         fresh = core.get_handoff(session, handoff_id=handoff_id)
         assert fresh is not None
@@ -405,7 +319,7 @@ async def transfer(
             request, db, staff, handoff_id, error="La conversazione non è più tua.", status_code=409
         )
     released = handoff.assigned_to is None
-    _publish(request, "released" if released else "transferred", handoff)
+    publish(request, "released" if released else "transferred", handoff)
     return back(request, "handoff_queue", "released" if released else "transferred")
 
 
@@ -430,7 +344,7 @@ async def close(
             error="Scegli l'esito della conversazione.",
             status_code=400,
         )
-    await db.run(lambda session: _held(session, staff=staff, handoff_id=handoff_id))
+    await db.run(lambda session: held(session, staff=staff, handoff_id=handoff_id))
     if service is None:
         return await _conversation(
             request,
@@ -447,7 +361,9 @@ async def close(
             request, db, staff, handoff_id, error="La conversazione non è più tua.", status_code=409
         )
     await db.run(
-        lambda session: _audit(session, request, staff, "handoff.close", handoff_id, chosen.value),
+        lambda session: audit_action(
+            session, request, staff, "handoff.close", handoff_id, chosen.value
+        ),
     )
     if wants_json(request):
         return JSONResponse({"closed": True})
@@ -493,140 +409,6 @@ async def attachment(request: Request, db: Db, staff: CareManager, attachment_id
     )
 
 
-# --- canned replies and settings -----------------------------------------------------------------
-
-
-@router.get("/risposte", name="handoff_canned")
-async def canned_page(request: Request, db: Db, staff: CareManager, msg: str = "") -> Response:
-    replies = await db.run(lambda s: core.canned_replies(s, active_only=False))
-    return render(
-        request,
-        "handoff_canned.html",
-        {"replies": replies, "notice": NOTICES.get(msg, "")},
-        staff=staff,
-    )
-
-
-@router.post("/risposte", name="handoff_canned_save")
-async def canned_save(
-    request: Request,
-    db: Db,
-    staff: CareManager,
-    code: Annotated[str, Form(max_length=40)] = "",
-    title: Annotated[str, Form(max_length=120)] = "",
-    text: Annotated[str, Form(max_length=4000)] = "",
-) -> Response:
-    def work(session: Session) -> None:
-        reply = core.save_canned(
-            session, code=code, title=title, text=text, staff_id=staff.id, now=utcnow()
-        )
-        audit.record(
-            session,
-            action="handoff.canned",
-            actor_id=staff.id,
-            object_type="canned_reply",
-            object_id=reply.id or "",
-            ip=client_ip(request),
-        )
-
-    try:
-        await db.run(work)
-    except core.HandoffError as exc:
-        replies = await db.run(lambda s: core.canned_replies(s, active_only=False))
-        return render(
-            request,
-            "handoff_canned.html",
-            {
-                "replies": replies,
-                "error": str(exc),
-                "form": {"code": code, "title": title, "text": text},
-            },
-            staff=staff,
-            status_code=400,
-        )
-    return back(request, "handoff_canned", "saved")
-
-
-@router.post("/risposte/{reply_id:int}/stato", name="handoff_canned_toggle")
-async def canned_toggle(
-    request: Request,
-    db: Db,
-    staff: CareManager,
-    reply_id: int,
-    active: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    def work(session: Session) -> None:
-        core.set_canned_active(
-            session, reply_id=reply_id, active=active == "1", staff_id=staff.id, now=utcnow()
-        )
-
-    try:
-        await db.run(work)
-    except core.HandoffError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return back(request, "handoff_canned", "saved")
-
-
-@router.get("/impostazioni", name="handoff_settings")
-async def settings_page(request: Request, db: Db, staff: CareManager, msg: str = "") -> Response:
-    def load(session: Session) -> dict[str, Any]:
-        return {
-            "chat_id": core.get_setting(session, key=TELEGRAM_CHAT_KEY),
-            "enabled": core.get_setting(session, key=TELEGRAM_ENABLED_KEY) == "1",
-        }
-
-    values = await db.run(load)
-    service = service_of(request)
-    telegram_ready = bool(service and service.telegram and service.telegram.configured)
-    return render(
-        request,
-        "handoff_settings.html",
-        {**values, "telegram_ready": telegram_ready, "notice": NOTICES.get(msg, "")},
-        staff=staff,
-    )
-
-
-@router.post("/impostazioni", name="handoff_settings_save")
-async def settings_save(
-    request: Request,
-    db: Db,
-    staff: CareManager,
-    chat_id: Annotated[str, Form(max_length=40)] = "",
-    enabled: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    chat_id = chat_id.strip()
-    if chat_id and not chat_id.lstrip("-").isdigit() and not chat_id.startswith("@"):
-        return render(
-            request,
-            "handoff_settings.html",
-            {
-                "chat_id": chat_id,
-                "enabled": enabled == "1",
-                "telegram_ready": True,
-                "error": "L'identificativo del gruppo è un numero (es. -1001234567890) o @nome.",
-            },
-            staff=staff,
-            status_code=400,
-        )
-
-    def work(session: Session) -> None:
-        now = utcnow()
-        core.set_setting(session, key=TELEGRAM_CHAT_KEY, value=chat_id, staff_id=staff.id, now=now)
-        flag = "1" if enabled == "1" and chat_id else "0"
-        core.set_setting(session, key=TELEGRAM_ENABLED_KEY, value=flag, staff_id=staff.id, now=now)
-        audit.record(
-            session,
-            action="handoff.settings",
-            actor_id=staff.id,
-            object_type="handoff_setting",
-            object_id="telegram",
-            ip=client_ip(request),
-        )
-
-    await db.run(work)
-    return back(request, "handoff_settings", "saved")
-
-
 # --- static files of the section -----------------------------------------------------------------
 
 
@@ -639,166 +421,3 @@ async def static(staff: CareManager, filename: str) -> Response:
         media_type=STATIC_FILES[filename],
         headers={"Cache-Control": "private, max-age=300"},
     )
-
-
-# --- live: queue changes and the open conversation ---------------------------------------------
-
-
-@router.websocket("/diretta", name="handoff_live")
-async def live(
-    websocket: WebSocket, db: Db, staff: CareManager, handoff: int = 0, after: int = 0
-) -> None:
-    """JSON events: ``queue`` (a hand-off changed: refresh; ``event: new`` notifies),
-    ``message`` (the open conversation), ``status`` (delivery of a reply), ``gone``."""
-    service = service_of(websocket)
-    await websocket.accept()
-    if service is None:
-        await websocket.send_json({"type": "offline"})
-        await websocket.close(code=1011)
-        return
-    watched = None
-    if handoff:
-        found = await db.run(lambda s: views.visible_handoff(s, staff, handoff))
-        watched = found.conversation_id if found is not None else None
-    service.online[staff.id] += 1
-    try:
-        await _pump(websocket, db, service, staff, handoff, watched, after)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        service.online[staff.id] -= 1
-        if service.online[staff.id] <= 0:
-            del service.online[staff.id]
-
-
-async def _pump(
-    websocket: WebSocket,
-    db: Database,
-    service: HandoffService,
-    staff: CurrentStaff,
-    handoff_id: int,
-    watched: str | None,
-    after: int,
-) -> None:
-    async with contextlib.AsyncExitStack() as stack:
-        queue_events = await stack.enter_async_context(service.events.subscribe(QUEUE))
-        conversation_events = (
-            await stack.enter_async_context(service.gateway.events.subscribe(watched))
-            if watched
-            else None
-        )
-        await websocket.send_json({"type": "ready", "watching": bool(watched)})
-        tracker = _StatusTracker(after)
-        receiver = asyncio.ensure_future(websocket.receive())
-        getters: dict[asyncio.Future[Any], str] = {
-            asyncio.ensure_future(queue_events.get()): "queue"
-        }
-        if conversation_events is not None:
-            getters[asyncio.ensure_future(conversation_events.get())] = "conversation"
-        try:
-            while True:
-                done, _ = await asyncio.wait(
-                    {receiver, *getters}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
-                )
-                if receiver in done:
-                    if receiver.result().get("type") == "websocket.disconnect":
-                        return
-                    receiver = asyncio.ensure_future(websocket.receive())
-                for future in [f for f in done if f in getters]:
-                    source = getters.pop(future)
-                    event = future.result()
-                    if source == "queue":
-                        await websocket.send_json(event)
-                        if watched and event.get("handoff_id") == handoff_id:
-                            still = await db.run(
-                                lambda s: views.visible_handoff(s, staff, handoff_id)
-                            )
-                            if still is None:
-                                await websocket.send_json({"type": "gone"})
-                                watched = None
-                                conversation_events = None
-                        getters[asyncio.ensure_future(queue_events.get())] = "queue"
-                    else:
-                        if watched is None or conversation_events is None:
-                            continue
-                        await _forward(websocket, event, tracker)
-                        getters[asyncio.ensure_future(conversation_events.get())] = "conversation"
-                if watched:
-                    for update in await tracker.poll(db, watched):
-                        await websocket.send_json(update)
-        finally:
-            receiver.cancel()
-            for future in getters:
-                future.cancel()
-
-
-async def _forward(websocket: WebSocket, event: dict[str, Any], tracker: _StatusTracker) -> None:
-    kind = event.get("type")
-    if kind == "message":
-        view = event["message"]
-        if view.get("id") is None:
-            return
-        tracker.seen(view)
-        await websocket.send_json({"type": "message", "message": view})
-    elif kind in ("mode", "typing"):
-        await websocket.send_json({k: v for k, v in event.items() if k != "conversation_id"})
-
-
-class _StatusTracker:
-    """Outbound messages whose delivery may still change (sent -> delivered -> read), and
-    the newest message id seen, to fill any gap the in-process event bus left."""
-
-    def __init__(self, after: int = 0) -> None:
-        self.statuses: dict[int, str] = {}
-        self.last_id = after
-        self.last_poll = 0.0
-
-    def seen(self, view: dict[str, Any]) -> None:
-        message_id = int(view["id"])
-        self.last_id = max(self.last_id, message_id)
-        if view.get("direction") == Direction.outbound.value and view.get("status") not in FINAL:
-            self.statuses[message_id] = str(view.get("status"))
-
-    async def poll(self, db: Database, conversation_id: str) -> list[dict[str, Any]]:
-        loop = asyncio.get_running_loop()
-        if loop.time() - self.last_poll < POLL_SECONDS:
-            return []
-        self.last_poll = loop.time()
-        tracked = dict(list(self.statuses.items())[-50:])
-
-        def load(session: Session) -> tuple[list[Message], list[Message]]:
-            changed = []
-            if tracked:
-                changed = list(
-                    session.exec(select(Message).where(col(Message.id).in_(list(tracked))))
-                )
-            newer = []
-            if self.last_id:
-                newer = list(
-                    session.exec(
-                        select(Message)
-                        .where(
-                            Message.conversation_id == conversation_id,
-                            col(Message.id) > self.last_id,
-                        )
-                        .order_by(col(Message.id))
-                        .limit(50)
-                    )
-                )
-            return changed, newer
-
-        changed, newer = await db.run(load)
-        updates: list[dict[str, Any]] = []
-        for message in changed:
-            assert message.id is not None
-            if str(message.status) != tracked.get(message.id):
-                updates.append({"type": "status", "id": message.id, "status": message.status})
-                if message.status in FINAL:
-                    self.statuses.pop(message.id, None)
-                else:
-                    self.statuses[message.id] = str(message.status)
-        for message in newer:
-            view = views.console_view(message)
-            self.seen(view)
-            updates.append({"type": "message", "message": view})
-        return updates

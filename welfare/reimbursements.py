@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from catalog.vocabulary import CATEGORY_LABELS
 from welfare.ledger.codes import random_code
 from welfare.ledger.errors import LedgerError
-from welfare.ledger.models import Citizen
+from welfare.ledger.models import Citizen, LinkCode
 from welfare.ledger.money import format_eur
 from welfare.ledger.payments import reimburse
 from welfare.ledger.plans import choose_sources
@@ -33,6 +33,13 @@ class ReimbursementError(LedgerError):
 
 class AlreadyDecided(ReimbursementError):
     message = "Questa richiesta è già stata decisa."
+
+
+class LinkedByReviewer(ReimbursementError):
+    message = (
+        "Hai creato tu il codice che ha collegato questa chat al budget del cittadino: "
+        "la richiesta deve essere decisa da un altro collega."
+    )
 
 
 class NotCovered(ReimbursementError):
@@ -139,6 +146,16 @@ def set_category(session: Session, *, request: Reimbursement, category: str) -> 
     return previous
 
 
+def linked_by(session: Session, *, conversation_id: str, staff: str) -> bool:
+    """Whether ``staff`` ("staff:<id>") issued a code that linked the conversation."""
+    used = session.exec(
+        select(LinkCode.id)
+        .where(LinkCode.used_by_conversation == conversation_id, LinkCode.issued_by == staff)
+        .limit(1)
+    ).first()
+    return used is not None
+
+
 def approve_reimbursement(
     session: Session,
     *,
@@ -150,6 +167,8 @@ def approve_reimbursement(
     """Pay back ``amount_cents`` (None: the whole amount) from the citizen's budget."""
     if request.status != ReimbursementStatus.submitted:
         raise AlreadyDecided(str(request.id))
+    if linked_by(session, conversation_id=request.conversation_id, staff=reviewer):
+        raise LinkedByReviewer(str(request.id))  # separation of duties (docs/security.md)
     amount = request.amount_cents if amount_cents is None else amount_cents
     if not 0 < amount <= request.amount_cents:
         raise InvalidAmount(str(amount))

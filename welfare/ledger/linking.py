@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from conversations.models import Author, Message
 from core.local_secrets import ensure_secrets
 from core.settings import Settings, get_settings
 from welfare.ledger.codes import ALPHABET, normalise, random_code
@@ -40,6 +41,7 @@ class LinkOutcome(StrEnum):
     expired = "expired"
     already_used = "already_used"
     too_many_attempts = "too_many_attempts"
+    issuer_in_chat = "issuer_in_chat"  # separation of duties (docs/security.md)
 
     @property
     def message(self) -> str:
@@ -55,6 +57,9 @@ OUTCOME_MESSAGES = {
     LinkOutcome.already_used: "Questo codice è già stato usato. Chiedi un nuovo codice "
     "al Punto Welcome o all'ufficio welfare della tua azienda.",
     LinkOutcome.too_many_attempts: "Troppi tentativi con codici non validi. Riprova tra un'ora.",
+    LinkOutcome.issuer_in_chat: "Questo codice non può collegare questa chat, perché "
+    "l'operatore che l'ha creato ti ha scritto qui. Chiedi un nuovo codice a un altro "
+    "operatore del Punto Welcome o all'ufficio welfare della tua azienda.",
 }
 
 
@@ -152,6 +157,24 @@ def _fail(
     return outcome
 
 
+def _issuer_wrote_here(session: Session, issued_by: str, conversation_id: str) -> bool:
+    """Whether the staff member who issued the code has written in the conversation from the
+    console: who hands out a code must not be the one who links a chat with it."""
+    kind, _, ident = issued_by.partition(":")
+    if kind != "staff" or not ident.isdigit():
+        return False
+    wrote = session.exec(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.author == Author.staff,
+            Message.staff_user_id == int(ident),
+        )
+        .limit(1)
+    ).first()
+    return wrote is not None
+
+
 def redeem_link_code(
     session: Session, *, conversation_id: str, code: str, now: datetime
 ) -> LinkOutcome:
@@ -184,6 +207,8 @@ def redeem_link_code(
         return _fail(session, conversation_id, now, LinkOutcome.already_used)
     if row.revoked_at is not None or now >= row.expires_at:
         return _fail(session, conversation_id, now, LinkOutcome.expired)
+    if _issuer_wrote_here(session, row.issued_by, conversation_id):
+        return _fail(session, conversation_id, now, LinkOutcome.issuer_in_chat)
 
     claimed = session.exec(  # atomic: of two racing redemptions only one wins
         update(LinkCode)

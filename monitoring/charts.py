@@ -120,6 +120,10 @@ _cache: dict[tuple[Any, ...], str | None] = {}
 CACHE_SIZE = 256
 
 
+def clear_cache() -> None:
+    _cache.clear()
+
+
 def render(table: Table, min_count: int) -> str | None:
     """The SVG of a table's chart (None when the table has no chart or no rows); charts
     already drawn for the same figures come from a small in-process cache."""

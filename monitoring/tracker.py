@@ -77,13 +77,18 @@ TRACKER_INDEX = "ix_events_monitoring"
 
 
 def ensure_index(engine: Engine) -> bool:
-    """Add to Rasa's ``events`` table the index the monitoring reads by (kind of event and
-    time); Rasa itself indexes only ``sender_id``. Idempotent; False when there is no table."""
+    """Add to Rasa's ``events`` table the indexes the monitoring reads by (kind of event and
+    time; a conversation's next message); Rasa itself indexes only ``sender_id``.
+    Idempotent; False when there is no table."""
     with engine.begin() as conn:
         if not _has_events(conn):
             return False
         conn.exec_driver_sql(
             f"CREATE INDEX IF NOT EXISTS {TRACKER_INDEX} ON events (type_name, timestamp)"
+        )
+        # the citizen's next message after a two-stage fallback: one seek per fallback
+        conn.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {TRACKER_INDEX}_next ON events (sender_id, type_name, id)"
         )
     return True
 
@@ -97,38 +102,25 @@ def _in(period: Period) -> list:
     return [t >= period.start.timestamp(), t < period.end.timestamp()]
 
 
-def intents(engine: Engine | None, period: Period) -> dict[str, tuple[int, int]]:
-    """intent -> (user messages, conversations)."""
-    if engine is None:
-        return {}
-    with engine.connect() as conn:
-        if not _has_events(conn):
-            return {}
-        rows = conn.execute(
-            select(
-                EVENTS.c.intent_name,
-                func.count(),
-                func.count(EVENTS.c.sender_id.distinct()),
-            )
-            .where(EVENTS.c.type_name == "user", *_in(period))
-            .group_by(EVENTS.c.intent_name)
-        ).all()
-    return {str(name or NOT_GIVEN): (int(n), int(p)) for name, n, p in rows}
+Counts = tuple[dict[str, tuple[int, int]], tuple[int, int]]
 
 
-def user_totals(engine: Engine | None, period: Period) -> tuple[int, int]:
-    """(user messages, conversations) in the period."""
+def _grouped(conn: Connection, key: Any, where: list[Any]) -> Counts:
+    """(key -> (events, conversations)) and the same over everything."""
+    people = func.count(EVENTS.c.sender_id.distinct())
+    rows = conn.execute(select(key, func.count(), people).where(*where).group_by(key)).all()
+    n, p = conn.execute(select(func.count(), people).where(*where)).one()
+    return {str(k or NOT_GIVEN): (int(c), int(q)) for k, c, q in rows}, (int(n), int(p))
+
+
+def intents(engine: Engine | None, period: Period) -> Counts:
+    """intent -> (user messages, conversations), and all user messages of the period."""
     if engine is None:
-        return 0, 0
+        return {}, (0, 0)
     with engine.connect() as conn:
         if not _has_events(conn):
-            return 0, 0
-        n, p = conn.execute(
-            select(func.count(), func.count(EVENTS.c.sender_id.distinct())).where(
-                EVENTS.c.type_name == "user", *_in(period)
-            )
-        ).one()
-    return int(n), int(p)
+            return {}, (0, 0)
+        return _grouped(conn, EVENTS.c.intent_name, [EVENTS.c.type_name == "user", *_in(period)])
 
 
 def two_stage_outcomes(engine: Engine | None, period: Period) -> dict[str, Tally]:
@@ -190,7 +182,7 @@ def _slot_filter(conn: Connection, slot: str, period: Period) -> list[Any]:
 
 def slot_values(
     engine: Engine | None, period: Period, slot: str, *, named: Iterable[str] | None = None
-) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
+) -> Counts:
     """How often each value of a slot was set, and by how many conversations:
     (value -> (times, conversations), (all times, all conversations)). ``named`` keeps the
     conversations that set the neighbourhood to one of those names."""
@@ -217,12 +209,7 @@ def slot_values(
                 )
             )
         value = _field(conn, "value")
-        people = func.count(EVENTS.c.sender_id.distinct())
-        rows = conn.execute(
-            select(value, func.count(), people).where(*where, value.is_not(None)).group_by(value)
-        ).all()
-        total = conn.execute(select(func.count(), people).where(*where, value.is_not(None))).one()
-    return {str(v): (int(n), int(p)) for v, n, p in rows}, (int(total[0]), int(total[1]))
+        return _grouped(conn, value, [*where, value.is_not(None)])
 
 
 def quartiere_of(name: str) -> str:

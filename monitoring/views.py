@@ -10,6 +10,7 @@ linked to a citizen living there (use, understanding, care), announcements sent 
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -705,10 +706,8 @@ def use_view(ctx: Context) -> View:
 
 def understanding_view(ctx: Context) -> View:
     previous = ctx.period.previous()
-    found = tracker.intents(ctx.tracker, ctx.period)
-    found_before = tracker.intents(ctx.tracker, previous)
-    total = tracker.user_totals(ctx.tracker, ctx.period)
-    total_before = tracker.user_totals(ctx.tracker, previous)
+    found, total = tracker.intents(ctx.tracker, ctx.period)
+    found_before, total_before = tracker.intents(ctx.tracker, previous)
 
     def share(intent: str, counts: dict[str, Count], everything: Count) -> Count:
         n, people = counts.get(intent, (0, 0))
@@ -1475,8 +1474,39 @@ def build(key: str, ctx: Context) -> View:
     return VIEWS[key][1](ctx)
 
 
+CACHE_SECONDS = 300.0
+_cache: dict[tuple[Any, ...], tuple[float, View]] = {}
+
+
+def build_cached(key: str, ctx: Context, *, ttl: float = CACHE_SECONDS) -> View:
+    """``build``, remembered for ``ttl`` seconds per (view, period, quartiere, databases):
+    the pages, their tabs and their CSV exports reuse one reading. Figures are at most
+    five minutes old."""
+    now = time.monotonic()
+    ident = (
+        key,
+        ctx.period,
+        ctx.quartiere,
+        ctx.min_count,
+        str(ctx.session.get_bind().url),
+        str(ctx.tracker.url) if ctx.tracker is not None else "",
+    )
+    hit = _cache.get(ident)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    view = build(key, ctx)
+    for stale in [k for k, (until, _) in _cache.items() if until <= now]:
+        del _cache[stale]
+    _cache[ident] = (now + ttl, view)
+    return view
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
 def build_all(ctx: Context) -> list[View]:
     return [fn(ctx) for _, fn in VIEWS.values()]
 
 
-__all__ = ["VIEWS", "Context", "build", "build_all"]
+__all__ = ["VIEWS", "Context", "build", "build_all", "build_cached", "clear_cache"]

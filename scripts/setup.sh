@@ -85,9 +85,27 @@ ensure_var() {
   fi
 }
 
+# WeasyPrint (the PDF of the monthly monitoring report) draws text with Pango, a system
+# library. Present: nothing to do. Missing: installed with apt-get when we are root on
+# Debian/Ubuntu; else a warning (everything else works; `report --no-pdf` writes the HTML).
+ensure_pdf_libs() {
+  local libs="libpango-1.0.so.0 libpangoft2-1.0.so.0" lib missing=""
+  for lib in $libs; do
+    ldconfig -p 2>/dev/null | grep -q "$lib" || missing="$missing $lib"
+  done
+  [ -z "$missing" ] && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing Pango for the PDF report (apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
+    apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+      fonts-dejavu-core >/dev/null
+  else
+    printf '\033[1;33m[setup] %s\033[0m\n' "Pango is missing:$missing. The monthly report's PDF needs it: apt-get install libpango-1.0-0 libpangoft2-1.0-0 (brew install pango on macOS)." >&2
+  fi
+}
+
 case "$what" in
-  app) ensure_app_env; ensure_var ;;
+  app) ensure_app_env; ensure_pdf_libs; ensure_var ;;
   rasa) ensure_app_env; ensure_rasa_env ;;
-  all) ensure_app_env; ensure_rasa_env; ensure_var ;;
+  all) ensure_app_env; ensure_pdf_libs; ensure_rasa_env; ensure_var ;;
   *) die "unknown target '$what' (app, rasa or all)" ;;
 esac

@@ -31,7 +31,7 @@ from monitoring.export import table_csv
 from monitoring.html import cell_text, delta, table_html
 from monitoring.period import ROME, Period
 from monitoring.tables import Table, View
-from monitoring.views import VIEWS, Context, build
+from monitoring.views import VIEWS, Context, build_cached
 from privacy.retention import tracker_engine_url
 from staff.roles import Role
 
@@ -92,7 +92,7 @@ def _views(
         quartiere=quartiere,
         tracker=tracker,
     )
-    return [build(key, ctx) for key in keys]
+    return [build_cached(key, ctx) for key in keys]
 
 
 def _page(

@@ -102,7 +102,7 @@ GENERATE: list[tuple[str, str]] = [
                CASE WHEN i % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
                CASE WHEN i % 2 = 0 THEN 'citizen' ELSE 'bot' END, 'text', 'testo', '{}',
                CASE WHEN i % 2 = 0 THEN 'processed' ELSE 'sent' END, '', 0,
-               to_timestamp(:start + ((i / 2) * :span / (:n_messages / 2))::bigint % :span)
+               to_timestamp(:start + ((i / 2)::bigint * :span / (:n_messages / 2)) % :span)
         FROM generate_series(1, :n_messages) i""",
     ),
     (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
@@ -42,6 +43,7 @@ def render_html(
     now: datetime,
     min_count: int,
     tracker: Engine | None = None,
+    png: bool = False,
 ) -> str:
     period = Period.month(month)
     with Session(engine) as session:
@@ -59,6 +61,7 @@ def render_html(
             min_count=min_count,
             generated=now.astimezone(ROME).strftime("%d/%m/%Y %H:%M"),
             views=views,
+            png=png,
         )
     )
 
@@ -79,12 +82,15 @@ def write_report(
     tracker: Engine | None = None,
     pdf: bool = True,
 ) -> ReportFiles:
-    html = render_html(engine, month=month, now=now, min_count=min_count, tracker=tracker)
+    kwargs: dict[str, Any] = {"month": month, "now": now, "min_count": min_count}
+    html = render_html(engine, tracker=tracker, **kwargs)
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"monitoraggio-{month}.html"
     html_path.write_text(html, encoding="utf-8")
     pdf_path = None
     if pdf:
+        # the same report with the charts as pictures: WeasyPrint is slow with SVG text
+        printable = render_html(engine, tracker=tracker, png=True, **kwargs)
         pdf_path = out_dir / f"monitoraggio-{month}.pdf"
-        pdf_path.write_bytes(html_to_pdf(html))
+        pdf_path.write_bytes(html_to_pdf(printable))
     return ReportFiles(html_path, pdf_path)

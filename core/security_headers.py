@@ -25,16 +25,28 @@ PUBLIC_CSP = (
 )
 
 
-class PublicSecurityHeaders:
-    def __init__(self, app: ASGIApp, *, skip_prefixes: tuple[str, ...] = (), https: bool = False):
+class SecurityHeaders:
+    """Adds security headers to every HTTP response (those a route set itself win), except
+    under ``skip_prefixes``. The console uses it with its own CSP (console/app.py)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        csp: str = PUBLIC_CSP,
+        referrer: str = "no-referrer",
+        permissions: str = "camera=(), microphone=(), geolocation=(self)",
+        skip_prefixes: tuple[str, ...] = (),
+        https: bool = False,
+    ) -> None:
         self.app = app
         self.skip_prefixes = skip_prefixes
         self.headers = [
-            (b"content-security-policy", PUBLIC_CSP.encode()),
-            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", csp.encode()),
             (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", referrer.encode()),
+            (b"permissions-policy", permissions.encode()),
         ]
         if https:
             self.headers.append((b"strict-transport-security", b"max-age=31536000"))
@@ -55,3 +67,7 @@ class PublicSecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# the gateway's public pages: the defaults above
+PublicSecurityHeaders = SecurityHeaders

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import audit, broadcasts, erasure, handoff, welfare
+from console import audit, broadcasts, erasure, handoff, monitoring, welfare
 from console.auth import (
     SESSION_COOKIE,
     NotAuthenticated,
@@ -54,6 +54,7 @@ SECTIONS: tuple[Section, ...] = (
     welfare.REIMBURSEMENTS,
     welfare.VOUCHERS,
     welfare.APPOINTMENTS,
+    monitoring.SECTION,
 )
 
 CSP = (

@@ -5,6 +5,8 @@
     python -m console list-staff
     python -m console deactivate-staff --email anna@comune.fi.it
     python -m console reset-password --email anna@comune.fi.it [--password-stdin]
+    python -m console report --month 2026-11 [--out DIR] [--no-pdf]   (console.monitoring.cli)
+    python -m console tracker-index
 
 Without --password-stdin the password is asked twice, without echo.
 """
@@ -19,6 +21,7 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 
 from console import audit
+from console.monitoring import cli as monitoring_cli
 from console.staff import (
     StaffError,
     create_staff,
@@ -51,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     reset = commands.add_parser("reset-password", help="imposta una nuova password")
     reset.add_argument("--email", required=True)
     reset.add_argument("--password-stdin", action="store_true")
+    monitoring_cli.add_commands(commands)
     return parser
 
 
@@ -73,6 +77,8 @@ def main(
     args = _parser().parse_args(argv)
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
+    if args.command in monitoring_cli.COMMANDS:
+        return monitoring_cli.run(args, engine=engine, out=out)
     from core.db import session_scope
 
     try:

@@ -1237,6 +1237,14 @@ def expiring_table(ctx: Context) -> Table:
             LedgerEntry.account_id.label("account_id"),
             func.sum(LedgerEntry.amount_cents - LedgerEntry.held_cents).label("available"),
         )
+        # only the accounts expiring in the window (index-only on ix_ledger_entry_balance)
+        .where(
+            LedgerEntry.account_id.in_(
+                select(account.c.id).where(
+                    account.c.expires_at >= ctx.now, account.c.expires_at < until
+                )
+            )
+        )
         .group_by(LedgerEntry.account_id)
         .subquery()
     )

@@ -107,3 +107,26 @@ def test_monthly_report_html_and_pdf(sqlite_engine: Engine, tmp_path: Path) -> N
         assert secret not in html
     assert files.pdf is not None
     assert files.pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_console_report_command(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python -m console report --month (HTML only here: the PDF is the test above)."""
+    from console.cli import main
+    from core.settings import get_settings
+
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    data.seed(sqlite_engine)
+    out = io.StringIO()
+    code = main(
+        ["report", "--month", "2026-11", "--no-pdf", "--out", str(tmp_path / "r")],
+        engine=sqlite_engine,
+        stdout=out,
+    )
+    get_settings.cache_clear()
+    assert code == 0
+    assert out.getvalue().strip() == str(tmp_path / "r" / "monitoraggio-2026-11.html")
+    assert "Mappa dei bisogni" in (tmp_path / "r" / "monitoraggio-2026-11.html").read_text()
+    assert main(["report", "--month", "2026-13", "--no-pdf"], engine=sqlite_engine) == 1

@@ -9,7 +9,8 @@ When the store or its table is missing, every function returns nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from catalog.areas import resolve_area
 from monitoring.period import Period
+from monitoring.sql import WORK_MEM
 
 EVENTS = Table(
     "events",
@@ -93,6 +95,15 @@ def ensure_index(engine: Engine) -> bool:
     return True
 
 
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading; on PostgreSQL with the sort memory of monitoring.sql."""
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        yield conn
+
+
 def _has_events(conn: Connection) -> bool:
     return conn.dialect.has_table(conn, "events")
 
@@ -117,7 +128,7 @@ def intents(engine: Engine | None, period: Period) -> Counts:
     """intent -> (user messages, conversations), and all user messages of the period."""
     if engine is None:
         return {}, (0, 0)
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         if not _has_events(conn):
             return {}, (0, 0)
         return _grouped(conn, EVENTS.c.intent_name, [EVENTS.c.type_name == "user", *_in(period)])
@@ -140,7 +151,7 @@ def two_stage_outcomes(engine: Engine | None, period: Period) -> dict[str, Tally
         .limit(1)
         .scalar_subquery()
     )
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         if not _has_events(conn):
             return result
         rows = conn.execute(
@@ -188,7 +199,7 @@ def slot_values(
     conversations that set the neighbourhood to one of those names."""
     if engine is None:
         return {}, (0, 0)
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         if not _has_events(conn):
             return {}, (0, 0)
         where = _slot_filter(conn, slot, period)

@@ -1479,6 +1479,7 @@ VIEWS: dict[str, tuple[str, Callable[[Context], View]]] = {
 
 
 def build(key: str, ctx: Context) -> View:
+    sql.prepare(ctx.session)
     return VIEWS[key][1](ctx)
 
 

@@ -91,8 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     app = loader.load()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     log.info("action server on http://%s:%s (only Rasa, with the shared secret)", host, args.port)
-    app.prepare(host=host, port=args.port, workers=utils.number_of_sanic_workers())
-    Sanic.serve(primary=app, app_loader=loader)
+    workers = utils.number_of_sanic_workers()
+    if workers == 1:
+        # one worker: serve in this process (no spawned copy re-importing every action, no
+        # 30-second start-up handshake that a loaded machine misses)
+        app.prepare(host=host, port=args.port, single_process=True)
+        Sanic.serve_single(primary=app)
+    else:
+        app.prepare(host=host, port=args.port, workers=workers)
+        Sanic.serve(primary=app, app_loader=loader)
     return 0
 
 

@@ -554,46 +554,21 @@ def use_view(ctx: Context) -> View:
             )
         ],
     )
-    consent_yes = _tally(
-        s,
-        key=literal("accepted"),
-        value=func.count(),
-        people=Conversation.conversation_id,
-        where=[
-            *_between(Conversation.consent_at, ctx.period),
-            *_conv_filter(ctx, Conversation.conversation_id),
-        ],
-    )[1]
-    consent_no = _tally(
-        s,
-        key=literal("declined"),
-        value=func.count(),
-        people=Conversation.conversation_id,
-        where=[
-            *_between(Conversation.consent_declined_at, ctx.period),
-            *_conv_filter(ctx, Conversation.conversation_id),
-        ],
-    )[1]
-    subs_on = _tally(
-        s,
-        key=literal("on"),
-        value=func.count(),
-        people=Subscription.conversation_id,
-        where=[
-            *_between(Subscription.created_at, ctx.period),
-            *_conv_filter(ctx, Subscription.conversation_id),
-        ],
-    )[1]
-    subs_off = _tally(
-        s,
-        key=literal("off"),
-        value=func.count(),
-        people=Subscription.conversation_id,
-        where=[
-            *_between(Subscription.stopped_at, ctx.period),
-            *_conv_filter(ctx, Subscription.conversation_id),
-        ],
-    )[1]
+
+    def happened(moment: Any, who: Any) -> Count:
+        """How many rows have ``moment`` in the period, and their conversations."""
+        return _tally(
+            s,
+            key=literal("all"),
+            value=func.count(),
+            people=who,
+            where=[*_between(moment, ctx.period), *_conv_filter(ctx, who)],
+        )[1]
+
+    consent_yes = happened(Conversation.consent_at, Conversation.conversation_id)
+    consent_no = happened(Conversation.consent_declined_at, Conversation.conversation_id)
+    subs_on = happened(Subscription.created_at, Subscription.conversation_id)
+    subs_off = happened(Subscription.stopped_at, Subscription.conversation_id)
 
     view = View(
         key="uso",

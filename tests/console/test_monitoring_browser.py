@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_helpers import CONSOLE, PASSWORD, MakeStaff, mount_console, serve, stop, unavailable
+from console_helpers import CONSOLE, PASSWORD, MakeStaff, mount_console, serve, stop
 from sqlalchemy.engine import Engine
+from test_browser import browser  # noqa: F401  (the console tests' Chromium fixture)
 
 import console.monitoring
 from core.settings import Settings
@@ -20,21 +21,7 @@ from tests.monitoring import data
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "monitoring-overview.png"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -48,7 +35,11 @@ def live_url(engine: Engine, console_settings: Settings, db_url: str) -> Iterato
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_overview_charts_in_chromium(browser: Any, live_url: str, make_staff: MakeStaff) -> None:
+def test_overview_charts_in_chromium(
+    browser: Any,  # noqa: F811 (the imported fixture)
+    live_url: str,
+    make_staff: MakeStaff,
+) -> None:
     member = make_staff(Role.data_analyst)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []

@@ -218,12 +218,19 @@ class Candidate:
     dev_ood_paged: int
     dev_in_domain_kept: float
     dev_emergency_found: float
+    first_fresh_found: float
+    first_fresh_negatives_paged: int
 
 
 def calibrate(parse: Parse, grid: Iterable[GateSettings], dev: Path = OOD_DEV) -> list[Candidate]:
-    """Each candidate's figures on the validation split, from one parse per sentence."""
+    """Each candidate's figures on the validation data, from one parse per sentence.
+
+    The validation data: the OOD validation split and the first fresh emergency set
+    (2026-11-25, a regression check since this session wrote a new one).
+    """
     examples = load_examples(dev)
     parsed = [(e, parse(e.text)) for e in examples]
+    first = [(e, parse(e.text)) for e in load_examples(FIRST_FRESH)]
     out: list[Candidate] = []
     for settings in grid:
         ood = [redecide(e.text, p, settings) for e, p in parsed if e.intent == "out_of_scope"]
@@ -233,6 +240,8 @@ def calibrate(parse: Parse, grid: Iterable[GateSettings], dev: Path = OOD_DEV) -
             if e.intent not in ("out_of_scope", EMERGENCY)
         ]
         ems = [redecide(e.text, p, settings) for e, p in parsed if e.intent == EMERGENCY]
+        first_em = [redecide(e.text, p, settings) for e, p in first if e.intent == EMERGENCY]
+        first_neg = [redecide(e.text, p, settings) for e, p in first if e.intent != EMERGENCY]
         out.append(
             Candidate(
                 settings,
@@ -240,6 +249,8 @@ def calibrate(parse: Parse, grid: Iterable[GateSettings], dev: Path = OOD_DEV) -
                 sum(o.action == IMMEDIATE for o in ood),
                 sum(o.intent == e.intent and o.action == "none" for e, o in ins) / max(len(ins), 1),
                 sum(o.action != "none" for o in ems) / max(len(ems), 1),
+                sum(o.action != "none" for o in first_em) / max(len(first_em), 1),
+                sum(o.action == IMMEDIATE for o in first_neg),
             )
         )
     return out
@@ -251,23 +262,30 @@ def grid() -> list[GateSettings]:
         GateSettings(
             immediate_confidence=immediate,
             ask_confidence=ask,
+            unsupported_confidence=unsupported,
             default_threshold=threshold,
             low_confidence_intent="out_of_scope",
         )
-        for immediate in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
-        for ask in (0.05, 0.1, 0.2, 0.3, 0.5)
-        for threshold in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+        for immediate in (0.5, 0.8, 0.9, 0.95, 0.99)
+        for ask in (0.05, 0.2, 0.5)
+        for unsupported in (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)
+        for threshold in (0.0, 0.8, 0.9, 0.95)
     ]
 
 
 def print_calibration(candidates: list[Candidate]) -> None:
-    print("immediate ask  threshold | dev OOD kept-out  paged | in-domain kept | emergencies found")
+    print(
+        "immediate ask unsupported threshold | dev OOD kept-out paged | in-domain kept | "
+        "emergencies found | first fresh found, negatives paged"
+    )
     for c in candidates:
         s = c.settings
         print(
-            f"{s.immediate_confidence:9.2f} {s.ask_confidence:4.2f} {s.default_threshold:9.2f} | "
-            f"{c.dev_ood_kept_out:16.3f} {c.dev_ood_paged:6d} | {c.dev_in_domain_kept:14.3f} | "
-            f"{c.dev_emergency_found:.3f}"
+            f"{s.immediate_confidence:9.2f} {s.ask_confidence:4.2f} "
+            f"{s.unsupported_confidence:11.2f} {s.default_threshold:9.2f} | "
+            f"{c.dev_ood_kept_out:16.3f} {c.dev_ood_paged:5d} | {c.dev_in_domain_kept:14.3f} | "
+            f"{c.dev_emergency_found:17.3f} | {c.first_fresh_found:.3f} "
+            f"{c.first_fresh_negatives_paged:3d}"
         )
 
 

@@ -13,7 +13,9 @@ Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergenc
   message: 112/1522 and the top-priority hand-off at once, as for a rule match;
 - ``ask``: emergency is the model's first intent but less sure or without such a word, or
   emergency is not first but has at least ``ask_confidence`` and such a word: 112/1522 at
-  once and the question «Sei in pericolo adesso?» (Sì opens the hand-off, No goes on).
+  once and the question «Sei in pericolo adesso?» (Sì opens the hand-off, No goes on);
+- none: emergency first without any such word and under ``unsupported_confidence``: the
+  message is treated as out of domain (``low_confidence_intent``).
 
 Out of domain: when the first intent is not emergency and its confidence is under its
 threshold (``thresholds[intent]``, else ``default_threshold``), the intent becomes
@@ -51,6 +53,7 @@ def normalise(text: str) -> str:
 class GateSettings:
     immediate_confidence: float = 0.8
     ask_confidence: float = 0.2
+    unsupported_confidence: float = 0.0
     default_threshold: float = 0.0
     thresholds: dict[str, float] = field(default_factory=dict)
     low_confidence_intent: str = FALLBACK
@@ -63,6 +66,9 @@ class GateSettings:
                 config.get("immediate_confidence", defaults.immediate_confidence)
             ),
             ask_confidence=float(config.get("ask_confidence", defaults.ask_confidence)),
+            unsupported_confidence=float(
+                config.get("unsupported_confidence", defaults.unsupported_confidence)
+            ),
             default_threshold=float(config.get("default_threshold", defaults.default_threshold)),
             thresholds={str(k): float(v) for k, v in (config.get("thresholds") or {}).items()},
             low_confidence_intent=str(
@@ -158,8 +164,12 @@ def decide(
         )
 
     if top_name == EMERGENCY:
-        tier = IMMEDIATE if em_conf >= settings.immediate_confidence and supported else ASK
-        return out(EMERGENCY, em_conf, tier)
+        if supported and em_conf >= settings.immediate_confidence:
+            return out(EMERGENCY, em_conf, IMMEDIATE)
+        if supported or em_conf >= settings.unsupported_confidence:
+            return out(EMERGENCY, em_conf, ASK)
+        # no word of danger and not even fairly sure: not worth the question
+        return out(settings.low_confidence_intent, 1.0 - em_conf, None)
     if supported and em_conf >= settings.ask_confidence:
         return out(EMERGENCY, em_conf, ASK)
     threshold = settings.thresholds.get(top_name, settings.default_threshold)

@@ -53,6 +53,7 @@ class IntentGate(GraphComponent, IntentClassifier):
             "support": "data/safety/emergency_support.yml",
             "immediate_confidence": 0.8,
             "ask_confidence": 0.2,
+            "unsupported_confidence": 0.0,
             "default_threshold": 0.0,
             "thresholds": {},
             "low_confidence_intent": "nlu_fallback",

@@ -130,3 +130,18 @@ def test_the_rasa_component_applies_the_decision() -> None:
         {"intent": "out_of_scope", "tier": None},
         {"intent": "emergency", "tier": None},  # a button: left to Rasa's regex handler
     ]
+
+
+def test_an_unsure_model_without_words_of_danger_is_out_of_domain() -> None:
+    settings = GateSettings(unsupported_confidence=0.7, low_confidence_intent="out_of_scope")
+    rank = ranking(("emergency", 0.6), ("service_details", 0.25))
+    decision = decide("chi ha inventato la radio?", rank, "emergency", settings, default_support())
+    assert (decision.intent, decision.tier) == ("out_of_scope", None)
+    sure = decide(
+        "chi ha inventato la radio?",
+        ranking(("emergency", 0.9), ("inform", 0.05)),
+        "emergency",
+        settings,
+        default_support(),
+    )
+    assert sure.tier == ASK

@@ -16,6 +16,7 @@ tests/nlu/test_search_paraphrases.py asserts a floor with the session's Rasa.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import tempfile
 import uuid
@@ -188,12 +189,123 @@ def measure(model: Path, data: Path = PARAPHRASES) -> Report:
             stack.close()
 
 
+# --- in process: the model's parses, the same actions, no servers -----------------------------
+
+SEARCH_INTENTS = frozenset({"search_service", "inform"})  # rules: reset + search form
+LIST_INTENTS = frozenset({"service_details", "book_service"})  # search when a kind is named
+Parse = dict[str, Any]  # {"intent": {"name"}, "entities": [{"entity", "value"}]}
+
+
+def simulate(
+    request: Request, parse: Parse, answer: Parse, category_of: Callable[[str], str | None]
+) -> Outcome:
+    """The turn as Rasa's rules run it (search_service / inform: action_reset_search, then
+    the search form; service_details / book_service naming a kind: the list), with the
+    actions called in process on the database of DATABASE_URL; ``answer`` is the parse of
+    «non importa»."""
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.common import ANY
+    from actions.details import ActionBookService, ActionServiceDetails
+    from actions.search import run_search
+    from actions.search_form import FORM, ValidateServiceSearchForm, reset_search_events
+
+    slot_names = ["service_category", "target_group", "neighbourhood", "age", "cost_mode"]
+    state: dict[str, Any] = {}
+
+    def tracker(latest: Parse, text: str, after: list[dict[str, Any]] = ()) -> Tracker:  # type: ignore[assignment]
+        message = {"text": text, **latest}
+        events = [{"event": "user", "text": text, "parse_data": message}, *after]
+        return Tracker(uuid.uuid4().hex, dict(state), message, events, False, None, {}, "")
+
+    def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(action.run(dispatcher, t, {}))
+        return dispatcher.messages, list(events)
+
+    def apply(events: list[dict[str, Any]]) -> None:
+        state.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+
+    intent = (parse.get("intent") or {}).get("name")
+    entities = [e for e in parse.get("entities") or [] if e.get("entity") in slot_names]
+    candidates = {e["entity"]: e["value"] for e in entities}
+    state.update(dict.fromkeys([*slot_names, "search_text", "requested_slot"]))
+    if intent in LIST_INTENTS and "service_category" in candidates:
+        state.update(candidates)
+        action = ActionServiceDetails() if intent == "service_details" else ActionBookService()
+        messages, events = run(action, tracker(parse, request.text))
+        return _outcome(request, messages, events, 0, "", category_of)
+    if intent not in SEARCH_INTENTS:
+        return Outcome(request, None, 0, "", f"(intent {intent})")
+    state.update(candidates)
+    apply(reset_search_events(tracker(parse, request.text)))
+    after = [{"event": "action", "name": FORM}]
+    after += [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+    _, events = run(ValidateServiceSearchForm(), tracker(parse, request.text, after))
+    apply(events)
+    asked = state.get("requested_slot")
+    if asked == "service_category":
+        return Outcome(request, None, 1, "category", "(Che tipo di servizio cerchi?)")
+    questions = 0
+    if asked:
+        questions = 1
+        state[asked] = ANY  # «non importa»
+        state["requested_slot"] = None
+    dispatcher = CollectingDispatcher()
+    events = run_search(dispatcher, tracker(answer if questions else parse, request.text), offset=0)
+    return _outcome(
+        request, dispatcher.messages, events, questions, "other" if questions else "", category_of
+    )
+
+
+def _outcome(
+    request: Request,
+    messages: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    questions: int,
+    asked: str,
+    category_of: Callable[[str], str | None],
+) -> Outcome:
+    codes = _codes(messages)
+    got = category_of(codes[0]) if codes else None
+    return Outcome(request, got, questions, asked, _words(messages))
+
+
+def evaluate_parses(
+    parses: dict[str, Parse], database_url: str, requests: list[Request] | None = None
+) -> Report:
+    """``simulate`` every request on saved parses (``parses[text]``; «non importa» too)."""
+    category_of = category_lookup(database_url)
+    answer = parses.get(SKIP_ANSWER) or {"intent": {"name": "deny"}, "entities": []}
+    report = Report()
+    for request in requests if requests is not None else load_requests():
+        report.outcomes.append(simulate(request, parses[request.text], answer, category_of))
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.search_eval")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "welcome.tar.gz")
     parser.add_argument("--data", type=Path, default=PARAPHRASES)
     parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument(
+        "--parses",
+        type=Path,
+        help="no servers: the model's parses saved by devtools/rasa_parse_dump.py (run in "
+        ".venv-rasa), the actions in process on DATABASE_URL (the seed catalogue)",
+    )
     args = parser.parse_args(argv)
+    if args.parses:
+        from core.settings import get_settings
+
+        parses = json.loads(args.parses.read_text(encoding="utf-8"))
+        report = evaluate_parses(
+            parses, get_settings().effective_database_url, load_requests(args.data)
+        )
+        print("\n== Search by paraphrase, in process (python -m devtools.search_eval) ==")
+        print(report.summary(misses=args.misses))
+        return 0
     if not args.model.exists():
         from devtools.train import ensure_model
 

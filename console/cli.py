@@ -21,7 +21,6 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 
 from console import audit
-from console.monitoring import cli as monitoring_cli
 from console.staff import (
     StaffError,
     create_staff,
@@ -54,7 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     reset = commands.add_parser("reset-password", help="imposta una nuova password")
     reset.add_argument("--email", required=True)
     reset.add_argument("--password-stdin", action="store_true")
-    monitoring_cli.add_commands(commands)
+    # the monitoring's commands (console.monitoring.cli, imported only when one of them runs)
+    report = commands.add_parser("report", help="rapporto mensile del monitoraggio (HTML e PDF)")
+    report.add_argument("--month", required=True, help="AAAA-MM, per es. 2026-11")
+    report.add_argument("--out", default=None, help="cartella (predefinita VAR_DIR/reports)")
+    report.add_argument("--no-pdf", action="store_true", help="solo l'HTML")
+    commands.add_parser("tracker-index", help="indice del monitoraggio sugli eventi di Rasa")
     return parser
 
 
@@ -77,8 +81,10 @@ def main(
     args = _parser().parse_args(argv)
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
-    if args.command in monitoring_cli.COMMANDS:
-        return monitoring_cli.run(args, engine=engine, out=out)
+    if args.command in ("report", "tracker-index"):
+        from console.monitoring.cli import run
+
+        return run(args, engine=engine, out=out)
     from core.db import session_scope
 
     try:

@@ -10,7 +10,6 @@ from html import escape
 
 from markupsafe import Markup
 
-from monitoring.charts import describe, render, render_png
 from monitoring.tables import Cell, Figure, Table, Unit
 
 
@@ -48,6 +47,9 @@ def table_html(
 ) -> Markup:
     """A figure (chart + table) of one monitoring table; the chart inline SVG, or a PNG
     picture with its text alternative (``png``, for the PDF)."""
+    # matplotlib loads on the first chart, not when the console starts
+    from monitoring.charts import describe, render, render_png
+
     parts = [f'<figure class="mon-table" id="t-{escape(table.key)}">']
     parts.append(f"<figcaption><h3>{escape(table.title)}</h3></figcaption>")
     if png:

@@ -1,4 +1,5 @@
-"""The monitoring's commands of ``python -m console`` (console.cli dispatches here).
+"""The monitoring's commands of ``python -m console`` (console.cli parses them, then hands
+them here).
 
     python -m console report --month 2026-11 [--out DIR] [--no-pdf]
     python -m console tracker-index
@@ -20,22 +21,14 @@ from sqlalchemy.engine import Engine
 from core.db import make_engine
 from core.settings import get_settings
 from core.timeutil import utcnow
-from monitoring.report import write_report
-from monitoring.tracker import ensure_index
 from privacy.retention import tracker_engine_url
-
-COMMANDS = ("report", "tracker-index")
-
-
-def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    report = commands.add_parser("report", help="rapporto mensile del monitoraggio (HTML e PDF)")
-    report.add_argument("--month", required=True, help="AAAA-MM, per es. 2026-11")
-    report.add_argument("--out", default=None, help="cartella (predefinita VAR_DIR/reports)")
-    report.add_argument("--no-pdf", action="store_true", help="solo l'HTML")
-    commands.add_parser("tracker-index", help="indice del monitoraggio sugli eventi di Rasa")
 
 
 def run(args: argparse.Namespace, *, engine: Engine | None = None, out: TextIO) -> int:
+    # imported here: matplotlib and the views are not needed by the staff commands
+    from monitoring.report import write_report
+    from monitoring.tracker import ensure_index
+
     settings = get_settings()
     tracker = make_engine(tracker_engine_url(settings))
     own = engine is None

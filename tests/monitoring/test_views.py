@@ -217,3 +217,13 @@ def test_no_text_or_identifier_reaches_a_view(seeded: Engine) -> None:
     rendered = repr(views_of(seeded, min_count=2))
     for secret in ("testo che non deve", "mario.rossi", "Nome", "Cognome", data.T[0], "CIT-TEST"):
         assert secret not in rendered
+
+
+def test_tracker_index_is_idempotent(seeded: Engine) -> None:
+    from sqlalchemy import inspect
+
+    from monitoring.tracker import TRACKER_INDEX, ensure_index
+
+    assert ensure_index(seeded) and ensure_index(seeded)
+    names = {ix["name"] for ix in inspect(seeded).get_indexes("events")}
+    assert {TRACKER_INDEX, f"{TRACKER_INDEX}_next"} <= names

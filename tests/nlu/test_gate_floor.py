@@ -16,11 +16,12 @@ from devtools.gate_eval import FRESH_EMERGENCY, OOD_TEST, measure, negatives
 from devtools.nlu_metrics import load_examples
 from tests.fixtures.rasa import RasaStack
 
-OOD_KEPT_OUT_FLOOR = 0.0  # measured: see docs/nlu-pipeline.md
-OOD_PAGED_CEILING = 1.0
-FRESH_FOUND_FLOOR = 0.0  # immediate or asked
-FRESH_IMMEDIATE_FLOOR = 0.0
-NEGATIVES_PAGED_CEILING = 1.0
+# measured 2026-12-06 (docs/nlu-pipeline.md); one training moves these by 1-2 points
+OOD_KEPT_OUT_FLOOR = 0.83  # measured 0.870 (262/301)
+OOD_PAGED_CEILING = 0.01  # measured 0.000 (0/301)
+FRESH_FOUND_FLOOR = 0.88  # immediate or asked: measured 0.922 (107/116)
+FRESH_IMMEDIATE_FLOOR = 0.74  # measured 0.793 (92/116)
+NEGATIVES_PAGED_CEILING = 0.025  # measured 0.014 (14/1017)
 
 
 def test_the_sets_are_large_enough_and_apart() -> None:

@@ -583,45 +583,32 @@ def use_view(ctx: Context) -> View:
         ],
     )
     channels = [(c, CHANNEL_LABELS[c]) for c in CHANNEL_LABELS]
-    view.tables.append(
-        count_table(
-            key="conversazioni_canale",
-            title="Conversazioni nuove per canale",
-            dimension="Canale",
-            order=channels,
-            current=conv_now[0],
-            total=conv_now[1],
-            previous=conv_before,
-            min_count=ctx.min_count,
-            chart="bar",
+    by_channel = [
+        ("conversazioni_canale", "Conversazioni nuove per canale", conv_now, conv_before, ""),
+        ("messaggi_canale", "Messaggi dei cittadini per canale", msg_now, msg_before, ""),
+        (
+            "risposte_canale",
+            "Messaggi inviati ai cittadini per canale",
+            outbound,
+            None,
+            "Risposte dell'assistente, dei Care Manager e del sistema.",
+        ),
+    ]
+    for key, title, now_counts, before_counts, note in by_channel:
+        view.tables.append(
+            count_table(
+                key=key,
+                title=title,
+                dimension="Canale",
+                order=channels,
+                current=now_counts[0],
+                total=now_counts[1],
+                previous=before_counts,
+                min_count=ctx.min_count,
+                chart="bar",
+                note=note,
+            )
         )
-    )
-    view.tables.append(
-        count_table(
-            key="messaggi_canale",
-            title="Messaggi dei cittadini per canale",
-            dimension="Canale",
-            order=channels,
-            current=msg_now[0],
-            total=msg_now[1],
-            previous=msg_before,
-            min_count=ctx.min_count,
-            chart="bar",
-        )
-    )
-    view.tables.append(
-        count_table(
-            key="risposte_canale",
-            title="Messaggi inviati ai cittadini per canale",
-            dimension="Canale",
-            order=channels,
-            current=outbound[0],
-            total=outbound[1],
-            min_count=ctx.min_count,
-            chart="bar",
-            note="Risposte dell'assistente, dei Care Manager e del sistema.",
-        )
-    )
     per_day = (inbound_now["day"], inbound_total)
     view.tables.append(
         count_table(

@@ -10,7 +10,6 @@ last 90 days) and ``quartiere`` (Q1..Q5). Only aggregates reach these pages
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -147,7 +146,6 @@ def _page(
             "table_html": table_html,
             "cell_text": cell_text,
             "delta": delta,
-            "today": date.today(),
         },
         staff=staff,
     )

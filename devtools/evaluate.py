@@ -5,7 +5,10 @@ tests/nlu_heldout/nlu.yml, which is never trained on, with `rasa test nlu`. Rasa
 reports into results/ (intent_report.json, the entity report of DIETClassifier, the
 confusion matrix intent_confusion_matrix.png, errors); this prints macro-F1, weighted F1,
 the five weakest intents, emergency recall (safety net included) and entity P/R/F1, and
-saves them in results/summary.json.
+saves them in results/summary.json. Then, through a running Rasa on the same model
+(devtools.gate_eval): the out-of-domain kept-out share on tests/nlu_fresh/out_of_domain.yml,
+emergency recall (immediate, and immediate or asked) on the fresh emergency sets, and the
+share of the >=1,000 negatives paged at once (``--no-gate`` skips this part).
 
   --cross-validation [--folds 5]   rasa test nlu --cross-validation on data/nlu instead
                                    (results/cross-validation/; about 6 minutes on 2 cores)
@@ -191,6 +194,32 @@ def cross_validate(*, config: Path, nlu_data: Path, out: Path, folds: int) -> Su
     return summary
 
 
+def gate_figures(config: Path, out: Path) -> dict[str, Any]:
+    """Out-of-domain and emergency-tier figures through a running Rasa on the model."""
+    import tempfile
+
+    from devtools.gate_eval import measure
+    from devtools.stack import start_local_stack
+
+    model = (
+        ensure_model().model
+        if config == CONFIG_FILE
+        else ensure_model(config=config, out=out / "models", name=config.stem, nlu_only=True).model
+    )
+    with tempfile.TemporaryDirectory(prefix="eval-gate-") as tmp:
+        workdir = Path(tmp)
+        stack = start_local_stack(
+            model=model, database_url=f"sqlite:///{workdir / 'welcome.db'}", workdir=workdir
+        )
+        try:
+            figures = measure(stack.parse)
+        finally:
+            stack.close()
+    print("\n== Out of domain and emergency tiers (python -m devtools.gate_eval --misses) ==")
+    print(figures.report())
+    return figures.as_dict()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devtools.evaluate",
@@ -204,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", type=Path, default=HELDOUT_FILE)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--force", action="store_true", help="retrain even if cached")
+    parser.add_argument("--no-gate", action="store_true", help="skip the gate figures")
     args = parser.parse_args(argv)
     config, nlu_data = args.config.resolve(), args.nlu.resolve()
     out = args.out.resolve()
@@ -222,9 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as error:
         print(error, file=sys.stderr)
         return 1
+    print_summary(summary)
+    if not args.cross_validation and not args.no_gate:
+        summary.extra["gate"] = gate_figures(config, out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2, ensure_ascii=False))
-    print_summary(summary)
     print(f"reports, confusion matrix and summary.json in {out}")
     return 0
 

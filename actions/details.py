@@ -125,6 +125,18 @@ def budget_words(service: Service) -> str:
     return "Non si può pagare con il budget welfare."
 
 
+def contact_words(service: Service, provider: Provider) -> str:
+    """The service's contacts, else the provider's phone and e-mail."""
+    return service.contacts.strip() or ", ".join(c for c in (provider.phone, provider.email) if c)
+
+
+def list_named_kind(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """«quanto costa un centro estivo?», «voglio iscriverla al doposcuola» with no service
+    in context: the search list, whose lines show costs and «Dettagli» buttons."""
+    text = latest_text(tracker)
+    return [SlotSet("search_text", text), *run_search(dispatcher, tracker, offset=0, text=text)]
+
+
 def describe_service(service: Service, provider: Provider) -> str:
     lines = [service.title]
     if service.description:
@@ -149,9 +161,7 @@ def describe_service(service: Service, provider: Provider) -> str:
     lines.append(f"Mappa: {map_link(service.lat, service.lon)}")
     if service.how_to_access:
         lines.append(f"Come accedere: {service.how_to_access.strip()}")
-    contacts = service.contacts.strip() or ", ".join(
-        c for c in (provider.phone, provider.email) if c
-    )
+    contacts = contact_words(service, provider)
     if contacts:
         lines.append(f"Contatti: {contacts}")
     return "\n".join(lines)
@@ -172,12 +182,7 @@ class ActionServiceDetails(Action):
                 buttons = [details_button(offset + i, c) for i, c in enumerate(shown, start=1)]
                 dispatcher.utter_message(text=ASK_WHICH_TEXT, buttons=buttons)
             elif entity_values(tracker, "service_category"):
-                # "quanto costa un centro estivo?": the list shows the costs at once
-                text = latest_text(tracker)
-                return [
-                    SlotSet("search_text", text),
-                    *run_search(dispatcher, tracker, offset=0, text=text),
-                ]
+                return list_named_kind(dispatcher, tracker)
             else:
                 dispatcher.utter_message(
                     text=NO_LIST_TEXT,
@@ -213,9 +218,7 @@ def enrol_text(service: Service, provider: Provider) -> str:
     """How to sign up for a service, and whether the budget pays it, in a few lines."""
     lines = [f"Per iscriverti a «{service.title}»:"]
     lines.append(service.how_to_access.strip() or f"contatta {provider.name}.")
-    contacts = service.contacts.strip() or ", ".join(
-        c for c in (provider.phone, provider.email) if c
-    )
+    contacts = contact_words(service, provider)
     if contacts:
         lines.append(f"Contatti: {contacts}")
     lines.append(f"Costo: {cost_words(service)}.")
@@ -241,11 +244,7 @@ class ActionBookService(Action):
         code = chosen_code(tracker)
         if code is None:
             if entity_values(tracker, "service_category"):
-                text = latest_text(tracker)
-                return [
-                    SlotSet("search_text", text),
-                    *run_search(dispatcher, tracker, offset=0, text=text),
-                ]
+                return list_named_kind(dispatcher, tracker)
             dispatcher.utter_message(
                 text=BOOK_NO_SERVICE_TEXT,
                 buttons=[

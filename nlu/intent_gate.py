@@ -19,11 +19,9 @@ them or the thresholds in config.yml retrains only this component.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -33,6 +31,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu import stored_spec
 from nlu.gate_rules import GateSettings, SupportWords, decide
 
 GATE_KEY = "intent_gate"
@@ -62,10 +61,14 @@ class IntentGate(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         here = Path(__file__).resolve().parent
-        digest = hashlib.sha256()
-        for path in (_support_path(config), here / "gate_rules.py", here / "intent_gate.py"):
-            digest.update(path.read_bytes() if path.exists() else b"missing")
-        return digest.hexdigest()
+        return stored_spec.files_digest(
+            (
+                _support_path(config),
+                here / "gate_rules.py",
+                here / "intent_gate.py",
+                here / "stored_spec.py",
+            )
+        )
 
     def __init__(
         self,
@@ -91,12 +94,9 @@ class IntentGate(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        spec = yaml.safe_load(_support_path(self._config).read_text(encoding="utf-8")) or {}
+        spec = stored_spec.read_source(_support_path(self._config))
         SupportWords(spec)  # fail the training on a bad file
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / SUPPORT_FILE_NAME).write_text(
-                yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
-            )
+        stored_spec.store(self._model_storage, self._resource, SUPPORT_FILE_NAME, spec)
         return self._resource
 
     @classmethod
@@ -108,9 +108,12 @@ class IntentGate(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> IntentGate:
-        with model_storage.read_from(resource) as directory:
-            spec = yaml.safe_load((directory / SUPPORT_FILE_NAME).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, spec or {})
+        return cls(
+            config,
+            model_storage,
+            resource,
+            stored_spec.load(model_storage, resource, SUPPORT_FILE_NAME),
+        )
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._support is None:

@@ -10,12 +10,10 @@ message's intent becomes ``emergency`` with confidence 1.0, put first in the int
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -25,6 +23,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu import stored_spec
 from nlu.safety_rules import SafetyRules
 
 logger = logging.getLogger(__name__)
@@ -49,14 +48,14 @@ class SafetyNet(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         here = Path(__file__).resolve().parent
-        digest = hashlib.sha256()
-        for path in (
-            _patterns_path(config),
-            here / "safety_rules.py",
-            here / "safety_net.py",
-        ):
-            digest.update(path.read_bytes() if path.exists() else b"missing")
-        return digest.hexdigest()
+        return stored_spec.files_digest(
+            (
+                _patterns_path(config),
+                here / "safety_rules.py",
+                here / "safety_net.py",
+                here / "stored_spec.py",
+            )
+        )
 
     def __init__(
         self,
@@ -83,13 +82,9 @@ class SafetyNet(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Reads the rules file and stores it in the model."""
-        path = _patterns_path(self._config)
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = stored_spec.read_source(_patterns_path(self._config))
         SafetyRules(spec)  # fail the training, not the first message, on a bad regex
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / RULES_FILE_NAME).write_text(
-                yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
-            )
+        stored_spec.store(self._model_storage, self._resource, RULES_FILE_NAME, spec)
         return self._resource
 
     @classmethod
@@ -101,8 +96,7 @@ class SafetyNet(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SafetyNet:
-        with model_storage.read_from(resource) as directory:
-            spec = yaml.safe_load((directory / RULES_FILE_NAME).read_text(encoding="utf-8"))
+        spec = stored_spec.load(model_storage, resource, RULES_FILE_NAME)
         return cls(config, model_storage, resource, spec)
 
     def process(self, messages: list[Message]) -> list[Message]:

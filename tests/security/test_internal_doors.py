@@ -20,7 +20,7 @@ import pytest
 
 from bot.rasa_client import RasaClient
 from core.settings import PROJECT_ROOT, Settings
-from devtools.rasa_env import RASA_PYTHON, free_port
+from devtools.rasa_env import RASA_PYTHON, free_port, rasa_env
 from devtools.run import build_services
 from nlu.internal_auth import authorized, bearer
 from nlu.rasa_main import with_auth_token
@@ -251,3 +251,26 @@ def fake_rasa() -> Iterator[FakeRasa]:
     rasa = FakeRasa().start()
     yield rasa
     rasa.stop()
+
+
+def test_rasa_sends_the_action_servers_secret_from_endpoints_yml(tmp_path: Path) -> None:
+    """endpoints.yml read by Rasa's own reader, with the environment devtools.stack gives Rasa:
+    the header carries the secret (a quoted value would go out unexpanded, and every custom
+    action would get 401)."""
+    if not RASA_PYTHON.exists():
+        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
+    settings = Settings(_env_file=None, var_dir=tmp_path)  # type: ignore[call-arg]
+    env = rasa_env(settings, extra={"ACTION_SERVER_TOKEN": SECRET})
+    code = (
+        "from rasa.utils.endpoints import read_endpoint_config\n"
+        "print(read_endpoint_config('endpoints.yml', 'action_endpoint').headers['Authorization'])"
+    )
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-c", code],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stdout.strip().splitlines()[-1] == f"Bearer {SECRET}", done.stderr[-2000:]

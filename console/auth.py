@@ -29,6 +29,7 @@ from console.sessions import load_session
 from console.staff import roles_of
 from console.state import console_state
 from core.database import Database
+from core.net import client_address
 from core.timeutil import utcnow
 from staff.models import StaffSession, StaffUser
 from staff.roles import ALL_ROLES, Role
@@ -99,8 +100,10 @@ Db = Annotated[Database, Depends(get_database)]
 
 
 def client_ip(conn: HTTPConnection) -> str:
-    """The client's address (behind a proxy, run uvicorn with --proxy-headers)."""
-    return conn.client.host if conn.client else ""
+    """The client's address: the TCP peer, or X-Forwarded-For's client when the peer is one
+    of TRUSTED_PROXIES (core.net; login limits and the audit count on it)."""
+    peer = conn.client.host if conn.client else ""
+    return client_address(peer, conn.headers, console_state(conn).config.trusted_proxies)
 
 
 def _load_session(

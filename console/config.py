@@ -24,6 +24,7 @@ class ConsoleConfig:
     max_failures_per_ip: int
     login_window: timedelta
     tz: ZoneInfo
+    trusted_proxies: str = ""  # TRUSTED_PROXIES: who may name the client (core.net)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConsoleConfig:
@@ -36,6 +37,7 @@ class ConsoleConfig:
             max_failures_per_ip=settings.console_login_max_failures_per_ip,
             login_window=timedelta(minutes=settings.console_login_window_minutes),
             tz=settings.tz,
+            trusted_proxies=settings.trusted_proxies,
         )
 
 

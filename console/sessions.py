@@ -41,7 +41,9 @@ class LoginOutcome:
     user: StaffUser | None = None
 
 
-def _failures_by_email(db: Session, *, email: str, since: datetime) -> int:
+def _failures_by_email(db: Session, *, email: str, ip: str, since: datetime) -> int:
+    """Failures for ``email`` from ``ip``: counted per address, so that failures from
+    elsewhere never lock a staff member out (the per-address limit caps a spread attack)."""
     last_success = db.exec(
         select(func.max(LoginAttempt.attempted_at))
         .where(LoginAttempt.email == email)
@@ -53,6 +55,7 @@ def _failures_by_email(db: Session, *, email: str, since: datetime) -> int:
         select(func.count())
         .select_from(LoginAttempt)
         .where(LoginAttempt.email == email)
+        .where(LoginAttempt.ip == ip)
         .where(col(LoginAttempt.succeeded).is_(False))
         .where(LoginAttempt.attempted_at > since)
     ).one()
@@ -89,7 +92,8 @@ def authenticate(
 
     since = now - config.login_window
     if (
-        _failures_by_email(db, email=email, since=since) > config.max_failures_per_email
+        _failures_by_email(db, email=email, ip=attempt.ip, since=since)
+        > config.max_failures_per_email
         or _failures_by_ip(db, ip=attempt.ip, since=since) > config.max_failures_per_ip
     ):
         return LoginOutcome(LoginStatus.rate_limited)

@@ -250,7 +250,9 @@ class Settings(BaseSettings):
         default=12, description="A staff session ends this many hours after login, in any case."
     )
     console_login_max_failures_per_email: int = Field(
-        default=5, description="Failed logins per email within the window before a pause."
+        default=5,
+        description="Failed logins per email from one client address within the window before "
+        "a pause (failures from elsewhere never lock a staff member out).",
     )
     console_login_max_failures_per_ip: int = Field(
         default=20, description="Failed logins per client address within the window."

@@ -1,5 +1,7 @@
 """The live websocket: queue changes and the open conversation's messages, pushed as JSON.
-The Origin is checked by ``require_roles`` when it opens."""
+The Origin is checked by ``require_roles`` when it opens; the session is checked again every
+SESSION_RECHECK_SECONDS while it stays open, so a logout, a deactivation, a password reset
+or a lost role closes it (code 1008) instead of letting a watched conversation stream on."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from bot.handoff.service import (
     QUEUE,
     HandoffService,
 )
-from console.auth import CurrentStaff, Db
+from console.auth import CurrentStaff, Db, optional_staff
 from console.handoff import views
 from console.handoff.common import (
     FINAL,
@@ -26,10 +28,27 @@ from console.handoff.common import (
 )
 from conversations.models import Direction, Message
 from core.database import Database
+from staff.roles import Role
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
+
+SESSION_RECHECK_SECONDS = 3.0
+
+
+async def _still_allowed(websocket: WebSocket, staff: CurrentStaff) -> bool:
+    """The same session, still live, same person, no pending password change, still a
+    Care Manager (what ``CareManager`` checked when the socket opened)."""
+    now = await asyncio.to_thread(optional_staff, websocket)
+    return (
+        now is not None
+        and now.session_id == staff.session_id
+        and now.id == staff.id
+        and not now.must_change_password
+        and Role.care_manager in now.roles
+    )
+
 
 # --- live: queue changes and the open conversation ---------------------------------------------
 
@@ -53,6 +72,10 @@ async def live(
     service.online[staff.id] += 1
     try:
         await _pump(websocket, db, service, staff, handoff, watched, after)
+    except _SignedOut:
+        with contextlib.suppress(Exception):
+            await websocket.send_json({"type": "signed_out"})
+            await websocket.close(code=1008)
     except WebSocketDisconnect:
         pass
     finally:
@@ -79,6 +102,8 @@ async def _pump(
         )
         await websocket.send_json({"type": "ready", "watching": bool(watched)})
         tracker = _StatusTracker(after)
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         receiver = asyncio.ensure_future(websocket.receive())
         getters: dict[asyncio.Future[Any], str] = {
             asyncio.ensure_future(queue_events.get()): "queue"
@@ -88,8 +113,14 @@ async def _pump(
         try:
             while True:
                 done, _ = await asyncio.wait(
-                    {receiver, *getters}, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    {receiver, *getters},
+                    timeout=min(POLL_SECONDS, SESSION_RECHECK_SECONDS),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
+                if loop.time() - checked >= SESSION_RECHECK_SECONDS:
+                    checked = loop.time()
+                    if not await _still_allowed(websocket, staff):
+                        raise _SignedOut
                 if receiver in done:
                     if receiver.result().get("type") == "websocket.disconnect":
                         return
@@ -120,6 +151,10 @@ async def _pump(
             receiver.cancel()
             for future in getters:
                 future.cancel()
+
+
+class _SignedOut(Exception):
+    """The session behind an open websocket ended (or lost the right to it)."""
 
 
 async def _forward(websocket: WebSocket, event: dict[str, Any], tracker: _StatusTracker) -> None:

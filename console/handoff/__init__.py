@@ -26,7 +26,9 @@ SECTION = Section(
     key="queue",
     label="Coda conversazioni",
     path="/coda",
-    roles=frozenset({Role.care_manager}),
+    # admin: only for the team's settings and canned replies (console/handoff/team.py); every
+    # page of the queue and its conversations asks for care_manager itself
+    roles=frozenset({Role.care_manager, Role.admin}),
     router=router,
     templates_dir=Path(__file__).parent / "templates",
     description="Le persone che hanno chiesto di parlare con un operatore: prendile in carico "

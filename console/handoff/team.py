@@ -1,11 +1,16 @@
-"""The team's canned replies and the queue's settings (the staff Telegram alert)."""
+"""The team's canned replies and the queue's settings (the staff Telegram alert).
+
+Every Care Manager reads and uses the canned replies; changing them, and where the staff
+Telegram alert goes, is for a Care Manager who is also an admin (the team's coordinator):
+one colleague alone must not be able to redirect the alerts of emergencies or put words in
+the whole team's mouth (docs/security.md)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -15,7 +20,7 @@ from bot.handoff.service import (
 )
 from care import handoff as core
 from console import audit
-from console.auth import Db, client_ip
+from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.handoff.common import (
     NOTICES,
     CareManager,
@@ -24,10 +29,12 @@ from console.handoff.common import (
 )
 from console.web import render
 from core.timeutil import utcnow
+from staff.roles import Role
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
+TeamAdmin = Annotated[CurrentStaff, Depends(require_roles(Role.admin))]
 
 # --- canned replies and settings -----------------------------------------------------------------
 
@@ -47,7 +54,7 @@ async def canned_page(request: Request, db: Db, staff: CareManager, msg: str = "
 async def canned_save(
     request: Request,
     db: Db,
-    staff: CareManager,
+    staff: TeamAdmin,
     code: Annotated[str, Form(max_length=40)] = "",
     title: Annotated[str, Form(max_length=120)] = "",
     text: Annotated[str, Form(max_length=4000)] = "",
@@ -87,7 +94,7 @@ async def canned_save(
 async def canned_toggle(
     request: Request,
     db: Db,
-    staff: CareManager,
+    staff: TeamAdmin,
     reply_id: int,
     active: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
@@ -104,7 +111,7 @@ async def canned_toggle(
 
 
 @router.get("/impostazioni", name="handoff_settings")
-async def settings_page(request: Request, db: Db, staff: CareManager, msg: str = "") -> Response:
+async def settings_page(request: Request, db: Db, staff: TeamAdmin, msg: str = "") -> Response:
     def load(session: Session) -> dict[str, Any]:
         return {
             "chat_id": core.get_setting(session, key=TELEGRAM_CHAT_KEY),
@@ -126,7 +133,7 @@ async def settings_page(request: Request, db: Db, staff: CareManager, msg: str =
 async def settings_save(
     request: Request,
     db: Db,
-    staff: CareManager,
+    staff: TeamAdmin,
     chat_id: Annotated[str, Form(max_length=40)] = "",
     enabled: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:

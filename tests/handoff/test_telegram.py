@@ -7,6 +7,7 @@ import os
 
 from care import handoff_wording as wording
 from conversations.models import Mode
+from staff.roles import Role
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import accept_consent
 from tests.handoff.conftest import Live, StaffClient, make_care_manager
@@ -24,7 +25,9 @@ def test_round_trip_on_telegram(
         telegram_bot_token=fake_telegram.token, telegram_api_base_url=fake_telegram.base_url
     )
     fake_telegram.wait_for(lambda c: c.method == "setMyCommands", what="setMyCommands")
-    cm = StaffClient(live.url, make_care_manager(live.engine)).login()
+    # the alert's settings belong to a Care Manager who is also an admin (issue 13)
+    cm = StaffClient(live.url, make_care_manager(live.engine, Role.care_manager, Role.admin))
+    cm.login()
     people.append(cm)
     settings = cm.post("/impostazioni", {"chat_id": str(GROUP), "enabled": "1"})
     assert settings.status_code == 303

@@ -23,7 +23,6 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console import audit, broadcasts, erasure, handoff, monitoring, welfare
 from console.auth import (
@@ -41,6 +40,7 @@ from console.pages.login import PUBLIC_ROUTES
 from console.state import ConsoleState
 from console.web import STATIC_DIR, build_templates, console_path, render
 from core.database import Database
+from core.security_headers import SecurityHeaders
 from core.settings import Settings, get_settings
 from staff.roles import ALL_ROLES, Role
 
@@ -85,36 +85,6 @@ OWN_SECTIONS: tuple[Section, ...] = (
         order=900,
     ),
 )
-
-
-class SecurityHeaders:
-    """Adds the console's security headers to every HTTP response."""
-
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
-        self.app = app
-        self.headers = [
-            (b"content-security-policy", CSP.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-        ]
-        if https:
-            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.headers if k not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def _wants_html(request: Request) -> bool:
@@ -249,7 +219,13 @@ def build_console(
     app.add_exception_handler(PasswordChangeRequired, _password_change)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_middleware(SecurityHeaders, https=config.https)
+    app.add_middleware(
+        SecurityHeaders,
+        csp=CSP,
+        referrer="same-origin",
+        permissions="camera=(), microphone=(), geolocation=()",
+        https=config.https,
+    )
 
     missing = unguarded_routes(app)
     if missing:

@@ -205,9 +205,7 @@ class Scope:
         if self.conversation_id is not None:
             return and_(col(Conversation.conversation_id) == self.conversation_id, not_yet)
         subscribed = select(Subscription.conversation_id).where(col(Subscription.active).is_(True))
-        never_consented = (
-            col(Conversation.consent_at).is_(None) if self.before_consent else true()
-        )
+        never_consented = col(Conversation.consent_at).is_(None) if self.before_consent else true()
         return and_(
             never_consented,
             col(Conversation.created_at) < self.cutoff,

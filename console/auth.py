@@ -122,7 +122,20 @@ def optional_staff(conn: HTTPConnection) -> CurrentStaff | None:
     if not token:
         return None
     state = console_state(conn)
-    found = state.db.run_sync(_load_session, token=token, config=state.config)
+    return _as_staff(state.db.run_sync(_load_session, token=token, config=state.config), token)
+
+
+async def optional_staff_async(conn: HTTPConnection) -> CurrentStaff | None:
+    """``optional_staff`` for async code (the live websocket's re-checks): the database work
+    runs in a worker thread."""
+    token = conn.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    state = console_state(conn)
+    return _as_staff(await state.db.run(_load_session, token=token, config=state.config), token)
+
+
+def _as_staff(found: Any, token: str) -> CurrentStaff | None:
     if found is None:
         return None
     row, user, roles = found

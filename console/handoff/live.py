@@ -18,7 +18,7 @@ from bot.handoff.service import (
     QUEUE,
     HandoffService,
 )
-from console.auth import CurrentStaff, Db, optional_staff
+from console.auth import CurrentStaff, Db, optional_staff_async
 from console.handoff import views
 from console.handoff.common import (
     FINAL,
@@ -40,7 +40,7 @@ SESSION_RECHECK_SECONDS = 3.0
 async def _still_allowed(websocket: WebSocket, staff: CurrentStaff) -> bool:
     """The same session, still live, same person, no pending password change, still a
     Care Manager (what ``CareManager`` checked when the socket opened)."""
-    now = await asyncio.to_thread(optional_staff, websocket)
+    now = await optional_staff_async(websocket)
     return (
         now is not None
         and now.session_id == staff.session_id

@@ -73,13 +73,13 @@ def channels_on(settings: Settings) -> list[str]:
 
 
 def prepare_data(settings: Settings) -> None:
-    """Migrations, then the seed catalogue and the demo citizens when their commands exist."""
+    """Migrations, then the seed catalogue and the demo citizens."""
     env_python = [str(APP_PYTHON), "-m"]
-    steps: list[list[str]] = [[*env_python, "core.migrate"]]
-    if (PROJECT_ROOT / "catalog" / "__main__.py").exists():
-        steps.append([*env_python, "catalog", "import"])
-    if (PROJECT_ROOT / "catalog" / "ledger" / "__main__.py").exists():
-        steps.append([*env_python, "welfare.ledger", "seed-demo"])
+    steps: list[list[str]] = [
+        [*env_python, "core.migrate"],
+        [*env_python, "catalog", "import"],
+        [*env_python, "welfare.ledger", "seed-demo"],
+    ]
     for command in steps:
         logger.info("running %s", " ".join(command[2:]))
         completed = subprocess.run(

@@ -135,7 +135,7 @@ def rasa_service(
 
 def prepare_catalog_db(path: Path) -> str:
     """A migrated SQLite catalogue at ``path`` with the seed catalogue and the demo citizens
-    imported (when their commands exist); returns its URL."""
+    imported; returns its URL."""
     from core.db import make_engine
     from core.migrate import upgrade
 
@@ -144,12 +144,7 @@ def prepare_catalog_db(path: Path) -> str:
     upgrade(engine)
     engine.dispose()
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
-    commands = []
-    if (PROJECT_ROOT / "catalog" / "__main__.py").exists():
-        commands.append(["-m", "catalog", "import"])
-    if (PROJECT_ROOT / "catalog" / "ledger" / "__main__.py").exists():
-        commands.append(["-m", "welfare.ledger", "seed-demo"])
-    for args in commands:
+    for args in (["-m", "catalog", "import"], ["-m", "welfare.ledger", "seed-demo"]):
         subprocess.run(
             [str(APP_PYTHON), *args],
             cwd=PROJECT_ROOT,

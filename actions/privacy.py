@@ -1,5 +1,5 @@
-"""Privacy requests that need a person (erasing the citizen's data) and stopping the
-announcements: both ask «Sei sicuro?» first (actions/confirmation.py)."""
+"""Privacy requests that need a person (erasing the citizen's data, a copy of it) and
+stopping the announcements: all ask «Sei sicuro?» first (actions/confirmation.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from actions.confirmation import (
 from broadcast.subscriptions import choices as subscription_choices
 from broadcast.subscriptions import stop as stop_announcements
 from core.timeutil import utcnow
+from privacy.data_copy import request_copy
 from privacy.erasure import request_erasure
 
 FORGET_ME_ASK_TEXT = (
@@ -33,6 +34,19 @@ FORGET_ME_TEXT = (
     "per il tempo che la legge richiede per i pagamenti."
 )
 FORGET_ME_FAILED_TEXT = (
+    "Scusa, in questo momento non riesco a registrare la tua richiesta. "
+    "Riprova tra poco oppure chiedi a un operatore."
+)
+DATA_COPY_ASK_TEXT = (
+    "Vuoi ricevere una copia di tutti i tuoi dati? Un operatore del Comune la prepara e "
+    "te la manda qui in questa chat: un documento PDF da leggere e un file con gli stessi "
+    "dati per il computer. I tuoi dati non vengono cancellati."
+)
+DATA_COPY_TEXT = (
+    "Ho passato la tua richiesta al team del Comune. Riceverai la copia dei tuoi dati "
+    "qui, in questa chat, e solo qui: per legge entro un mese."
+)
+DATA_COPY_FAILED_TEXT = (
     "Scusa, in questo momento non riesco a registrare la tua richiesta. "
     "Riprova tra poco oppure chiedi a un operatore."
 )
@@ -76,6 +90,37 @@ class ActionForgetMe(Action):
             dispatcher.utter_message(text=FORGET_ME_FAILED_TEXT, buttons=[HANDOFF_BUTTON])
             return []
         dispatcher.utter_message(text=FORGET_ME_TEXT)
+        return [done()]
+
+
+class ActionRequestDataCopy(Action):
+    """Asks for confirmation, then stores a request for a copy of the citizen's data
+    (privacy.data_copy); staff send it from the console into this same conversation."""
+
+    def name(self) -> str:
+        return "action_request_data_copy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not confirmed(tracker, "data_copy", also_intents=frozenset({"request_data_copy"})):
+            return ask(
+                dispatcher,
+                tracker,
+                kind="data_copy",
+                text=DATA_COPY_ASK_TEXT,
+                yes_title="Sì, voglio la copia",
+                intent="request_data_copy",
+            )
+        try:
+            with db_session() as session:
+                # asking again while a request is open changes nothing
+                request_copy(session, conversation_id=tracker.sender_id, source="rasa_action")
+        except Exception:
+            logger.exception("action_request_data_copy: could not store the request")
+            dispatcher.utter_message(text=DATA_COPY_FAILED_TEXT, buttons=[HANDOFF_BUTTON])
+            return []
+        dispatcher.utter_message(text=DATA_COPY_TEXT)
         return [done()]
 
 

@@ -20,6 +20,7 @@ COMMANDS = (
     Command("avvisi", "Ricevi gli avvisi del tuo quartiere", "/subscribe_news"),
     # answered by the gateway itself (broadcast.menu.intercept): every announcement stops
     Command("stop_avvisi", "Non ricevere più avvisi", "/unsubscribe_news"),
+    Command("dati", "Ricevi una copia dei tuoi dati", "/request_data_copy"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 

@@ -18,6 +18,9 @@ class FlagKind(StrEnum):
     # the citizen asked to erase their data: its own item for the team, independent of any
     # hand-off (closing a hand-off does not resolve it; it never starts or raises one)
     erasure_request = "erasure_request"
+    # the citizen asked for a copy of their data (GDPR art. 15/20): the same kind of item,
+    # in the console's «Copie dei dati» section
+    data_copy_request = "data_copy_request"
 
 
 #: flags about the conversation with a person now; the others wait for their own handling

@@ -23,7 +23,7 @@ nothing. ``mark_done`` closes a request by hand (the data erased some other way)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,87 +32,42 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from broadcast.models import Delivery, DeliveryStatus, Subscription, SubscriptionTopic
-from care.flags import raise_flag
 from care.handoff_models import OPEN_STATUSES, Handoff, HandoffLabel, HandoffNote
-from care.models import ConversationFlag, FlagKind, FlagPriority
+from care.models import ConversationFlag, FlagKind
 from catalog.models import UnmetNeed
 from conversations.models import PURGED_PREFIX, Attachment, Conversation, Message
 from core.db import make_engine
-from privacy import retention
+from privacy import requests, retention
+from privacy.requests import PrivacyRequest
 from welfare.ledger.models import BudgetAccount, ConversationLink, LedgerEntry, LinkAttempt
 from welfare.models import Appointment, Reimbursement, Voucher
 
-#: the law's answer time (one month), shown as a deadline in the console
-ANSWER_WITHIN = timedelta(days=30)
 REASON = "forget_me"
-
-
-@dataclass(frozen=True)
-class ErasureRequest:
-    id: int
-    conversation_id: str
-    requested_at: datetime
-    due_at: datetime
-
-
-def _view(flag: ConversationFlag) -> ErasureRequest:
-    assert flag.id is not None
-    return ErasureRequest(
-        id=flag.id,
-        conversation_id=flag.conversation_id,
-        requested_at=flag.created_at,
-        due_at=flag.created_at + ANSWER_WITHIN,
-    )
+KIND = FlagKind.erasure_request
+#: an erasure request (the shared shape of privacy.requests)
+ErasureRequest = PrivacyRequest
 
 
 def request_erasure(session: Session, *, conversation_id: str, source: str) -> ErasureRequest:
     """Store the request (asking again while one is open returns the open one)."""
-    flag = raise_flag(
-        session,
-        conversation_id=conversation_id,
-        kind=FlagKind.erasure_request,
-        priority=FlagPriority.normal,
-        source=source,
-        reason=REASON,
+    return requests.store_request(
+        session, kind=KIND, conversation_id=conversation_id, source=source, reason=REASON
     )
-    return _view(flag)
 
 
 def open_requests(session: Session, *, limit: int = 200) -> list[ErasureRequest]:
     """The requests nobody has marked done yet, oldest (closest to the deadline) first."""
-    flags = session.exec(
-        select(ConversationFlag)
-        .where(
-            ConversationFlag.kind == FlagKind.erasure_request.value,
-            col(ConversationFlag.resolved_at).is_(None),
-        )
-        .order_by(col(ConversationFlag.created_at), col(ConversationFlag.id))
-        .limit(limit)
-    )
-    return [_view(flag) for flag in flags]
+    return requests.open_requests(session, kind=KIND, limit=limit)
 
 
 def get_open_request(session: Session, *, request_id: int) -> ErasureRequest | None:
-    flag = session.get(ConversationFlag, request_id)
-    if flag is None or flag.kind != FlagKind.erasure_request or flag.resolved_at is not None:
-        return None
-    return _view(flag)
+    return requests.get_open_request(session, kind=KIND, request_id=request_id)
 
 
 def mark_done(session: Session, *, request_id: int, now: datetime) -> bool:
     """Close one request. True for exactly one of several concurrent callers; only an
     erasure request is ever touched (never the conversation's other flags)."""
-    result = session.execute(
-        update(ConversationFlag)
-        .where(
-            col(ConversationFlag.id) == request_id,
-            col(ConversationFlag.kind) == FlagKind.erasure_request.value,
-            col(ConversationFlag.resolved_at).is_(None),
-        )
-        .values(resolved_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return requests.mark_done(session, kind=KIND, request_id=request_id, now=now)
 
 
 # --- the erasure itself (GDPR art. 17) ----------------------------------------------------

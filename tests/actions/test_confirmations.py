@@ -39,10 +39,16 @@ from sqlmodel import Session, select
 import actions
 from actions.appointments import ActionCancelAppointment
 from actions.confirmation import SLOT
-from actions.privacy import ActionForgetMe, ActionKeepEverything, ActionUnsubscribeNews
+from actions.privacy import (
+    ActionForgetMe,
+    ActionKeepEverything,
+    ActionRequestDataCopy,
+    ActionUnsubscribeNews,
+)
 from actions.vouchers import ActionCancelVoucher
 from broadcast import subscriptions as subs
 from core.settings import PROJECT_ROOT
+from privacy import data_copy
 from privacy.erasure import open_requests
 from tests.broadcast.helpers import add_subscriber
 from welfare.appointments import book, publish_slots
@@ -75,6 +81,7 @@ WRITES_ON_ONE_MESSAGE: dict[str, str] = {
 
 SAMPLE_TEXTS = {
     "forget_me": "cancella i miei dati",
+    "request_data_copy": "voglio una copia dei miei dati",
     "unsubscribe_news": "basta avvisi",
     "cancel_voucher": "annulla voucher",
     "cancel_appointment": "annulla appuntamento",
@@ -185,6 +192,7 @@ def messages_for(action: str, world: dict[str, Any], intents: set[str]) -> list[
     # a stale question: the yes comes later, or with another nonce
     for kind, target in (
         ("forget_me", None),
+        ("data_copy", None),
         ("unsubscribe", None),
         ("cancel_voucher", world["voucher_code"]),
         ("cancel_appointment", world["appointment_number"]),
@@ -201,6 +209,7 @@ def messages_for(action: str, world: dict[str, Any], intents: set[str]) -> list[
 def test_every_action_is_found() -> None:
     names = {a.name() for a in every_action()}
     assert {"action_forget_me", "action_cancel_voucher", "action_cancel_appointment"} <= names
+    assert "action_request_data_copy" in names
     assert "action_unsubscribe_news" in names and len(names) >= 30
 
 
@@ -228,6 +237,7 @@ def test_no_action_acts_on_a_single_unconfirmed_message(db: Engine, world: dict[
     # and the things that must be asked are all still there
     with Session(db) as session:
         assert open_requests(session) == []
+        assert data_copy.open_requests(session) == []
         assert subs.choices(session, conversation_id=world["conversation"]).active
         voucher = session.exec(select(Voucher).where(Voucher.code == world["voucher_code"])).one()
         assert voucher.status == VoucherStatus.issued
@@ -247,6 +257,7 @@ def _ask(action: Action, intent: str, world: dict[str, Any], **kw: Any) -> Any:
     ("action", "intent"),
     [
         (ActionForgetMe(), "forget_me"),
+        (ActionRequestDataCopy(), "request_data_copy"),
         (ActionUnsubscribeNews(), "unsubscribe_news"),
         (ActionCancelVoucher(), "cancel_voucher"),
         (ActionCancelAppointment(), "cancel_appointment"),

@@ -7,7 +7,7 @@ from bot.commands import COMMANDS, lookup, parse_command
 
 def test_the_menu_is_italian_and_valid_for_telegram() -> None:
     names = [c.name for c in COMMANDS]
-    assert names == ["start", "aiuto", "operatore", "saldo", "avvisi", "stop_avvisi"]
+    assert names == ["start", "aiuto", "operatore", "saldo", "avvisi", "stop_avvisi", "dati"]
     for command in COMMANDS:
         assert command.name.islower() and 1 <= len(command.name) <= 32
         assert 3 <= len(command.description) <= 256

@@ -34,7 +34,7 @@ def test_commands_are_registered_in_italian(
 ) -> None:
     (call,) = fake_telegram.calls("setMyCommands")
     commands = {c["command"]: c["description"] for c in call.params["commands"]}
-    assert set(commands) == {"start", "aiuto", "operatore", "saldo", "avvisi", "stop_avvisi"}
+    assert set(commands) == {"start", "aiuto", "operatore", "saldo", "avvisi", "stop_avvisi", "dati"}
     assert commands["operatore"] == "Parla con una persona"
 
 

@@ -1,0 +1,179 @@
+"""Bisogni: requests by category and quartiere, searches with no result, the needs map."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+
+from catalog.areas import QUARTIERI
+from catalog.models import UnmetNeed
+from catalog.vocabulary import CATEGORY_LABELS
+from monitoring import tracker
+from monitoring.period import Period
+from monitoring.tables import (
+    Column,
+    Row,
+    Table,
+    View,
+    protect_grid,
+)
+from monitoring.views.labels import (
+    NOT_GIVEN,
+    category_label,
+    quartiere_label,
+)
+from monitoring.views.query import (
+    Context,
+    Count,
+    between,
+    tally,
+)
+from monitoring.views.shaping import (
+    cell_of,
+    count_table,
+    figure,
+)
+
+# --- Bisogni -------------------------------------------------------------------------------
+
+
+def unmet(ctx: Context, period: Period) -> tuple[dict[Any, Count], Count]:
+    where = between(UnmetNeed.created_at, period)
+    if ctx.quartiere:
+        where.append(UnmetNeed.quartiere == ctx.quartiere)
+    return tally(
+        ctx.session,
+        key=func.coalesce(UnmetNeed.category, NOT_GIVEN),
+        value=func.count(),
+        people=UnmetNeed.conversation_id,
+        where=where,
+    )
+
+
+def requests(ctx: Context, period: Period) -> tuple[Any, Any]:
+    """Requests by category (of the conversations that named the quartiere, when filtered)
+    and by the quartiere of the neighbourhood named, from Rasa's slots."""
+    places, places_total = tracker.slot_values(ctx.tracker, period, "neighbourhood")
+    by_q: dict[str, Count] = {}
+    names: dict[str, list[str]] = defaultdict(list)
+    for name, (n, people) in places.items():
+        q = tracker.quartiere_of(name)
+        names[q].append(name)
+        before = by_q.get(q, (0, 0))
+        # people of one quartiere named in several ways: the largest, a lower bound (the
+        # small-count rule then errs on the side of hiding)
+        by_q[q] = (before[0] + n, max(before[1], people))
+    if ctx.quartiere:
+        by_q = {ctx.quartiere: by_q.get(ctx.quartiere, (0, 0))}
+        places_total = by_q[ctx.quartiere]
+    named = names.get(ctx.quartiere, []) if ctx.quartiere else None
+    by_cat = tracker.slot_values(ctx.tracker, period, "service_category", named=named)
+    return by_cat, (by_q, places_total)
+
+
+def needs_view(ctx: Context) -> View:
+    previous = ctx.period.previous()
+    by_cat, by_q = requests(ctx, ctx.period)
+    by_cat_before, by_q_before = requests(ctx, previous)
+    unmet_now, unmet_before = unmet(ctx, ctx.period), unmet(ctx, previous)
+    view = View(
+        key="bisogni",
+        title="Bisogni",
+        intro="Cosa cercano i cittadini, dove, e cosa il catalogo non ha saputo offrire.",
+        figures=[
+            figure("Richieste di servizi", by_cat[1], by_cat_before[1], ctx),
+            figure("Ricerche senza risultato", unmet_now[1], unmet_before[1], ctx),
+        ],
+    )
+    categories = set(CATEGORY_LABELS) | set(by_cat[0]) | set(by_cat_before[0])
+    view.tables.append(
+        count_table(
+            key="richieste_categoria",
+            title="Richieste di servizi per categoria",
+            dimension="Categoria",
+            order=[(k, category_label(k)) for k in sorted(categories, key=category_label)],
+            current=by_cat[0],
+            total=by_cat[1],
+            previous=by_cat_before,
+            min_count=ctx.min_count,
+            keep_empty=False,
+        )
+    )
+    view.tables.append(
+        count_table(
+            key="richieste_quartiere",
+            title="Quartieri indicati nelle ricerche",
+            dimension="Quartiere",
+            note="Ogni volta che una ricerca nomina una zona; «Non indicato»: zona non "
+            "riconosciuta.",
+            order=[(q, quartiere_label(q)) for q in [*QUARTIERI, NOT_GIVEN]],
+            current=by_q[0],
+            total=by_q[1],
+            previous=by_q_before,
+            min_count=ctx.min_count,
+            chart="bar",
+        )
+    )
+    unmet_categories = set(unmet_now[0]) | set(unmet_before[0])
+    view.tables.append(
+        count_table(
+            key="senza_risultato",
+            title="Ricerche senza risultato per categoria",
+            dimension="Categoria",
+            order=[(k, category_label(k)) for k in sorted(unmet_categories, key=category_label)],
+            current=unmet_now[0],
+            total=unmet_now[1],
+            previous=unmet_before,
+            min_count=ctx.min_count,
+            note="Ricerche a cui il catalogo non ha risposto, o solo allargando i filtri.",
+        )
+    )
+    view.tables.append(unmet_grid(ctx))
+    return view
+
+
+def unmet_grid(ctx: Context) -> Table:
+    """Unmet needs by category x quartiere: the needs map."""
+    where = between(UnmetNeed.created_at, ctx.period)
+    quartieri = [ctx.quartiere] if ctx.quartiere else [*QUARTIERI, NOT_GIVEN]
+    if ctx.quartiere:
+        where.append(UnmetNeed.quartiere == ctx.quartiere)
+    cat = func.coalesce(UnmetNeed.category, NOT_GIVEN)
+    q = func.coalesce(UnmetNeed.quartiere, NOT_GIVEN)
+    session = ctx.session
+    cells = {
+        (c, qq): (int(n), int(p))
+        for c, qq, n, p in session.execute(
+            select(cat, q, func.count(), func.count(UnmetNeed.conversation_id.distinct()))
+            .where(*where)
+            .group_by(cat, q)
+        ).all()
+    }
+    row_totals, everything = tally(
+        session, key=cat, value=func.count(), people=UnmetNeed.conversation_id, where=where
+    )
+    col_totals, _ = tally(
+        session, key=q, value=func.count(), people=UnmetNeed.conversation_id, where=where
+    )
+    columns = [Column(qq, qq if qq != NOT_GIVEN else "n.i.") for qq in quartieri]
+    columns.append(Column("total", "Totale"))
+    rows = []
+    for c in sorted(row_totals, key=category_label):
+        row_cells = [cell_of(cells.get((c, qq))) for qq in quartieri] + [cell_of(row_totals[c])]
+        rows.append(Row(str(c), category_label(c), row_cells))
+    totals = [cell_of(col_totals.get(qq)) for qq in quartieri] + [cell_of(everything)]
+    table = Table(
+        key="mappa_bisogni",
+        title="Mappa dei bisogni non soddisfatti: categoria e quartiere",
+        dimension="Categoria",
+        columns=columns,
+        rows=rows,
+        total=Row("total", "Totale", totals),
+        chart="grid",
+        chart_columns=tuple(range(len(quartieri))),
+        note="Q1 Centro Storico, Q2 Campo di Marte, Q3 Gavinana-Galluzzo, "
+        "Q4 Isolotto-Legnaia, Q5 Rifredi; n.i. quartiere non indicato.",
+    )
+    return protect_grid(table, totals, ctx.min_count)

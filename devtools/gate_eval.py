@@ -10,14 +10,17 @@ What the assistant does with a message, as the gateway and Rasa together act on 
   adesso?»;
 - otherwise the final intent answers.
 
-Figures:
+Figures, first on the headline sets (tests/nlu_fresh/*_2026_12_07.yml: written on
+2026-12-07 by someone who saw neither the training data nor the older sets' misses),
+then on the older sets, which have had their failures read and acted on and are now
+labelled "regression":
 
-- out-of-domain test split (tests/nlu_fresh/out_of_domain.yml): kept-out share (final
-  intent out_of_scope, the fallback or chit-chat, never emergency of any tier) and the
-  share paged at once;
+- out-of-domain test split: kept-out share (final intent out_of_scope, the fallback or
+  chit-chat, never emergency of any tier) and the share paged at once;
 - fresh emergency sets: recall immediate and recall immediate-or-asked;
-- negatives (OOD test split, everyday sentences, the held-out's non-emergencies): the
-  share paged at once.
+- negatives: the share paged at once. Headline: the 2026-12-07 out-of-domain and everyday
+  sets and the hard non-emergencies of the 2026-12-07 emergency set. Regression: the
+  2026-12-06 OOD test split, everyday sentences and the held-out's non-emergencies.
 
     python -m devtools.gate_eval [--model models/welcome.tar.gz] [--misses]
 
@@ -53,8 +56,12 @@ FRESH_DIR = PROJECT_ROOT / "tests" / "nlu_fresh"
 OOD_TEST = FRESH_DIR / "out_of_domain.yml"
 OOD_DEV = FRESH_DIR / "out_of_domain_dev.yml"
 EVERYDAY = FRESH_DIR / "everyday.yml"
-FRESH_EMERGENCY = FRESH_DIR / "emergency_2026_12.yml"  # this session's, nobody tuned on it
+FRESH_EMERGENCY = FRESH_DIR / "emergency_2026_12.yml"  # 2026-12-06, a regression check since
 FIRST_FRESH = FRESH_DIR / "emergency.yml"  # 2026-11-25, a regression check since
+# The headline sets (2026-12-07): nobody has read their failures or tuned on them.
+HEADLINE_OOD = FRESH_DIR / "out_of_domain_2026_12_07.yml"
+HEADLINE_EVERYDAY = FRESH_DIR / "everyday_2026_12_07.yml"
+HEADLINE_EMERGENCY = FRESH_DIR / "emergency_2026_12_07.yml"  # emergencies and hard negatives
 HELDOUT = PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml"
 KEPT_OUT = frozenset({"out_of_scope", FALLBACK, "greet", "goodbye", "thank", "bot_challenge"})
 
@@ -117,11 +124,19 @@ class Share:
         return self.hits / self.total if self.total else 0.0
 
     def line(self) -> str:
-        return f"{self.name:<46} {self.value:.3f} ({self.hits}/{self.total})"
+        return f"{self.name:<55} {self.value:.3f} ({self.hits}/{self.total})"
 
 
 @dataclass
 class GateFigures:
+    headline_ood_kept_out: Share
+    headline_ood_paged: Share
+    headline_ood_asked: Share
+    headline_immediate: Share
+    headline_asked_or_immediate: Share
+    headline_negatives_paged: Share
+    headline_negatives_asked: Share
+    # regression sets (their failures were read and acted on)
     ood_kept_out: Share
     ood_paged: Share
     ood_asked: Share
@@ -134,6 +149,13 @@ class GateFigures:
 
     def shares(self) -> list[Share]:
         return [
+            self.headline_ood_kept_out,
+            self.headline_ood_paged,
+            self.headline_ood_asked,
+            self.headline_immediate,
+            self.headline_asked_or_immediate,
+            self.headline_negatives_paged,
+            self.headline_negatives_asked,
             self.ood_kept_out,
             self.ood_paged,
             self.ood_asked,
@@ -158,28 +180,70 @@ class GateFigures:
 
 
 def negatives() -> list[Example]:
-    """≥1,000 sentences that are not emergencies and were never trained on."""
+    """≥1,000 sentences that are not emergencies and were never trained on (regression)."""
     held_out = [e for e in load_examples(HELDOUT) if e.intent != EMERGENCY]
     return [*load_examples(OOD_TEST), *load_examples(EVERYDAY), *held_out]
 
 
+def headline_emergencies() -> list[Example]:
+    return [e for e in load_examples(HEADLINE_EMERGENCY) if e.intent == EMERGENCY]
+
+
+def headline_negatives() -> list[Example]:
+    """The 2026-12-07 sentences that are not emergencies: OOD, everyday, hard negatives."""
+    hard = [e for e in load_examples(HEADLINE_EMERGENCY) if e.intent != EMERGENCY]
+    return [*load_examples(HEADLINE_OOD), *load_examples(HEADLINE_EVERYDAY), *hard]
+
+
+def add_ood(kept_out: Share, paged: Share, asked: Share, text: str, got: Outcome) -> None:
+    kept_out.add(text, got.kept_out, failure_when=False)
+    paged.add(text, got.action == IMMEDIATE, failure_when=True)
+    asked.add(text, got.action == ASK, failure_when=True)
+
+
 def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
     result = GateFigures(
-        Share("OOD test: kept out of welfare intents"),
-        Share("OOD test: paged as emergency at once"),
-        Share("OOD test: asked «Sei in pericolo adesso?»"),
-        Share("fresh emergencies: immediate"),
-        Share("fresh emergencies: immediate or asked"),
-        Share("first fresh set (regression): immediate or asked"),
-        Share("negatives: paged at once"),
-        Share("negatives: asked"),
-        Share("negatives: safety rules fire"),
+        Share("OOD 12-07: kept out of welfare intents"),
+        Share("OOD 12-07: paged as emergency at once"),
+        Share("OOD 12-07: asked «Sei in pericolo adesso?»"),
+        Share("emergencies 12-07: immediate"),
+        Share("emergencies 12-07: immediate or asked"),
+        Share("negatives 12-07: paged at once"),
+        Share("negatives 12-07: asked"),
+        Share("regression OOD 12-06: kept out of welfare intents"),
+        Share("regression OOD 12-06: paged as emergency at once"),
+        Share("regression OOD 12-06: asked «Sei in pericolo adesso?»"),
+        Share("regression emergencies 12-06: immediate"),
+        Share("regression emergencies 12-06: immediate or asked"),
+        Share("regression emergencies 11-25: immediate or asked"),
+        Share("regression negatives: paged at once"),
+        Share("regression negatives: asked"),
+        Share("regression negatives: safety rules fire"),
     )
+    for example in load_examples(HEADLINE_OOD):
+        got = decide_one(example.text)
+        add_ood(
+            result.headline_ood_kept_out,
+            result.headline_ood_paged,
+            result.headline_ood_asked,
+            example.text,
+            got,
+        )
+    for example in headline_emergencies():
+        got = decide_one(example.text)
+        result.headline_immediate.add(example.text, got.action == IMMEDIATE, failure_when=False)
+        result.headline_asked_or_immediate.add(
+            example.text, got.action != "none", failure_when=False
+        )
+    for example in headline_negatives():
+        got = decide_one(example.text)
+        result.headline_negatives_paged.add(
+            example.text, got.action == IMMEDIATE, failure_when=True
+        )
+        result.headline_negatives_asked.add(example.text, got.action == ASK, failure_when=True)
     for example in load_examples(OOD_TEST):
         got = decide_one(example.text)
-        result.ood_kept_out.add(example.text, got.kept_out, failure_when=False)
-        result.ood_paged.add(example.text, got.action == IMMEDIATE, failure_when=True)
-        result.ood_asked.add(example.text, got.action == ASK, failure_when=True)
+        add_ood(result.ood_kept_out, result.ood_paged, result.ood_asked, example.text, got)
     for example in load_examples(FRESH_EMERGENCY):
         got = decide_one(example.text)
         result.fresh_immediate.add(example.text, got.action == IMMEDIATE, failure_when=False)

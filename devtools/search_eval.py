@@ -3,14 +3,20 @@
     python -m devtools.search_eval [--model models/welcome.tar.gz] [--data FILE] [--misses]
 
 starts Rasa and the action server on the model with the seed catalogue (loopback, temporary
-files), sends each request of tests/nlu_fresh/search_paraphrases.yml as a new citizen
-would, and counts a request as answered when the first results come after at most one
-question and the first service listed has the expected category (or one of ``also``).
+files), sends each request of the paraphrase sets as a new citizen would, and counts a
+request as answered when the first results come after at most one question and the first
+service listed has the expected category (or one of ``also``).
 
 The one question is answered as a citizen who gave everything in the first message would:
 «non importa» to the zone or the age. A question about the kind of service counts as a
-miss (the assistant did not understand what was asked). ``make eval`` prints the figures;
-tests/nlu/test_search_paraphrases.py asserts a floor with the session's Rasa.
+miss (the assistant did not understand what was asked).
+
+The sets: tests/nlu_fresh/search_paraphrases_2026_12_07.yml is the headline (written by
+someone who saw neither the training data nor the older set's misses);
+tests/nlu_fresh/search_paraphrases.yml (2026-12-06) had its misses read and acted on and is
+reported as "regression". Without ``--data`` both are measured, on one stack.
+``make eval`` prints the figures; tests/nlu/test_search_paraphrases.py asserts a floor on
+the regression set with the session's Rasa.
 """
 
 from __future__ import annotations
@@ -30,7 +36,12 @@ from sqlalchemy import create_engine, text
 
 from core.settings import PROJECT_ROOT
 
-PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml"
+PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml"  # regression
+HEADLINE_PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_2026_12_07.yml"
+PARAPHRASE_SETS: dict[str, Path] = {
+    "2026-12-07 (headline)": HEADLINE_PARAPHRASES,
+    "2026-12-06 (regression)": PARAPHRASES,
+}
 SKIP_ANSWER = "non importa"
 DETAILS = "/service_details"
 
@@ -177,6 +188,11 @@ def evaluate(send: Send, database_url: str, requests: list[Request] | None = Non
 
 def measure(model: Path, data: Path = PARAPHRASES) -> Report:
     """Start a stack on ``model`` with the seed catalogue and evaluate ``data``."""
+    return measure_sets(model, {str(data): data})[str(data)]
+
+
+def measure_sets(model: Path, sets: dict[str, Path]) -> dict[str, Report]:
+    """One stack on ``model`` with the seed catalogue; a report for each labelled set."""
     from devtools.stack import prepare_catalog_db, start_local_stack
 
     with tempfile.TemporaryDirectory(prefix="search-eval-") as tmp:
@@ -184,7 +200,10 @@ def measure(model: Path, data: Path = PARAPHRASES) -> Report:
         database_url = prepare_catalog_db(workdir / "welcome.db")
         stack = start_local_stack(model=model, database_url=database_url, workdir=workdir)
         try:
-            return evaluate(stack.send, database_url, load_requests(data))
+            return {
+                label: evaluate(stack.send, database_url, load_requests(path))
+                for label, path in sets.items()
+            }
         finally:
             stack.close()
 
@@ -287,7 +306,7 @@ def evaluate_parses(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.search_eval")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "welcome.tar.gz")
-    parser.add_argument("--data", type=Path, default=PARAPHRASES)
+    parser.add_argument("--data", type=Path, help="one set (default: every set of PARAPHRASE_SETS)")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument(
         "--parses",
@@ -296,23 +315,29 @@ def main(argv: list[str] | None = None) -> int:
         ".venv-rasa), the actions in process on DATABASE_URL (the seed catalogue)",
     )
     args = parser.parse_args(argv)
+    sets = {str(args.data): args.data} if args.data else PARAPHRASE_SETS
     if args.parses:
         from core.settings import get_settings
 
         parses = json.loads(args.parses.read_text(encoding="utf-8"))
-        report = evaluate_parses(
-            parses, get_settings().effective_database_url, load_requests(args.data)
-        )
         print("\n== Search by paraphrase, in process (python -m devtools.search_eval) ==")
-        print(report.summary(misses=args.misses))
+        for label, path in sets.items():
+            requests = load_requests(path)
+            if any(r.text not in parses for r in requests):
+                print(f"{label}: skipped, {args.parses} has no parses of {path.name}")
+                continue
+            database_url = get_settings().effective_database_url
+            report = evaluate_parses(parses, database_url, requests)
+            print(f"{label}: {report.summary(misses=args.misses)}")
         return 0
     if not args.model.exists():
         from devtools.train import ensure_model
 
         args.model = ensure_model().model
-    report = measure(args.model, args.data)
+    reports = measure_sets(args.model, sets)
     print("\n== Search by paraphrase (python -m devtools.search_eval --misses) ==")
-    print(report.summary(misses=args.misses))
+    for label, report in reports.items():
+        print(f"{label}: {report.summary(misses=args.misses)}")
     return 0
 
 

@@ -1,34 +1,43 @@
-"""Search by paraphrase (tests/nlu_fresh/search_paraphrases.yml): natural requests, written
-for this and never tuned on, answered with services of the right category after at most
-one question, through the real Rasa, action server and seed catalogue.
+"""Search by paraphrase: natural requests, written for this and never tuned on, answered with
+services of the right category after at most one question, through the real Rasa, action
+server and seed catalogue.
 
-Floor a little under the measured figure (docs/nlu-pipeline.md, "Search by paraphrase").
+Both sets (the 2026-12-07 headline and the 2026-12-06 regression set) must be large,
+labelled with every category and absent from the training data. The floor is on the
+regression set, a little under its measured figure (docs/nlu-pipeline.md, "Search by
+paraphrase"); the headline set has no floor until it is measured.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from devtools.search_eval import PARAPHRASES, evaluate, load_requests
+from devtools.search_eval import PARAPHRASE_SETS, PARAPHRASES, evaluate, load_requests
 from tests.fixtures.rasa import RasaStack
+
+SETS = list(PARAPHRASE_SETS.values())
 
 SHARE_FLOOR = 0.65  # measured 0.723 and 0.754 on 2026-12-06: docs/nlu-pipeline.md
 
 
-def test_the_set_is_large_varied_and_labelled() -> None:
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
+def test_the_set_is_large_varied_and_labelled(path: Path) -> None:
     from catalog.vocabulary import CATEGORIES
 
-    requests = load_requests(PARAPHRASES)
+    requests = load_requests(path)
     assert len(requests) >= 60
     assert len({r.text for r in requests}) == len(requests)
     assert all(r.accepted <= set(CATEGORIES) for r in requests)
     assert len({r.category for r in requests}) == len(CATEGORIES)  # every kind of service
 
 
-def test_the_set_is_not_training_data() -> None:
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
+def test_the_set_is_not_training_data(path: Path) -> None:
     from core.settings import PROJECT_ROOT
 
-    texts = {r.text.lower() for r in load_requests(PARAPHRASES)}
+    texts = {r.text.lower() for r in load_requests(path)}
     for path in (PROJECT_ROOT / "data").rglob("*.yml"):
         content = path.read_text(encoding="utf-8").lower()
         leaked = [t for t in texts if t in content]
@@ -37,5 +46,5 @@ def test_the_set_is_not_training_data() -> None:
 
 @pytest.mark.rasa
 def test_natural_requests_get_the_right_services(rasa_stack: RasaStack) -> None:
-    report = evaluate(rasa_stack.send, rasa_stack.database_url)
+    report = evaluate(rasa_stack.send, rasa_stack.database_url, load_requests(PARAPHRASES))
     assert report.share >= SHARE_FLOOR, report.summary(misses=True)

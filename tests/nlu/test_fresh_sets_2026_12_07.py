@@ -1,0 +1,57 @@
+"""The 2026-12-07 fresh sets (issue 12): as large as their brief asks, apart from each other.
+
+devtools.gate_eval reports them as the headline figures; nothing may be tuned on them.
+These checks need no model: sizes, groups and that no sentence is in two sets (an
+emergency counted as a negative, or a sentence weighed twice).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from devtools.gate_eval import (
+    HEADLINE_EMERGENCY,
+    HEADLINE_EVERYDAY,
+    HEADLINE_OOD,
+    headline_emergencies,
+    headline_negatives,
+)
+from devtools.nlu_metrics import load_examples
+from devtools.search_eval import HEADLINE_PARAPHRASES, load_requests
+from tests.nlu.test_no_leak import fold
+
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "inform", "help", "bot_challenge",
+    "search_service", "service_details", "book_service", "check_budget", "list_transactions",
+    "request_reimbursement", "request_status", "book_appointment", "find_welcome_point",
+    "human_handoff", "subscribe_news", "unsubscribe_news", "privacy_info", "forget_me",
+    "emergency", "out_of_scope",
+}  # fmt: skip
+
+
+def test_the_sets_are_as_large_as_asked() -> None:
+    assert len(load_examples(HEADLINE_OOD)) >= 220
+    assert len(headline_emergencies()) >= 110
+    hard = [e for e in load_examples(HEADLINE_EMERGENCY) if e.intent != "emergency"]
+    assert len(hard) >= 60
+    assert len(load_examples(HEADLINE_EVERYDAY)) >= 300
+    requests = load_requests(HEADLINE_PARAPHRASES)
+    assert len(requests) >= 72
+    assert min(Counter(r.category for r in requests).values()) >= 4
+
+
+def test_the_labels_are_contract_intents() -> None:
+    assert {e.intent for e in load_examples(HEADLINE_OOD)} == {"out_of_scope"}
+    everyday = {e.intent for e in load_examples(HEADLINE_EVERYDAY)}
+    assert everyday <= CONTRACT_INTENTS - {"emergency"}
+    assert {e.intent for e in load_examples(HEADLINE_EMERGENCY)} <= CONTRACT_INTENTS
+
+
+def test_no_sentence_is_in_two_places() -> None:
+    emergencies = [fold(e.text) for e in headline_emergencies()]
+    negatives = [fold(e.text) for e in headline_negatives()]
+    everything = (
+        emergencies + negatives + [fold(r.text) for r in load_requests(HEADLINE_PARAPHRASES)]
+    )
+    repeated = [t for t, n in Counter(everything).items() if n > 1 and t]
+    assert repeated == []

@@ -25,6 +25,7 @@ from bot.commands import lookup
 from bot.delivery import Sender
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import Handoff, render_rasa
+from bot.review_capture import ReviewCapture
 from bot.router import Router
 from bot.text import truncate_words
 from care.flags import raise_flag
@@ -85,6 +86,8 @@ class Gateway:
         self.config = config
         self.router = Router(db, events)
         self.sender = Sender(db, events)
+        # the review inbox's capture of each Rasa turn (server/ sets it; None: no capture)
+        self.review: ReviewCapture | None = None
         # one lock per conversation being handled; idle entries are dropped (bounded)
         self.locks = KeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -476,6 +479,8 @@ class Gateway:
         turn = render_rasa(replies)
         outgoings = await self._build_menus(conversation, turn.replies)
         await self.sender.send_turn(conversation, outgoings, message, finish=Status.processed)
+        if self.review is not None:  # after the answer: the citizen never waits for it
+            await self.review.turn(conversation.conversation_id, message)
         if turn.handoff is not None:
             await self.handoff(conversation.conversation_id, turn.handoff)
         return True

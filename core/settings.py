@@ -62,11 +62,27 @@ class Settings(BaseSettings):
         "without it, except /health); generated into VAR_DIR/secrets.env when empty.",
     )
 
+    action_server_max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest request the action server reads (Rasa's tracker of one session "
+        "and the domain), refused with 413 before it is read; a long conversation's call "
+        "measures well under it (docs/security.md).",
+    )
+
     # --- rasa ------------------------------------------------------------------
     rasa_tracker_db_url: str = Field(
         default="",
         description="SQLAlchemy URL of Rasa's tracker store (the conversations). Empty means a "
         "SQLite file at VAR_DIR/rasa-tracker.db. PostgreSQL: postgresql://user:pass@host/db",
+    )
+    review_confidence_threshold: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="A citizen's message understood with less confidence than this goes to "
+        "the review inbox («Revisione» in the console), with those that fell back or were out "
+        "of scope.",
     )
     rasa_lock_store_url: str = Field(
         default="",
@@ -346,6 +362,31 @@ class Settings(BaseSettings):
         description="Smallest number of people a figure of the monitoring section, its CSV "
         "exports and the monthly report may show; smaller ones read «<N» and are kept out of "
         "totals that would reveal them.",
+    )
+
+    # --- providers: adhesion and their own services ----------------------------------
+    adhesion_two_members: bool = Field(
+        default=False,
+        description="Decisions of the adhesion commission (approve, ask for changes, reject, "
+        "suspend, reinstate) need a second member to confirm them.",
+    )
+    provider_trusted_edits: bool = Field(
+        default=False,
+        description="Providers' small edits to a published service (hours, contacts) are "
+        "published at once and the commission sees them afterwards; other changes always wait "
+        "for the commission.",
+    )
+    adhesion_applications_per_address_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Submissions of the /aderisci page (applications and answers) one client "
+        "address may send per hour.",
+    )
+    adhesion_link_hours: int = Field(
+        default=72,
+        ge=1,
+        description="How long the one-time link to set a new provider account's first "
+        "password stays valid, in hours.",
     )
 
     @model_validator(mode="after")

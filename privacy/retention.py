@@ -82,6 +82,7 @@ from conversations.models import (
 )
 from core.db import make_engine, session_scope
 from core.settings import Settings
+from review import queue as review_queue
 from welfare.ledger.models import ConversationLink
 from welfare.models import Reimbursement
 
@@ -323,6 +324,7 @@ def _message_batch(session: Session, scope: Scope, after: int) -> _MessageBatch:
             message.data = {**kept, "purged": True}
             session.add(message)
             batch.anonymised += 1
+    review_queue.forget(session, message_ids=ids)  # the words are gone: so is their review
     gone = [i for i in ids if i not in with_files]
     if gone:
         batch.events = session.execute(

@@ -33,6 +33,7 @@ from bot.channels.whatsapp.client import GraphClient
 from bot.gateway import Gateway, GatewayConfig
 from bot.outbox import OutboxWorker
 from bot.rasa_client import RasaClient
+from bot.review_capture import ReviewCapture
 from conversations.uploads import UploadStore
 from core.body_limit import BodyLimit
 from core.database import Database
@@ -41,7 +42,7 @@ from core.events import EventBus
 from core.security_headers import PublicSecurityHeaders
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
-from privacy.retention import RetentionWorker, purge_with_settings
+from privacy.retention import RetentionWorker, purge_with_settings, tracker_engine_url
 from server.broadcasts import attach_broadcasts
 from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
@@ -83,6 +84,11 @@ def build_gateway(settings: Settings, engine: Engine) -> Gateway:
         ),
     )
     gateway.register(WebChatChannel())
+    gateway.review = ReviewCapture(
+        gateway.db,
+        make_engine(tracker_engine_url(settings)),
+        threshold=settings.review_confidence_threshold,
+    )
     return gateway
 
 
@@ -193,6 +199,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 await app.state.telegram.stop()
             await gateway.shutdown()
             await gateway.rasa.aclose()
+            if gateway.review is not None:
+                gateway.review.tracker.dispose()
             if graph is not None:
                 await graph.aclose()
             if own_engine:

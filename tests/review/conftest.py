@@ -1,0 +1,1 @@
+from tests.gateway.conftest import fake_rasa, fake_telegram, start_gateway  # noqa: F401

@@ -369,6 +369,38 @@ def _upsert(
     return result
 
 
+def _keep_console_decisions(
+    session: Session,
+    providers: Sequence[tuple[int, ProviderRow]],
+    path: Path,
+    report: ImportReport,
+) -> list[dict[str, Any]]:
+    """The provider rows to write: a provider the adhesion commission decided on in the
+    console keeps that decision (status and date), with a warning when the file differs."""
+    decided = {
+        p.code: p
+        for p in session.exec(select(Provider).where(Provider.adhesion_source == "console"))
+    }
+    rows = []
+    for line, row in providers:
+        data = row.model_dump()
+        kept = decided.get(row.code)
+        if kept is not None:
+            if kept.adhesion_status != row.adhesion_status:
+                report.warnings.append(
+                    Issue(
+                        str(path),
+                        line,
+                        f"adhesion_status: '{row.adhesion_status}' not applied: the commission "
+                        f"decided '{kept.adhesion_status}' in the console on {kept.adhesion_date}",
+                    )
+                )
+            data["adhesion_status"] = kept.adhesion_status
+            data["adhesion_date"] = kept.adhesion_date
+        rows.append(data)
+    return rows
+
+
 def import_catalog(session: Session, directory: Path) -> ImportReport:
     """Validate the YAML files in ``directory`` and, if all are valid, upsert them.
 
@@ -414,9 +446,8 @@ def import_catalog(session: Session, directory: Path) -> ImportReport:
     if PROVIDERS_FILE in paths:
         counts = report.counts.setdefault(PROVIDERS_FILE, FileCounts())
         before = dict(session.exec(select(Provider.code, Provider.adhesion_status)).all())
-        stored = _upsert(
-            session, Provider, [r.model_dump() for _, r in providers], counts, session.add
-        )
+        rows = _keep_console_decisions(session, providers, paths[PROVIDERS_FILE], report)
+        stored = _upsert(session, Provider, rows, counts, session.add)
         session.flush()
         status_changed = [
             p for code, p in stored.items() if code in before and before[code] != p.adhesion_status

@@ -63,6 +63,9 @@ class Provider(ProviderBase, table=True):
     __tablename__ = "provider"
 
     id: int | None = Field(default=None, primary_key=True)
+    # "console" once the adhesion commission decided in the console: the YAML import then
+    # keeps that decision and says so (catalog.importer)
+    adhesion_source: str = Field(default="yaml", max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -12,6 +12,8 @@ class Role(StrEnum):
     welfare_officer = "welfare_officer"  # reviews reimbursement requests
     provider_staff = "provider_staff"  # redeems vouchers for one provider
     data_analyst = "data_analyst"  # reads the aggregated monitoring, never a conversation
+    nlu_reviewer = "nlu_reviewer"  # corrects misunderstood messages (masked) for training
+    commission = "commission"  # the adhesion commission: reviews providers and their services
     admin = "admin"  # manages staff accounts
 
     @property
@@ -25,6 +27,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.welfare_officer: "Ufficio welfare",
     Role.provider_staff: "Personale ente erogatore",
     Role.data_analyst: "Data Analyst",
+    Role.nlu_reviewer: "Revisione comprensione",
+    Role.commission: "Commissione adesioni",
     Role.admin: "Amministrazione",
 }
 

@@ -22,7 +22,7 @@ from core.settings import PROJECT_ROOT
 
 # Every module of these packages is imported to find the tables the code defines.
 CODE_PACKAGES = ("actions", "bot", "broadcast", "care", "catalog", "console", "conversations",
-                 "core", "privacy", "server", "staff", "welfare")  # fmt: skip
+                 "core", "privacy", "providers", "server", "staff", "welfare")  # fmt: skip
 
 _TABLES_OF = """
 import importlib, json, pkgutil, sys

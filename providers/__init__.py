@@ -1,0 +1,2 @@
+"""Providers joining the network: adhesion applications under the ethical code, the
+commission's review and decisions with their effects, and providers' own service drafts."""

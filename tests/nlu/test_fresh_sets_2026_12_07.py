@@ -57,3 +57,21 @@ def test_no_sentence_is_in_two_places() -> None:
     )
     repeated = [t for t, n in Counter(everything).items() if n > 1 and t]
     assert repeated == []
+
+
+def test_no_sentence_repeats_an_older_set() -> None:
+    """The older sets had their failures read and acted on: a repeat would not be fresh."""
+    fresh = PROJECT_ROOT / "tests" / "nlu_fresh"
+    older_files = [
+        fresh / "emergency.yml",
+        fresh / "emergency_2026_12.yml",
+        fresh / "everyday.yml",
+        fresh / "out_of_domain.yml",
+        fresh / "out_of_domain_dev.yml",
+        PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml",
+    ]
+    older = {fold(e.text) for path in older_files for e in load_examples(path)}
+    older |= {fold(r.text) for r in load_requests(fresh / "search_paraphrases.yml")}
+    new = [e.text for e in [*headline_emergencies(), *headline_negatives()]]
+    new += [r.text for r in load_requests(HEADLINE_PARAPHRASES)]
+    assert [t for t in new if fold(t) and fold(t) in older] == []

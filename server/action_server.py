@@ -6,6 +6,9 @@ id and ``/actions`` lists them. This launcher builds rasa-sdk's own Sanic applic
 (``rasa_sdk.endpoint.create_app_for_serve``, the same arguments as ``python -m rasa_sdk``) and
 adds one request middleware: everything but ``GET /health`` needs
 ``Authorization: Bearer <ACTION_SERVER_TOKEN>``, the header Rasa sends from endpoints.yml.
+Bodies are capped at ACTION_SERVER_MAX_BODY_BYTES (Sanic's REQUEST_MAX_SIZE, default 100 MB):
+a larger declared Content-Length is answered 413 before any byte of the body is read, a
+chunked body is cut at the cap, and no action runs.
 The secret comes from the environment (or VAR_DIR/secrets.env), never the command line; with
 no secret the server does not start.
 """
@@ -23,6 +26,7 @@ from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
@@ -37,11 +41,27 @@ log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/health"})
 
 
-def guarded_app(action_executor: ActionExecutor, secret: str, **kwargs: Any) -> Sanic:
-    """rasa-sdk's app, with every route but /health behind the shared secret."""
+def guarded_app(
+    action_executor: ActionExecutor,
+    secret: str,
+    *,
+    max_body_bytes: int | None = None,
+    **kwargs: Any,
+) -> Sanic:
+    """rasa-sdk's app, with every route but /health behind the shared secret and every body
+    capped at ``max_body_bytes`` (None: ACTION_SERVER_MAX_BODY_BYTES)."""
     if not secret:
         raise SystemExit(f"{ACTION_SECRET_ENV} is empty: the action server would be open")
     app = create_app_for_serve(action_executor, **kwargs)
+    if max_body_bytes is None:
+        max_body_bytes = get_settings().action_server_max_body_bytes
+    app.config.REQUEST_MAX_SIZE = max_body_bytes
+
+    async def too_large(request: Request, exception: Exception) -> HTTPResponse:
+        # rasa-sdk answers every exception 500 and echoes the request; this one is the caller's
+        return response.json({"error": "request body too large"}, status=413)
+
+    app.error_handler.add(PayloadTooLarge, too_large)
 
     async def only_rasa(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS or authorized(request.headers.get(HEADER), secret):

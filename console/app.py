@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import WebSocketRoute
 
-from console import audit, broadcasts, erasure, handoff, monitoring, welfare
+from console import audit, broadcasts, data_copy, erasure, handoff, monitoring, review, welfare
 from console.auth import (
     SESSION_COOKIE,
     NotAuthenticated,
@@ -49,12 +49,14 @@ from staff.roles import ALL_ROLES, Role
 SECTIONS: tuple[Section, ...] = (
     handoff.SECTION,
     erasure.SECTION,
+    data_copy.SECTION,
     broadcasts.SECTION,
     welfare.CITIZENS,
     welfare.REIMBURSEMENTS,
     welfare.VOUCHERS,
     welfare.APPOINTMENTS,
     monitoring.SECTION,
+    review.SECTION,
 )
 
 CSP = (

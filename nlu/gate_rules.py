@@ -9,11 +9,14 @@ nlu/safety_net.py (in Rasa) and care/safety.py (in the gateway).
 Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergency tiers"):
 
 - ``immediate``: the model's emergency confidence is at least ``immediate_confidence`` and
-  a word of data/safety/emergency_support.yml (danger, harm, body, violence...) is in the
-  message: 112/1522 and the top-priority hand-off at once, as for a rule match;
-- ``ask``: emergency is the model's first intent but less sure or without such a word, or
-  emergency is not first but has at least ``ask_confidence`` and such a word: 112/1522 at
-  once and the question «Sei in pericolo adesso?» (Sì opens the hand-off, No goes on);
+  an unambiguous word of danger, harm or the body (``groups`` of
+  data/safety/emergency_support.yml) is in the message: 112/1522 and the top-priority
+  hand-off at once, as for a rule match;
+- ``ask``: emergency is the model's first intent but less sure or with only an ambiguous
+  word (``ask_only``: «paura», «sangue», «vomita»... also said of spiders, blood tests and
+  cats) or none, or emergency is not first but has at least ``ask_confidence`` and a word
+  of either list: 112/1522 at once and the question «Sei in pericolo adesso?» (Sì opens
+  the hand-off, No goes on);
 - none: emergency first without any such word and under ``unsupported_confidence``: the
   message is treated as out of domain (``low_confidence_intent``).
 
@@ -77,20 +80,32 @@ class GateSettings:
         )
 
 
+def _stems(groups: dict[str, Any] | None) -> tuple[str, ...]:
+    stems: list[str] = []
+    for group in (groups or {}).values():
+        stems.extend(str(stem).strip().lower() for stem in group or [])
+    return tuple(sorted({stem for stem in stems if stem}))
+
+
+def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(stem) for stem in stems) or r"(?!x)x"
+    return re.compile(rf" (?:{alternatives})")
+
+
 class SupportWords:
     """Word stems that make a model's emergency believable (data/safety/emergency_support.yml).
 
     Each entry is matched at the start of a word of the normalised text ("picchi" matches
-    "picchia", "picchiata"); an entry with a space is a phrase ("mani addosso").
+    "picchia", "picchiata"); an entry with a space is a phrase ("mani addosso"). ``groups``
+    hold unambiguous words, enough for an immediate page; ``ask_only`` holds words that are
+    also everyday or figurative («ho paura dei ragni»), enough only for the question.
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        stems: list[str] = []
-        for group in (spec.get("groups") or {}).values():
-            stems.extend(str(stem).strip().lower() for stem in group or [])
-        self.stems = tuple(sorted({stem for stem in stems if stem}))
-        alternatives = "|".join(re.escape(stem) for stem in self.stems) or r"(?!x)x"
-        self._pattern = re.compile(rf" (?:{alternatives})")
+        self.stems = _stems(spec.get("groups"))
+        self.ask_stems = _stems(spec.get("ask_only"))
+        self._pattern = _pattern(self.stems)
+        self._ask_pattern = _pattern(self.ask_stems)
 
     @classmethod
     def from_file(cls, path: Path | str) -> SupportWords:
@@ -98,6 +113,12 @@ class SupportWords:
             return cls(yaml.safe_load(handle) or {})
 
     def supports(self, text: str) -> bool:
+        """A word of either list: enough for the question «Sei in pericolo adesso?»."""
+        folded = normalise(text)
+        return bool(self._pattern.search(folded) or self._ask_pattern.search(folded))
+
+    def supports_immediate(self, text: str) -> bool:
+        """An unambiguous word of danger, harm or the body: enough for an immediate page."""
         return bool(self._pattern.search(normalise(text)))
 
 
@@ -117,6 +138,7 @@ class GateDecision:
     emergency_confidence: float
     supported: bool
     model_ranking: tuple[tuple[str, float], ...] = ()
+    supported_immediate: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +148,7 @@ class GateDecision:
             "model_confidence": round(self.model_confidence, 4),
             "emergency_confidence": round(self.emergency_confidence, 4),
             "supported": self.supported,
+            "supported_immediate": self.supported_immediate,
             "changed": self.changed,
             "model_ranking": [[name, round(conf, 4)] for name, conf in self.model_ranking],
         }
@@ -148,6 +171,7 @@ def decide(
         (float(e.get("confidence") or 0.0) for e in model if e.get("name") == EMERGENCY), 0.0
     )
     supported = support.supports(text)
+    supported_immediate = support.supports_immediate(text)
     top_five = tuple((str(e["name"]), float(e.get("confidence") or 0.0)) for e in model[:5])
 
     def out(intent: str, confidence: float, tier: str | None) -> GateDecision:
@@ -161,10 +185,11 @@ def decide(
             emergency_confidence=em_conf,
             supported=supported,
             model_ranking=top_five,
+            supported_immediate=supported_immediate,
         )
 
     if top_name == EMERGENCY:
-        if supported and em_conf >= settings.immediate_confidence:
+        if supported_immediate and em_conf >= settings.immediate_confidence:
             return out(EMERGENCY, em_conf, IMMEDIATE)
         if supported or em_conf >= settings.unsupported_confidence:
             return out(EMERGENCY, em_conf, ASK)

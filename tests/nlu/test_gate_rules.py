@@ -145,3 +145,66 @@ def test_an_unsure_model_without_words_of_danger_is_out_of_domain() -> None:
         default_support(),
     )
     assert sure.tier == ASK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ho una paura tremenda dei ragni",
+        "mi sono tagliata i capelli cortissimi",
+        "ho bruciato la torta di mele",
+        "l'amministratore non risponde da una settimana",
+        "sto morendo di caldo in ufficio",
+        "il telefono sta per morire, dove lo carico",
+        "il gatto ha vomitato sul tappeto",
+        "domani devo fare gli esami del sangue",
+        "sono in strada, arrivo tra cinque minuti",
+        "cerco un'agenzia immobiliare in centro",
+        "sei bravo a calcio?",
+        "il vino va tenuto al freddo?",
+    ],
+)
+def test_a_sure_model_on_everyday_or_figurative_words_only_asks(text: str) -> None:
+    decision = run(text, ("emergency", 0.999), ("out_of_scope", 0.0005))
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+    assert decision.supported_immediate is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ho paura di lui, stanotte mi ha minacciata",
+        "mi taglio le braccia quando sto così",
+        "voglio morire, non ce la faccio più",
+        "mia madre è caduta e non si muove",
+        "c'è puzza di gas in tutto il palazzo",
+        "il bambino ha bevuto la candeggina",
+        "siamo fuori con i bimbi e non abbiamo dove dormire",
+        "mon copain me frappe tous les jours",
+    ],
+)
+def test_a_sure_model_with_words_of_danger_in_phrases_is_immediate(text: str) -> None:
+    decision = run(text, ("emergency", 0.999), ("inform", 0.0005))
+    assert (decision.intent, decision.tier) == ("emergency", IMMEDIATE)
+
+
+def test_an_ambiguous_word_still_lets_a_second_emergency_ask() -> None:
+    decision = run("ho paura, sento dei rumori", ("out_of_scope", 0.6), ("emergency", 0.3))
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+    assert decision.supported and not decision.supported_immediate
+
+
+def test_ask_only_words_never_make_a_page_immediate() -> None:
+    words = SupportWords({"groups": {"a": ["mani addosso"]}, "ask_only": {"a": ["paura"]}})
+    assert words.supports("ho paura") and not words.supports_immediate("ho paura")
+    assert words.supports_immediate("mi ha messo le mani addosso")
+    assert not words.supports("imposta una sveglia")
+
+
+def test_the_support_file_keeps_its_two_lists_apart() -> None:
+    support = default_support()
+    assert support.stems and support.ask_stems
+    assert set(support.stems) & set(support.ask_stems) == set()
+    # the bare ambiguous words are on the question's list only
+    for word in ("paura", "tagli", "brucia", "non risponde", "mori", "sangu", "vomit"):
+        assert word in support.ask_stems and word not in support.stems

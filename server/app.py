@@ -43,6 +43,9 @@ from core.security_headers import PublicSecurityHeaders
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from privacy.retention import RetentionWorker, purge_with_settings, tracker_engine_url
+from providers.applications import DOCUMENT_KINDS
+from providers.web import PATH as ADHESION_PATH
+from server.adhesion import attach_adhesion
 from server.broadcasts import attach_broadcasts
 from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
@@ -235,6 +238,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
     attach_welfare(app, engine=engine, settings=settings)  # voucher QR, appointment reminders
     attach_broadcasts(app, settings, engine=engine)  # hub announcements, delivery worker
+    attach_adhesion(app, settings, engine=engine)  # /aderisci: providers apply (issue 16)
     app.state.webchat_limits = AddressLimits.from_values(
         sessions_per_hour=settings.webchat_sessions_per_address_per_hour,
         emergencies_per_hour=settings.webchat_emergencies_per_address_per_hour,
@@ -263,4 +267,5 @@ def body_limits(settings: Settings) -> list[tuple[str, int]]:
         ("/api/chat/files", settings.upload_max_bytes),
         (f"{CONSOLE_PATH}/avvisi", settings.broadcast_image_max_bytes + multipart),
         (f"{CONSOLE_PATH}/accesso", LOGIN_MAX_BODY_BYTES),
+        (ADHESION_PATH, len(DOCUMENT_KINDS) * settings.upload_max_bytes + multipart),
     ]

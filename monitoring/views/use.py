@@ -2,130 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from monitoring.summaries.read import per_day as read_per_day
+from monitoring.summaries.read import read
+from monitoring.tables import Column, Row, Table, View, protect_table
+from monitoring.views.labels import CHANNEL_LABELS
+from monitoring.views.query import Context, Count
+from monitoring.views.shaping import cell_of, count_table, figure
 
-from sqlalchemy import case, func, literal, select
-from sqlalchemy.sql.elements import ColumnElement
-
-from broadcast.models import Subscription
-from conversations.models import Conversation, Direction, Message
-from monitoring import sql
-from monitoring.period import Period
-from monitoring.tables import (
-    Column,
-    Row,
-    Table,
-    View,
-    protect_table,
-)
-from monitoring.views.labels import (
-    CHANNEL_LABELS,
-)
-from monitoring.views.query import (
-    Context,
-    Count,
-    between,
-    conv_filter,
-    tally,
-    tally_many,
-)
-from monitoring.views.shaping import (
-    cell_of,
-    count_table,
-    figure,
-)
-
-# --- Uso -----------------------------------------------------------------------------------
-
-
-def inbound_where(ctx: Context, period: Period) -> list[ColumnElement[bool]]:
-    return [
-        Message.direction == Direction.inbound.value,  # always the citizen's
-        *between(Message.created_at, period),
-        *conv_filter(ctx, Message.conversation_id),
-    ]
+HOUR = "@hour"
 
 
 def use_view(ctx: Context) -> View:
-    s = ctx.session
-    sql.prepare(s)
+    """From the summaries (``monitoring.summaries``): each metric read once per period."""
+    s, q = ctx.session, ctx.quartiere
     previous = ctx.period.previous()
-
-    def new_convs(period: Period) -> tuple[dict[Any, Count], Count]:
-        return tally(
-            s,
-            key=Conversation.channel,
-            value=func.count(),
-            people=Conversation.conversation_id,
-            where=[
-                *between(Conversation.created_at, period),
-                *conv_filter(ctx, Conversation.conversation_id),
-            ],
-        )
-
-    def inbound(period: Period) -> tuple[dict[Any, Count], Count]:
-        return tally(
-            s,
-            key=Message.channel,
-            value=func.count(),
-            people=Message.conversation_id,
-            where=inbound_where(ctx, period),
-        )
-
-    conv_now, conv_before = new_convs(ctx.period), new_convs(previous)
-    # the period's citizen messages, read once: by channel, by day and by hour of the day
-    inbound_now, inbound_total = tally_many(
-        s,
-        keys={
-            "channel": Message.channel,
-            "day": sql.local(s, Message.created_at, "day"),
-            "hour": sql.local(s, Message.created_at, "hour"),
-        },
-        value=func.count(),
-        people=Message.conversation_id,
-        where=inbound_where(ctx, ctx.period),
-    )
-    msg_now = (inbound_now["channel"], inbound_total)
-    msg_before = inbound(previous)
-    outbound = tally(
-        s,
-        key=Message.channel,
-        value=func.count(),
-        people=Message.conversation_id,
-        where=[
-            Message.direction == Direction.outbound.value,
-            *between(Message.created_at, ctx.period),
-            *conv_filter(ctx, Message.conversation_id),
-        ],
-    )
-    # new and returning: conversations that wrote in the period, by when they started
-    started = case((Conversation.created_at >= ctx.period.start, "new"), else_="returning")
-    kinds = tally(
-        s,
-        key=started,
-        value=func.count(Conversation.conversation_id.distinct()),
-        people=Conversation.conversation_id,
-        where=[
-            Conversation.conversation_id.in_(
-                select(Message.conversation_id).where(*inbound_where(ctx, ctx.period))
-            )
-        ],
+    conv_now = read(s, "conversations", ctx.period, q).counts("channel")
+    conv_before = read(s, "conversations", previous, q).counts("channel")
+    inbound = read(s, "inbound", ctx.period, q)
+    msg_now = inbound.counts("channel")
+    msg_before = read(s, "inbound", previous, q).counts("channel")
+    outbound = read(s, "outbound", ctx.period, q).counts("channel")
+    hours = read(s, "inbound_hour", ctx.period, q).counts(HOUR)[0]
+    days = read_per_day(s, "inbound", ctx.period, q)
+    # new: their first message (of what is kept) is in the period; returning: wrote before
+    active, new = inbound.total.people, inbound.total.first_people
+    kinds: tuple[dict[str, Count], Count] = (
+        {"new": (new, new), "returning": (active - new, active - new)},
+        (active, active),
     )
 
-    def happened(moment: Any, who: Any) -> Count:
-        """How many rows have ``moment`` in the period, and their conversations."""
-        return tally(
-            s,
-            key=literal("all"),
-            value=func.count(),
-            people=who,
-            where=[*between(moment, ctx.period), *conv_filter(ctx, who)],
-        )[1]
+    def happened(metric: str) -> Count:
+        total = read(s, metric, ctx.period, q).total
+        return total.value, total.people
 
-    consent_yes = happened(Conversation.consent_at, Conversation.conversation_id)
-    consent_no = happened(Conversation.consent_declined_at, Conversation.conversation_id)
-    subs_on = happened(Subscription.created_at, Subscription.conversation_id)
-    subs_off = happened(Subscription.stopped_at, Subscription.conversation_id)
+    consent_yes, consent_no = happened("consent_yes"), happened("consent_no")
+    subs_on, subs_off = happened("subs_on"), happened("subs_off")
 
     view = View(
         key="uso",
@@ -166,7 +77,7 @@ def use_view(ctx: Context) -> View:
                 note=note,
             )
         )
-    per_day = (inbound_now["day"], inbound_total)
+    per_day = (days, msg_now[1])
     view.tables.append(
         count_table(
             key="messaggi_giorno",
@@ -179,7 +90,7 @@ def use_view(ctx: Context) -> View:
             chart="line",
         )
     )
-    per_hour = (inbound_now["hour"], inbound_total)
+    per_hour = (hours, msg_now[1])
     view.tables.append(
         count_table(
             key="messaggi_ora",
@@ -197,7 +108,10 @@ def use_view(ctx: Context) -> View:
             key="nuovi_ritorno",
             title="Cittadini nuovi e di ritorno",
             dimension="Conversazioni che hanno scritto",
-            order=[("new", "Nuove nel periodo"), ("returning", "Di ritorno (iniziate prima)")],
+            order=[
+                ("new", "Nuove: primo messaggio nel periodo"),
+                ("returning", "Di ritorno: avevano già scritto prima"),
+            ],
             current=kinds[0],
             total=kinds[1],
             min_count=ctx.min_count,

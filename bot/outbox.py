@@ -8,39 +8,30 @@ gateway, which processes them in order. Messages left "received" by a crash are 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from bot.gateway import Gateway
+from core.periodic import PeriodicTask
 
 log = logging.getLogger(__name__)
 
 
 class OutboxWorker:
+    """Every ``interval_seconds``, hands the conversations with work due back to the gateway
+    (core.periodic: a failed pass is logged and the next one comes all the same)."""
+
     def __init__(self, gateway: Gateway, interval_seconds: float) -> None:
         self.gateway = gateway
-        self.interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self.periodic = PeriodicTask("outbox", self.run_pass, interval_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+        self.periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.periodic.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                scheduled = await self.gateway.retry_due()
-                if scheduled:
-                    log.info("outbox: %d conversations with messages to retry", scheduled)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox pass failed")
-            await asyncio.sleep(self.interval)
+    async def run_pass(self) -> int:
+        scheduled = await self.gateway.retry_due()
+        if scheduled:
+            log.info("outbox: %d conversations with messages to retry", scheduled)
+        return scheduled

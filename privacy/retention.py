@@ -81,6 +81,7 @@ from conversations.models import (
     Status,
 )
 from core.db import make_engine, session_scope
+from core.periodic import PeriodicTask
 from core.settings import Settings
 from review import queue as review_queue
 from welfare.ledger.models import ConversationLink
@@ -635,7 +636,8 @@ def _erase_tracker(session: Session, tracker_url: str, scope: Scope) -> int:
 
 
 class RetentionWorker:
-    """Runs the purge in the gateway: shortly after start, then every ``interval`` seconds."""
+    """Runs the purge in the gateway: shortly after start, then every ``interval`` seconds
+    (core.periodic: a failed run is logged by type only, and the next run tries again)."""
 
     def __init__(
         self,
@@ -644,33 +646,22 @@ class RetentionWorker:
         first_delay_seconds: float = FIRST_RUN_DELAY_SECONDS,
     ) -> None:
         self.job = job
-        self.interval = interval_seconds
-        self.first_delay = min(first_delay_seconds, interval_seconds)
-        self.runs = 0
-        self._task: asyncio.Task[None] | None = None
+        self.periodic = PeriodicTask(
+            "retention purge",
+            self.run_once,
+            interval_seconds,
+            first_delay_seconds=min(first_delay_seconds, interval_seconds),
+        )
+
+    @property
+    def runs(self) -> int:
+        return self.periodic.runs
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="retention")
+        self.periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.periodic.stop()
 
-    async def _run(self) -> None:
-        await asyncio.sleep(self.first_delay)
-        while True:
-            try:
-                await asyncio.to_thread(self.job)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the next run tries again; the type only, no data
-                log.error(
-                    "retention purge failed (%s); next try in %.0f s",
-                    type(exc).__name__,
-                    self.interval,
-                )
-            self.runs += 1
-            await asyncio.sleep(self.interval)
+    async def run_once(self) -> PurgeReport:
+        return await asyncio.to_thread(self.job)

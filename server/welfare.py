@@ -11,8 +11,6 @@ by the gateway's outbox like every outgoing message).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from conversations.models import Author
 from core.database import Database
+from core.periodic import PeriodicTask
 from core.settings import Settings
 from core.timeutil import utcnow
 from welfare import web
@@ -62,20 +61,15 @@ def attach_welfare(
             async def send(conversation_id: str, text: str) -> Any:
                 return await gateway.send_text(conversation_id, text, author=Author.gateway)
 
-            async def loop() -> None:
-                while True:
-                    try:
-                        await send_reminders(gateway.db.engine, send)
-                    except Exception:
-                        log.exception("appointment reminders: pass failed")
-                    await asyncio.sleep(REMINDER_EVERY_SECONDS)
-
-            task = asyncio.get_running_loop().create_task(loop(), name="welfare-reminders")
+            reminders = PeriodicTask(
+                "appointment reminders",
+                lambda: send_reminders(gateway.db.engine, send),
+                REMINDER_EVERY_SECONDS,
+            )
+            reminders.start()
             try:
                 yield state
             finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await reminders.stop()
 
     app.router.lifespan_context = lifespan

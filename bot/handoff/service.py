@@ -47,6 +47,7 @@ from conversations.models import Author, Conversation, Direction, Message, Mode,
 from conversations.outgoing import Button, Outgoing
 from core.events import ALL, EventBus
 from core.locks import KeyedLocks
+from core.periodic import PeriodicTask
 from core.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -95,6 +96,11 @@ class HandoffService:
         self._csat_checked: set[str] = set()  # waiting for the CSAT tap, already looked at
         self._retries: dict[int, tuple[int, float]] = {}
         self._running = False
+        # finishes what a crash or a restart interrupted (core.periodic: a failed pass is
+        # logged and the next one comes all the same)
+        self.reconciler = PeriodicTask(
+            "hand-off reconcile", self.reconcile, self.config.reconcile_seconds
+        )
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -103,11 +109,12 @@ class HandoffService:
         self._running = True
         ready = asyncio.Event()
         self._spawn(self._listen(ready))
-        self._spawn(self._reconcile_loop())
+        self.reconciler.start()
         await ready.wait()
 
     async def stop(self) -> None:
         self._running = False
+        await self.reconciler.stop()
         with contextlib.suppress(ValueError):
             self.gateway.router.on_switch.remove(self.on_switch)
         for task in list(self._tasks):
@@ -427,16 +434,6 @@ class HandoffService:
             self.gateway.schedule(conversation_id)
 
     # --- reconcile: finish what a crash or a restart interrupted ---------------------------------
-
-    async def _reconcile_loop(self) -> None:
-        while self._running:
-            try:
-                await self.reconcile()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("hand-off reconcile pass failed")
-            await asyncio.sleep(self.config.reconcile_seconds)
 
     async def reconcile(self) -> None:
         now = utcnow()

@@ -8,6 +8,7 @@ retry after a failure midway sends only the parts the citizen has not received.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from channels.outcome import RETRYABLE, ChannelError, Result
 from channels.whatsapp import WINDOW
 from conversations import repository as repo
 from conversations.models import PURGED_PREFIX, Author, Channel, Conversation, Kind, Message, Status
-from conversations.outgoing import Outgoing, from_row
+from conversations.outgoing import Document, Outgoing, from_row
+from conversations.uploads import UploadStore
 from core.database import Database
 from core.events import EventBus
 from core.timeutil import utcnow
@@ -50,9 +52,10 @@ class StatusReport:
 
 
 class Sender:
-    def __init__(self, db: Database, events: EventBus) -> None:
+    def __init__(self, db: Database, events: EventBus, uploads: UploadStore | None = None) -> None:
         self.db = db
         self.events = events
+        self.uploads = uploads  # where the documents sent to citizens are kept
         self.channels: dict[Channel, ChannelAdapter] = {}
         # conversations that may have queued replies (set on failures and by the outbox)
         self.has_queued: set[str] = set()
@@ -146,16 +149,32 @@ class Sender:
             finish=finish,
             now=utcnow(),
         )
+        await self.send_stored(conversation, rows, outgoings, behind=behind, reply_to=reply_to)
+        return rows
+
+    async def send_stored(
+        self,
+        conversation: Conversation,
+        rows: list[Message],
+        outgoings: list[Outgoing] | None = None,
+        *,
+        behind: bool,
+        reply_to: Message | None = None,
+    ) -> None:
+        """Send replies already stored (queued, in order; without ``outgoings`` they are
+        rebuilt from the rows); a failure queues the rest behind it, and ``behind`` (an
+        earlier reply still queued) queues them all."""
         if not rows:
-            return rows
+            return
         if behind:
-            await self._queue_behind(conversation_id, rows)
-            return rows
+            await self._queue_behind(conversation.conversation_id, rows)
+            return
+        if outgoings is None:
+            outgoings = [from_row(row.text, row.data or {}) for row in rows]
         for index, (row, outgoing) in enumerate(zip(rows, outgoings, strict=True)):
             if not await self.deliver(conversation, row, outgoing, reply_to):
-                await self._queue_behind(conversation_id, rows[index + 1 :])
+                await self._queue_behind(conversation.conversation_id, rows[index + 1 :])
                 break
-        return rows
 
     async def _queue_behind(self, conversation_id: str, rows: list[Message]) -> None:
         if rows:
@@ -185,6 +204,17 @@ class Sender:
             )
             return False
         message_id = row.id
+        if outgoing.document is not None and outgoing.document_content is None:
+            try:
+                outgoing.document_content = await self._document_content(
+                    conversation_id, outgoing.document
+                )
+            except (LookupError, OSError, ValueError):
+                # erased with the conversation's files meanwhile: nothing left to send
+                await self.db.run(
+                    repo.fail_outbound, message_id=row.id, now=utcnow(), error="document:gone"
+                )
+                return False
 
         async def part_sent(index: int, external_id: str) -> None:
             await self.db.run(
@@ -216,6 +246,19 @@ class Sender:
         if self._early and delivered.external_id:
             await self._apply_early(Channel(conversation.channel), [delivered.external_id])
         return True
+
+    async def _document_content(self, conversation_id: str, document: Document) -> bytes:
+        if self.uploads is None:
+            raise LookupError("no uploads folder")
+        uploads = self.uploads
+        attachment = await self.db.run(
+            repo.get_attachment,
+            attachment_id=document.attachment_id,
+            conversation_id=conversation_id,
+        )
+        if attachment is None:
+            raise LookupError(document.attachment_id)
+        return await asyncio.to_thread(uploads.path_of(attachment.path).read_bytes)
 
     async def _not_sent(self, conversation_id: str, row: Message, exc: ChannelError) -> None:
         """Retry later, hold for the window, or fail (and note a blocked bot)."""

@@ -85,7 +85,7 @@ class Gateway:
         self.events = events
         self.config = config
         self.router = Router(db, events)
-        self.sender = Sender(db, events)
+        self.sender = Sender(db, events, uploads)
         # the review inbox's capture of each Rasa turn (server/ sets it; None: no capture)
         self.review: ReviewCapture | None = None
         # one lock per conversation being handled; idle entries are dropped (bounded)

@@ -15,9 +15,39 @@ class Button:
         return {"title": self.title, "payload": self.payload}
 
 
+@dataclass(frozen=True)
+class Document:
+    """A file sent to the citizen as a document (the copy of their data), kept as an
+    ``Attachment`` of the outbound message (VAR_DIR/uploads): retention and erasure delete
+    it with the conversation's other files."""
+
+    attachment_id: int
+    filename: str
+    mime_type: str
+    size_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attachment_id": self.attachment_id,
+            "filename": self.filename,
+            "mime_type": self.mime_type,
+            "size_bytes": self.size_bytes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            attachment_id=int(data["attachment_id"]),
+            filename=str(data["filename"]),
+            mime_type=str(data["mime_type"]),
+            size_bytes=int(data["size_bytes"]),
+        )
+
+
 @dataclass
 class Outgoing:
-    """One message to a citizen: text and/or buttons, or a picture, or a location request.
+    """One message to a citizen: text and/or buttons, or a picture, or a location request,
+    or a document (its text is the caption).
 
     ``gateway`` marks the gateway's own words (consent, errors) as opposed to Rasa's;
     ``page_key`` marks a page of results (Telegram edits the previous page in place).
@@ -30,6 +60,9 @@ class Outgoing:
     page_key: str | None = None
     gateway: bool = False
     menu: dict[str, Any] | None = None  # a placeholder for a menu the gateway builds
+    document: Document | None = None
+    # the document's bytes, read by the sender just before the channel gets it (not stored)
+    document_content: bytes | None = None
 
     def data(self) -> dict[str, Any]:
         """What is stored in the message row (and what the channels render from)."""
@@ -42,6 +75,8 @@ class Outgoing:
             stored["location_request"] = True
         if self.page_key:
             stored["page_key"] = self.page_key
+        if self.document:
+            stored["document"] = self.document.as_dict()
         return stored
 
 
@@ -53,4 +88,5 @@ def from_row(text: str, data: dict[str, Any]) -> Outgoing:
         image=data.get("image"),
         location_request=bool(data.get("location_request")),
         page_key=data.get("page_key"),
+        document=Document.from_dict(data["document"]) if data.get("document") else None,
     )

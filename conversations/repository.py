@@ -615,6 +615,17 @@ def add_attachment(
     return attachment
 
 
+def get_attachment(
+    session: Session, *, attachment_id: int, conversation_id: str
+) -> Attachment | None:
+    """The attachment, only if it belongs to this conversation."""
+    return session.exec(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.conversation_id == conversation_id
+        )
+    ).first()
+
+
 def attachments_of(session: Session, *, message_id: int) -> list[Attachment]:
     return list(session.exec(select(Attachment).where(Attachment.message_id == message_id)))
 

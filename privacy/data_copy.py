@@ -28,6 +28,7 @@ from catalog.models import WelcomePlace
 from conversations.models import PURGED_PREFIX, Attachment, Author, Conversation, Message
 from privacy import requests
 from privacy.requests import PrivacyRequest
+from staff.models import AuditLog
 from welfare.ledger.linking import citizen_for_conversation
 from welfare.ledger.models import BudgetAccount, FundingSource, LedgerEntry
 from welfare.models import Appointment, AppointmentSlot, Reimbursement, Voucher
@@ -40,10 +41,24 @@ SCHEMA_VERSION = 1
 
 
 def request_copy(session: Session, *, conversation_id: str, source: str) -> PrivacyRequest:
-    """Store the request (asking again while one is open returns the open one)."""
-    return requests.store_request(
+    """Store the request with its audit line (asking again while one is open returns the
+    open one and records nothing)."""
+    existing = requests.open_request_of(session, kind=KIND, conversation_id=conversation_id)
+    if existing is not None:
+        return existing
+    request = requests.store_request(
         session, kind=KIND, conversation_id=conversation_id, source=source, reason=REASON
     )
+    session.add(
+        AuditLog(
+            at=request.requested_at,
+            action="data_copy.requested",
+            object_type="data_copy_request",
+            object_id=str(request.id),
+            detail=f"chiesta dal cittadino in chat ({source})",
+        )
+    )
+    return request
 
 
 def open_requests(session: Session, *, limit: int = 200) -> list[PrivacyRequest]:

@@ -73,6 +73,20 @@ def open_requests(session: Session, *, kind: FlagKind, limit: int = 200) -> list
     return [_view(flag) for flag in flags]
 
 
+def open_request_of(
+    session: Session, *, kind: FlagKind, conversation_id: str
+) -> PrivacyRequest | None:
+    """The conversation's open request of ``kind``, if any."""
+    flag = session.exec(
+        select(ConversationFlag).where(
+            ConversationFlag.conversation_id == conversation_id,
+            ConversationFlag.kind == kind.value,
+            col(ConversationFlag.resolved_at).is_(None),
+        )
+    ).first()
+    return _view(flag) if flag is not None else None
+
+
 def get_open_request(session: Session, *, kind: FlagKind, request_id: int) -> PrivacyRequest | None:
     flag = session.get(ConversationFlag, request_id)
     if flag is None or flag.kind != kind or flag.resolved_at is not None:

@@ -15,14 +15,16 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from care.handoff import open_handoff
+from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.erasure.views import ErasureRow, erasure_rows, request_row
+from console.privacy_requests import mark_request_done
 from console.state import console_state
 from console.web import console_path, render
 from conversations import repository as repo
@@ -39,7 +41,6 @@ from privacy.erasure import (
     erase,
     erasure_plan,
     get_open_request,
-    mark_done,
 )
 from privacy.retention import tracker_engine_url
 from staff.roles import Role
@@ -235,26 +236,17 @@ async def erase_data(
     return RedirectResponse(f"{url}?msg={'erased' if notified else 'erased_silent'}", 303)
 
 
-def _mark_done(session: Session, *, staff: CurrentStaff, request_id: int, ip: str) -> bool:
-    """False when the request is no longer open; 409 when a colleague marked it meanwhile."""
-    if get_open_request(session, request_id=request_id) is None:
-        return False
-    if not mark_done(session, request_id=request_id, now=utcnow()):
-        raise HTTPException(409, "Un collega ha appena evaso questa richiesta.")
-    audit.record(
-        session,
-        action="erasure.done",
-        actor_id=staff.id,
-        object_type="erasure_request",
-        object_id=request_id,
-        ip=ip,
-    )
-    return True
-
-
 @router.post("/{request_id:int}/evasa", name="erasure_done")
 def request_done(request: Request, db: Db, staff: Staff, request_id: int) -> Response:
-    if not db.run_sync(_mark_done, staff=staff, request_id=request_id, ip=client_ip(request)):
+    done = db.run_sync(
+        mark_request_done,
+        kind=FlagKind.erasure_request,
+        action="erasure.done",
+        staff=staff,
+        request_id=request_id,
+        ip=client_ip(request),
+    )
+    if not done:
         return _gone(request)
     url = console_path(request, "erasure_requests")
     return RedirectResponse(f"{url}?msg=done", status_code=303)

@@ -8,7 +8,8 @@ JSON; answers ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N
 Methods: getMe, getUpdates (long polling with offset, limit, timeout; 409 while a webhook
 is set), setWebhook, deleteWebhook, getWebhookInfo, setMyCommands, getMyCommands,
 sendMessage (inline keyboards validated: callback_data 1-64 bytes), editMessageText,
-answerCallbackQuery, sendChatAction, sendPhoto, getFile.
+answerCallbackQuery, sendChatAction, sendPhoto, sendDocument (uploaded files kept: their
+bytes come back with ``file_content``), getFile.
 
 Tests inject updates as a user would produce them (``send_text``, ``press_button``,
 ``send_photo``, ...), make the next calls fail (``fail_next``: 429 with retry_after, 5xx),
@@ -49,6 +50,7 @@ INT_FIELDS = {"message_id", "offset", "limit", "timeout", "max_connections"}
 TEXT_LIMIT = 4096
 WEBHOOK_ATTEMPTS = 5
 CAPTION_LIMIT = 1024
+DOCUMENT_LIMIT = 50 * 1024 * 1024  # sendDocument: "files of any type of up to 50 MB"
 USER = {"id": 555001, "is_bot": False, "first_name": "Anna", "language_code": "it"}
 
 
@@ -627,6 +629,33 @@ class FakeTelegram:
             caption=caption,
             reply_markup=markup or None,
             photo_source=str(photo),
+        )
+
+    def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(params)
+        document = params.get("document")
+        if not document:
+            raise TelegramError(400, "Bad Request: there is no document in the request")
+        caption = params.get("caption")
+        if caption and len(str(caption)) > CAPTION_LIMIT:
+            raise TelegramError(400, "Bad Request: message caption is too long")
+        markup = params.get("reply_markup")
+        self._check_markup(markup)
+        if isinstance(document, dict):  # uploaded (multipart/form-data)
+            content = document.get("content") or b""
+            if len(content) > DOCUMENT_LIMIT:
+                raise TelegramError(413, "Request Entity Too Large")
+            file_id = self._add_file(content, f"documents/sent_{len(self.state.files)}")
+            sent = {
+                "file_id": file_id,
+                "file_unique_id": file_id + "u",
+                "file_name": document.get("filename") or "",
+                "file_size": len(content),
+            }
+        else:  # a file_id or a URL
+            sent = {"file_id": str(document), "file_unique_id": str(document) + "u"}
+        return self._store_bot_message(
+            chat_id, document=sent, caption=caption, reply_markup=markup or None
         )
 
     def _m_getfile(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Sending to Telegram: text split at 4096, inline keyboards, pages edited in place, photos.
+"""Sending to Telegram: text split at 4096, inline keyboards, pages edited in place, photos,
+documents (sendDocument, uploaded).
 
 Buttons carry only a short reference (``b:<message id>:<index>``, well under Telegram's
 64-byte callback_data limit); the payload stays in the database. Rate limits are handled
@@ -80,6 +81,8 @@ class TelegramChannel:
         chat_id = int(conversation.chat_key)
         markup = keyboard(row.id, outgoing.buttons)
         try:
+            if outgoing.document is not None:
+                return await self._send_document(chat_id, outgoing, markup)
             if outgoing.image:
                 sent = await self.bot.send_photo(
                     chat_id,
@@ -94,6 +97,21 @@ class TelegramChannel:
             return await self._send_text(chat_id, outgoing, markup, sent_parts, on_part)
         except TelegramError as exc:
             raise ChannelError(telegram_rules.from_error(exc)) from exc
+
+    async def _send_document(
+        self, chat_id: int, outgoing: Outgoing, markup: InlineKeyboardMarkup | None
+    ) -> Delivered:
+        """A file (uploaded, sendDocument); its text is the caption."""
+        document = outgoing.document
+        assert document is not None and outgoing.document_content is not None
+        sent = await self.bot.send_document(
+            chat_id,
+            document=outgoing.document_content,
+            filename=document.filename,
+            caption=outgoing.text[:CAPTION_LIMIT] or None,
+            reply_markup=markup,
+        )
+        return Delivered(str(sent.message_id))
 
     async def _send_text(
         self,

@@ -7,6 +7,7 @@
     python -m console reset-password --email anna@comune.fi.it [--password-stdin]
     python -m console report --month 2026-11 [--out DIR] [--no-pdf]   (console.monitoring.cli)
     python -m console tracker-index
+    python -m console review-export   (the review inbox's accepted examples, review.export)
 
 Without --password-stdin the password is asked twice, without echo.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import Engine
@@ -30,6 +32,8 @@ from console.staff import (
     set_password,
 )
 from core.timeutil import utcnow
+from review.export import REVIEW_DIR
+from review.export import export as export_review
 from staff.roles import parse_roles
 
 
@@ -59,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default=None, help="cartella (predefinita VAR_DIR/reports)")
     report.add_argument("--no-pdf", action="store_true", help="solo l'HTML")
     commands.add_parser("tracker-index", help="indice del monitoraggio sugli eventi di Rasa")
+    review = commands.add_parser(
+        "review-export", help="scrive in data/nlu/review/ gli esempi confermati in «Revisione»"
+    )
+    review.add_argument("--out", default=None, help="cartella (predefinita data/nlu/review)")
     return parser
 
 
@@ -87,6 +95,16 @@ def main(
         return run(args, engine=engine, out=out)
     from core.db import session_scope
 
+    if args.command == "review-export":
+        with session_scope(engine) as db:
+            report = export_review(db, now=utcnow(), out_dir=Path(args.out or REVIEW_DIR))
+        where = report.path or "nessun file"
+        print(
+            f"esempi scritti: {report.count} ({where}); già presenti: {report.already_known}; "
+            f"esclusi perché nei test di valutazione: {report.held_out}",
+            file=out,
+        )
+        return 0
     try:
         with session_scope(engine) as db:
             if args.command == "create-staff":

@@ -22,6 +22,7 @@ HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain_dev.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "in_domain_dev.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "everyday.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12_07.yml",

@@ -26,21 +26,24 @@ labelled "regression":
 
 starts a Rasa on the model and prints the figures (``--misses`` also every failure: only
 the test sets' own sentences, never citizens' messages). ``make eval`` prints them too.
-``calibrate`` re-applies other gate settings to the recorded DIET ranking of a validation
-set (tests/nlu_fresh/out_of_domain_dev.yml), without retraining.
+``calibrate`` re-applies other gate settings to the recorded DIET ranking of the
+validation splits (tests/nlu_fresh/out_of_domain_dev.yml and in_domain_dev.yml), without
+retraining; ``--thresholds`` prints per-intent out-of-domain thresholds chosen on them
+(devtools.gate_thresholds).
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from care.safety import detect
 from core.settings import PROJECT_ROOT
+from devtools.gate_thresholds import Scored, as_config, choose
 from devtools.nlu_metrics import Example, load_examples
 from nlu.gate_rules import (
     ASK,
@@ -55,6 +58,8 @@ from nlu.gate_rules import (
 FRESH_DIR = PROJECT_ROOT / "tests" / "nlu_fresh"
 OOD_TEST = FRESH_DIR / "out_of_domain.yml"
 OOD_DEV = FRESH_DIR / "out_of_domain_dev.yml"
+IN_DOMAIN_DEV = FRESH_DIR / "in_domain_dev.yml"  # validation only: per-intent thresholds
+DEV_SETS = (OOD_DEV, IN_DOMAIN_DEV)
 EVERYDAY = FRESH_DIR / "everyday.yml"
 FRESH_EMERGENCY = FRESH_DIR / "emergency_2026_12.yml"  # 2026-12-06, a regression check since
 FIRST_FRESH = FRESH_DIR / "emergency.yml"  # 2026-11-25, a regression check since
@@ -286,13 +291,15 @@ class Candidate:
     first_fresh_negatives_paged: int
 
 
-def calibrate(parse: Parse, grid: Iterable[GateSettings], dev: Path = OOD_DEV) -> list[Candidate]:
+def calibrate(
+    parse: Parse, grid: Iterable[GateSettings], dev: Sequence[Path] = DEV_SETS
+) -> list[Candidate]:
     """Each candidate's figures on the validation data, from one parse per sentence.
 
-    The validation data: the OOD validation split and the first fresh emergency set
-    (2026-11-25, a regression check since this session wrote a new one).
+    The validation data: the OOD and in-domain validation splits and the first fresh
+    emergency set (2026-11-25, a regression check since this session wrote a new one).
     """
-    examples = load_examples(dev)
+    examples = [e for path in dev for e in load_examples(path)]
     parsed = [(e, parse(e.text)) for e in examples]
     first = [(e, parse(e.text)) for e in load_examples(FIRST_FRESH)]
     out: list[Candidate] = []
@@ -353,6 +360,28 @@ def print_calibration(candidates: list[Candidate]) -> None:
         )
 
 
+def scored_dev(parse: Parse, dev: Sequence[Path] = DEV_SETS) -> list[Scored]:
+    """DIET's first intent and confidence (before any gate) for each validation sentence."""
+    out: list[Scored] = []
+    for example in (e for path in dev for e in load_examples(path)):
+        gate = parse(example.text).get("intent_gate") or {}
+        ranking = gate.get("model_ranking") or [["", 0.0]]
+        out.append(Scored(example.intent, str(ranking[0][0]), float(ranking[0][1])))
+    return out
+
+
+def print_thresholds(scored: Sequence[Scored], max_lost: int) -> None:
+    rows = choose(scored, max_lost=max_lost)
+    print(f"per-intent thresholds, at most {max_lost} validation request(s) lost per intent")
+    print("intent                 threshold | in-domain given  lost | OOD given gained")
+    for r in rows:
+        print(
+            f"{r.intent:22s} {r.threshold:9.3f} | {r.in_domain:15d} {r.lost:5d} | "
+            f"{r.ood_taken:9d} {r.gained:6d}"
+        )
+    print(f"thresholds: {as_config(rows)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     from devtools.stack import start_local_stack
 
@@ -361,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="print every failure")
     parser.add_argument(
         "--calibrate", action="store_true", help="only the validation split, over a grid"
+    )
+    parser.add_argument(
+        "--thresholds",
+        type=int,
+        metavar="MAX_LOST",
+        help="per-intent thresholds on the validation splits, losing at most MAX_LOST each",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gate-eval-") as tmp:
@@ -373,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.calibrate:
                 print_calibration(calibrate(stack.parse, grid()))
+                return 0
+            if args.thresholds is not None:
+                print_thresholds(scored_dev(stack.parse), args.thresholds)
                 return 0
             result = measure(stack.parse)
         finally:

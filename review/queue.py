@@ -271,8 +271,10 @@ def locate(text: str, words: str, start: int | None) -> tuple[int, int]:
 
 
 def add_entity(
-    session: Session, *, item_id: int, words: str, start: int | None, entity: str
+    session: Session, *, item_id: int, words: str, start: int | None, kind: str
 ) -> ReviewItem:
+    """Mark ``words`` as an entity of kind ``kind`` (one of the domain's entities)."""
+    entity = kind
     item = _open(session, item_id)
     if entity not in entities():
         raise ReviewError("Scegli il tipo di informazione dall'elenco.")

@@ -1,7 +1,7 @@
 """The review pages (mounted at /revisione; nlu_reviewer).
 
 ``GET /revisione``: the queue. ``GET /revisione/{id}``: one message. ``POST`` on
-``/{id}/nascondi`` (hide more words), ``/{id}/entita`` (mark a span as an entity),
+``/{id}/parole/nascondi`` (hide more words), ``/{id}/parole/entita`` (mark an entity span),
 ``/{id}/entita/{n}/togli`` (remove one), ``/{id}/decidi`` (confirm, out of scope, discard).
 A request that cannot be done re-shows the page with a plain Italian message and changes
 nothing (review.queue.ReviewError rolls the transaction back).
@@ -101,36 +101,27 @@ def _change(request: Request, db: Db, staff: CurrentStaff, item_id: int, **call:
     return RedirectResponse(url, status_code=303)
 
 
-@router.post("/{item_id:int}/nascondi", name="review_mask")
-def mask_more(
+# what the selected words become: hidden (a kind of personal data), or an entity (its name)
+WORD_ACTIONS = {"nascondi": queue.widen_mask, "entita": queue.add_entity}
+
+
+@router.post("/{item_id:int}/parole/{azione}", name="review_words")
+def mark_words(
     request: Request,
     db: Db,
     staff: Staff,
     item_id: int,
+    azione: str,
     parole: Annotated[str, Form(max_length=2000)] = "",
     inizio: Annotated[str, Form(max_length=10)] = "",
-    tipo: Annotated[str, Form(max_length=40)] = "",
+    tipo: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
+    fn = WORD_ACTIONS.get(azione)
+    if fn is None:
+        return _page(request, db, staff, item_id, error="Azione non riconosciuta.", status_code=404)
     return _change(
-        request, db, staff, item_id,
-        fn=queue.widen_mask, words=parole, start=_start(inizio), kind=tipo,
-    )  # fmt: skip
-
-
-@router.post("/{item_id:int}/entita", name="review_entity")
-def mark_entity(
-    request: Request,
-    db: Db,
-    staff: Staff,
-    item_id: int,
-    parole: Annotated[str, Form(max_length=2000)] = "",
-    inizio: Annotated[str, Form(max_length=10)] = "",
-    entita: Annotated[str, Form(max_length=80)] = "",
-) -> Response:
-    return _change(
-        request, db, staff, item_id,
-        fn=queue.add_entity, words=parole, start=_start(inizio), entity=entita,
-    )  # fmt: skip
+        request, db, staff, item_id, fn=fn, words=parole, start=_start(inizio), kind=tipo
+    )
 
 
 @router.post("/{item_id:int}/entita/{index:int}/togli", name="review_entity_remove")

@@ -73,20 +73,27 @@ def test_review_a_message(client: TestClient, make_staff: MakeStaff, engine: Eng
         return client.post(f"{item_url}/{tail}", data={"csrf_token": csrf, **data})
 
     # bad input: a polite message, nothing changes
-    refused = post("entita", parole="Firenze", inizio="", entita="neighbourhood")
+    refused = post("parole/entita", parole="Firenze", inizio="", tipo="neighbourhood")
     assert refused.status_code == 422 and "non sono nel testo" in refused.text
-    assert post("nascondi", parole="Luca", inizio="", tipo="xx").status_code == 422
+    assert post("parole/nascondi", parole="Luca", inizio="", tipo="xx").status_code == 422
     assert post("decidi", scelta="confirm", intento="").status_code == 422
     assert _item(engine, item_id).status == ReviewStatus.pending
     # the reviewer hides the child's name and marks two entities
-    assert post("nascondi", parole="Luca", inizio="", tipo="nome").status_code == 303
-    assert post("entita", parole="mensa", inizio="27", entita="service_category").status_code == 303
-    assert post("entita", parole="Novoli", inizio="", entita="neighbourhood").status_code == 303
+    assert post("parole/nascondi", parole="Luca", inizio="", tipo="nome").status_code == 303
+    assert (
+        post("parole/entita", parole="mensa", inizio="27", tipo="service_category").status_code
+        == 303
+    )
+    assert (
+        post("parole/entita", parole="Novoli", inizio="", tipo="neighbourhood").status_code == 303
+    )
     item = _item(engine, item_id)
     assert item.masked_text == "mi chiamo <nome>, cerco la mensa per <nome> a Novoli"
     assert [e["value"] for e in item.corrected_entities] == ["mensa", "Novoli"]
     assert post("entita/1/togli").status_code == 303
-    assert post("entita", parole="Novoli", inizio="", entita="neighbourhood").status_code == 303
+    assert (
+        post("parole/entita", parole="Novoli", inizio="", tipo="neighbourhood").status_code == 303
+    )
     # confirm with a corrected intent: the next message of the queue opens
     done = post("decidi", scelta="confirm", intento="search_service")
     assert done.status_code == 303 and done.headers["location"].endswith(f"/{other}?msg=done")
@@ -169,7 +176,7 @@ def test_review_page_in_chromium(
     assert "per <nome> a Novoli" in page.locator("#testo").inner_text()
     select_words("mensa")
     assert page.locator("#form-entita input[name=inizio]").input_value() == "27"
-    page.select_option("#form-entita select[name=entita]", "service_category")
+    page.select_option("#form-entita select[name=tipo]", "service_category")
     page.click("#form-entita button[type=submit]")
     assert page.locator("#testo mark.entity").inner_text() == "mensa"
     page.select_option("#intento", "search_service")

@@ -61,7 +61,7 @@ def _accepted(engine: Engine, text: str, intent: str, spans: list[tuple[str, str
         ).message
         item = queue.add(s, message=message, reasons=[Reason.citizen_thumbs_down])
         for words, entity in spans:
-            queue.add_entity(s, item_id=int(item.id or 0), words=words, start=None, entity=entity)
+            queue.add_entity(s, item_id=int(item.id or 0), words=words, start=None, kind=entity)
         queue.decide(s, item_id=int(item.id or 0), verdict="confirm", intent=intent,
                      reviewer_id=1, now=utcnow())  # fmt: skip
 

@@ -123,8 +123,8 @@ def test_reviewer_corrects_widens_and_decides(engine: Engine) -> None:
         item = queue.add(s, message=message, reasons=[Reason.citizen_thumbs_down])
         item_id = int(item.id or 0)
     with session_scope(engine) as s:
-        queue.add_entity(s, item_id=item_id, words="Novoli", start=None, entity="neighbourhood")
-        queue.add_entity(s, item_id=item_id, words="mensa", start=15, entity="service_category")
+        queue.add_entity(s, item_id=item_id, words="Novoli", start=None, kind="neighbourhood")
+        queue.add_entity(s, item_id=item_id, words="mensa", start=15, kind="service_category")
         # the reviewer hides the child's name: the spans after it move with the text
         item = queue.widen_mask(s, item_id=item_id, words="Luca", start=None, kind="nome")
         assert item.masked_text == "devo pagare la mensa di <nome> a Novoli"
@@ -133,11 +133,9 @@ def test_reviewer_corrects_widens_and_decides(engine: Engine) -> None:
             (33, 39, "neighbourhood"),
         ]
         with pytest.raises(queue.ReviewError):
-            queue.add_entity(
-                s, item_id=item_id, words="Firenze", start=None, entity="neighbourhood"
-            )
+            queue.add_entity(s, item_id=item_id, words="Firenze", start=None, kind="neighbourhood")
         with pytest.raises(queue.ReviewError):
-            queue.add_entity(s, item_id=item_id, words="<nome>", start=None, entity="neighbourhood")
+            queue.add_entity(s, item_id=item_id, words="<nome>", start=None, kind="neighbourhood")
         with pytest.raises(queue.ReviewError):
             queue.decide(
                 s, item_id=item_id, verdict="confirm", intent="nonsense", reviewer_id=1, now=NOW

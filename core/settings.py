@@ -363,6 +363,12 @@ class Settings(BaseSettings):
         "exports and the monthly report may show; smaller ones read «<N» and are kept out of "
         "totals that would reveal them.",
     )
+    monitoring_summary_interval_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How often the gateway brings the monitoring summaries up to date "
+        "(today and the day before, from the raw rows); 0 means never.",
+    )
 
     # --- providers: adhesion and their own services ----------------------------------
     adhesion_two_members: bool = Field(

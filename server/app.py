@@ -42,6 +42,7 @@ from core.events import EventBus
 from core.security_headers import PublicSecurityHeaders
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
+from monitoring.summaries.job import SummaryWorker, refresh_now
 from privacy.retention import RetentionWorker, purge_with_settings, tracker_engine_url
 from providers.applications import DOCUMENT_KINDS
 from providers.web import PATH as ADHESION_PATH
@@ -188,9 +189,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             )
             retention.start()
         app.state.retention = retention
+        summaries: SummaryWorker | None = None
+        if settings.monitoring_summary_interval_seconds > 0:
+            summaries = SummaryWorker(
+                lambda: refresh_now(db_engine, utcnow()),
+                settings.monitoring_summary_interval_seconds,
+            )
+            summaries.start()
         try:
             yield
         finally:
+            if summaries is not None:
+                await summaries.stop()
             if retention is not None:
                 await retention.stop()
             await outbox.stop()

@@ -18,6 +18,8 @@ from sqlalchemy import Select, String, cast, func, literal, select
 from broadcast.models import Subscription
 from catalog.models import UnmetNeed
 from conversations.models import Conversation, Direction, Message
+from welfare.ledger.models import BudgetAccount, EntryKind, FundingSource, LedgerEntry
+from welfare.models import Reimbursement, ReimbursementStatus, Voucher, VoucherStatus
 
 NOT_GIVEN = "-"
 HOUR = "@hour"  # a dimension computed from ``at``: the Europe/Rome hour, "00".."23"
@@ -31,7 +33,7 @@ class Metric:
     facts: Facts  # (start, end) -> SELECT at, person, d0.., value, amount[, scope]
     dims: tuple[str, ...] = ()
     groupings: tuple[tuple[str, ...], ...] = ()  # besides the total "*"
-    scope: Literal["conversation", "own", "none"] = "conversation"
+    scope: Literal["conversation", "citizen", "own", "none"] = "conversation"
     daily: bool = False  # people per day only (DAILY rows): dense metrics such as hours
 
 
@@ -91,7 +93,60 @@ def _unmet(start: datetime, end: datetime) -> Select[Any]:
     ).where(*_between(UnmetNeed.created_at, start, end))
 
 
+def _citizen_facts(moment: Any, citizen: Any, dim: Any, amount: Any, *where: Any) -> Facts:
+    def facts(start: datetime, end: datetime) -> Select[Any]:
+        return select(
+            moment.label("at"),
+            cast(citizen, String).label("person"),
+            dim.label("d0"),
+            literal(1).label("value"),
+            amount.label("amount"),
+        ).where(*where, *_between(moment, start, end))
+
+    return facts
+
+
+def _voucher(moment: Any, status: VoucherStatus | None) -> Facts:
+    where = [Voucher.status == status.value] if status is not None else []
+    category = func.coalesce(Voucher.category, NOT_GIVEN)
+    return _citizen_facts(moment, Voucher.citizen_id, category, Voucher.covered_cents, *where)
+
+
+def _reimbursement(moment: Any, status: ReimbursementStatus | None, amount: Any) -> Facts:
+    where = [Reimbursement.status == status.value] if status is not None else []
+    category = func.coalesce(Reimbursement.category, NOT_GIVEN)
+    return _citizen_facts(moment, Reimbursement.citizen_id, category, amount, *where)
+
+
+def _entries(kind: EntryKind, amount: Any, vouchers_only: bool) -> Facts:
+    """Ledger operations (one idempotency key, possibly several entries) by funding source."""
+    account, source = BudgetAccount.__table__, FundingSource.__table__
+    where = [LedgerEntry.kind == kind.value]
+    if vouchers_only:  # holds (and their capture, release) with a reference are vouchers
+        where.append(LedgerEntry.hold_ref.is_not(None))
+
+    def facts(start: datetime, end: datetime) -> Select[Any]:
+        return (
+            select(
+                func.min(LedgerEntry.created_at).label("at"),
+                cast(account.c.citizen_id, String).label("person"),
+                source.c.kind.label("d0"),
+                literal(1).label("value"),
+                func.sum(amount).label("amount"),
+            )
+            .select_from(LedgerEntry)
+            .join(account, account.c.id == LedgerEntry.account_id)
+            .join(source, source.c.id == account.c.source_id)
+            .where(*where, *_between(LedgerEntry.created_at, start, end))
+            .group_by(LedgerEntry.idempotency_key, account.c.citizen_id, source.c.kind)
+        )
+
+    return facts
+
+
 CHANNEL = ("channel",)
+_CAT = ("category",)
+_SRC = ("source",)
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
@@ -120,5 +175,46 @@ METRICS: dict[str, Metric] = {
             (("category", "quartiere"), ("category",), ("quartiere",)),
             scope="own",
         ),
+        # Budget: people are citizens, in the quartiere they live in
+        *[
+            Metric(name, facts, _CAT, (_CAT,), scope="citizen")
+            for name, facts in [
+                ("voucher_issued", _voucher(Voucher.created_at, None)),
+                ("voucher_redeemed", _voucher(Voucher.closed_at, VoucherStatus.redeemed)),
+                ("voucher_cancelled", _voucher(Voucher.closed_at, VoucherStatus.cancelled)),
+                (
+                    "reimbursement_requested",
+                    _reimbursement(Reimbursement.created_at, None, Reimbursement.amount_cents),
+                ),
+                (
+                    "reimbursement_approved",
+                    _reimbursement(
+                        Reimbursement.reviewed_at,
+                        ReimbursementStatus.approved,
+                        Reimbursement.approved_cents,
+                    ),
+                ),
+                (
+                    "reimbursement_rejected",
+                    _reimbursement(
+                        Reimbursement.reviewed_at,
+                        ReimbursementStatus.rejected,
+                        Reimbursement.amount_cents,
+                    ),
+                ),
+            ]
+        ],
+        *[
+            Metric(name, facts, _SRC, (_SRC,), scope="citizen")
+            for name, facts in [
+                ("hold_source", _entries(EntryKind.hold, LedgerEntry.held_cents, True)),
+                ("capture_source", _entries(EntryKind.capture, -LedgerEntry.amount_cents, True)),
+                ("release_source", _entries(EntryKind.release, -LedgerEntry.held_cents, True)),
+                (
+                    "reimbursement_source",
+                    _entries(EntryKind.reimbursement, LedgerEntry.amount_cents, False),
+                ),
+            ]
+        ],
     ]
 }

@@ -39,7 +39,8 @@ def _day(at: datetime) -> date:
 
 
 def conversation_quartieri(session: Session) -> dict[str, set[str]]:
-    """The quartieri of the citizens each conversation is (or was) linked to."""
+    """The quartieri of the citizens each conversation is (or was) linked to, and of each
+    citizen (by id as text, under the key ``citizen:<id>``)."""
     found: dict[str, set[str]] = defaultdict(set)
     rows = session.execute(
         select(ConversationLink.conversation_id, Citizen.quartiere).join(
@@ -49,6 +50,9 @@ def conversation_quartieri(session: Session) -> dict[str, set[str]]:
     for conversation_id, quartiere in rows:
         if quartiere in QUARTIERI:
             found[conversation_id].add(quartiere)
+    for citizen_id, quartiere in session.execute(select(Citizen.id, Citizen.quartiere)):
+        if quartiere in QUARTIERI:
+            found[f"citizen:{citizen_id}"].add(quartiere)
     return found
 
 
@@ -76,6 +80,8 @@ class _Cells:
             return ["", own] if own in QUARTIERI else [""]
         if self.metric.scope == "conversation":
             return ["", *sorted(self.quartieri.get(person, ()))]
+        if self.metric.scope == "citizen":
+            return ["", *sorted(self.quartieri.get(f"citizen:{person}", ()))]
         return [""]
 
     def of(self, person: str, row: Any) -> Iterator[Cell]:

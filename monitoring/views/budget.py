@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from monitoring.summaries.read import read
 from monitoring.tables import (
     Table,
     Unit,
@@ -14,15 +15,11 @@ from monitoring.tables import (
 )
 from monitoring.views.labels import (
     EXPIRY_DAYS,
-    NOT_GIVEN,
     SOURCE_LABELS,
     category_label,
 )
 from monitoring.views.query import (
     Context,
-    Count,
-    Pair,
-    between,
     citizen_filter,
     tally_pair,
 )
@@ -32,41 +29,27 @@ from monitoring.views.shaping import (
 )
 from welfare.ledger.models import (
     BudgetAccount,
-    EntryKind,
     FundingSource,
     LedgerEntry,
-)
-from welfare.models import (
-    Reimbursement,
-    ReimbursementStatus,
-    Voucher,
-    VoucherStatus,
 )
 
 
 def budget_view(ctx: Context) -> View:
-    s = ctx.session
-    cat = func.coalesce(Voucher.category, NOT_GIVEN)
+    """From the summaries, but the budget expiring: that one is read as of today."""
 
-    def vouchers(moment: Any, status: VoucherStatus | None) -> Pair:
-        where = [*between(moment, ctx.period), *citizen_filter(ctx, Voucher.citizen_id)]
-        if status is not None:
-            where.append(Voucher.status == status.value)
-        return tally_pair(
-            s,
-            key=cat,
-            number=func.count(),
-            amount=func.sum(Voucher.covered_cents),
-            people=Voucher.citizen_id,
-            where=where,
-        )
+    def parts(*metrics: tuple[str, str, str], dim: str) -> list[Any]:
+        found = []
+        for key, label, metric in metrics:
+            reading = read(ctx.session, metric, ctx.period, ctx.quartiere)
+            found.append((key, label, reading.counts(dim), reading.amounts(dim)))
+        return found
 
-    v_parts = [
-        ("issued", "Emessi", Voucher.created_at, None),
-        ("redeemed", "Usati", Voucher.closed_at, VoucherStatus.redeemed),
-        ("cancelled", "Annullati", Voucher.closed_at, VoucherStatus.cancelled),
-    ]
-    by_cat_parts = [(k, label, *vouchers(m, st)) for k, label, m, st in v_parts]
+    by_cat_parts = parts(
+        ("issued", "Emessi", "voucher_issued"),
+        ("redeemed", "Usati", "voucher_redeemed"),
+        ("cancelled", "Annullati", "voucher_cancelled"),
+        dim="category",
+    )
     cats = set().union(*(set(p[2][0]) for p in by_cat_parts))
     view = View(
         key="budget",
@@ -88,90 +71,29 @@ def budget_view(ctx: Context) -> View:
             min_count=ctx.min_count,
         )
     )
-    # by funding source: the ledger entries of the vouchers' holds
-    account = BudgetAccount.__table__
-    source = FundingSource.__table__
-
-    def entries(
-        kind: EntryKind, column: Any, extra: list[Any]
-    ) -> tuple[tuple[dict[Any, Count], Count], tuple[dict[Any, Count], Count]]:
-        where = [
-            LedgerEntry.kind == kind.value,
-            *between(LedgerEntry.created_at, ctx.period),
-            *citizen_filter(ctx, account.c.citizen_id),
-            *extra,
-        ]
-
-        def joins(stmt: Any) -> Any:
-            return (
-                stmt.select_from(LedgerEntry)
-                .join(account, account.c.id == LedgerEntry.account_id)
-                .join(source, source.c.id == account.c.source_id)
-            )
-
-        return tally_pair(
-            s,
-            key=source.c.kind,
-            number=func.count(LedgerEntry.idempotency_key.distinct()),
-            amount=func.sum(column),
-            people=account.c.citizen_id,
-            where=where,
-            joins=joins,
-        )
-
-    voucher_hold = LedgerEntry.hold_ref.is_not(None)  # holds are vouchers
-    holds = entries(EntryKind.hold, LedgerEntry.held_cents, [voucher_hold])
-    captures = entries(EntryKind.capture, -LedgerEntry.amount_cents, [voucher_hold])
-    releases = entries(EntryKind.release, -LedgerEntry.held_cents, [voucher_hold])
-    sources = [(k.value if hasattr(k, "value") else k, v) for k, v in SOURCE_LABELS.items()]
+    # by funding source: the ledger operations of the vouchers' holds
+    sources = list(SOURCE_LABELS.items())
     view.tables.append(
         money_table(
             key="voucher_fonte",
             title="Voucher per fonte del budget",
             dimension="Fonte",
             order=sources,
-            parts=[
-                ("issued", "Emessi", *holds),
-                ("redeemed", "Usati", *captures),
-                ("cancelled", "Annullati", *releases),
-            ],
+            parts=parts(
+                ("issued", "Emessi", "hold_source"),
+                ("redeemed", "Usati", "capture_source"),
+                ("cancelled", "Annullati", "release_source"),
+                dim="source",
+            ),
             min_count=ctx.min_count,
         )
     )
-
-    rcat = func.coalesce(Reimbursement.category, NOT_GIVEN)
-
-    def reimb(moment: Any, status: ReimbursementStatus | None, amount: Any) -> Pair:
-        where = [*between(moment, ctx.period), *citizen_filter(ctx, Reimbursement.citizen_id)]
-        if status is not None:
-            where.append(Reimbursement.status == status.value)
-        return tally_pair(
-            s,
-            key=rcat,
-            number=func.count(),
-            amount=func.sum(amount),
-            people=Reimbursement.citizen_id,
-            where=where,
-        )
-
-    approved, rejected = ReimbursementStatus.approved, ReimbursementStatus.rejected
-    r_parts = [
-        (
-            "requested",
-            "Richiesti",
-            *reimb(Reimbursement.created_at, None, Reimbursement.amount_cents),
-        ),
-        (
-            "approved",
-            "Approvati",
-            *reimb(Reimbursement.reviewed_at, approved, Reimbursement.approved_cents),
-        ),
-        (
-            "rejected",
-            "Respinti",
-            *reimb(Reimbursement.reviewed_at, rejected, Reimbursement.amount_cents),
-        ),
-    ]
+    r_parts = parts(
+        ("requested", "Richiesti", "reimbursement_requested"),
+        ("approved", "Approvati", "reimbursement_approved"),
+        ("rejected", "Respinti", "reimbursement_rejected"),
+        dim="category",
+    )
     rcats = set().union(*(set(p[2][0]) for p in r_parts))
     view.tables.append(
         money_table(
@@ -183,14 +105,13 @@ def budget_view(ctx: Context) -> View:
             min_count=ctx.min_count,
         )
     )
-    paid = entries(EntryKind.reimbursement, LedgerEntry.amount_cents, [])
     view.tables.append(
         money_table(
             key="rimborsi_fonte",
             title="Rimborsi pagati per fonte del budget",
             dimension="Fonte",
             order=sources,
-            parts=[("paid", "Pagati", *paid)],
+            parts=parts(("paid", "Pagati", "reimbursement_source"), dim="source"),
             min_count=ctx.min_count,
         )
     )

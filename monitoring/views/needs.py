@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
-
 from catalog.areas import QUARTIERI
-from catalog.models import UnmetNeed
 from catalog.vocabulary import CATEGORY_LABELS
 from monitoring import tracker
 from monitoring.period import Period
+from monitoring.summaries.read import Reading, read
 from monitoring.tables import (
     Column,
     Row,
@@ -27,8 +25,6 @@ from monitoring.views.labels import (
 from monitoring.views.query import (
     Context,
     Count,
-    between,
-    tally,
 )
 from monitoring.views.shaping import (
     cell_of,
@@ -39,17 +35,9 @@ from monitoring.views.shaping import (
 # --- Bisogni -------------------------------------------------------------------------------
 
 
-def unmet(ctx: Context, period: Period) -> tuple[dict[Any, Count], Count]:
-    where = between(UnmetNeed.created_at, period)
-    if ctx.quartiere:
-        where.append(UnmetNeed.quartiere == ctx.quartiere)
-    return tally(
-        ctx.session,
-        key=func.coalesce(UnmetNeed.category, NOT_GIVEN),
-        value=func.count(),
-        people=UnmetNeed.conversation_id,
-        where=where,
-    )
+def unmet(ctx: Context, period: Period) -> Reading:
+    """Unmet needs of the period from the summaries: by category, quartiere and both."""
+    return read(ctx.session, "unmet", period, ctx.quartiere)
 
 
 def requests(ctx: Context, period: Period) -> tuple[Any, Any]:
@@ -77,7 +65,9 @@ def needs_view(ctx: Context) -> View:
     previous = ctx.period.previous()
     by_cat, by_q = requests(ctx, ctx.period)
     by_cat_before, by_q_before = requests(ctx, previous)
-    unmet_now, unmet_before = unmet(ctx, ctx.period), unmet(ctx, previous)
+    unmet_reading = unmet(ctx, ctx.period)
+    unmet_now = unmet_reading.counts("category")
+    unmet_before = unmet(ctx, previous).counts("category")
     view = View(
         key="bisogni",
         title="Bisogni",
@@ -130,33 +120,17 @@ def needs_view(ctx: Context) -> View:
             note="Ricerche a cui il catalogo non ha risposto, o solo allargando i filtri.",
         )
     )
-    view.tables.append(unmet_grid(ctx))
+    view.tables.append(unmet_grid(ctx, unmet_reading))
     return view
 
 
-def unmet_grid(ctx: Context) -> Table:
-    """Unmet needs by category x quartiere: the needs map."""
-    where = between(UnmetNeed.created_at, ctx.period)
+def unmet_grid(ctx: Context, reading: Reading) -> Table:
+    """Unmet needs by category x quartiere: the needs map (each cell, each row and column
+    total with its own distinct people)."""
     quartieri = [ctx.quartiere] if ctx.quartiere else [*QUARTIERI, NOT_GIVEN]
-    if ctx.quartiere:
-        where.append(UnmetNeed.quartiere == ctx.quartiere)
-    cat = func.coalesce(UnmetNeed.category, NOT_GIVEN)
-    q = func.coalesce(UnmetNeed.quartiere, NOT_GIVEN)
-    session = ctx.session
-    cells = {
-        (c, qq): (int(n), int(p))
-        for c, qq, n, p in session.execute(
-            select(cat, q, func.count(), func.count(UnmetNeed.conversation_id.distinct()))
-            .where(*where)
-            .group_by(cat, q)
-        ).all()
-    }
-    row_totals, everything = tally(
-        session, key=cat, value=func.count(), people=UnmetNeed.conversation_id, where=where
-    )
-    col_totals, _ = tally(
-        session, key=q, value=func.count(), people=UnmetNeed.conversation_id, where=where
-    )
+    cells = reading.counts("category", "quartiere")[0]
+    row_totals, everything = reading.counts("category")
+    col_totals = reading.counts("quartiere")[0]
     columns = [Column(qq, qq if qq != NOT_GIVEN else "n.i.") for qq in quartieri]
     columns.append(Column("total", "Totale"))
     rows = []

@@ -31,6 +31,13 @@ def message_view(message: Message) -> dict[str, Any]:
         view["location_request"] = True
     if data.get("location"):
         view["location"] = True
+    if data.get("document"):  # a file for the citizen: downloaded with the chat's token
+        document = data["document"]
+        view["document"] = {
+            "filename": document.get("filename"),
+            "mime_type": document.get("mime_type"),
+            "size_bytes": document.get("size_bytes"),
+        }
     if data.get("attachment"):
         view["attachment"] = {
             "id": data["attachment"].get("id"),

@@ -4,7 +4,8 @@
 - WhatsApp document message: up to 100 MB (Cloud API, supported media types), and only some
   types: PDF and ``text/plain`` among them (a JSON file goes as ``text/plain`` with its
   ``.json`` name).
-- Web chat: our own download, capped at 20 MB so a phone on a slow line still gets it.
+- Web chat: our own download (``GET /api/chat/documents/{message id}`` with the chat's
+  token), capped at 20 MB so a phone on a slow line still gets it.
 
 A copy bigger than its channel's limit is not sent: the console says so, with the size.
 """

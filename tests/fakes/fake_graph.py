@@ -10,10 +10,10 @@ the 24-hour window, 130429 rate limit (HTTP 429 here), 190 bad token.
 Media: ``GET /{version}/{media_id}`` -> ``{"url", "mime_type", "sha256", "file_size",
 "id", "messaging_product"}`` and the download URL (Bearer token required). Upload: ``POST
 /{version}/{phone_number_id}/media`` (multipart/form-data: ``messaging_product=whatsapp``,
-``type`` = MIME type, ``file``) -> ``{"id": "<media id>"}``; images JPEG or PNG up to 5 MB
-(else 400, code 131053 "Media upload error"); ``uploads`` records each one. An ``image``
-message needs ``image.id`` of uploaded media (else 400, 131053) or ``image.link``; its
-caption at most 1024 characters.
+``type`` = MIME type, ``file``) -> ``{"id": "<media id>"}``; images JPEG or PNG up to 5 MB,
+documents PDF or plain text up to 100 MB (else 400, code 131053 "Media upload error");
+``uploads`` records each one. An ``image`` or ``document`` message needs the ``id`` of
+uploaded media (else 400, 131053) or a ``link``; its caption at most 1024 characters.
 
 Incoming: ``deliver_text``, ``deliver_button_reply``, ``deliver_location``,
 ``deliver_image``... POST signed webhook notifications to the gateway, as Meta does.
@@ -45,6 +45,9 @@ VERSION = "v21.0"
 WINDOW_SECONDS = 24 * 3600
 IMAGE_TYPES = ("image/jpeg", "image/png")
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# documents: among others PDF and plain text, up to 100 MB (no application/json)
+DOCUMENT_TYPES = ("application/pdf", "text/plain")
+DOCUMENT_MAX_BYTES = 100 * 1024 * 1024
 WINDOW_DETAILS = (
     "Message failed to send because more than 24 hours have passed since the customer last "
     "replied to this number."
@@ -294,7 +297,9 @@ class FakeGraph:
                 raise _invalid("The parameter file is required.")
             content, mime = file
             mime = fields.get("type") or mime
-            if mime not in IMAGE_TYPES or len(content) > IMAGE_MAX_BYTES:
+            if mime in DOCUMENT_TYPES and len(content) <= DOCUMENT_MAX_BYTES:
+                pass
+            elif mime not in IMAGE_TYPES or len(content) > IMAGE_MAX_BYTES:
                 raise GraphError(
                     400,
                     131053,
@@ -319,7 +324,8 @@ class FakeGraph:
             if body.get("status") == "read":
                 return 200, {"success": True}
             _validate(body)
-            media_id = body.get("image", {}).get("id") if body.get("type") == "image" else None
+            kind = body.get("type")
+            media_id = body.get(kind, {}).get("id") if kind in ("image", "document") else None
             if media_id is not None and str(media_id) not in self.media:
                 raise GraphError(400, 131053, "(#131053) Media upload error", "Unknown media id")
             to = str(body["to"])
@@ -443,6 +449,12 @@ def _validate(body: dict[str, Any]) -> None:
             raise _invalid("Param image must have link or id")
         if len(body["image"].get("caption", "")) > 1024:
             raise _invalid("Param image['caption'] must be at most 1024 characters")
+    elif kind == "document":
+        document = body.get("document", {})
+        if not document.get("link") and not document.get("id"):
+            raise _invalid("Param document must have link or id")
+        if len(document.get("caption", "")) > 1024:
+            raise _invalid("Param document['caption'] must be at most 1024 characters")
     elif kind == "template":
         if not body.get("template", {}).get("name"):
             raise _invalid("Param template['name'] is required")

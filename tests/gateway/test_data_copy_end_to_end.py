@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -31,9 +31,12 @@ from devtools.stack import RasaStack
 from privacy import data_copy
 from privacy.retention import erase_conversation
 from staff.roles import Role
+from tests.fakes import fake_graph as graph
+from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import Call, FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent, gateway_settings, run_gateway
+from tests.gateway.test_dialogue_end_to_end import WebChat
 from tests.gateway.test_welfare_end_to_end import (  # noqa: F401  (e2e_gateway: a fixture)
     Chat,
     buttons,
@@ -41,6 +44,8 @@ from tests.gateway.test_welfare_end_to_end import (  # noqa: F401  (e2e_gateway:
     e2e_gateway,
     text_of,
 )
+from tests.gateway.test_whatsapp import WA
+from tests.gateway.test_whatsapp import _consent as whatsapp_consent
 
 CHAT = 616_161
 OTHER_CHAT = 616_162
@@ -210,6 +215,91 @@ def test_a_conversation_erased_meanwhile_gets_nothing(
         assert data_copy.open_requests(session) == []
         assert audit.recent(session, object_type="data_copy_request")[0].action == "data_copy.done"
     http.close()
+
+
+# --- WhatsApp: uploaded to /media, then document messages ----------------------------------
+
+
+def test_on_whatsapp_the_copy_is_uploaded_then_sent_as_documents(
+    db_url: str,
+    start_gateway: Callable[..., RunningGateway],
+    fake_graph: FakeGraph,
+    fake_rasa: FakeRasa,
+) -> None:
+    running = start_gateway(
+        database_url=db_url,
+        whatsapp_access_token=graph.ACCESS_TOKEN,
+        whatsapp_phone_number_id=graph.PHONE_NUMBER_ID,
+        whatsapp_app_secret=graph.APP_SECRET,
+        whatsapp_verify_token=graph.VERIFY_TOKEN,
+        whatsapp_graph_base_url=fake_graph.base_url,
+        whatsapp_api_version=graph.VERSION,
+        rasa_url=fake_rasa.url,
+        secret_key="test-secret-key-" + "x" * 32,
+    )
+    fake_graph.webhook_url = running.url + "/whatsapp/webhook"
+    whatsapp_consent(fake_graph)
+    (conversation,) = running.conversations()
+    with session_scope(running.engine) as session:
+        request = data_copy.request_copy(
+            session, conversation_id=conversation.conversation_id, source="rasa_action"
+        )
+    http, csrf = login(running.engine, running.url, Role.care_manager)
+    response = http.post(
+        f"/console/copie-dati/{request.id}/invia", data={"csrf_token": csrf, "conferma": "si"}
+    )
+    assert response.status_code == 303 and response.headers["location"].endswith("msg=sent")
+    documents = [m for m in fake_graph.messages_to(WA) if m["type"] == "document"]
+    assert [d["document"]["filename"][-4:] for d in documents] == [".pdf", "json"]
+    uploaded = {media_id: (mime, size) for media_id, mime, size in fake_graph.uploads}
+    pdf_id, json_id = (d["document"]["id"] for d in documents)
+    assert uploaded[pdf_id][0] == "application/pdf"
+    assert uploaded[json_id][0] == "text/plain"  # WhatsApp takes no application/json
+    data = json.loads(fake_graph.media[json_id][0])
+    assert data["channel"] == "whatsapp" and data["schema_version"] == 1
+    http.close()
+
+
+# --- the web chat: a download with the chat's own token ------------------------------------
+
+
+def test_in_the_web_chat_the_copy_is_downloaded_with_the_chats_token(
+    running: RunningGateway,
+) -> None:
+    chat = WebChat(running)
+    chat.consent()
+    (conversation,) = [c for c in running.conversations() if c.channel == "webchat"]
+    with session_scope(running.engine) as session:
+        request = data_copy.request_copy(
+            session, conversation_id=conversation.conversation_id, source="rasa_action"
+        )
+    http, csrf = login(running.engine, running.url, Role.care_manager)
+    response = http.post(
+        f"/console/copie-dati/{request.id}/invia", data={"csrf_token": csrf, "conferma": "si"}
+    )
+    assert response.status_code == 303 and response.headers["location"].endswith("msg=sent")
+    http.close()
+    messages = chat.http.get("/api/chat/history").json()["messages"]
+    documents = [m for m in messages if m.get("document")]
+    assert [d["document"]["mime_type"] for d in documents] == [
+        "application/pdf",
+        "application/json",
+    ]
+    pdf = chat.http.get(f"/api/chat/documents/{documents[0]['id']}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-disposition"].startswith("attachment; filename=")
+    assert pdf.headers["cache-control"] == "no-store"
+    js = chat.http.get(f"/api/chat/documents/{documents[1]['id']}")
+    assert json.loads(js.content)["channel"] == "webchat"
+    assert len(js.content) == documents[1]["document"]["size_bytes"]
+
+    # another chat's token, a message without a document, no token: nothing
+    stranger = WebChat(running)
+    stranger.consent()
+    assert stranger.http.get(f"/api/chat/documents/{documents[0]['id']}").status_code == 404
+    plain = next(m for m in messages if m["direction"] == "outbound" and not m.get("document"))
+    assert chat.http.get(f"/api/chat/documents/{plain['id']}").status_code == 404
+    assert running.client().get(f"/api/chat/documents/{documents[0]['id']}").status_code == 401
 
 
 # --- with the real Rasa: the citizen's own words ---------------------------------------------

@@ -1,4 +1,5 @@
-"""Sending to WhatsApp, inside the 24-hour customer-service window.
+"""Sending to WhatsApp, inside the 24-hour customer-service window (documents: uploaded to
+/media, then a document message).
 
 The window opens each time the citizen writes (conversation.last_inbound_at). Outside it,
 free-form messages are not allowed: the message is held (status awaiting_window) and, if
@@ -11,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from bot.channels.base import Delivered, FilePayload, FileTooBig, PartSent
 from bot.channels.whatsapp.client import GraphClient, MediaTooBig
-from bot.channels.whatsapp.render import render, template
+from bot.channels.whatsapp.render import CAPTION_LIMIT, render, template
 from channels import whatsapp
+from channels.documents import WHATSAPP_DOCUMENT_TYPES
 from channels.outcome import RETRYABLE, ChannelError, Outcome, Result
 from conversations import repository as repo
 from conversations.models import Channel, Conversation, Message
@@ -61,9 +64,13 @@ class WhatsAppChannel:
         assert row.id is not None
         if not whatsapp.window_open(conversation.last_inbound_at, utcnow()):
             await self._window_closed(conversation, row)
-        parts = render(outgoing, message_id=row.id, to=conversation.chat_key)
-        ids: list[str] = list(sent_parts[: len(parts)])  # delivered by an earlier try
+        ids: list[str] = []
         try:
+            if outgoing.document is not None:  # one part: uploaded on each try
+                parts = [await self._document(outgoing, to=conversation.chat_key)]
+            else:
+                parts = render(outgoing, message_id=row.id, to=conversation.chat_key)
+            ids = list(sent_parts[: len(parts)])  # delivered by an earlier try
             for index, part in enumerate(parts):
                 if index < len(ids):
                     continue
@@ -80,6 +87,20 @@ class WhatsAppChannel:
         if not ids:
             raise ChannelError(Outcome(Result.permanent, error="whatsapp:empty"))
         return Delivered(ids[-1], {"parts": ids} if len(ids) > 1 else {})
+
+    async def _document(self, outgoing: Outgoing, *, to: str) -> dict[str, Any]:
+        """Upload the file, then a document message naming it (its text is the caption).
+        WhatsApp takes no JSON type: a JSON file goes as text/plain with its own name."""
+        document = outgoing.document
+        assert document is not None and outgoing.document_content is not None
+        mime = WHATSAPP_DOCUMENT_TYPES.get(document.mime_type, document.mime_type)
+        media_id = await self.client.upload_media(
+            outgoing.document_content, mime_type=mime, filename=document.filename
+        )
+        body: dict[str, Any] = {"id": media_id, "filename": document.filename}
+        if outgoing.text:
+            body["caption"] = outgoing.text[:CAPTION_LIMIT]
+        return {"to": to, "type": "document", "document": body}
 
     async def _window_closed(self, conversation: Conversation, row: Message) -> None:
         conversation_id = conversation.conversation_id

@@ -74,6 +74,16 @@ class GraphClient:
         data = response.json()
         return str(data["messages"][0]["id"])
 
+    async def upload_media(self, content: bytes, *, mime_type: str, filename: str) -> str:
+        """POST /{phone_number_id}/media (multipart); returns the media id to send."""
+        response = await self._request(
+            "POST",
+            f"{self.base}/{self.phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, content, mime_type)},
+        )
+        return str(response.json()["id"])
+
     async def mark_read(self, wamid: str, *, typing: bool = False) -> None:
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",

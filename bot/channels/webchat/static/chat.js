@@ -80,6 +80,15 @@
       image.alt = "Immagine inviata dall'assistente";
       element.appendChild(image);
     }
+    if (view.document) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "download";
+      const kb = Math.max(1, Math.round((view.document.size_bytes || 0) / 1024));
+      b.textContent = "⬇ Scarica " + view.document.filename + " (" + kb + " KB)";
+      b.addEventListener("click", () => download(view.id, view.document.filename));
+      element.appendChild(b);
+    }
     if (buttons.length || view.location_request) {
       const group = document.createElement("div");
       group.className = "buttons";
@@ -110,6 +119,24 @@
       typing.hidden = true;
     }
     lastId = Math.max(lastId, view.id || 0);
+  }
+
+  // A file the assistant sent (the copy of one's data): fetched with the token, then saved.
+  async function download(id, filename) {
+    try {
+      const response = await fetch("/api/chat/documents/" + id, { headers: headers() });
+      if (!response.ok) throw new Error(String(response.status));
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = filename;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      say("Non riesco a scaricare il file. Riprova tra poco.");
+    }
   }
 
   async function ensureToken() {

@@ -24,7 +24,18 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import WebSocketRoute
 
-from console import audit, broadcasts, data_copy, erasure, handoff, monitoring, review, welfare
+from console import (
+    adhesion,
+    audit,
+    broadcasts,
+    data_copy,
+    erasure,
+    handoff,
+    monitoring,
+    provider_services,
+    review,
+    welfare,
+)
 from console.auth import (
     SESSION_COOKIE,
     NotAuthenticated,
@@ -35,7 +46,7 @@ from console.auth import (
 from console.config import ConsoleConfig
 from console.cookies import clear_session_cookie
 from console.navigation import Section, navigation
-from console.pages import account, home, login, staff_admin
+from console.pages import account, first_password, home, login, staff_admin
 from console.pages.login import PUBLIC_ROUTES
 from console.state import ConsoleState
 from console.web import STATIC_DIR, build_templates, console_path, render
@@ -57,6 +68,8 @@ SECTIONS: tuple[Section, ...] = (
     welfare.APPOINTMENTS,
     monitoring.SECTION,
     review.SECTION,
+    adhesion.SECTION,
+    provider_services.SECTION,
 )
 
 CSP = (
@@ -207,7 +220,7 @@ def build_console(
         action_labels=audit.action_labels(s.audit_labels for s in all_sections),
         settings=settings,
     )
-    for module in (login, home, account, staff_admin):
+    for module in (login, first_password, home, account, staff_admin):
         app.include_router(module.router)
     for section in extra:
         if section.router is not None:

@@ -62,6 +62,7 @@ CONSOLE_LABELS: dict[str, str] = {
     "login.rate_limited": "accesso sospeso per troppi tentativi",
     "logout": "uscita",
     "password.change": "password cambiata",
+    "password.first": "prima password scelta dal link",
     "staff.create": "account creato",
     "staff.update": "dati o ruoli modificati",
     "staff.deactivate": "account disattivato",

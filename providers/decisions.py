@@ -34,6 +34,11 @@ DECISION_LABELS: dict[DecisionKind, str] = {
     DecisionKind.suspend: "Sospendere",
     DecisionKind.reinstate: "Riattivare",
 }
+STATE_LABELS: dict[DecisionState, str] = {
+    DecisionState.awaiting_second: "in attesa di un secondo membro",
+    DecisionState.applied: "effettiva",
+    DecisionState.withdrawn: "ritirata",
+}
 NEEDS_REASONS = frozenset({DecisionKind.request_changes, DecisionKind.reject, DecisionKind.suspend})
 OPEN = (ApplicationStatus.submitted, ApplicationStatus.changes_requested)
 

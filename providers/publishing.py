@@ -16,7 +16,7 @@ from providers.models import DraftStatus, ServiceDraft
 
 
 def slug(text: str, *, limit: int = 40) -> str:
-    words = re.findall(r"[a-z0-9]+", fold(text))
+    words = re.findall(r"[a-z0-9]+", fold(text).lower())
     return "-".join(words)[:limit].strip("-") or "ente"
 
 
@@ -28,7 +28,7 @@ def _free_code(session: Session, model: type[Service] | type[Provider], base: st
 
 
 def new_provider_code(session: Session, name: str) -> str:
-    return _free_code(session, Provider, slug(name))
+    return _free_code(session, Provider, slug(name, limit=30))
 
 
 def publish_draft(

@@ -53,7 +53,7 @@ TOO_MANY = (
 
 
 class Limiter(Protocol):
-    def allow(self, key: str) -> bool: ...
+    async def allow(self, key: str) -> bool: ...
 
 
 @dataclass
@@ -101,10 +101,10 @@ def _form_page(values: dict[str, Any], errors: dict[str, str], status_code: int)
     return _render("aderisci.html", {"values": values, "errors": errors}, status_code)
 
 
-def _allowed(request: Request) -> bool:
+async def _allowed(request: Request) -> bool:
     page = _page(request)
     peer = request.client.host if request.client else ""
-    return page.limiter.allow(client_address(peer, request.headers, page.trusted_proxies))
+    return await page.limiter.allow(client_address(peer, request.headers, page.trusted_proxies))
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -166,7 +166,7 @@ async def ethical_code() -> Response:
 
 @router.post(PATH, include_in_schema=False)
 async def apply(request: Request) -> Response:
-    if not _allowed(request):
+    if not await _allowed(request):
         return _render("messaggio.html", {"title": "Troppe richieste", "text": TOO_MANY}, 429)
     page = _page(request)
     form = await request.form()
@@ -222,7 +222,7 @@ def _status_context(session: Any, *, code: str) -> dict[str, Any] | None:
 
 @router.post(PATH + "/stato", include_in_schema=False)
 async def status(request: Request) -> Response:
-    if not _allowed(request):
+    if not await _allowed(request):
         return _render("messaggio.html", {"title": "Troppe richieste", "text": TOO_MANY}, 429)
     form = await request.form()
     code = str(form.get("tracking_code") or "")[:40]
@@ -235,7 +235,7 @@ async def status(request: Request) -> Response:
 
 @router.post(PATH + "/rispondi", include_in_schema=False)
 async def reply(request: Request) -> Response:
-    if not _allowed(request):
+    if not await _allowed(request):
         return _render("messaggio.html", {"title": "Troppe richieste", "text": TOO_MANY}, 429)
     page = _page(request)
     form = await request.form()

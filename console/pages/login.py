@@ -26,7 +26,10 @@ from core.timeutil import utcnow
 
 router = APIRouter()
 
-PUBLIC_ROUTES = frozenset({"login_form", "login", "static"})
+# the first-password page of a provider account is reached by its one-time link
+PUBLIC_ROUTES = frozenset(
+    {"login_form", "login", "static", "first_password_form", "first_password"}
+)
 
 MESSAGES = {
     "logout": "Sei uscito dalla console.",

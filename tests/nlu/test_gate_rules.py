@@ -162,6 +162,7 @@ def test_an_unsure_model_without_words_of_danger_is_out_of_domain() -> None:
         "cerco un'agenzia immobiliare in centro",
         "sei bravo a calcio?",
         "il vino va tenuto al freddo?",
+        "quell'incrocio è pericoloso di notte",
     ],
 )
 def test_a_sure_model_on_everyday_or_figurative_words_only_asks(text: str) -> None:
@@ -181,6 +182,7 @@ def test_a_sure_model_on_everyday_or_figurative_words_only_asks(text: str) -> No
         "il bambino ha bevuto la candeggina",
         "siamo fuori con i bimbi e non abbiamo dove dormire",
         "mon copain me frappe tous les jours",
+        "sono in pericolo, mi ha colpita con la cintura",
     ],
 )
 def test_a_sure_model_with_words_of_danger_in_phrases_is_immediate(text: str) -> None:

@@ -1,4 +1,5 @@
-"""What the erasure and the data copy sections share: a request marked done by hand.
+"""What the erasure and the data copy sections share: a request marked done by hand, and
+the way back to the section's list with a notice.
 
 Both kinds are conversation flags (privacy.requests); «Segna come evasa» closes one when
 the team answered some other way, with the section's audit line.
@@ -6,12 +7,14 @@ the team answered some other way, with the section's audit line.
 
 from __future__ import annotations
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from care.models import FlagKind
 from console import audit
-from console.auth import CurrentStaff
+from console.auth import CurrentStaff, Db, client_ip
+from console.web import console_path
 from core.timeutil import utcnow
 from privacy import requests
 
@@ -39,3 +42,30 @@ def mark_request_done(
         ip=ip,
     )
     return True
+
+
+def back_to_list(request: Request, list_route: str, msg: str) -> RedirectResponse:
+    """The section's list of requests, with the notice ``msg``."""
+    return RedirectResponse(f"{console_path(request, list_route)}?msg={msg}", status_code=303)
+
+
+def done_by_hand(
+    request: Request,
+    db: Db,
+    staff: CurrentStaff,
+    request_id: int,
+    *,
+    kind: FlagKind,
+    action: str,
+    list_route: str,
+) -> RedirectResponse:
+    """«Segna come evasa»: the request closed with its audit line, back to the list."""
+    done = db.run_sync(
+        mark_request_done,
+        kind=kind,
+        action=action,
+        staff=staff,
+        request_id=request_id,
+        ip=client_ip(request),
+    )
+    return back_to_list(request, list_route, "done" if done else "gone")

@@ -24,9 +24,9 @@ from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.erasure.views import ErasureRow, request_row
-from console.privacy_requests import mark_request_done
+from console.privacy_requests import back_to_list, done_by_hand
 from console.state import console_state
-from console.web import console_path, render
+from console.web import render
 from conversations import repository as repo
 from conversations.models import Message, Status
 from conversations.uploads import SavedFile, UploadStore
@@ -86,8 +86,7 @@ def requests_page(request: Request, db: Db, staff: Staff, msg: str = "") -> Resp
 
 
 def _gone(request: Request) -> RedirectResponse:
-    url = console_path(request, "data_copy_requests")
-    return RedirectResponse(f"{url}?msg=gone", status_code=303)
+    return back_to_list(request, "data_copy_requests", "gone")
 
 
 def _preview(
@@ -235,21 +234,17 @@ async def send_copy(
     sent = all(row.status == Status.sent for row in rows)
     sizes = ", ".join(str(f.size_bytes) for f in prepared.files)
     log.info("data copy request %s stored, %s bytes, sent %s", request_id, sizes, sent)
-    url = console_path(request, "data_copy_requests")
-    return RedirectResponse(f"{url}?msg={'sent' if sent else 'queued'}", status_code=303)
+    return back_to_list(request, "data_copy_requests", "sent" if sent else "queued")
 
 
 @router.post("/{request_id:int}/evasa", name="data_copy_done")
 def request_done(request: Request, db: Db, staff: Staff, request_id: int) -> Response:
-    done = db.run_sync(
-        mark_request_done,
+    return done_by_hand(
+        request,
+        db,
+        staff,
+        request_id,
         kind=FlagKind.data_copy_request,
         action="data_copy.done",
-        staff=staff,
-        request_id=request_id,
-        ip=client_ip(request),
+        list_route="data_copy_requests",
     )
-    if not done:
-        return _gone(request)
-    url = console_path(request, "data_copy_requests")
-    return RedirectResponse(f"{url}?msg=done", status_code=303)

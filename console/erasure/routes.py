@@ -24,7 +24,7 @@ from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.erasure.views import ErasureRow, erasure_rows, request_row
-from console.privacy_requests import mark_request_done
+from console.privacy_requests import back_to_list, done_by_hand
 from console.state import console_state
 from console.web import console_path, render
 from conversations import repository as repo
@@ -89,8 +89,7 @@ def requests_page(request: Request, db: Db, staff: Staff, msg: str = "") -> Resp
 
 
 def _gone(request: Request) -> RedirectResponse:
-    url = console_path(request, "erasure_requests")
-    return RedirectResponse(f"{url}?msg=gone", status_code=303)
+    return back_to_list(request, "erasure_requests", "gone")
 
 
 def _request_view(
@@ -238,15 +237,12 @@ async def erase_data(
 
 @router.post("/{request_id:int}/evasa", name="erasure_done")
 def request_done(request: Request, db: Db, staff: Staff, request_id: int) -> Response:
-    done = db.run_sync(
-        mark_request_done,
+    return done_by_hand(
+        request,
+        db,
+        staff,
+        request_id,
         kind=FlagKind.erasure_request,
         action="erasure.done",
-        staff=staff,
-        request_id=request_id,
-        ip=client_ip(request),
+        list_route="erasure_requests",
     )
-    if not done:
-        return _gone(request)
-    url = console_path(request, "erasure_requests")
-    return RedirectResponse(f"{url}?msg=done", status_code=303)

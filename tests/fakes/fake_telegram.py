@@ -617,11 +617,7 @@ class FakeTelegram:
         photo = params.get("photo")
         if not photo:
             raise TelegramError(400, "Bad Request: there is no photo in the request")
-        caption = params.get("caption")
-        if caption and len(str(caption)) > CAPTION_LIMIT:
-            raise TelegramError(400, "Bad Request: message caption is too long")
-        markup = params.get("reply_markup")
-        self._check_markup(markup)
+        caption, markup = self._caption_and_markup(params)
         sizes = [{"file_id": "AgADsent", "file_unique_id": "sent1", "width": 800, "height": 600}]
         return self._store_bot_message(
             chat_id,
@@ -631,16 +627,20 @@ class FakeTelegram:
             photo_source=str(photo),
         )
 
-    def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = self._chat_id(params)
-        document = params.get("document")
-        if not document:
-            raise TelegramError(400, "Bad Request: there is no document in the request")
+    def _caption_and_markup(self, params: dict[str, Any]) -> tuple[Any, Any]:
         caption = params.get("caption")
         if caption and len(str(caption)) > CAPTION_LIMIT:
             raise TelegramError(400, "Bad Request: message caption is too long")
         markup = params.get("reply_markup")
         self._check_markup(markup)
+        return caption, markup
+
+    def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(params)
+        document = params.get("document")
+        if not document:
+            raise TelegramError(400, "Bad Request: there is no document in the request")
+        caption, markup = self._caption_and_markup(params)
         if isinstance(document, dict):  # uploaded (multipart/form-data)
             content = document.get("content") or b""
             if len(content) > DOCUMENT_LIMIT:

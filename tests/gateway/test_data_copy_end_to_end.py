@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,18 +25,17 @@ from sqlmodel import Session
 
 from console import audit
 from console.staff import create_staff
-from core.db import make_engine, session_scope
+from core.db import session_scope
 from core.timeutil import utcnow
 from devtools.stack import RasaStack
 from privacy import data_copy
 from privacy.retention import erase_conversation
 from staff.roles import Role
-from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
-from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import Call, FakeTelegram
-from tests.gateway.conftest import RunningGateway, accept_consent, gateway_settings, run_gateway
+from tests.gateway.conftest import RunningGateway, accept_consent
 from tests.gateway.test_dialogue_end_to_end import WebChat
+from tests.gateway.test_erasure_end_to_end import running  # noqa: F401  (a fixture)
 from tests.gateway.test_welfare_end_to_end import (  # noqa: F401  (e2e_gateway: a fixture)
     Chat,
     buttons,
@@ -44,34 +43,13 @@ from tests.gateway.test_welfare_end_to_end import (  # noqa: F401  (e2e_gateway:
     e2e_gateway,
     text_of,
 )
-from tests.gateway.test_whatsapp import WA
+from tests.gateway.test_whatsapp import WA, start_whatsapp  # noqa: F401  (a fixture)
 from tests.gateway.test_whatsapp import _consent as whatsapp_consent
 
 CHAT = 616_161
 OTHER_CHAT = 616_162
 PASSWORD = "cavolo nero e ribollita"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def running(
-    db_url: str, tmp_path: Path, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
-) -> Iterator[RunningGateway]:
-    engine = make_engine(db_url)
-    settings = gateway_settings(
-        tmp_path,
-        db_url,
-        telegram_bot_token=fake_telegram.token,
-        telegram_api_base_url=fake_telegram.base_url,
-        rasa_url=fake_rasa.url,
-        action_server_url=fake_rasa.url,
-        secret_key="test-secret-key-" + "x" * 32,
-    )
-    gateway = run_gateway(settings, engine)
-    fake_telegram.wait_for(lambda c: c.method == "setMyCommands", what="setMyCommands")
-    yield gateway
-    gateway.stop()
-    engine.dispose()
 
 
 def login(engine: Engine, base: str, role: Role) -> tuple[httpx.Client, str]:
@@ -90,7 +68,7 @@ def login(engine: Engine, base: str, role: Role) -> tuple[httpx.Client, str]:
     return http, found[1]
 
 
-def _request(running: RunningGateway, chat_id: int, fake_telegram: FakeTelegram) -> tuple[str, int]:
+def _request(gateway: RunningGateway, chat_id: int, fake_telegram: FakeTelegram) -> tuple[str, int]:
     """A consenting citizen on Telegram with a few messages, and their open request."""
     accept_consent(fake_telegram, chat_id)
     mark = len(fake_telegram.calls())
@@ -99,8 +77,8 @@ def _request(running: RunningGateway, chat_id: int, fake_telegram: FakeTelegram)
         lambda c: c.method == "sendMessage" and fake_telegram.calls().index(c) >= mark,
         what="a reply",
     )
-    cid = conversation_id(running, chat_id)
-    with session_scope(running.engine) as session:
+    cid = conversation_id(gateway, chat_id)
+    with session_scope(gateway.engine) as session:
         request = data_copy.request_copy(session, conversation_id=cid, source="rasa_action")
     return cid, request.id
 
@@ -121,7 +99,8 @@ def _documents(fake_telegram: FakeTelegram, after: int, count: int = 2) -> list[
 
 
 def test_staff_preview_then_the_copy_reaches_only_that_chat(
-    running: RunningGateway, fake_telegram: FakeTelegram
+    running: RunningGateway,  # noqa: F811
+    fake_telegram: FakeTelegram,
 ) -> None:
     _, request_id = _request(running, CHAT, fake_telegram)
     accept_consent(fake_telegram, OTHER_CHAT)  # a bystander: receives nothing
@@ -191,7 +170,9 @@ def test_staff_preview_then_the_copy_reaches_only_that_chat(
 
 
 def test_a_conversation_erased_meanwhile_gets_nothing(
-    running: RunningGateway, fake_telegram: FakeTelegram, tmp_path: Path
+    running: RunningGateway,  # noqa: F811
+    fake_telegram: FakeTelegram,
+    tmp_path: Path,
 ) -> None:
     cid, request_id = _request(running, CHAT, fake_telegram)
     http, csrf = login(running.engine, running.url, Role.admin)
@@ -222,29 +203,17 @@ def test_a_conversation_erased_meanwhile_gets_nothing(
 
 def test_on_whatsapp_the_copy_is_uploaded_then_sent_as_documents(
     db_url: str,
-    start_gateway: Callable[..., RunningGateway],
+    start_whatsapp: Callable[..., RunningGateway],  # noqa: F811
     fake_graph: FakeGraph,
-    fake_rasa: FakeRasa,
 ) -> None:
-    running = start_gateway(
-        database_url=db_url,
-        whatsapp_access_token=graph.ACCESS_TOKEN,
-        whatsapp_phone_number_id=graph.PHONE_NUMBER_ID,
-        whatsapp_app_secret=graph.APP_SECRET,
-        whatsapp_verify_token=graph.VERIFY_TOKEN,
-        whatsapp_graph_base_url=fake_graph.base_url,
-        whatsapp_api_version=graph.VERSION,
-        rasa_url=fake_rasa.url,
-        secret_key="test-secret-key-" + "x" * 32,
-    )
-    fake_graph.webhook_url = running.url + "/whatsapp/webhook"
+    gateway = start_whatsapp(database_url=db_url, secret_key="test-secret-key-" + "x" * 32)
     whatsapp_consent(fake_graph)
-    (conversation,) = running.conversations()
-    with session_scope(running.engine) as session:
+    (conversation,) = gateway.conversations()
+    with session_scope(gateway.engine) as session:
         request = data_copy.request_copy(
             session, conversation_id=conversation.conversation_id, source="rasa_action"
         )
-    http, csrf = login(running.engine, running.url, Role.care_manager)
+    http, csrf = login(gateway.engine, gateway.url, Role.care_manager)
     response = http.post(
         f"/console/copie-dati/{request.id}/invia", data={"csrf_token": csrf, "conferma": "si"}
     )
@@ -264,7 +233,7 @@ def test_on_whatsapp_the_copy_is_uploaded_then_sent_as_documents(
 
 
 def test_in_the_web_chat_the_copy_is_downloaded_with_the_chats_token(
-    running: RunningGateway,
+    running: RunningGateway,  # noqa: F811
 ) -> None:
     chat = WebChat(running)
     chat.consent()

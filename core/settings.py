@@ -190,6 +190,14 @@ class Settings(BaseSettings):
         "the gateway (e.g. 127.0.0.1 or 10.0.0.0/8): only from them is X-Forwarded-For "
         "believed for the client's address. Empty means the TCP peer is the client.",
     )
+    gateway_redis_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"),
+        description="Redis URL shared by several gateway processes: the limits per client "
+        "address and per chat (web chat, adhesion page) count there, so that they hold "
+        "across the processes; falls back to REDIS_URL. Empty means each process counts in "
+        "its own memory (one process, as `make run`).",
+    )
     webchat_sessions_per_address_per_hour: int = Field(
         default=60,
         ge=1,

@@ -25,6 +25,7 @@ from bot import wording
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.runtime import TelegramRuntime, build_application, file_base_url
 from bot.channels.webchat import api as webchat_api
+from bot.channels.webchat import documents as webchat_documents
 from bot.channels.webchat.channel import WebChatChannel
 from bot.channels.webchat.ratelimit import AddressLimits
 from bot.channels.whatsapp import webhook as whatsapp_webhook
@@ -39,6 +40,8 @@ from core.body_limit import BodyLimit
 from core.database import Database
 from core.db import make_engine
 from core.events import EventBus
+from core.limits import limit_store
+from core.local_secrets import resolve_secret
 from core.security_headers import PublicSecurityHeaders
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
@@ -66,6 +69,14 @@ class WhatsAppConfig:
 
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
+
+
+def _limits_salt(settings: Settings) -> str:
+    """The salt of the shared limits' Redis keys (no client address in the clear): SECRET_KEY,
+    the same for every gateway process of one installation."""
+    if not settings.gateway_redis_url:
+        return ""
+    return resolve_secret(_secret(settings.secret_key), settings.var_dir, "SECRET_KEY")
 
 
 def build_gateway(settings: Settings, engine: Engine) -> Gateway:
@@ -216,6 +227,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 gateway.review.tracker.dispose()
             if graph is not None:
                 await graph.aclose()
+            await app.state.webchat_limits.store.aclose()
             if own_engine:
                 db_engine.dispose()
 
@@ -233,6 +245,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         name="webchat-static",
     )
     app.include_router(webchat_api.router)
+    app.include_router(webchat_documents.router)
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
 
@@ -248,13 +261,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     attach_console(app, settings, engine=engine)  # the staff console and the hand-off (issue 5)
     attach_welfare(app, engine=engine, settings=settings)  # voucher QR, appointment reminders
     attach_broadcasts(app, settings, engine=engine)  # hub announcements, delivery worker
-    attach_adhesion(app, settings, engine=engine)  # /aderisci: providers apply (issue 16)
+    # per-client counters: in this process, or in Redis shared by every gateway process
+    limits = limit_store(settings.gateway_redis_url, salt=_limits_salt(settings))
+    attach_adhesion(app, settings, engine=engine, limits=limits)  # /aderisci (issue 16)
     app.state.webchat_limits = AddressLimits.from_values(
         sessions_per_hour=settings.webchat_sessions_per_address_per_hour,
         emergencies_per_hour=settings.webchat_emergencies_per_address_per_hour,
         uploads_per_hour=settings.webchat_uploads_per_address_per_hour,
         streams=settings.webchat_streams_per_address,
         trusted_proxies=settings.trusted_proxies,
+        store=limits,
     )
     app.add_middleware(
         PublicSecurityHeaders, skip_prefixes=(CONSOLE_PATH,), https=settings.console_https

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from bot import wording
+from core.limits import MemoryLimitStore, RedisLimitStore
 from tests.fakes.fake_rasa import FakeRasa
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.test_webchat_api import Chat
@@ -21,16 +22,34 @@ EMERGENCY = "mio marito mi picchia e ho paura"
 JPEG = b"\xff\xd8\xff\xe0" + b"scontrino" * 50
 
 
-@pytest.fixture
-def gateway(start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa) -> RunningGateway:
-    return start_gateway(
-        rasa_url=fake_rasa.url,
-        http_max_body_bytes=64 * 1024,
-        webchat_sessions_per_address_per_hour=4,
-        webchat_emergencies_per_address_per_hour=2,
-        webchat_uploads_per_address_per_hour=1,
-        webchat_streams_per_address=2,
+LIMITS = {
+    "webchat_sessions_per_address_per_hour": 4,
+    "webchat_emergencies_per_address_per_hour": 2,
+    "webchat_uploads_per_address_per_hour": 1,
+    "webchat_streams_per_address": 2,
+}
+
+
+def shared(redis_url: str) -> dict[str, str]:
+    """Settings of gateway processes sharing one Redis; a fresh SECRET_KEY keeps this test's
+    counters apart from every other test's on the same Redis."""
+    return {"gateway_redis_url": redis_url, "secret_key": uuid.uuid4().hex}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def gateway(
+    request: pytest.FixtureRequest,
+    start_gateway: Callable[..., RunningGateway],
+    fake_rasa: FakeRasa,
+) -> RunningGateway:
+    """The gateway with small limits, counted in its memory or in Redis (core.limits)."""
+    store = shared(request.getfixturevalue("redis_url")) if request.param == "redis" else {}
+    running = start_gateway(
+        rasa_url=fake_rasa.url, http_max_body_bytes=64 * 1024, **LIMITS, **store
     )
+    kind = RedisLimitStore if store else MemoryLimitStore
+    assert isinstance(running.app.state.webchat_limits.store, kind)
+    return running
 
 
 def test_a_large_body_is_refused_before_it_is_read(gateway: RunningGateway) -> None:
@@ -72,6 +91,60 @@ def test_tokens_per_address(gateway: RunningGateway) -> None:
         made = [http.post("/api/chat/session") for _ in range(6)]
     assert [a.status_code for a in made] == [200, 200, 200, 200, 429, 429]
     assert made[-1].json()["detail"] == wording.TOO_MANY_CHATS
+
+
+def test_the_limits_hold_across_gateway_processes_sharing_redis(
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, redis_url: str
+) -> None:
+    settings = {"rasa_url": fake_rasa.url, **LIMITS, **shared(redis_url)}
+    one, two = start_gateway(**settings), start_gateway(**settings)
+    with one.client() as a, two.client() as b:
+        made = [http.post("/api/chat/session") for http in (a, b, a, b, a, b)]
+    assert [m.status_code for m in made] == [200, 200, 200, 200, 429, 429]
+
+
+def test_emergencies_and_streams_hold_across_processes_sharing_redis(
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, redis_url: str
+) -> None:
+    settings = {
+        "rasa_url": fake_rasa.url,
+        **LIMITS,
+        "webchat_sessions_per_address_per_hour": 50,
+        **shared(redis_url),
+    }
+    one, two = start_gateway(**settings), start_gateway(**settings)
+    chats = [Chat(one), Chat(two), Chat(one)]
+    assert chats[0].send(text=EMERGENCY).status_code == 202
+    assert chats[1].send(text=EMERGENCY).status_code == 202
+    assert chats[2].send(text=EMERGENCY).status_code == 429  # the third, on the first process
+
+    streams = [Chat(one), Chat(two), Chat(two)]
+
+    def open_stream(chat: Chat) -> Any:
+        return chat.http.stream("GET", "/api/chat/events", timeout=5.0)
+
+    with open_stream(streams[0]) as first, open_stream(streams[1]) as second:
+        assert first.status_code == 200 and second.status_code == 200
+        with open_stream(streams[2]) as third:
+            assert third.status_code == 429
+    # both closed: their slots are given back in Redis
+
+    def reopened() -> bool:
+        with open_stream(streams[2]) as stream:
+            return stream.status_code == 200
+
+    two.wait_until(reopened, what="a stream once the others closed")
+
+
+def test_without_redis_each_process_counts_alone(
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa
+) -> None:
+    """The control of the test above: in memory, two processes let twice the limit through."""
+    one = start_gateway(rasa_url=fake_rasa.url, **LIMITS)
+    two = start_gateway(rasa_url=fake_rasa.url, **LIMITS)
+    with one.client() as a, two.client() as b:
+        made = [http.post("/api/chat/session") for http in (a, b, a, b, a, b, a, b, a)]
+    assert [m.status_code for m in made] == [200] * 8 + [429]
 
 
 def test_a_forwarded_address_counts_only_from_a_trusted_proxy(

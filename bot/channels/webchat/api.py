@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from bot import safety, wording
 from bot.channels.webchat.auth import bearer_token, chat_key, new_token
-from bot.channels.webchat.ratelimit import AddressLimits, SlidingWindow
+from bot.channels.webchat.ratelimit import AddressLimits
 from bot.gateway import Gateway
 from bot.text import sanitize
 from bot.views import message_view
@@ -46,7 +46,6 @@ KEEPALIVE_SECONDS = 15.0
 
 router = APIRouter()
 Token = Annotated[str, Depends(bearer_token)]
-_rate = SlidingWindow(limit=20, seconds=10.0)
 
 
 def get_gateway(request: Request) -> Gateway:
@@ -99,7 +98,7 @@ async def page() -> FileResponse:
 
 @router.post("/api/chat/session")
 async def new_session(request: Request, limits: LimitsDep) -> dict[str, str]:
-    if not limits.sessions.allow(address_of(request, limits)):
+    if not await limits.sessions.allow(address_of(request, limits)):
         raise _too_many(wording.TOO_MANY_CHATS, 600)
     return {"token": new_token()}
 
@@ -143,7 +142,7 @@ def _inbound(token: str, body: MessageIn) -> Inbound:
     return Inbound(kind=Kind.text, text=text, **common)
 
 
-def _check_emergency_limit(
+async def _check_emergency_limit(
     request: Request, limits: AddressLimits, key: str, text: str | None
 ) -> None:
     """A message the safety net would turn into a top-priority hand-off counts against its
@@ -151,7 +150,7 @@ def _check_emergency_limit(
     free tokens cannot bury real emergencies under fake ones)."""
     if not text or safety.check(text) is None:
         return
-    if not limits.emergencies.allow(address_of(request, limits), key):
+    if not await limits.emergencies.allow(address_of(request, limits), key):
         log.warning("web chat: emergency hand-offs per address exceeded; message refused")
         raise _too_many(wording.TOO_MANY_EMERGENCIES, 600)
 
@@ -160,9 +159,9 @@ def _check_emergency_limit(
 async def post_message(
     token: Token, body: MessageIn, gateway: GatewayDep, request: Request, limits: LimitsDep
 ) -> dict[str, Any]:
-    if not _rate.allow(chat_key(token)):
+    if not await limits.messages.allow(chat_key(token)):
         raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
-    _check_emergency_limit(request, limits, chat_key(token), body.text)
+    await _check_emergency_limit(request, limits, chat_key(token), body.text)
     stored = await gateway.receive(_inbound(token, body))
     return {"id": stored.message.id, "duplicate": stored.duplicate}
 
@@ -223,11 +222,11 @@ async def post_file(
     Telegram; it travels in a header so that it never appears in an access log."""
     key = chat_key(token)
     caption = _caption(x_caption)
-    if not _rate.allow(key):
+    if not await limits.messages.allow(key):
         raise HTTPException(status_code=429, detail="Troppi messaggi: aspetta qualche secondo.")
-    if not limits.uploads.allow(address_of(request, limits)):
+    if not await limits.uploads.allow(address_of(request, limits)):
         raise _too_many(wording.TOO_MANY_FILES, 600)
-    _check_emergency_limit(request, limits, key, caption)
+    await _check_emergency_limit(request, limits, key, caption)
     conversation = await gateway.db.run(
         repo.find_conversation, channel=Channel.webchat, chat_key=key
     )
@@ -278,7 +277,8 @@ async def events(
 ) -> StreamingResponse:
     key = chat_key(token)
     address = address_of(request, limits)
-    if not limits.streams.acquire(address):
+    slot = await limits.streams.acquire(address)
+    if slot is None:
         raise _too_many(wording.TOO_MANY_STREAMS, 30)
 
     async def stream() -> AsyncIterator[str]:
@@ -286,7 +286,7 @@ async def events(
             async for chunk in _stream():
                 yield chunk
         finally:
-            limits.streams.release(address)
+            await limits.streams.release(address, slot)
 
     async def _stream() -> AsyncIterator[str]:
         conversation = None

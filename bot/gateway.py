@@ -25,7 +25,12 @@ from bot.commands import lookup
 from bot.delivery import Sender
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import Handoff, render_rasa
-from bot.review_capture import ReviewCapture
+from bot.review_capture import (
+    THUMBS_DOWN_PAYLOAD,
+    THUMBS_DOWN_THANKS,
+    ReviewCapture,
+    with_thumbs_down,
+)
 from bot.router import Router
 from bot.text import truncate_words
 from care.flags import raise_flag
@@ -49,6 +54,7 @@ from core.database import Database
 from core.events import EventBus
 from core.locks import KeyedLocks
 from core.timeutil import utcnow
+from review.models import Reason
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +281,9 @@ class Gateway:
         if message.payload in (consent.ACCEPT_PAYLOAD, consent.DECLINE_PAYLOAD):
             await self._consent_again(conversation, message)
             return True
+        if message.payload == THUMBS_DOWN_PAYLOAD:
+            await self._thumbs_down(conversation, message)
+            return True
         if message.kind == Kind.edited:
             await self._answer(conversation, message, wording.EDITED_MESSAGE, Status.rejected)
             return True
@@ -395,6 +404,15 @@ class Gateway:
         if not reminder:
             await self.db.run(repo.mark_notice_sent, conversation_id=conversation_id, now=now)
 
+    async def _thumbs_down(self, conversation: Conversation, message: Message) -> None:
+        """👎 under an answer: its request goes to the review inbox; the citizen is thanked."""
+        origin = (message.data.get("origin") or {}).get("message_id")
+        if self.review is not None and isinstance(origin, int):
+            await self.review.wrong_answer(
+                conversation.conversation_id, origin, Reason.citizen_thumbs_down
+            )
+        await self._answer(conversation, message, THUMBS_DOWN_THANKS, Status.processed)
+
     async def _consent_again(self, conversation: Conversation, message: Message) -> None:
         """A consent button tapped after consent: accept is harmless, decline withdraws."""
         if message.payload == consent.DECLINE_PAYLOAD:
@@ -477,7 +495,7 @@ class Gateway:
         finally:
             typing.cancel()
         turn = render_rasa(replies)
-        outgoings = await self._build_menus(conversation, turn.replies)
+        outgoings = with_thumbs_down(await self._build_menus(conversation, turn.replies))
         await self.sender.send_turn(conversation, outgoings, message, finish=Status.processed)
         if self.review is not None:  # after the answer: the citizen never waits for it
             await self.review.turn(conversation.conversation_id, message)

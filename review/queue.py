@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from conversations.models import Direction, Message
+from conversations.models import Direction, Kind, Message
 from review import masking
 from review.models import Reason, ReviewItem, ReviewStatus
 from review.tracker import Parsed
@@ -141,21 +141,35 @@ def record_turn(
     return add(session, message=message, reasons=reasons, parsed=parsed)
 
 
-def mark_answer(session: Session, *, answer_id: int, reason: Reason) -> ReviewItem | None:
-    """A wrong answer (the citizen's 👎, or a staff member's mark on a bot message): the
-    citizen message it answered goes in the queue. None when there is no such message."""
-    answer = session.get(Message, answer_id)
-    if answer is None:
+def asked_before(session: Session, *, message_id: int) -> Message | None:
+    """The citizen's typed words a message was about: ``message_id`` itself when it is one,
+    else the latest one before the answer (the question it replied to, or before it)."""
+    marked = session.get(Message, message_id)
+    if marked is None:
         return None
-    if answer.direction == Direction.inbound:
-        asked: Message | None = answer
-    elif answer.reply_to_id is not None:
-        asked = session.get(Message, answer.reply_to_id)
-    else:
-        asked = None
-    if asked is None or asked.direction != Direction.inbound or not asked.text:
+    anchor = marked.id if marked.direction == Direction.inbound else marked.reply_to_id
+    if anchor is None:
         return None
-    return add(session, message=asked, reasons=[reason])
+    return session.exec(
+        select(Message)
+        .where(
+            Message.conversation_id == marked.conversation_id,
+            Message.direction == Direction.inbound,
+            Message.kind == Kind.text,
+            Message.text != "",
+            col(Message.id) <= anchor,
+        )
+        .order_by(col(Message.id).desc())
+    ).first()
+
+
+def add_by_id(
+    session: Session, *, message_id: int, reasons: Sequence[Reason], parsed: Parsed | None
+) -> ReviewItem | None:
+    message = session.get(Message, message_id)
+    if message is None:
+        return None
+    return add(session, message=message, reasons=reasons, parsed=parsed)
 
 
 def forget(session: Session, *, message_ids: Sequence[int]) -> int:

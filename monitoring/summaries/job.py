@@ -5,7 +5,6 @@ again from the raw rows (``refresh.refresh_recent``), in one transaction."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -13,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.periodic import PeriodicTask
 from monitoring.summaries.refresh import refresh_recent
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ def refresh_now(engine: Engine, now: datetime) -> int:
 
 
 class SummaryWorker:
+    """The job in the gateway (core.periodic: a failed run is logged by type only; the next
+    run redoes the same days)."""
+
     def __init__(
         self,
         job: Callable[[], int],
@@ -35,33 +38,22 @@ class SummaryWorker:
         first_delay_seconds: float = FIRST_RUN_DELAY_SECONDS,
     ) -> None:
         self.job = job
-        self.interval = interval_seconds
-        self.first_delay = min(first_delay_seconds, interval_seconds)
-        self.runs = 0
-        self._task: asyncio.Task[None] | None = None
+        self.periodic = PeriodicTask(
+            "monitoring summaries",
+            self.run_once,
+            interval_seconds,
+            first_delay_seconds=min(first_delay_seconds, interval_seconds),
+        )
+
+    @property
+    def runs(self) -> int:
+        return self.periodic.runs
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="summaries")
+        self.periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.periodic.stop()
 
-    async def _run(self) -> None:
-        await asyncio.sleep(self.first_delay)
-        while True:
-            try:
-                await asyncio.to_thread(self.job)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the next run redoes the same days; the type only
-                log.error(
-                    "monitoring summaries failed (%s); next try in %.0f s",
-                    type(exc).__name__,
-                    self.interval,
-                )
-            self.runs += 1
-            await asyncio.sleep(self.interval)
+    async def run_once(self) -> int:
+        return await asyncio.to_thread(self.job)

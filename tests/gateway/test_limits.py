@@ -17,6 +17,7 @@ from core.limits import MemoryLimitStore, RedisLimitStore
 from tests.fakes.fake_rasa import FakeRasa
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.test_webchat_api import Chat
+from tests.raw_http import declared_body
 
 EMERGENCY = "mio marito mi picchia e ho paura"
 JPEG = b"\xff\xd8\xff\xe0" + b"scontrino" * 50
@@ -66,6 +67,18 @@ def test_a_large_body_is_refused_before_it_is_read(gateway: RunningGateway) -> N
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert login.status_code == 413
+
+
+def test_webhooks_refuse_before_reading_the_body(gateway: RunningGateway) -> None:
+    """WhatsApp's signature needs the body, so the cap comes first; an unsigned call and a
+    Telegram call without its secret are refused before a byte of the body is read."""
+    signed = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Type": "application/json"}
+    with declared_body(gateway.url, "/whatsapp/webhook", size=2 << 20, headers=signed) as call:
+        assert call.status_before_body() == 413
+    with declared_body(gateway.url, "/whatsapp/webhook", size=32_000) as call:
+        assert call.status_before_body() == 403
+    with declared_body(gateway.url, "/telegram/webhook", size=32_000) as call:
+        assert call.status_before_body() == 403
 
 
 def test_a_large_chat_message_is_refused_before_it_is_parsed(gateway: RunningGateway) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import time
@@ -17,6 +18,7 @@ from conversations.models import Attachment, Author, Direction, Mode, Status
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent
+from tests.raw_http import declared_body
 
 CHAT = 555001
 JPEG = b"\xff\xd8\xff\xe0" + os.urandom(3000)
@@ -34,7 +36,15 @@ def test_commands_are_registered_in_italian(
 ) -> None:
     (call,) = fake_telegram.calls("setMyCommands")
     commands = {c["command"]: c["description"] for c in call.params["commands"]}
-    assert set(commands) == {"start", "aiuto", "operatore", "saldo", "avvisi", "stop_avvisi", "dati"}
+    assert set(commands) == {
+        "start",
+        "aiuto",
+        "operatore",
+        "saldo",
+        "avvisi",
+        "stop_avvisi",
+        "dati",
+    }
     assert commands["operatore"] == "Parla con una persona"
 
 
@@ -475,6 +485,37 @@ def webhook_gateway(
         "secret_token": "s3cret-token_1",
     }
     return running
+
+
+def test_the_webhook_secret_is_checked_before_the_body_is_read(
+    webhook_gateway: RunningGateway, fake_telegram: FakeTelegram
+) -> None:
+    size = 100_000  # under HTTP_MAX_BODY_BYTES: only the secret check can refuse it unread
+    for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+        with declared_body(
+            webhook_gateway.url, "/telegram/webhook", size=size, headers=headers
+        ) as call:
+            assert call.status_before_body() == 403
+    # the control: with the secret the gateway waits for the body, then reads it
+    update = {
+        "update_id": 424242,
+        "message": {
+            "message_id": 9,
+            "date": 0,
+            "text": "ciao",
+            "chat": {"id": 778, "type": "private"},
+        },
+    }
+    body = json.dumps(update).encode()
+    headers = {
+        "X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1",
+        "Content-Type": "application/json",
+    }
+    with declared_body(
+        webhook_gateway.url, "/telegram/webhook", size=len(body), headers=headers
+    ) as call:
+        assert call.status_before_body(wait=1.0) is None
+        assert call.send_body(body) == 200
 
 
 def test_webhook_mode_checks_the_secret_token(

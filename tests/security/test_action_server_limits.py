@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ import pytest
 from core.settings import PROJECT_ROOT, Settings
 from devtools.rasa_env import RASA_PYTHON, free_port
 from nlu.internal_auth import bearer
+from tests.raw_http import declared_body
 from tests.security.test_internal_doors import SECRET, stop, wait_http
 
 CAP = 64 * 1024
@@ -139,15 +139,9 @@ def test_an_oversized_call_is_refused_and_runs_nothing(action_server: ActionServ
 def test_a_declared_oversized_body_is_refused_before_it_is_sent(
     action_server: ActionServer,
 ) -> None:
-    head = (
-        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {SECRET}\r\nContent-Type: application/json\r\n"
-        "Content-Length: 100000000\r\n\r\n"
-    )
-    with socket.create_connection(("127.0.0.1", action_server.port), timeout=10) as sock:
-        sock.sendall(head.encode())  # and not one byte of the 100 MB
-        answer = sock.recv(4096)
-    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    headers = {**bearer(SECRET), "Content-Type": "application/json"}
+    with declared_body(action_server.url, "/webhook", size=100_000_000, headers=headers) as call:
+        assert call.status_before_body() == 413  # and not one byte of the 100 MB sent
 
 
 # Rasa's call to the action server for one long conversation, built by Rasa's own code

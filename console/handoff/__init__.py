@@ -11,15 +11,15 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from console.handoff import live, routes, team
+from console.handoff import live, misunderstood, routes, team
 from console.handoff.common import AUDIT_LABELS
 from console.navigation import Section
 from staff.roles import Role
 
-# One router for the section; its pages live in three modules. (include_router refuses the
+# One router for the section; its pages live in four modules. (include_router refuses the
 # queue's empty path "" without a prefix, so the routes are taken over as they are.)
 router = APIRouter()
-for part in (routes.router, team.router, live.router):
+for part in (routes.router, team.router, live.router, misunderstood.router):
     router.routes.extend(part.routes)
 
 SECTION = Section(

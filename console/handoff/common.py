@@ -52,6 +52,7 @@ AUDIT_LABELS: dict[str, str] = {
     "handoff.close": "conversazione chiusa",
     "handoff.reply": "risposta al cittadino",
     "handoff.note": "nota privata",
+    "handoff.misunderstood": "messaggio segnalato come capito male dall'assistente",
     "handoff.canned": "risposta rapida modificata",
     "handoff.settings": "impostazioni della coda",
 }

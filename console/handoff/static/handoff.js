@@ -238,6 +238,27 @@
     return node;
   }
 
+  // «Capito male»: the citizen's message goes to the review inbox (console/handoff/misunderstood.py)
+  function misunderstoodButton(id) {
+    const button = element("button", "msg-misunderstood", "L'assistente ha capito male");
+    button.type = "button";
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      window.consoleFetch(app.dataset.misunderstood + id + "/capito-male", { method: "POST" })
+        .then(function (response) {
+          return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+        })
+        .then(function (result) {
+          const note = element("p", result.ok ? "hint" : "error-inline",
+            result.ok ? "Segnalato per la revisione." : (result.body.detail || "Non segnalato."));
+          note.setAttribute("role", "status");
+          button.replaceWith(note);
+        })
+        .catch(function () { button.disabled = false; say("Non segnalato: controlla la connessione."); });
+    });
+    return button;
+  }
+
   function upsert(view) {
     if (!chat || view.id == null) return;
     const id = Number(view.id);
@@ -294,6 +315,7 @@
     } else if (inbound && view.kind === "attachment") {
       item.appendChild(element("p", "hint", "📎 File in arrivo…"));
     }
+    if (inbound && view.kind === "text" && view.text) item.appendChild(misunderstoodButton(id));
     if (view.image) item.appendChild(element("p", "hint", "🖼 Immagine inviata dall'assistente"));
     if (view.buttons && view.buttons.length) {
       const list = element("ul", "msg-buttons");

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, String, cast, func, literal, select
 
 from broadcast.models import Subscription
+from care.handoff_models import CsatAnswer, Handoff
 from catalog.models import UnmetNeed
 from conversations.models import Conversation, Direction, Message
 from welfare.ledger.models import BudgetAccount, EntryKind, FundingSource, LedgerEntry
@@ -35,6 +36,7 @@ class Metric:
     groupings: tuple[tuple[str, ...], ...] = ()  # besides the total "*"
     scope: Literal["conversation", "citizen", "own", "none"] = "conversation"
     daily: bool = False  # people per day only (DAILY rows): dense metrics such as hours
+    derive: Callable[[Any], tuple[str, ...]] | None = None  # dims computed from the row
 
 
 def key_of(names: tuple[str, ...], values: tuple[str, ...]) -> str:
@@ -144,6 +146,77 @@ def _entries(kind: EntryKind, amount: Any, vouchers_only: bool) -> Facts:
     return facts
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def minutes_between(a: datetime, b: datetime) -> float:
+    return max(0.0, (_aware(b) - _aware(a)).total_seconds() / 60)
+
+
+def _handoff_times(until: Any) -> Facts:
+    """Hand-offs with ``until`` set, by priority and minutes from the request (x0 -> x1)."""
+
+    def facts(start: datetime, end: datetime) -> Select[Any]:
+        return select(
+            Handoff.requested_at.label("at"),
+            Handoff.conversation_id.label("person"),
+            Handoff.priority.label("d0"),
+            literal(1).label("value"),
+            literal(0).label("amount"),
+            until.label("x1"),
+        ).where(until.is_not(None), *_between(Handoff.requested_at, start, end))
+
+    return facts
+
+
+def _minutes_dims(row: Any) -> tuple[str, ...]:
+    return str(row.d0), f"{minutes_between(row.at, row.x1):.4f}"
+
+
+def _sla(start: datetime, end: datetime) -> Select[Any]:
+    return select(
+        Handoff.requested_at.label("at"),
+        Handoff.conversation_id.label("person"),
+        Handoff.priority.label("d0"),
+        literal(1).label("value"),
+        literal(0).label("amount"),
+        Handoff.sla_due_at.label("x0"),
+        Handoff.first_reply_at.label("x1"),
+    ).where(Handoff.sla_due_at.is_not(None), *_between(Handoff.requested_at, start, end))
+
+
+def _sla_dims(row: Any) -> tuple[str, ...]:
+    """Late: answered after the due time, or not answered and the due time passed (as of
+    the summary's making: the job redoes the last days until they are decided)."""
+    due = _aware(row.x0)
+    late = (row.x1 is None and datetime.now(UTC) > due) or (
+        row.x1 is not None and _aware(row.x1) > due
+    )
+    return str(row.d0), "yes" if late else "no"
+
+
+def _handoffs(start: datetime, end: datetime) -> Select[Any]:
+    return select(
+        Handoff.requested_at.label("at"),
+        Handoff.conversation_id.label("person"),
+        Handoff.reason.label("d0"),
+        Handoff.priority.label("d1"),
+        literal(1).label("value"),
+        literal(0).label("amount"),
+    ).where(*_between(Handoff.requested_at, start, end))
+
+
+def _csat(start: datetime, end: datetime) -> Select[Any]:
+    return select(
+        CsatAnswer.answered_at.label("at"),
+        CsatAnswer.conversation_id.label("person"),
+        cast(CsatAnswer.score, String).label("d0"),
+        literal(1).label("value"),
+        CsatAnswer.score.label("amount"),
+    ).where(CsatAnswer.score.is_not(None), *_between(CsatAnswer.answered_at, start, end))
+
+
 CHANNEL = ("channel",)
 _CAT = ("category",)
 _SRC = ("source",)
@@ -174,6 +247,44 @@ METRICS: dict[str, Metric] = {
             ("category", "quartiere"),
             (("category", "quartiere"), ("category",), ("quartiere",)),
             scope="own",
+        ),
+        # Assistenza
+        Metric(
+            "handoff",
+            _handoffs,
+            ("reason", "priority"),
+            (("reason",), ("priority",)),
+        ),
+        Metric(
+            "handoff_outcome",
+            _moment(
+                Handoff.closed_at,
+                Handoff.conversation_id,
+                func.coalesce(Handoff.outcome, NOT_GIVEN),
+            ),
+            ("outcome",),
+            (("outcome",),),
+        ),
+        Metric("csat", _csat, ("score",), (("score",),)),
+        *[
+            Metric(
+                name,
+                _handoff_times(until),
+                ("priority", "minutes"),
+                (("priority",), ("priority", "minutes")),
+                derive=_minutes_dims,
+            )
+            for name, until in [
+                ("handoff_wait", Handoff.claimed_at),
+                ("handoff_reply", Handoff.first_reply_at),
+            ]
+        ],
+        Metric(
+            "handoff_sla",
+            _sla,
+            ("priority", "late"),
+            (("priority",), ("priority", "late"), ("late",)),
+            derive=_sla_dims,
         ),
         # Budget: people are citizens, in the quartiere they live in
         *[

@@ -65,6 +65,8 @@ class _Cells:
         self.names = metric.dims
 
     def dims(self, row: Any) -> tuple[str, ...]:
+        if self.metric.derive is not None:
+            return self.metric.derive(row)
         values = []
         for i, name in enumerate(self.names):
             if name == HOUR:
@@ -102,6 +104,17 @@ def _previous_days(
     start, end = local_midnight(first_day), local_midnight(last_day + timedelta(days=1))
     window = metric.facts(start, end).subquery()
     earlier = metric.facts(local_midnight(first_day - timedelta(days=LONG_AGO)), start).subquery()
+    found: dict[str, dict[Cell, int]] = defaultdict(dict)
+    if metric.derive is not None:  # dims computed in Python: the earlier facts themselves
+        facts = session.execute(
+            select(earlier).where(earlier.c.person.in_(select(window.c.person)))
+        )
+        for row in facts:
+            ordinal = _day(row.at).toordinal()
+            for cell in cells.of(str(row.person), row):
+                if found[str(row.person)].get(cell, 0) < ordinal:
+                    found[str(row.person)][cell] = ordinal
+        return found
     group = [earlier.c.person, *(c for c in earlier.c if c.name.startswith("d"))]
     if metric.scope == "own":
         group.append(earlier.c.scope)
@@ -110,7 +123,6 @@ def _previous_days(
         .where(earlier.c.person.in_(select(window.c.person)))
         .group_by(*group)
     )
-    found: dict[str, dict[Cell, int]] = defaultdict(dict)
     for row in rows:
         ordinal = _day(row.at).toordinal()
         # the reading's columns: at, person, d0.. (scope): shift by one for ``dims``

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func, select
-
-from care.handoff_models import OUTCOME_LABELS, PRIORITY_LABELS, CsatAnswer, Handoff, Outcome
-from monitoring import tracker
+from care.handoff_models import OUTCOME_LABELS, PRIORITY_LABELS, Outcome
+from monitoring.summaries.read import Reading, read
 from monitoring.tables import (
     Cell,
     Column,
@@ -22,17 +18,16 @@ from monitoring.tables import (
 )
 from monitoring.views.labels import (
     CSAT_LABELS,
+    NOT_GIVEN,
     NOT_GIVEN_LABEL,
     REASON_LABELS,
 )
 from monitoring.views.query import (
     Context,
     Count,
-    between,
-    conv_filter,
-    tally,
 )
 from monitoring.views.shaping import (
+    cell_of,
     count_table,
     figure,
     ordered,
@@ -41,67 +36,40 @@ from monitoring.views.shaping import (
 
 # --- Assistenza ------------------------------------------------------------------------------
 
-
-def minutes_between(a: datetime | None, b: datetime | None) -> float | None:
-    if a is None or b is None:
-        return None
-    return max(0.0, (b - a).total_seconds() / 60)
+Histogram = dict[Any, Count]  # (priority, minutes) -> (hand-offs, people)
 
 
-def stat_cells(values: list[tuple[str, float]]) -> list[Cell]:
-    people = len({cid for cid, _ in values})
-    numbers = [v for _, v in values]
+def stat_cells(histogram: Histogram, priority: str | None, people: int) -> list[Cell]:
+    """Median and 90th percentile of the minutes of one priority (None: all of them)."""
+    numbers: list[float] = []
+    for (prio, minutes), (n, _) in histogram.items():
+        if priority is None or prio == priority:
+            numbers.extend([float(minutes)] * n)
     mid = round(median(numbers), 1) if numbers else None
     p90 = percentile(numbers, 0.9)
     return [Cell(mid, people), Cell(round(p90, 1) if p90 is not None else None, people)]
 
 
+def _times(reading: Reading) -> tuple[Histogram, dict[str, int]]:
+    histogram = reading.counts("priority", "minutes")[0]
+    people = {k: v[1] for k, v in reading.counts("priority")[0].items()}
+    people["all"] = reading.total.people
+    return histogram, people
+
+
 def care_view(ctx: Context) -> View:
-    s = ctx.session
+    """From the summaries: hand-offs by request day, outcomes by closing day, CSAT by answer."""
+    s, q = ctx.session, ctx.quartiere
     previous = ctx.period.previous()
-    where = [
-        *between(Handoff.requested_at, ctx.period),
-        *conv_filter(ctx, Handoff.conversation_id),
-    ]
-    where_before = [
-        *between(Handoff.requested_at, previous),
-        *conv_filter(ctx, Handoff.conversation_id),
-    ]
-
-    def reasons(conds: list[Any]) -> tuple[dict[Any, Count], Count]:
-        return tally(
-            s, key=Handoff.reason, value=func.count(), people=Handoff.conversation_id, where=conds
-        )
-
-    by_reason, by_reason_before = reasons(where), reasons(where_before)
-    rows = s.execute(
-        select(
-            Handoff.conversation_id,
-            Handoff.priority,
-            Handoff.requested_at,
-            Handoff.claimed_at,
-            Handoff.first_reply_at,
-            Handoff.sla_due_at,
-        ).where(*where)
-    ).all()
-    waits: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    replies: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    sla: dict[str, tracker.Tally] = defaultdict(tracker.Tally)
-    breached: dict[str, tracker.Tally] = defaultdict(tracker.Tally)
-    for cid, priority, requested, claimed, replied, due in rows:
-        for bucket in (priority, "all"):
-            wait = minutes_between(requested, claimed)
-            if wait is not None:
-                waits[bucket].append((cid, wait))
-            first = minutes_between(requested, replied)
-            if first is not None:
-                replies[bucket].append((cid, first))
-        if due is not None:
-            sla[priority].add(cid)
-            late = (replied is None and ctx.now > due) or (replied is not None and replied > due)
-            late_tally = breached[priority]  # the key is there even with no breach
-            if late:
-                late_tally.add(cid)
+    handoffs = read(s, "handoff", ctx.period, q)
+    by_reason = handoffs.counts("reason")
+    by_reason_before = read(s, "handoff", previous, q).counts("reason")
+    waits, wait_people = _times(read(s, "handoff_wait", ctx.period, q))
+    replies, reply_people = _times(read(s, "handoff_reply", ctx.period, q))
+    sla_reading = read(s, "handoff_sla", ctx.period, q)
+    sla = sla_reading.counts("priority")[0]
+    late = sla_reading.counts("priority", "late")[0]
+    every_late = sla_reading.counts("late")[0].get("yes", (0, 0))
 
     view = View(
         key="assistenza",
@@ -138,21 +106,18 @@ def care_view(ctx: Context) -> View:
             Column("reply_p90", "Prima risposta 90° percentile", Unit.minutes, additive=False),
         ],
         rows=[
-            Row(k, label, stat_cells(waits.get(k, [])) + stat_cells(replies.get(k, [])))
+            Row(
+                k,
+                label,
+                stat_cells(waits, None if k == "all" else k, wait_people.get(k, 0))
+                + stat_cells(replies, None if k == "all" else k, reply_people.get(k, 0)),
+            )
             for k, label in priorities
         ],
         chart="hbar",
         chart_columns=(0, 2),
     )
     view.tables.append(protect_table(times, ctx.min_count))
-    every_sla = tracker.Tally()
-    every_late = tracker.Tally()
-    for t in sla.values():
-        every_sla.count += t.count
-        every_sla.senders |= t.senders
-    for t in breached.values():
-        every_late.count += t.count
-        every_late.senders |= t.senders
     sla_table = Table(
         key="sla",
         title="Tempo massimo di risposta (SLA)",
@@ -162,61 +127,46 @@ def care_view(ctx: Context) -> View:
             Row(
                 k,
                 label,
-                [
-                    Cell(sla[k].count, sla[k].people),
-                    Cell(breached[k].count, breached[k].people),
-                ],
+                [cell_of(sla.get(k)), cell_of(late.get((k, "yes")))],
             )
             for k, label in priorities[:3]
         ],
         total=Row(
             "total",
             "Totale",
-            [Cell(every_sla.count, every_sla.people), Cell(every_late.count, every_late.people)],
+            [cell_of(sla_reading.counts("priority")[1]), cell_of(every_late)],
         ),
         chart="bar",
         chart_columns=(0, 1),
     )
     view.tables.append(protect_table(sla_table, ctx.min_count))
-    view.figures.append(figure("Fuori SLA", (every_late.count, every_late.people), None, ctx))
+    view.figures.append(figure("Fuori SLA", every_late, None, ctx))
 
-    closed = [*between(Handoff.closed_at, ctx.period), *conv_filter(ctx, Handoff.conversation_id)]
-    outcomes = tally(
-        s, key=Handoff.outcome, value=func.count(), people=Handoff.conversation_id, where=closed
-    )
+    outcomes = read(s, "handoff_outcome", ctx.period, q).counts("outcome")
     view.tables.append(
         count_table(
             key="esiti",
             title="Esiti dei passaggi chiusi nel periodo",
             dimension="Esito",
             order=[(o.value, OUTCOME_LABELS[o]) for o in Outcome]
-            + [(k, k or NOT_GIVEN_LABEL) for k in outcomes[0] if k not in set(Outcome)],
+            + [
+                (k, NOT_GIVEN_LABEL if k == NOT_GIVEN else k)
+                for k in outcomes[0]
+                if k not in set(Outcome)
+            ],
             current=outcomes[0],
             total=outcomes[1],
             min_count=ctx.min_count,
         )
     )
-    answered = [
-        *between(CsatAnswer.answered_at, ctx.period),
-        *conv_filter(ctx, CsatAnswer.conversation_id),
-        CsatAnswer.score.is_not(None),
-    ]
-    csat = tally(
-        s,
-        key=CsatAnswer.score,
-        value=func.count(),
-        people=CsatAnswer.conversation_id,
-        where=answered,
-    )
-    mean = s.execute(
-        select(func.avg(CsatAnswer.score), func.count(CsatAnswer.conversation_id.distinct())).where(
-            *answered
-        )
-    ).one()
+    csat_reading = read(s, "csat", ctx.period, q)
+    csat = csat_reading.counts("score")
+    answers = csat_reading.total
+    mean = (round(answers.amount / answers.value, 2) if answers.value else 0, answers.people)
     view.figures.append(
         figure(
             "Soddisfazione media (1-3)",
-            (round(float(mean[0]), 2) if mean[0] is not None else 0, int(mean[1])),
+            mean,
             None,
             ctx,
             Unit.score,
@@ -227,19 +177,14 @@ def care_view(ctx: Context) -> View:
             key="csat",
             title="Soddisfazione dopo la chiusura (CSAT)",
             dimension="Risposta",
-            order=list(CSAT_LABELS.items()),
+            order=[(str(k), label) for k, label in CSAT_LABELS.items()],
             current=csat[0],
             total=csat[1],
             min_count=ctx.min_count,
             chart="bar",
         )
     )
-    emergencies = [
-        (cid, minutes_between(req, claimed))
-        for cid, priority, req, claimed, _, _ in rows
-        if priority == "top"
-    ]
-    claimed_times = [(cid, m) for cid, m in emergencies if m is not None]
+    emergencies = handoffs.counts("priority")[0].get("top", (0, 0))
     emergency = Table(
         key="emergenze",
         title="Emergenze",
@@ -255,10 +200,7 @@ def care_view(ctx: Context) -> View:
             Row(
                 "top",
                 "Nel periodo",
-                [
-                    Cell(len(emergencies), len({c for c, _ in emergencies})),
-                    *stat_cells(claimed_times),
-                ],
+                [cell_of(emergencies), *stat_cells(waits, "top", wait_people.get("top", 0))],
             )
         ],
         chart="none",

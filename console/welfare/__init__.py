@@ -1,7 +1,7 @@
 """The welfare budget in the console (issue 7).
 
 Its sections (listed in console.app.SECTIONS):
-- "Cittadini e budget" at /cittadini (welfare_officer, care_manager, hub_staff): find a
+- "Cittadini e budget" at /cittadini (welfare_officer, care_manager): find a
   citizen, see their budgets and full statement, export it as CSV, issue a one-time linking
   code (shown once), unlink their chats;
 - "Voucher" at /voucher (provider_staff): redeem a voucher code (captures the budget hold),

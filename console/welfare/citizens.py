@@ -28,7 +28,12 @@ from welfare.ledger.money import format_eur
 from welfare.models import VOUCHER_STATUS_LABELS, Voucher
 from welfare.vouchers import VoucherError, cancel_voucher, format_voucher_code, vouchers_of
 
-ROLES = frozenset({Role.welfare_officer, Role.care_manager, Role.hub_staff})
+# Who may see a citizen's budgets and hand out the codes that link a chat to them: the
+# people the citizen is told to ask ("il codice che ti danno al Welcome Point o al lavoro"),
+# i.e. the Care Manager of a Welcome Point and the welfare office of the budget. Welcome Hub
+# staff work with communities and companies, never with one citizen's budget
+# (docs/security.md, "Who may issue linking codes").
+ROLES = frozenset({Role.welfare_officer, Role.care_manager})
 router = APIRouter()
 Officer = Annotated[CurrentStaff, Depends(require_roles(*ROLES))]
 SEARCH_LIMIT = 50

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from console.welfare import citizens
 from core.timeutil import utcnow
 from staff.models import AuditLog
 from staff.roles import Role
 from tests.ledger.conftest import Budget
 from tests.welfare.conftest import CONSOLE, MakeStaff, sign_in
-from welfare.ledger.linking import LinkOutcome, redeem_link_code
+from welfare.ledger.linking import LinkOutcome, issue_link_code, redeem_link_code
 from welfare.ledger.models import Citizen, LinkCode
 
 HTML = {"accept": "text/html"}
@@ -54,7 +56,7 @@ def test_csv_export(
 def test_link_code_shown_once_then_redeemed_and_unlinked(
     client: TestClient, make_staff: MakeStaff, session: Session, budget: Budget, settings
 ) -> None:
-    token = sign_in(client, make_staff(Role.hub_staff))
+    token = sign_in(client, make_staff(Role.care_manager))
     ref = _ref(session, budget)
     issued = client.post(f"{CONSOLE}/cittadini/{ref}/codice", data={"csrf_token": token})
     assert issued.status_code == 200
@@ -105,3 +107,78 @@ def test_roles_and_csrf(
     no_token = client.post(f"{CONSOLE}/cittadini/{ref}/codice", data={"csrf_token": "x"})
     assert no_token.status_code == 403
     assert session.exec(select(LinkCode)).all() == []
+
+
+# --- who may issue linking codes (docs/security.md): welfare office and Care Managers ------
+
+OUTSIDE = sorted(set(Role) - citizens.ROLES)
+
+
+def test_the_rule() -> None:
+    assert {Role.welfare_officer, Role.care_manager} == citizens.ROLES
+    assert Role.hub_staff in OUTSIDE
+
+
+def _state(session: Session, citizen_id: int) -> tuple[int, int, int]:
+    session.expire_all()
+    codes = len(session.exec(select(LinkCode).where(LinkCode.citizen_id == citizen_id)).all())
+    return (
+        codes,
+        citizens.active_links(session, citizen_id),
+        len(session.exec(select(AuditLog)).all()),
+    )
+
+
+@pytest.mark.parametrize("role", OUTSIDE)
+def test_roles_outside_the_rule_get_403_and_change_nothing(
+    client: TestClient,
+    make_staff: MakeStaff,
+    session: Session,
+    budget: Budget,
+    settings,
+    role: Role,
+) -> None:
+    ref = _ref(session, budget)
+    code = issue_link_code(session, citizen_id=budget.citizen_id, issued_by="staff:0", now=utcnow())
+    session.commit()
+    assert redeem_link_code(session, conversation_id="e" * 32, code=code, now=utcnow()) == (
+        LinkOutcome.ok
+    )
+    session.commit()
+    before = _state(session, budget.citizen_id)
+    assert before[:2] == (1, 1)
+    token = sign_in(client, make_staff(role))
+    after_sign_in = _state(session, budget.citizen_id)
+    assert client.get(f"{CONSOLE}/cittadini").status_code == 403
+    assert client.get(f"{CONSOLE}/cittadini/{ref}").status_code == 403
+    assert client.get(f"{CONSOLE}/cittadini/{ref}/estratto.csv").status_code == 403
+    for action in ("codice", "scollega"):
+        answer = client.post(f"{CONSOLE}/cittadini/{ref}/{action}", data={"csrf_token": token})
+        assert answer.status_code == 403, action
+        assert "link-code" not in answer.text
+    assert _state(session, budget.citizen_id) == after_sign_in  # no code, link or audit entry
+    assert after_sign_in[:2] == before[:2]
+
+
+@pytest.mark.parametrize("role", sorted(citizens.ROLES))
+def test_roles_inside_the_rule_issue_codes(
+    client: TestClient,
+    make_staff: MakeStaff,
+    session: Session,
+    budget: Budget,
+    settings,
+    role: Role,
+) -> None:
+    ref = _ref(session, budget)
+    member = make_staff(role)
+    token = sign_in(client, member)
+    assert client.get(f"{CONSOLE}/cittadini/{ref}").status_code == 200
+    issued = client.post(f"{CONSOLE}/cittadini/{ref}/codice", data={"csrf_token": token})
+    assert issued.status_code == 200
+    code = issued.text.split('id="link-code">')[1].split("<")[0]
+    session.expire_all()
+    assert redeem_link_code(session, conversation_id="f" * 32, code=code, now=utcnow()) == (
+        LinkOutcome.ok
+    )
+    entries = session.exec(select(AuditLog).where(AuditLog.action == "citizen.link_code")).all()
+    assert len(entries) == 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.areas import QUARTIERI
 from catalog.models import ProviderKind
 from providers.ethics import EthicalCode
+from providers.form_fields import Parsed, free_text, one_line
 
 LEGAL_FORMS: dict[str, str] = {
     ProviderKind.cooperative.value: "Cooperativa o impresa sociale",
@@ -25,19 +25,8 @@ _PERSON_CF = re.compile(r"^[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]$")
 _PHONE = re.compile(r"^[+0-9 ./()-]{6,30}$")
 
 
-@dataclass
-class ApplicationForm:
-    data: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _clean(values: Mapping[str, Any], name: str, limit: int) -> str:
-    value = values.get(name)
-    return " ".join(str(value).split())[:limit] if isinstance(value, str) else ""
+class ApplicationForm(Parsed):
+    """The organisation's fields, or the Italian problems of each (``errors``)."""
 
 
 def normalise_tax_code(raw: str) -> str:
@@ -53,34 +42,33 @@ def parse_application(
 ) -> ApplicationForm:
     form = ApplicationForm()
     data, errors = form.data, form.errors
-    data["org_name"] = _clean(values, "org_name", 200)
+    data["org_name"] = one_line(values, "org_name", 200)
     if len(data["org_name"]) < 3:
         errors["org_name"] = "Scrivi il nome dell'organizzazione."
-    data["legal_form"] = _clean(values, "legal_form", 20)
+    data["legal_form"] = one_line(values, "legal_form", 20)
     if data["legal_form"] not in LEGAL_FORMS:
         errors["legal_form"] = "Scegli la forma giuridica dall'elenco."
-    data["tax_code"] = normalise_tax_code(_clean(values, "tax_code", 30))
+    data["tax_code"] = normalise_tax_code(one_line(values, "tax_code", 30))
     if not (_VAT.match(data["tax_code"]) or _PERSON_CF.match(data["tax_code"])):
         errors["tax_code"] = (
             "Il codice fiscale o la partita IVA non è valido: sono 11 cifre (o 16 caratteri)."
         )
-    data["seat"] = _clean(values, "seat", 300)
+    data["seat"] = one_line(values, "seat", 300)
     if len(data["seat"]) < 5:
         errors["seat"] = "Scrivi l'indirizzo della sede."
-    data["contact_name"] = _clean(values, "contact_name", 120)
+    data["contact_name"] = one_line(values, "contact_name", 120)
     if len(data["contact_name"]) < 3:
         errors["contact_name"] = "Scrivi nome e cognome della persona di riferimento."
-    data["email"] = _clean(values, "email", 254).lower()
+    data["email"] = one_line(values, "email", 254).lower()
     if not _EMAIL.match(data["email"]):
         errors["email"] = "L'indirizzo email non è valido."
-    data["phone"] = _clean(values, "phone", 50)
+    data["phone"] = one_line(values, "phone", 50)
     if data["phone"] and not _PHONE.match(data["phone"]):
         errors["phone"] = "Il numero di telefono non è valido."
-    data["website"] = _clean(values, "website", 300)
+    data["website"] = one_line(values, "website", 300)
     if data["website"] and not data["website"].startswith(("http://", "https://")):
         data["website"] = "https://" + data["website"]
-    description = values.get("description")
-    data["description"] = str(description).strip()[:4000] if isinstance(description, str) else ""
+    data["description"] = free_text(values, "description", 4000)
     chosen = [q for q in QUARTIERI if q in set(quartieri)]
     if not chosen:
         errors["quartieri"] = "Indica almeno un quartiere in cui lavorate."

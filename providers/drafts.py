@@ -131,31 +131,26 @@ def drafts_of(session: Session, *, provider_code: str, limit: int = 30) -> list[
     )
 
 
+def _oldest_first(session: Session, *where: Any) -> list[ServiceDraft]:
+    query = select(ServiceDraft).where(*where)
+    return list(session.exec(query.order_by(col(ServiceDraft.created_at), col(ServiceDraft.id))))
+
+
 def waiting(session: Session) -> list[ServiceDraft]:
     """Providers' drafts waiting for the commission (an application's are in its page)."""
-    return list(
-        session.exec(
-            select(ServiceDraft)
-            .where(
-                ServiceDraft.status == DraftStatus.pending,
-                col(ServiceDraft.application_id).is_(None),
-            )
-            .order_by(col(ServiceDraft.created_at), col(ServiceDraft.id))
-        )
+    return _oldest_first(
+        session,
+        ServiceDraft.status == DraftStatus.pending,
+        col(ServiceDraft.application_id).is_(None),
     )
 
 
 def published_unseen(session: Session) -> list[ServiceDraft]:
     """Small edits published at once that no member of the commission has looked at yet."""
-    return list(
-        session.exec(
-            select(ServiceDraft)
-            .where(
-                ServiceDraft.status == DraftStatus.published_trusted,
-                col(ServiceDraft.reviewed_by).is_(None),
-            )
-            .order_by(col(ServiceDraft.created_at), col(ServiceDraft.id))
-        )
+    return _oldest_first(
+        session,
+        ServiceDraft.status == DraftStatus.published_trusted,
+        col(ServiceDraft.reviewed_by).is_(None),
     )
 
 

@@ -15,6 +15,18 @@ from sqlmodel import Field, SQLModel
 from core.timeutil import UTCDateTime, utcnow
 
 
+def _application_id() -> Any:
+    """The column of a row that belongs to an application (deleted with it)."""
+    return Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("adhesion_application.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+
+
 class ApplicationStatus(StrEnum):
     submitted = "submitted"  # waiting for the commission
     changes_requested = "changes_requested"  # the commission asked the applicant something
@@ -74,14 +86,7 @@ class AdhesionDocument(SQLModel, table=True):
     __tablename__ = "adhesion_document"
 
     id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("adhesion_application.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    application_id: int = _application_id()
     kind: str = Field(max_length=20, description="statute | insurance | other")
     relative_path: str = Field(max_length=200)
     size_bytes: int
@@ -95,14 +100,7 @@ class AdhesionMessage(SQLModel, table=True):
     __tablename__ = "adhesion_message"
 
     id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("adhesion_application.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    application_id: int = _application_id()
     author: str = Field(max_length=20, description="commission | applicant")
     text: str = Field(sa_type=Text)
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
@@ -117,14 +115,7 @@ class AdhesionCheck(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("application_id", "item"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("adhesion_application.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    application_id: int = _application_id()
     item: str = Field(max_length=60, description="code:<point id> | doc:<kind>")
     verdict: str = Field(default="", max_length=10, description="'' | ok | ko")
     note: str = Field(default="", sa_type=Text)
@@ -141,14 +132,7 @@ class AdhesionDecision(SQLModel, table=True):
     __table_args__ = (Index("ix_adhesion_decision_state", "application_id", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    application_id: int = Field(
-        sa_column=Column(
-            Integer,
-            ForeignKey("adhesion_application.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    application_id: int = _application_id()
     kind: DecisionKind = Field(sa_type=String(20))
     state: DecisionState = Field(sa_type=String(20))
     reasons: str = Field(default="", sa_type=Text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +18,7 @@ from catalog.hours import OpeningHours
 from catalog.importer import ServiceRow
 from catalog.models import CostMode
 from catalog.vocabulary import CATEGORY_LABELS, TARGET_LABELS
+from providers.form_fields import Parsed, free_text, one_line
 
 # What the provider may change without a review when PROVIDER_TRUSTED_EDITS is on.
 SMALL_EDIT_FIELDS = frozenset({"opening_hours", "contacts"})
@@ -28,26 +29,10 @@ _EUROS = re.compile(r"^\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*(?:€|euro)?\s*$", re.I
 
 
 @dataclass
-class ServiceForm:
+class ServiceForm(Parsed):
     """The parsed service, or the Italian problems of each field (``errors``)."""
 
-    data: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
     centre_used: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _text(values: Mapping[str, Any], name: str, limit: int) -> str:
-    value = values.get(name)
-    return " ".join(str(value).split())[:limit] if isinstance(value, str) else ""
-
-
-def _long_text(values: Mapping[str, Any], name: str, limit: int) -> str:
-    value = values.get(name)
-    return str(value).strip()[:limit] if isinstance(value, str) else ""
 
 
 def _age(raw: str, label: str, errors: dict[str, str], name: str) -> int | None:
@@ -79,13 +64,13 @@ def parse_coordinates(raw: str) -> tuple[float, float] | None:
 
 def _location(values: Mapping[str, Any], form: ServiceForm) -> None:
     errors, data = form.errors, form.data
-    quartiere = _text(values, "quartiere", 2)
+    quartiere = one_line(values, "quartiere", 2)
     if quartiere not in QUARTIERI:
         errors["quartiere"] = "Scegli il quartiere in cui si svolge il servizio."
         return
     data["quartiere"] = quartiere
-    address = _text(values, "address", 250)
-    raw = _text(values, "coordinates", 60)
+    address = one_line(values, "address", 250)
+    raw = one_line(values, "coordinates", 60)
     if raw:
         found = parse_coordinates(raw)
         if found is None:
@@ -108,13 +93,13 @@ def _location(values: Mapping[str, Any], form: ServiceForm) -> None:
 
 def _cost(values: Mapping[str, Any], form: ServiceForm) -> None:
     errors, data = form.errors, form.data
-    mode = _text(values, "cost_mode", 20)
+    mode = one_line(values, "cost_mode", 20)
     if mode not in CostMode.__members__:
         errors["cost_mode"] = "Scegli se il servizio è gratuito, con una quota o a pagamento."
         return
     data["cost_mode"] = mode
-    data["price_unit"] = _text(values, "price_unit", 40)
-    raw = _text(values, "price", 20)
+    data["price_unit"] = one_line(values, "price_unit", 40)
+    raw = one_line(values, "price", 20)
     cents = parse_euros(raw) if raw else 0
     if cents is None:
         errors["price"] = "Il prezzo si scrive in euro, per esempio 12,50."
@@ -135,13 +120,13 @@ def parse_service(values: Mapping[str, Any], *, target_groups: Sequence[str]) ->
     """The service of a form (``target_groups`` are the ticked boxes)."""
     form = ServiceForm()
     errors, data = form.errors, form.data
-    data["title"] = _text(values, "title", 200)
+    data["title"] = one_line(values, "title", 200)
     if len(data["title"]) < 3:
         errors["title"] = "Scrivi il nome del servizio."
-    data["description"] = _long_text(values, "description", 4000)
+    data["description"] = free_text(values, "description", 4000)
     if len(data["description"]) < 20:
         errors["description"] = "Descrivi il servizio in almeno una frase (20 caratteri)."
-    category = _text(values, "category", 40)
+    category = one_line(values, "category", 40)
     if category not in CATEGORY_LABELS:
         errors["category"] = "Scegli il tipo di servizio dall'elenco."
     data["category"] = category
@@ -149,13 +134,13 @@ def parse_service(values: Mapping[str, Any], *, target_groups: Sequence[str]) ->
     if not groups:
         errors["target_groups"] = "Indica almeno un gruppo di persone a cui si rivolge."
     data["target_groups"] = groups
-    data["age_min"] = _age(_text(values, "age_min", 5), "Età minima", errors, "age_min")
-    data["age_max"] = _age(_text(values, "age_max", 5), "Età massima", errors, "age_max")
+    data["age_min"] = _age(one_line(values, "age_min", 5), "Età minima", errors, "age_min")
+    data["age_max"] = _age(one_line(values, "age_max", 5), "Età massima", errors, "age_max")
     low, high = data["age_min"], data["age_max"]
     if low is not None and high is not None and low > high:
         errors["age_max"] = "L'età massima non può essere minore dell'età minima."
     _location(values, form)
-    hours = _text(values, "opening_hours", 300)
+    hours = one_line(values, "opening_hours", 300)
     try:
         OpeningHours.parse(hours)
     except ValueError:
@@ -165,10 +150,10 @@ def parse_service(values: Mapping[str, Any], *, target_groups: Sequence[str]) ->
         )
     data["opening_hours"] = hours
     _cost(values, form)
-    data["how_to_access"] = _long_text(values, "how_to_access", 2000)
-    data["contacts"] = _long_text(values, "contacts", 500)
+    data["how_to_access"] = free_text(values, "how_to_access", 2000)
+    data["contacts"] = free_text(values, "contacts", 500)
     data["keywords"] = [
-        k for k in (w.strip() for w in _text(values, "keywords", 300).split(",")) if k
+        k for k in (w.strip() for w in one_line(values, "keywords", 300).split(",")) if k
     ][:12]
     if not errors:
         check_row(data)

@@ -72,6 +72,25 @@ def _application(session: Session, application_id: int) -> AdhesionApplication:
     return found
 
 
+def _audit(
+    session: Session,
+    action: str,
+    staff: CurrentStaff,
+    application_id: int,
+    ip: str,
+    detail: str = "",
+) -> None:
+    audit.record(
+        session,
+        action=action,
+        actor_id=staff.id,
+        object_type="adhesion",
+        object_id=application_id,
+        detail=detail,
+        ip=ip,
+    )
+
+
 def _queue(session: Session, *, stato: str) -> dict[str, Any]:
     wanted = FILTERS.get(stato, FILTERS["da-esaminare"])
     rows = [a for s in wanted for a in applications.queue(session, status=s)]
@@ -198,14 +217,13 @@ def _set_check(
         staff_id=staff.id,
         now=utcnow(),
     )
-    audit.record(
+    _audit(
         session,
-        action="adhesion.check",
-        actor_id=staff.id,
-        object_type="adhesion",
-        object_id=application_id,
+        "adhesion.check",
+        staff,
+        application_id,
+        ip,
         detail=f"{item}: {verdict or '-'}; codice etico {code.version}",
-        ip=ip,
     )
 
 
@@ -266,15 +284,7 @@ def _decide(
     detail = f"{kind}; codice etico {code.version}"
     if outcome.suspension is not None:
         detail += f"; voucher annullati {outcome.suspension.vouchers_released}"
-    audit.record(
-        session,
-        action=action,
-        actor_id=staff.id,
-        object_type="adhesion",
-        object_id=application_id,
-        detail=detail,
-        ip=ip,
-    )
+    _audit(session, action, staff, application_id, ip, detail=detail)
     return outcome, token
 
 
@@ -317,14 +327,13 @@ def decide(
 
 def _withdraw(session: Session, *, application_id: int, staff: CurrentStaff, ip: str) -> None:
     decision = decisions.withdraw(session, application_id=application_id, staff_id=staff.id)
-    audit.record(
+    _audit(
         session,
-        action="adhesion.withdraw",
-        actor_id=staff.id,
-        object_type="adhesion",
-        object_id=application_id,
+        "adhesion.withdraw",
+        staff,
+        application_id,
+        ip,
         detail=f"{decision.kind}; codice etico {decision.code_version}",
-        ip=ip,
     )
 
 
@@ -342,14 +351,7 @@ def _new_link(
 ) -> str:
     application = _application(session, application_id)
     token = renew_link(session, application=application, link_hours=hours, now=utcnow())
-    audit.record(
-        session,
-        action="adhesion.link",
-        actor_id=staff.id,
-        object_type="adhesion",
-        object_id=application_id,
-        ip=ip,
-    )
+    _audit(session, "adhesion.link", staff, application_id, ip)
     return token
 
 

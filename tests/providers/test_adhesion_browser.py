@@ -6,7 +6,6 @@ finds it. No script error and no CSP violation on any page."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,36 +21,15 @@ from core.settings import Settings
 from providers.ethics import current_code
 from server.app import create_app
 from staff.roles import Role
-from tests.console.console_helpers import serve, stop, unavailable
+from tests.console.console_helpers import serve, stop
+from tests.gateway.test_webchat_browser import browser
 from tests.providers.adhesion_helpers import PDF
 from tests.providers.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
+__all__ = ["browser"]  # the Chromium fixture of the web chat's browser test
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NEW_PASSWORD = "girasoli sul ponte di mezzo"
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        unavailable(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

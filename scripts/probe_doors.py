@@ -27,6 +27,7 @@ RESULTS: list[tuple[bool, str, str]] = []
 SOURCE: tuple[str, int] | None = None  # --source: the local address the probe speaks from
 STREAMS = 25  # more than the default WEBCHAT_STREAMS_PER_ADDRESS (20)
 TOKENS = 70  # more than the default WEBCHAT_SESSIONS_PER_ADDRESS_PER_HOUR (60)
+ACTION_BODY = 16 * 1024 * 1024  # more than the default ACTION_SERVER_MAX_BODY_BYTES (8 MiB)
 
 
 def report(open_: bool, door: str, detail: str) -> None:
@@ -58,7 +59,9 @@ def request(
         connection.close()
 
 
-def declare_big_body(base: str, path: str, size: int, content_type: str) -> tuple[int, bool]:
+def declare_big_body(
+    base: str, path: str, size: int, content_type: str, headers: dict[str, str] | None = None
+) -> tuple[int, bool]:
     """Declares a ``size``-byte body and waits for an answer before sending it: (status,
     whether the server answered without reading anything). A server that waits for the body
     gets it (zeros) and answers after."""
@@ -70,6 +73,8 @@ def declare_big_body(base: str, path: str, size: int, content_type: str) -> tupl
         connection.putrequest("POST", path)
         connection.putheader("Content-Type", content_type)
         connection.putheader("Content-Length", str(size))
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
         connection.endheaders()
         try:
             return connection.getresponse().status, True
@@ -176,6 +181,13 @@ def probe_actions(actions: str) -> None:
         "action server /webhook without a secret",
         f"-> {status}",
     )
+    # more than ACTION_SERVER_MAX_BODY_BYTES (8 MiB): refused unread, or read whole first
+    status, unread = declare_big_body(actions, "/webhook", ACTION_BODY, "application/json")
+    report(
+        not unread,
+        f"{ACTION_BODY >> 20} MiB body to the action server /webhook",
+        f"-> {status}, " + ("answered before reading it" if unread else "read whole first"),
+    )
 
 
 def probe_gateway(gateway: str) -> None:
@@ -191,6 +203,20 @@ def probe_gateway(gateway: str) -> None:
         "2 MiB body to /whatsapp/webhook (no signature)",
         f"-> {status}, " + ("answered before reading it" if unread else "read whole first"),
     )
+
+    # under the 256 KiB cap: only the secret check can refuse it before reading it
+    for label, headers in (
+        ("no secret", {}),
+        ("a wrong secret", {"X-Telegram-Bot-Api-Secret-Token": "probe-wrong-secret"}),
+    ):
+        status, unread = declare_big_body(
+            gateway, "/telegram/webhook", 200_000, "application/json", headers
+        )
+        report(
+            not unread,
+            f"200 kB body to /telegram/webhook with {label}",
+            f"-> {status}, " + ("answered before reading it" if unread else "read whole first"),
+        )
 
     status, _, data = request(gateway, "POST", "/api/chat/session")
     token = json.loads(data)["token"] if status == 200 else ""

@@ -44,7 +44,9 @@ def publish_draft(
     assert provider.id is not None
     service = get_service(session, code=draft.service_code) if draft.service_code else None
     if service is None:
-        code = _free_code(session, Service, f"{provider.code[:30]}-{slug(draft.data['title'])}")
+        # at most 58 characters, 63 with the suffix _free_code may add: Service.code holds 64
+        base = f"{provider.code[:24]}-{slug(draft.data['title'], limit=33)}"
+        code = _free_code(session, Service, base)
         service = Service(code=code, provider_id=provider.id, **draft.data)
     else:
         if service.provider_id != provider.id:

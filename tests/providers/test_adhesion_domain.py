@@ -287,3 +287,20 @@ def test_the_yaml_import_keeps_a_console_decision_and_says_so(
     provider = get_provider(session, code=application.provider_code or "")
     assert provider is not None and provider.adhesion_status == AdhesionStatus.suspended
     assert search_services(session, "laboratorio di ceramica a rifredi").hits == []
+
+
+def test_long_names_make_codes_that_fit_their_columns(
+    session: Session, tmp_path: Path, members: tuple[int, int]
+) -> None:
+    long_name = "Cooperativa Sociale " + "Fiorentina " * 16
+    submitted = submit(session, tmp_path, org_name=long_name.strip())
+    tick_all(session, application_id=submitted.application_id, staff_id=members[0])
+    outcome = _decide(session, submitted.application_id, DecisionKind.approve, members[0])
+    assert outcome.provider is not None
+    assert len(outcome.provider.code) <= 40  # staff_user.provider_code holds 40
+    twin = submit(session, tmp_path, org_name=long_name.strip())  # the same name again
+    tick_all(session, application_id=twin.application_id, staff_id=members[0])
+    second = _decide(session, twin.application_id, DecisionKind.approve, members[0])
+    assert second.provider is not None and second.provider.code != outcome.provider.code
+    codes = session.exec(select(Service.code)).all()
+    assert len(set(codes)) == 2 and all(len(c) <= 64 for c in codes)

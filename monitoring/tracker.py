@@ -9,13 +9,7 @@ When the store or its table is missing, every function returns nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy import (
-    JSON,
     Column,
     Float,
     Integer,
@@ -23,15 +17,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    cast,
-    func,
-    select,
 )
 from sqlalchemy.engine import Connection, Engine
 
 from catalog.areas import resolve_area
-from monitoring.period import Period
-from monitoring.sql import WORK_MEM
 
 EVENTS = Table(
     "events",
@@ -59,22 +48,6 @@ TWO_STAGE_OUTCOMES = {
 }
 
 
-@dataclass
-class Tally:
-    """A count and the distinct conversations behind it."""
-
-    count: int = 0
-    senders: set[str] = field(default_factory=set)
-
-    def add(self, sender: str, n: int = 1) -> None:
-        self.count += n
-        self.senders.add(sender)
-
-    @property
-    def people(self) -> int:
-        return len(self.senders)
-
-
 TRACKER_INDEX = "ix_events_monitoring"
 
 
@@ -95,132 +68,8 @@ def ensure_index(engine: Engine) -> bool:
     return True
 
 
-@contextmanager
-def _reading(engine: Engine) -> Iterator[Connection]:
-    """A connection for reading; on PostgreSQL with the sort memory of monitoring.sql."""
-    with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        yield conn
-
-
 def _has_events(conn: Connection) -> bool:
     return conn.dialect.has_table(conn, "events")
-
-
-def _in(period: Period) -> list:
-    t = EVENTS.c.timestamp
-    return [t >= period.start.timestamp(), t < period.end.timestamp()]
-
-
-Counts = tuple[dict[str, tuple[int, int]], tuple[int, int]]
-
-
-def _grouped(conn: Connection, key: Any, where: list[Any]) -> Counts:
-    """(key -> (events, conversations)) and the same over everything."""
-    people = func.count(EVENTS.c.sender_id.distinct())
-    rows = conn.execute(select(key, func.count(), people).where(*where).group_by(key)).all()
-    n, p = conn.execute(select(func.count(), people).where(*where)).one()
-    return {str(k or NOT_GIVEN): (int(c), int(q)) for k, c, q in rows}, (int(n), int(p))
-
-
-def intents(engine: Engine | None, period: Period) -> Counts:
-    """intent -> (user messages, conversations), and all user messages of the period."""
-    if engine is None:
-        return {}, (0, 0)
-    with _reading(engine) as conn:
-        if not _has_events(conn):
-            return {}, (0, 0)
-        return _grouped(conn, EVENTS.c.intent_name, [EVENTS.c.type_name == "user", *_in(period)])
-
-
-def two_stage_outcomes(engine: Engine | None, period: Period) -> dict[str, Tally]:
-    """Each two-stage fallback of the period, by the intent of the citizen's next message."""
-    result = {key: Tally() for key in TWO_STAGE_OUTCOMES}
-    if engine is None:
-        return result
-    nxt = EVENTS.alias("nxt")
-    following = (
-        select(nxt.c.intent_name)
-        .where(
-            nxt.c.sender_id == EVENTS.c.sender_id,
-            nxt.c.id > EVENTS.c.id,
-            nxt.c.type_name == "user",
-        )
-        .order_by(nxt.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    with _reading(engine) as conn:
-        if not _has_events(conn):
-            return result
-        rows = conn.execute(
-            select(EVENTS.c.sender_id, following).where(
-                EVENTS.c.type_name == "action",
-                EVENTS.c.action_name == TWO_STAGE_ACTION,
-                *_in(period),
-            )
-        ).all()
-    for sender, intent in rows:
-        if intent is None:
-            key = "left"
-        elif intent == FALLBACK_INTENT:
-            key = "again"
-        elif intent == OUT_OF_SCOPE_INTENT:
-            key = "out_of_scope"
-        else:
-            key = "understood"
-        result[key].add(sender)
-    return result
-
-
-def _field(conn: Connection, name: str) -> Any:
-    """A top-level field of the event's JSON ``data``, as text, on SQLite and PostgreSQL."""
-    if conn.dialect.name == "sqlite":
-        return func.json_extract(EVENTS.c.data, f"$.{name}")
-    return cast(EVENTS.c.data, JSON)[name].as_string()
-
-
-def _slot_filter(conn: Connection, slot: str, period: Period) -> list[Any]:
-    # the LIKE lets the database skip most rows before reading their JSON
-    return [
-        EVENTS.c.type_name == "slot",
-        *_in(period),
-        EVENTS.c.data.like(f'%"{slot}"%'),
-        _field(conn, "name") == slot,
-    ]
-
-
-def slot_values(
-    engine: Engine | None, period: Period, slot: str, *, named: Iterable[str] | None = None
-) -> Counts:
-    """How often each value of a slot was set, and by how many conversations:
-    (value -> (times, conversations), (all times, all conversations)). ``named`` keeps the
-    conversations that set the neighbourhood to one of those names."""
-    if engine is None:
-        return {}, (0, 0)
-    with _reading(engine) as conn:
-        if not _has_events(conn):
-            return {}, (0, 0)
-        where = _slot_filter(conn, slot, period)
-        if named is not None:
-            names = list(named)
-            if not names:
-                return {}, (0, 0)
-            other = EVENTS.alias("named")
-            where.append(
-                EVENTS.c.sender_id.in_(
-                    select(other.c.sender_id).where(
-                        other.c.type_name == "slot",
-                        other.c.data.like('%"neighbourhood"%'),
-                        cast(other.c.data, JSON)["value"].as_string().in_(names)
-                        if conn.dialect.name != "sqlite"
-                        else func.json_extract(other.c.data, "$.value").in_(names),
-                    )
-                )
-            )
-        value = _field(conn, "value")
-        return _grouped(conn, value, [*where, value.is_not(None)])
 
 
 def quartiere_of(name: str) -> str:

@@ -201,9 +201,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             retention.start()
         app.state.retention = retention
         summaries: SummaryWorker | None = None
+        events = make_engine(tracker_engine_url(settings))  # Rasa's store, read by the job
         if settings.monitoring_summary_interval_seconds > 0:
             summaries = SummaryWorker(
-                lambda: refresh_now(db_engine, utcnow()),
+                lambda: refresh_now(db_engine, utcnow(), events),
                 settings.monitoring_summary_interval_seconds,
             )
             summaries.start()
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         finally:
             if summaries is not None:
                 await summaries.stop()
+            events.dispose()
             if retention is not None:
                 await retention.stop()
             await outbox.stop()

@@ -4,7 +4,6 @@ again from the raw rows (``refresh.refresh_recent``), in one transaction."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -12,22 +11,22 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.periodic import PeriodicTask
+from core.periodic import ThreadedPeriodicTask
 from monitoring.summaries.refresh import refresh_recent
 
 log = logging.getLogger(__name__)
 FIRST_RUN_DELAY_SECONDS = 30.0
 
 
-def refresh_now(engine: Engine, now: datetime) -> int:
-    """One run of the job: returns the summary rows written."""
+def refresh_now(engine: Engine, now: datetime, tracker: Engine | None = None) -> int:
+    """One run of the job (``tracker``: Rasa's store); returns the summary rows written."""
     with Session(engine) as session:
-        written = refresh_recent(session, now)
+        written = refresh_recent(session, now, tracker=tracker)
         session.commit()
     return written
 
 
-class SummaryWorker:
+class SummaryWorker(ThreadedPeriodicTask):
     """The job in the gateway (core.periodic: a failed run is logged by type only; the next
     run redoes the same days)."""
 
@@ -37,23 +36,6 @@ class SummaryWorker:
         interval_seconds: float,
         first_delay_seconds: float = FIRST_RUN_DELAY_SECONDS,
     ) -> None:
-        self.job = job
-        self.periodic = PeriodicTask(
-            "monitoring summaries",
-            self.run_once,
-            interval_seconds,
-            first_delay_seconds=min(first_delay_seconds, interval_seconds),
+        super().__init__(
+            "monitoring summaries", job, interval_seconds, first_delay_seconds=first_delay_seconds
         )
-
-    @property
-    def runs(self) -> int:
-        return self.periodic.runs
-
-    def start(self) -> None:
-        self.periodic.start()
-
-    async def stop(self) -> None:
-        await self.periodic.stop()
-
-    async def run_once(self) -> int:
-        return await asyncio.to_thread(self.job)

@@ -8,6 +8,7 @@ dimensions becomes a key (``"category=housing|quartiere=Q3"``), ``*`` being ever
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,8 +18,16 @@ from sqlalchemy import Select, String, cast, func, literal, select
 
 from broadcast.models import Subscription
 from care.handoff_models import CsatAnswer, Handoff
+from care.models import ConversationFlag, FlagKind
 from catalog.models import UnmetNeed
 from conversations.models import Conversation, Direction, Message
+from monitoring.tracker import (
+    EVENTS,
+    FALLBACK_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    TWO_STAGE_ACTION,
+    quartiere_of,
+)
 from welfare.ledger.models import BudgetAccount, EntryKind, FundingSource, LedgerEntry
 from welfare.models import Reimbursement, ReimbursementStatus, Voucher, VoucherStatus
 
@@ -34,9 +43,11 @@ class Metric:
     facts: Facts  # (start, end) -> SELECT at, person, d0.., value, amount[, scope]
     dims: tuple[str, ...] = ()
     groupings: tuple[tuple[str, ...], ...] = ()  # besides the total "*"
-    scope: Literal["conversation", "citizen", "own", "none"] = "conversation"
+    scope: Literal["conversation", "citizen", "own", "named", "none"] = "conversation"
     daily: bool = False  # people per day only (DAILY rows): dense metrics such as hours
-    derive: Callable[[Any], tuple[str, ...]] | None = None  # dims computed from the row
+    derive: Callable[[Any], tuple[str, ...] | None] | None = None  # dims from the row (None:
+    # not a fact after all)
+    source: Literal["app", "tracker"] = "app"  # our database, or Rasa's tracker store
 
 
 def key_of(names: tuple[str, ...], values: tuple[str, ...]) -> str:
@@ -217,6 +228,111 @@ def _csat(start: datetime, end: datetime) -> Select[Any]:
     ).where(CsatAnswer.score.is_not(None), *_between(CsatAnswer.answered_at, start, end))
 
 
+def _flags(kind: FlagKind) -> Facts:
+    def facts(start: datetime, end: datetime) -> Select[Any]:
+        return select(
+            ConversationFlag.created_at.label("at"),
+            ConversationFlag.conversation_id.label("person"),
+            func.coalesce(ConversationFlag.reason, NOT_GIVEN).label("d0"),
+            literal(1).label("value"),
+            literal(0).label("amount"),
+        ).where(
+            ConversationFlag.kind == kind.value, *_between(ConversationFlag.created_at, start, end)
+        )
+
+    return facts
+
+
+# --- Rasa's tracker store: ``at`` is epoch seconds there ----------------------------------
+
+
+def _events(start: datetime, end: datetime) -> list[Any]:
+    t = EVENTS.c.timestamp
+    return [t >= start.timestamp(), t < end.timestamp()]
+
+
+def _intents(start: datetime, end: datetime) -> Select[Any]:
+    return select(
+        EVENTS.c.timestamp.label("at"),
+        EVENTS.c.sender_id.label("person"),
+        func.coalesce(EVENTS.c.intent_name, NOT_GIVEN).label("d0"),
+        literal(1).label("value"),
+        literal(0).label("amount"),
+    ).where(EVENTS.c.type_name == "user", *_events(start, end))
+
+
+def _two_stage(start: datetime, end: datetime) -> Select[Any]:
+    """Each two-stage fallback with the intent of the citizen's next message (x1)."""
+    nxt = EVENTS.alias("nxt")
+    following = (
+        select(nxt.c.intent_name)
+        .where(
+            nxt.c.sender_id == EVENTS.c.sender_id,
+            nxt.c.id > EVENTS.c.id,
+            nxt.c.type_name == "user",
+        )
+        .order_by(nxt.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        EVENTS.c.timestamp.label("at"),
+        EVENTS.c.sender_id.label("person"),
+        literal(1).label("value"),
+        literal(0).label("amount"),
+        following.label("x1"),
+    ).where(
+        EVENTS.c.type_name == "action",
+        EVENTS.c.action_name == TWO_STAGE_ACTION,
+        *_events(start, end),
+    )
+
+
+def _two_stage_outcome(row: Any) -> tuple[str, ...]:
+    if row.x1 is None:
+        return ("left",)
+    if row.x1 == FALLBACK_INTENT:
+        return ("again",)
+    if row.x1 == OUT_OF_SCOPE_INTENT:
+        return ("out_of_scope",)
+    return ("understood",)
+
+
+def _slots(slot: str) -> Facts:
+    def facts(start: datetime, end: datetime) -> Select[Any]:
+        return select(
+            EVENTS.c.timestamp.label("at"),
+            EVENTS.c.sender_id.label("person"),
+            literal(1).label("value"),
+            literal(0).label("amount"),
+            EVENTS.c.data.label("x0"),
+        ).where(  # the LIKE skips most rows before their JSON is read (in Python)
+            EVENTS.c.type_name == "slot", EVENTS.c.data.like(f'%"{slot}"%'), *_events(start, end)
+        )
+
+    return facts
+
+
+def slot_value(data: str | None, slot: str) -> str | None:
+    try:
+        event = json.loads(data or "")
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or event.get("name") != slot or event.get("value") is None:
+        return None
+    return str(event["value"])
+
+
+def _category(row: Any) -> tuple[str, ...] | None:
+    value = slot_value(row.x0, "service_category")
+    return None if value is None else (value,)
+
+
+def _place(row: Any) -> tuple[str, ...] | None:
+    value = slot_value(row.x0, "neighbourhood")
+    return None if value is None else (quartiere_of(value),)
+
+
 CHANNEL = ("channel",)
 _CAT = ("category",)
 _SRC = ("source",)
@@ -285,6 +401,41 @@ METRICS: dict[str, Metric] = {
             ("priority", "late"),
             (("priority",), ("priority", "late"), ("late",)),
             derive=_sla_dims,
+        ),
+        Metric(
+            "bot_failure",
+            _flags(FlagKind.bot_failure),
+            ("reason",),
+            (("reason",),),
+        ),
+        # Comprensione and the requests of «Bisogni», from Rasa's tracker store
+        Metric("intent", _intents, ("intent",), (("intent",),), scope="none", source="tracker"),
+        Metric(
+            "two_stage",
+            _two_stage,
+            ("outcome",),
+            (("outcome",),),
+            scope="none",
+            derive=_two_stage_outcome,
+            source="tracker",
+        ),
+        Metric(
+            "slot_place",
+            _slots("neighbourhood"),
+            ("quartiere",),
+            (("quartiere",),),
+            scope="none",
+            derive=_place,
+            source="tracker",
+        ),
+        Metric(
+            "slot_category",
+            _slots("service_category"),
+            ("category",),
+            (("category",),),
+            scope="named",  # the quartieri the conversation named in its searches
+            derive=_category,
+            source="tracker",
         ),
         # Budget: people are citizens, in the quartiere they live in
         *[

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from catalog.areas import QUARTIERI
 from monitoring.models import DAILY, FIRST, DailySummary, SummaryState
 from monitoring.period import MAX_DAYS, ROME, local_midnight
-from monitoring.summaries.metrics import HOUR, METRICS, Metric, key_of
+from monitoring.summaries.metrics import HOUR, METRICS, Metric, key_of, slot_value
+from monitoring.tracker import quartiere_of
 from welfare.ledger.models import Citizen, ConversationLink
 
 LONG_AGO = MAX_DAYS + 1  # gaps longer than any period are all alike
@@ -32,10 +36,26 @@ INSERT_BATCH = 5000
 Cell = tuple[str, str]  # (scope, key)
 
 
-def _day(at: datetime) -> date:
+def _day(at: datetime | float) -> date:
+    if isinstance(at, int | float):  # Rasa's events: epoch seconds
+        at = datetime.fromtimestamp(at, UTC)
     if at.tzinfo is None:  # SQLite hands back what it stored: UTC
         at = at.replace(tzinfo=UTC)
     return at.astimezone(ROME).date()
+
+
+def named_quartieri(tracker: Connection | None) -> dict[str, set[str]]:
+    """The quartieri each conversation named in its searches (Rasa's neighbourhood slot),
+    under the key ``named:<sender>``."""
+    found: dict[str, set[str]] = defaultdict(set)
+    if tracker is None:
+        return found
+    facts = METRICS["slot_place"].facts(EPOCH, datetime.now(UTC) + timedelta(days=1)).subquery()
+    for row in tracker.execute(select(facts.c.person, facts.c.x0)):
+        value = slot_value(row.x0, "neighbourhood")
+        if value is not None and (quartiere := quartiere_of(value)) in QUARTIERI:
+            found[f"named:{row.person}"].add(quartiere)
+    return found
 
 
 def conversation_quartieri(session: Session) -> dict[str, set[str]]:
@@ -64,7 +84,7 @@ class _Cells:
         self.quartieri = quartieri
         self.names = metric.dims
 
-    def dims(self, row: Any) -> tuple[str, ...]:
+    def dims(self, row: Any) -> tuple[str, ...] | None:
         if self.metric.derive is not None:
             return self.metric.derive(row)
         values = []
@@ -84,10 +104,14 @@ class _Cells:
             return ["", *sorted(self.quartieri.get(person, ()))]
         if self.metric.scope == "citizen":
             return ["", *sorted(self.quartieri.get(f"citizen:{person}", ()))]
+        if self.metric.scope == "named":
+            return ["", *sorted(self.quartieri.get(f"named:{person}", ()))]
         return [""]
 
     def of(self, person: str, row: Any) -> Iterator[Cell]:
         dims = self.dims(row)
+        if dims is None:  # not a fact of this metric (a slot's JSON of another name)
+            return
         keys = ["*"]
         for grouping in self.metric.groupings:
             keys.append(key_of(grouping, tuple(dims[self.names.index(n)] for n in grouping)))
@@ -97,7 +121,7 @@ class _Cells:
 
 
 def _previous_days(
-    session: Session, metric: Metric, cells: _Cells, first_day: date, last_day: date
+    reader: Session | Connection, metric: Metric, cells: _Cells, first_day: date, last_day: date
 ) -> dict[str, dict[Cell, int]]:
     """For the people with facts in [first_day, last_day]: their last day before first_day
     in each cell (as an ordinal), from the facts of the two years before."""
@@ -106,9 +130,7 @@ def _previous_days(
     earlier = metric.facts(local_midnight(first_day - timedelta(days=LONG_AGO)), start).subquery()
     found: dict[str, dict[Cell, int]] = defaultdict(dict)
     if metric.derive is not None:  # dims computed in Python: the earlier facts themselves
-        facts = session.execute(
-            select(earlier).where(earlier.c.person.in_(select(window.c.person)))
-        )
+        facts = reader.execute(select(earlier).where(earlier.c.person.in_(select(window.c.person))))
         for row in facts:
             ordinal = _day(row.at).toordinal()
             for cell in cells.of(str(row.person), row):
@@ -118,7 +140,7 @@ def _previous_days(
     group = [earlier.c.person, *(c for c in earlier.c if c.name.startswith("d"))]
     if metric.scope == "own":
         group.append(earlier.c.scope)
-    rows = session.execute(
+    rows = reader.execute(
         select(func.max(earlier.c.at).label("at"), *group)
         .where(earlier.c.person.in_(select(window.c.person)))
         .group_by(*group)
@@ -154,13 +176,14 @@ def summarise(
     *,
     previous: dict[str, dict[Cell, int]] | None = None,
     quartieri: dict[str, set[str]] | None = None,
+    reader: Session | Connection | None = None,
 ) -> int:
     """Replace the metric's rows of [first_day, last_day]; returns the rows written."""
     quartieri = conversation_quartieri(session) if quartieri is None else quartieri
     cells = _Cells(metric, quartieri)
     start, end = local_midnight(first_day), local_midnight(last_day + timedelta(days=1))
     facts = metric.facts(start, end).subquery()
-    rows = session.execute(
+    rows = (reader or session).execute(
         select(facts).order_by(facts.c.person, facts.c.at),
         execution_options={"yield_per": 10_000},
     )
@@ -246,31 +269,72 @@ def _mark(session: Session, metric: str, last_day: date) -> None:
     session.flush()
 
 
-def backfill(session: Session, today: date, names: Iterable[str] | None = None) -> int:
+@contextmanager
+def _tracker_reader(tracker: Engine | None) -> Iterator[Connection | None]:
+    """A connection to Rasa's tracker store when it has its events table, else None."""
+    database = tracker.url.database if tracker is not None else None
+    if tracker is None or (
+        tracker.dialect.name == "sqlite" and database and not Path(database).exists()
+    ):  # no store yet: do not create its file
+        yield None
+        return
+    with tracker.connect() as conn:
+        yield conn if conn.dialect.has_table(conn, "events") else None
+
+
+def _metrics(names: Iterable[str] | None, tracker: Connection | None) -> list[Metric]:
+    """The metrics to make: those of the tracker only when its store can be read (a store
+    that appears later is summarised whole, its metrics having no state yet)."""
+    chosen = [METRICS[n] for n in names] if names is not None else list(METRICS.values())
+    return [m for m in chosen if m.source == "app" or tracker is not None]
+
+
+def backfill(
+    session: Session,
+    today: date,
+    names: Iterable[str] | None = None,
+    *,
+    tracker: Engine | None = None,
+) -> int:
     """Every metric from the whole history (the raw rows still there) up to ``today``."""
-    quartieri = conversation_quartieri(session)
     written = 0
-    for name in names or METRICS:
-        metric = METRICS[name]
-        session.execute(delete(DailySummary).where(DailySummary.metric == name))
-        written += summarise(session, metric, _day(EPOCH), today, quartieri=quartieri)
+    with _tracker_reader(tracker) as events:
+        quartieri = {**conversation_quartieri(session), **named_quartieri(events)}
+        for metric in _metrics(names, events):
+            reader = events if metric.source == "tracker" else session
+            session.execute(delete(DailySummary).where(DailySummary.metric == metric.name))
+            written += summarise(
+                session, metric, _day(EPOCH), today, quartieri=quartieri, reader=reader
+            )
     return written
 
 
-def refresh_recent(session: Session, now: datetime) -> int:
+def refresh_recent(session: Session, now: datetime, *, tracker: Engine | None = None) -> int:
     """What the job does: for each metric, the days from the last complete one to today
     (after a stop of the gateway, every day missed), with each person's previous days."""
     today = _day(now)
-    quartieri = conversation_quartieri(session)
     written = 0
-    for name, metric in METRICS.items():
-        state = session.get(SummaryState, name)
-        if state is None:  # never summarised: the whole history
-            session.execute(delete(DailySummary).where(DailySummary.metric == name))
-            written += summarise(session, metric, _day(EPOCH), today, quartieri=quartieri)
-            continue
-        first = min(state.complete_through, today) - timedelta(days=RECENT_DAYS)
-        cells = _Cells(metric, quartieri)
-        previous = None if metric.daily else _previous_days(session, metric, cells, first, today)
-        written += summarise(session, metric, first, today, previous=previous, quartieri=quartieri)
+    with _tracker_reader(tracker) as events:
+        quartieri = {**conversation_quartieri(session), **named_quartieri(events)}
+        for metric in _metrics(None, events):
+            reader = events if metric.source == "tracker" else session
+            state = session.get(SummaryState, metric.name)
+            if state is None:  # never summarised: the whole history
+                session.execute(delete(DailySummary).where(DailySummary.metric == metric.name))
+                written += summarise(
+                    session, metric, _day(EPOCH), today, quartieri=quartieri, reader=reader
+                )
+                continue
+            first = min(state.complete_through, today) - timedelta(days=RECENT_DAYS)
+            cells = _Cells(metric, quartieri)
+            previous = None if metric.daily else _previous_days(reader, metric, cells, first, today)
+            written += summarise(
+                session,
+                metric,
+                first,
+                today,
+                previous=previous,
+                quartieri=quartieri,
+                reader=reader,
+            )
     return written

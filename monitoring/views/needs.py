@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from catalog.areas import QUARTIERI
 from catalog.vocabulary import CATEGORY_LABELS
-from monitoring import tracker
 from monitoring.period import Period
 from monitoring.summaries.read import Reading, read
 from monitoring.tables import (
@@ -24,7 +22,6 @@ from monitoring.views.labels import (
 )
 from monitoring.views.query import (
     Context,
-    Count,
 )
 from monitoring.views.shaping import (
     cell_of,
@@ -42,22 +39,13 @@ def unmet(ctx: Context, period: Period) -> Reading:
 
 def requests(ctx: Context, period: Period) -> tuple[Any, Any]:
     """Requests by category (of the conversations that named the quartiere, when filtered)
-    and by the quartiere of the neighbourhood named, from Rasa's slots."""
-    places, places_total = tracker.slot_values(ctx.tracker, period, "neighbourhood")
-    by_q: dict[str, Count] = {}
-    names: dict[str, list[str]] = defaultdict(list)
-    for name, (n, people) in places.items():
-        q = tracker.quartiere_of(name)
-        names[q].append(name)
-        before = by_q.get(q, (0, 0))
-        # people of one quartiere named in several ways: the largest, a lower bound (the
-        # small-count rule then errs on the side of hiding)
-        by_q[q] = (before[0] + n, max(before[1], people))
+    and by the quartiere of the neighbourhood named, from the summaries of Rasa's slots."""
+    places = read(ctx.session, "slot_place", period, None).counts("quartiere")
+    by_q, places_total = places
     if ctx.quartiere:
         by_q = {ctx.quartiere: by_q.get(ctx.quartiere, (0, 0))}
         places_total = by_q[ctx.quartiere]
-    named = names.get(ctx.quartiere, []) if ctx.quartiere else None
-    by_cat = tracker.slot_values(ctx.tracker, period, "service_category", named=named)
+    by_cat = read(ctx.session, "slot_category", period, ctx.quartiere).counts("category")
     return by_cat, (by_q, places_total)
 
 

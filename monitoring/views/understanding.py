@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
-
-from care.models import ConversationFlag, FlagKind
 from monitoring import tracker
+from monitoring.summaries.read import read
 from monitoring.tables import (
     Unit,
     View,
 )
 from monitoring.views.labels import (
     INTENT_LABELS,
+    NOT_GIVEN,
     NOT_GIVEN_LABEL,
     REASON_LABELS,
     TOP_INTENTS,
@@ -19,9 +18,6 @@ from monitoring.views.labels import (
 from monitoring.views.query import (
     Context,
     Count,
-    between,
-    conv_filter,
-    tally,
 )
 from monitoring.views.shaping import (
     count_table,
@@ -34,8 +30,9 @@ from monitoring.views.shaping import (
 
 def understanding_view(ctx: Context) -> View:
     previous = ctx.period.previous()
-    found, total = tracker.intents(ctx.tracker, ctx.period)
-    found_before, total_before = tracker.intents(ctx.tracker, previous)
+    # from the summaries of Rasa's tracker store; the quartiere filter does not apply
+    found, total = read(ctx.session, "intent", ctx.period, None).counts("intent")
+    found_before, total_before = read(ctx.session, "intent", previous, None).counts("intent")
 
     def share(intent: str, counts: dict[str, Count], everything: Count) -> Count:
         n, people = counts.get(intent, (0, 0))
@@ -64,16 +61,15 @@ def understanding_view(ctx: Context) -> View:
             ),
         ],
     )
-    outcomes = tracker.two_stage_outcomes(ctx.tracker, ctx.period)
-    everyone: set[str] = set().union(*(t.senders for t in outcomes.values()))
+    outcomes, everyone = read(ctx.session, "two_stage", ctx.period, None).counts("outcome")
     view.tables.append(
         count_table(
             key="fallback_due_passi",
             title="Fallback in due passi: cosa è successo dopo",
             dimension="Esito",
             order=list(tracker.TWO_STAGE_OUTCOMES.items()),
-            current={k: (t.count, t.people) for k, t in outcomes.items()},
-            total=(sum(t.count for t in outcomes.values()), len(everyone)),
+            current=outcomes,
+            total=everyone,
             min_count=ctx.min_count,
             note="L'assistente propone cosa ha capito; conta la risposta successiva del cittadino.",
         )
@@ -99,24 +95,17 @@ def understanding_view(ctx: Context) -> View:
             min_count=ctx.min_count,
         )
     )
-    flags = tally(
-        ctx.session,
-        key=ConversationFlag.reason,
-        value=func.count(),
-        people=ConversationFlag.conversation_id,
-        where=[
-            ConversationFlag.kind == FlagKind.bot_failure.value,
-            *between(ConversationFlag.created_at, ctx.period),
-            *conv_filter(ctx, ConversationFlag.conversation_id),
-        ],
-    )
+    flags = read(ctx.session, "bot_failure", ctx.period, ctx.quartiere).counts("reason")
     view.figures.append(figure("Segnalazioni di fallimento del bot", flags[1], None, ctx))
     view.tables.append(
         count_table(
             key="fallimenti",
             title="Segnalazioni di fallimento del bot per motivo",
             dimension="Motivo",
-            order=ordered(flags[0], lambda k: REASON_LABELS.get(k, k or NOT_GIVEN_LABEL)),
+            order=ordered(
+                flags[0],
+                lambda k: REASON_LABELS.get(k, k if k not in ("", NOT_GIVEN) else NOT_GIVEN_LABEL),
+            ),
             current=flags[0],
             total=flags[1],
             min_count=ctx.min_count,

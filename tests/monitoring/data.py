@@ -61,13 +61,13 @@ def seed(engine: Engine, *, tracker: Engine | None = None) -> None:
         _broadcasts(s)
         s.commit()
     _tracker(tracker or engine)
-    summarise(engine)
+    summarise(engine, tracker or engine)
 
 
-def summarise(engine: Engine) -> None:
+def summarise(engine: Engine, tracker: Engine | None = None) -> None:
     """What migration 0016 and the gateway's job do: the summaries the views read."""
     with Session(engine) as s:
-        backfill(s, NOW.astimezone(ROME).date())
+        backfill(s, NOW.astimezone(ROME).date(), tracker=tracker or engine)
         s.commit()
 
 

@@ -45,3 +45,26 @@ def temporary_postgres(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def kept_postgres(name: str) -> Iterator[str]:
+    """The database ``name`` on TEST_POSTGRES_URL's server, created when missing and kept
+    (a benchmark's data generated once, reused by the next runs); yields its URL."""
+    admin_url = postgres_admin_url()
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        raise PostgresUnavailable(
+            f"PostgreSQL not reachable at {make_url(admin_url).render_as_string()} "
+            f"({error.__class__.__name__})"
+        ) from error
+    finally:
+        admin.dispose()
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)

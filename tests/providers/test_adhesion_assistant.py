@@ -1,0 +1,91 @@
+"""The assistant's own search action (actions.search.ActionSearchServices, as the action
+server runs it) on both databases: a service published through the adhesion process is
+found at once, and disappears at once when the commission suspends its provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from actions.search import ActionSearchServices
+from console.staff import create_staff
+from core.db import get_engine
+from core.settings import get_settings
+from providers.decisions import decide
+from providers.ethics import current_code
+from providers.models import DecisionKind
+from staff.roles import Role
+from tests.actions.action_helpers import make_tracker, run_action, texts
+from tests.providers.adhesion_helpers import NOW, submit, tick_all
+
+SEARCH = {"search_text": "cerco un laboratorio di ceramica per ragazzi a Rifredi"}
+TITLE = "Laboratorio di ceramica per ragazzi"
+
+
+@pytest.fixture
+def actions_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The database the actions read (DATABASE_URL), freshly migrated."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    engine = get_engine()
+    yield engine
+    engine.dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def _decide(session: Session, app_id: int, kind: DecisionKind, staff: int, reasons: str = ""):
+    outcome = decide(
+        session,
+        application_id=app_id,
+        kind=kind,
+        reasons=reasons,
+        staff_id=staff,
+        two_members=False,
+        code=current_code(),
+        now=NOW,
+    )
+    session.commit()
+    return outcome
+
+
+def _search() -> str:
+    tracker = make_tracker(intent="search_service", text=SEARCH["search_text"], slots=SEARCH)
+    messages, _events = run_action(ActionSearchServices(), tracker)
+    return texts(messages)
+
+
+def test_the_assistant_finds_an_approved_service_and_loses_it_on_suspension(
+    actions_db: Engine, tmp_path: Path
+) -> None:
+    with Session(actions_db, expire_on_commit=False) as session:
+        member = create_staff(
+            session,
+            email="commissione@welcome.example.it",
+            full_name="Marta Verdi",
+            roles={Role.commission},
+            password="cavolo nero e ribollita",
+        )
+        session.commit()
+        submitted = submit(session, tmp_path)
+        assert TITLE not in _search()  # proposed, not yet approved
+        tick_all(session, application_id=submitted.application_id, staff_id=member.id)
+        _decide(session, submitted.application_id, DecisionKind.approve, member.id)
+        found = _search()
+        assert TITLE in found, found
+        _decide(
+            session,
+            submitted.application_id,
+            DecisionKind.suspend,
+            member.id,
+            reasons="Prova: la sospensione nasconde subito i servizi.",
+        )
+        assert TITLE not in _search()
+        _decide(session, submitted.application_id, DecisionKind.reinstate, member.id)
+        assert TITLE in _search()

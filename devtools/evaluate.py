@@ -5,10 +5,12 @@ tests/nlu_heldout/nlu.yml, which is never trained on, with `rasa test nlu`. Rasa
 reports into results/ (intent_report.json, the entity report of DIETClassifier, the
 confusion matrix intent_confusion_matrix.png, errors); this prints macro-F1, weighted F1,
 the five weakest intents, emergency recall (safety net included) and entity P/R/F1, and
-saves them in results/summary.json. Then, through a running Rasa on the same model
-(devtools.gate_eval): the out-of-domain kept-out share on tests/nlu_fresh/out_of_domain.yml,
-emergency recall (immediate, and immediate or asked) on the fresh emergency sets, and the
-share of the >=1,000 negatives paged at once (``--no-gate`` skips this part).
+saves them in results/summary.json, printed beside the previous evaluation's figures with the
+number of reviewed examples each was trained on (devtools.eval_change). Then, through a
+running Rasa on the same model (devtools.gate_eval): the out-of-domain kept-out share on
+tests/nlu_fresh/out_of_domain.yml, emergency recall (immediate, and immediate or asked) on
+the fresh emergency sets, and the share of the >=1,000 negatives paged at once
+(``--no-gate`` skips this part).
 
   --cross-validation [--folds 5]   rasa test nlu --cross-validation on data/nlu instead
                                    (results/cross-validation/; about 6 minutes on 2 cores)
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import PROJECT_ROOT, get_settings
+from devtools import eval_change
 from devtools.rasa_env import CONFIG_FILE, HELDOUT_FILE, NLU_DATA_DIR, rasa_env, require_rasa
 from devtools.train import ensure_model
 
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config, nlu_data = args.config.resolve(), args.nlu.resolve()
     out = args.out.resolve()
+    before = eval_change.previous(out)
     try:
         if args.cross_validation:
             out = out / "cross-validation"
@@ -253,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     print_summary(summary)
+    if not args.cross_validation:
+        summary.extra[eval_change.REVIEW_KEY] = eval_change.review_examples(nlu_data)
+        print("\n".join(eval_change.lines(before, asdict(summary))))
     if not args.cross_validation and not args.no_gate:
         summary.extra["gate"] = gate_figures(config, out)
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from conversations.inbound import Inbound
 from conversations.models import Channel, Kind, Message, Status
 from core.db import session_scope
 from core.timeutil import utcnow
-from privacy.retention import purge
+from privacy.retention import erase_conversation, purge
 from review import masking, queue
 from review.models import Reason, ReviewItem, ReviewStatus
 from review.tracker import read_turn
@@ -160,5 +160,18 @@ def test_erased_or_purged_messages_leave_the_queue(engine: Engine, tmp_path: Pat
         queue.add(s, message=kept, reasons=[Reason.low_confidence])
         kept_id = kept.id
     purge(engine, uploads_root=tmp_path, now=NOW, months=12)
+    with Session(engine) as s:
+        assert [i.message_id for i in s.exec(select(ReviewItem))] == [kept_id]
+
+
+def test_an_erased_conversation_leaves_the_queue(engine: Engine, tmp_path: Path) -> None:
+    with session_scope(engine) as s:
+        erased = _message(s, "una domanda da cancellare", chat="8101")
+        kept = _message(s, "una domanda che resta", chat="8102")
+        queue.add(s, message=erased, reasons=[Reason.staff_marked])
+        queue.add(s, message=kept, reasons=[Reason.staff_marked])
+        cid, kept_id = erased.conversation_id, kept.id
+    with session_scope(engine) as s:
+        erase_conversation(s, conversation_id=cid, uploads_root=tmp_path, now=NOW)
     with Session(engine) as s:
         assert [i.message_id for i in s.exec(select(ReviewItem))] == [kept_id]

@@ -145,26 +145,14 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 """
 
-# KEYS[1] the sorted set; ARGV: window ms, limit, a new member
-HIT = (
+# KEYS[1] the sorted set; ARGV: window ms, limit, the member, "1" when a member already
+# counted in the window passes again (distinct members) or "0" (every hit counts)
+WINDOW = (
     _NOW
     + """
 local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-return 1
-"""
-)
-
-# KEYS[1] the sorted set; ARGV: window ms, limit, the member (counted once per window)
-HIT_DISTINCT = (
-    _NOW
-    + """
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
+if ARGV[4] == '1' and redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
@@ -213,8 +201,7 @@ class RedisLimitStore:
         self.salt = salt.encode("utf-8")
         self.prefix = prefix
         self.lease_ms = int(lease_seconds * 1000)
-        self._hit = self.redis.register_script(HIT)
-        self._distinct = self.redis.register_script(HIT_DISTINCT)
+        self._hit = self.redis.register_script(WINDOW)
         self._acquire = self.redis.register_script(ACQUIRE)
         self._renew = self.redis.register_script(RENEW)
         self._held: dict[str, str] = {}  # slot -> its Redis key, renewed while held here
@@ -237,21 +224,20 @@ class RedisLimitStore:
             log.warning("limits: Redis did not answer (%s); requests allowed", type(exc).__name__)
 
     async def hit(self, name: str, key: str, *, limit: int, seconds: float) -> bool:
-        try:
-            window = int(seconds * 1000)
-            args = [window, limit, uuid.uuid4().hex]
-            return bool(await self._hit(keys=[self._key(name, key)], args=args))
-        except RedisError as exc:
-            self._unavailable(exc)
-            return True
+        return await self._window(name, key, uuid.uuid4().hex, limit, seconds, distinct=False)
 
     async def hit_distinct(
         self, name: str, key: str, member: str, *, limit: int, seconds: float
     ) -> bool:
+        member = self._digest(member)
+        return await self._window(name, key, member, limit, seconds, distinct=True)
+
+    async def _window(
+        self, name: str, key: str, member: str, limit: int, seconds: float, *, distinct: bool
+    ) -> bool:
+        args = [int(seconds * 1000), limit, member, "1" if distinct else "0"]
         try:
-            window = int(seconds * 1000)
-            args = [window, limit, self._digest(member)]
-            return bool(await self._distinct(keys=[self._key(name, key)], args=args))
+            return bool(await self._hit(keys=[self._key(name, key)], args=args))
         except RedisError as exc:
             self._unavailable(exc)
             return True

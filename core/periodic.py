@@ -4,7 +4,8 @@ The gateway runs several (the outbox retries, the retention purge, the appointme
 reminders, the hand-off reconcile pass, the renewal of shared limit leases); each used to
 write the same loop by hand. Here it is once:
 
-- ``start()`` in a running event loop; the first tick after ``first_delay`` seconds;
+- ``start()`` in a running event loop; the first tick after ``first_delay`` seconds (at
+  most one interval);
 - a tick that raises is logged with the exception's type and where it was raised, never its
   message (which may quote personal data), and the loop goes on at the next interval;
 - ``stop()`` wakes the loop at once, lets a tick in progress finish for up to
@@ -41,7 +42,7 @@ class PeriodicTask:
         self.name = name
         self.tick = tick
         self.interval = interval_seconds
-        self.first_delay = max(0.0, first_delay_seconds)
+        self.first_delay = min(max(0.0, first_delay_seconds), interval_seconds)
         self.stop_timeout = stop_timeout_seconds
         self.runs = 0  # ticks finished, failed or not
         self.failures = 0
@@ -114,6 +115,20 @@ class PeriodicTask:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
         return self._stopping.is_set()
+
+
+class ThreadedPeriodicTask(PeriodicTask):
+    """A periodic task whose tick is a blocking function (database work), run in a worker
+    thread so that the event loop goes on serving meanwhile."""
+
+    def __init__(
+        self, name: str, job: Callable[[], Any], interval_seconds: float, **options: float
+    ) -> None:
+        self.job = job
+        super().__init__(name, self._run_job, interval_seconds, **options)
+
+    async def _run_job(self) -> Any:
+        return await asyncio.to_thread(self.job)
 
 
 def _where(exc: BaseException) -> str:

@@ -38,7 +38,6 @@ log says counts only.
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import contextlib
 import logging
@@ -81,7 +80,7 @@ from conversations.models import (
     Status,
 )
 from core.db import make_engine, session_scope
-from core.periodic import PeriodicTask
+from core.periodic import ThreadedPeriodicTask
 from core.settings import Settings
 from review import queue as review_queue
 from welfare.ledger.models import ConversationLink
@@ -635,7 +634,7 @@ def _erase_tracker(session: Session, tracker_url: str, scope: Scope) -> int:
 # --- the gateway's job --------------------------------------------------------------------
 
 
-class RetentionWorker:
+class RetentionWorker(ThreadedPeriodicTask):
     """Runs the purge in the gateway: shortly after start, then every ``interval`` seconds
     (core.periodic: a failed run is logged by type only, and the next run tries again)."""
 
@@ -645,23 +644,6 @@ class RetentionWorker:
         interval_seconds: float,
         first_delay_seconds: float = FIRST_RUN_DELAY_SECONDS,
     ) -> None:
-        self.job = job
-        self.periodic = PeriodicTask(
-            "retention purge",
-            self.run_once,
-            interval_seconds,
-            first_delay_seconds=min(first_delay_seconds, interval_seconds),
+        super().__init__(
+            "retention purge", job, interval_seconds, first_delay_seconds=first_delay_seconds
         )
-
-    @property
-    def runs(self) -> int:
-        return self.periodic.runs
-
-    def start(self) -> None:
-        self.periodic.start()
-
-    async def stop(self) -> None:
-        await self.periodic.stop()
-
-    async def run_once(self) -> PurgeReport:
-        return await asyncio.to_thread(self.job)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ import httpx
 import pytest
 
 from core.settings import PROJECT_ROOT, Settings
-from devtools.rasa_env import RASA_PYTHON, free_port
+from devtools.rasa_env import RASA_PYTHON
 from nlu.internal_auth import bearer
 from tests.raw_http import declared_body
-from tests.security.test_internal_doors import SECRET, stop, wait_http
+from tests.security.test_internal_doors import SECRET, running_action_server
 
 CAP = 64 * 1024
 DOMAIN = PROJECT_ROOT / "domain.yml"
@@ -74,39 +73,14 @@ def action_server(tmp_path: Path, sqlite_url: str) -> Iterator[ActionServer]:
     package = tmp_path / "probe_actions"
     package.mkdir()
     (package / "__init__.py").write_text(PROBE_ACTION)
-    port = free_port()
-    log = tmp_path / "actions.log"
-    env = {
-        **os.environ,
-        "SANIC_HOST": "127.0.0.1",
-        "DATABASE_URL": sqlite_url,
-        "VAR_DIR": str(tmp_path / "var"),
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(PROJECT_ROOT)]),
-        "ACTION_SERVER_TOKEN": SECRET,
-        "ACTION_SERVER_MAX_BODY_BYTES": str(CAP),
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server.action_server",
-                "--actions",
-                "probe_actions",
-                "-p",
-                str(port),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/health", process, log)
+    with running_action_server(
+        tmp_path,
+        sqlite_url,
+        actions="probe_actions",
+        env={"ACTION_SERVER_MAX_BODY_BYTES": str(CAP)},
+        python_path=(tmp_path,),
+    ) as (url, port):
         yield ActionServer(url=url, port=port, marks=package / "marks")
-    finally:
-        stop(process)
 
 
 def test_a_call_under_the_cap_runs_the_action(action_server: ActionServer) -> None:

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -146,32 +147,48 @@ def test_rasa_rest_channel_refuses_to_start_without_a_secret() -> None:
     assert done.stdout.strip() == "refused", done.stderr[-2000:]
 
 
-@pytest.fixture
-def action_server(tmp_path: Path, sqlite_url: str) -> Iterator[str]:
+@contextmanager
+def running_action_server(
+    tmp_path: Path,
+    database_url: str,
+    *,
+    actions: str = "actions",
+    env: dict[str, str] | None = None,
+    python_path: tuple[Path, ...] = (),
+) -> Iterator[tuple[str, int]]:
+    """``python -m server.action_server`` on a free port with SECRET: (base URL, port)."""
     port = free_port()
     log = tmp_path / "actions.log"
-    env = {
+    environment = {
         **os.environ,
         "SANIC_HOST": "127.0.0.1",
-        "DATABASE_URL": sqlite_url,
+        "DATABASE_URL": database_url,
         "VAR_DIR": str(tmp_path / "var"),
-        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in (*python_path, PROJECT_ROOT)),
         "ACTION_SERVER_TOKEN": SECRET,
+        **(env or {}),
     }
+    command = [sys.executable, "-m", "server.action_server", "--actions", actions]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.action_server", "--actions", "actions", "-p", str(port)],
+            [*command, "-p", str(port)],
             cwd=PROJECT_ROOT,
-            env=env,
+            env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/health", process, log)
-        yield url
+        yield url, port
     finally:
         stop(process)
+
+
+@pytest.fixture
+def action_server(tmp_path: Path, sqlite_url: str) -> Iterator[str]:
+    with running_action_server(tmp_path, sqlite_url) as (url, _):
+        yield url
 
 
 def test_action_server_answers_only_rasa(action_server: str) -> None:

@@ -129,8 +129,8 @@ def _state(session: Session, citizen_id: int) -> tuple[int, int, int]:
     )
 
 
-@pytest.mark.parametrize("role", OUTSIDE)
-def test_roles_outside_the_rule_get_403_and_change_nothing(
+@pytest.mark.parametrize("role", sorted(Role))
+def test_who_may_issue_linking_codes(
     client: TestClient,
     make_staff: MakeStaff,
     session: Session,
@@ -138,6 +138,8 @@ def test_roles_outside_the_rule_get_403_and_change_nothing(
     settings,
     role: Role,
 ) -> None:
+    """Each role outside the rule: 403 everywhere and no code, link or audit entry changes;
+    each role inside: the code is issued (audited) and links a chat."""
     ref = _ref(session, budget)
     code = issue_link_code(session, citizen_id=budget.citizen_id, issued_by="staff:0", now=utcnow())
     session.commit()
@@ -145,40 +147,23 @@ def test_roles_outside_the_rule_get_403_and_change_nothing(
         LinkOutcome.ok
     )
     session.commit()
-    before = _state(session, budget.citizen_id)
-    assert before[:2] == (1, 1)
     token = sign_in(client, make_staff(role))
-    after_sign_in = _state(session, budget.citizen_id)
-    assert client.get(f"{CONSOLE}/cittadini").status_code == 403
-    assert client.get(f"{CONSOLE}/cittadini/{ref}").status_code == 403
-    assert client.get(f"{CONSOLE}/cittadini/{ref}/estratto.csv").status_code == 403
-    for action in ("codice", "scollega"):
-        answer = client.post(f"{CONSOLE}/cittadini/{ref}/{action}", data={"csrf_token": token})
-        assert answer.status_code == 403, action
-        assert "link-code" not in answer.text
-    assert _state(session, budget.citizen_id) == after_sign_in  # no code, link or audit entry
-    assert after_sign_in[:2] == before[:2]
-
-
-@pytest.mark.parametrize("role", sorted(citizens.ROLES))
-def test_roles_inside_the_rule_issue_codes(
-    client: TestClient,
-    make_staff: MakeStaff,
-    session: Session,
-    budget: Budget,
-    settings,
-    role: Role,
-) -> None:
-    ref = _ref(session, budget)
-    member = make_staff(role)
-    token = sign_in(client, member)
-    assert client.get(f"{CONSOLE}/cittadini/{ref}").status_code == 200
+    codes, links, audit = _state(session, budget.citizen_id)
+    assert (codes, links) == (1, 1)
+    page = client.get(f"{CONSOLE}/cittadini/{ref}")
     issued = client.post(f"{CONSOLE}/cittadini/{ref}/codice", data={"csrf_token": token})
-    assert issued.status_code == 200
-    code = issued.text.split('id="link-code">')[1].split("<")[0]
+    if role not in citizens.ROLES:
+        assert page.status_code == issued.status_code == 403
+        assert client.get(f"{CONSOLE}/cittadini").status_code == 403
+        assert client.get(f"{CONSOLE}/cittadini/{ref}/estratto.csv").status_code == 403
+        unlink = client.post(f"{CONSOLE}/cittadini/{ref}/scollega", data={"csrf_token": token})
+        assert unlink.status_code == 403 and "link-code" not in issued.text
+        assert _state(session, budget.citizen_id) == (codes, links, audit)
+        return
+    assert page.status_code == issued.status_code == 200
+    new_code = issued.text.split('id="link-code">')[1].split("<")[0]
     session.expire_all()
-    assert redeem_link_code(session, conversation_id="f" * 32, code=code, now=utcnow()) == (
+    assert redeem_link_code(session, conversation_id="f" * 32, code=new_code, now=utcnow()) == (
         LinkOutcome.ok
     )
-    entries = session.exec(select(AuditLog).where(AuditLog.action == "citizen.link_code")).all()
-    assert len(entries) == 1
+    assert _state(session, budget.citizen_id)[1:] == (2, audit + 1)  # two chats; audited

@@ -2,8 +2,8 @@
 
 Every request must carry X-Telegram-Bot-Api-Secret-Token equal to TELEGRAM_WEBHOOK_SECRET
 (constant-time comparison), else 403, checked before the body is read or parsed (the body
-itself is capped before this route by core.body_limit). The update is stored before the 200 goes back; if it
-cannot be stored the answer is 500 and Telegram delivers it again.
+itself is capped before this route by core.body_limit). The update is stored before the 200
+goes back; if it cannot be stored the answer is 500 and Telegram delivers it again.
 """
 
 from __future__ import annotations

@@ -107,9 +107,11 @@ def test_tokens_per_address(gateway: RunningGateway) -> None:
 
 
 def test_the_limits_hold_across_gateway_processes_sharing_redis(
-    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, redis_url: str
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, redis_url: str, db_url: str
 ) -> None:
-    settings = {"rasa_url": fake_rasa.url, **LIMITS, **shared(redis_url)}
+    """Two gateway processes of one installation: one database (SQLite, PostgreSQL), one
+    Redis."""
+    settings = {"database_url": db_url, "rasa_url": fake_rasa.url, **LIMITS, **shared(redis_url)}
     one, two = start_gateway(**settings), start_gateway(**settings)
     with one.client() as a, two.client() as b:
         made = [http.post("/api/chat/session") for http in (a, b, a, b, a, b)]
@@ -117,9 +119,10 @@ def test_the_limits_hold_across_gateway_processes_sharing_redis(
 
 
 def test_emergencies_and_streams_hold_across_processes_sharing_redis(
-    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, redis_url: str
+    start_gateway: Callable[..., RunningGateway], fake_rasa: FakeRasa, redis_url: str, db_url: str
 ) -> None:
     settings = {
+        "database_url": db_url,
         "rasa_url": fake_rasa.url,
         **LIMITS,
         "webchat_sessions_per_address_per_hour": 50,

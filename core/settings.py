@@ -95,8 +95,8 @@ class Settings(BaseSettings):
         ge=1,
         le=16,
         description="Rasa worker processes (Sanic workers), each with its own copy of the "
-        "model: about one per spare CPU core. More than 1 needs RASA_LOCK_STORE_URL (Redis); "
-        "see docs/performance.md for the lock store's limit.",
+        "model: about one per spare CPU core. More than 1 needs RASA_LOCK_STORE_URL (Redis), "
+        "used through an atomic lock store (docs/performance.md).",
     )
     rasa_tf_threads: int = Field(
         default=1,

@@ -75,8 +75,14 @@ def prepare_sqlite_tracker(url: str) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+# Rasa's RedisLockStore issues tickets with a non-atomic read-modify-write; ours runs each
+# change of a lock as one Lua script (nlu/atomic_lock_store.py), same keys and JSON.
+ATOMIC_LOCK_STORE = "nlu.atomic_lock_store.AtomicRedisLockStore"
+
+
 def lock_store_env(redis_url: str) -> dict[str, str]:
-    """Variables of endpoints.yml's lock_store: in-memory, or Redis when a URL is given."""
+    """Variables of endpoints.yml's lock_store: in-memory, or our atomic Redis lock store
+    when a URL is given."""
     if not redis_url:
         return {
             "RASA_LOCK_STORE_TYPE": "in_memory",
@@ -88,7 +94,7 @@ def lock_store_env(redis_url: str) -> dict[str, str]:
     parts = urlsplit(redis_url)
     db = parts.path.lstrip("/") or "1"
     return {
-        "RASA_LOCK_STORE_TYPE": "redis",
+        "RASA_LOCK_STORE_TYPE": ATOMIC_LOCK_STORE,
         "RASA_LOCK_STORE_HOST": parts.hostname or "127.0.0.1",
         "RASA_LOCK_STORE_PORT": str(parts.port or 6379),
         "RASA_LOCK_STORE_DB": db,

@@ -1,10 +1,11 @@
 """Rasa with two worker processes sharing a Redis lock store (RASA_WORKERS=2): every turn of
 several simultaneous conversations is answered and recorded in order.
 
-Turns of one conversation are sent one at a time, as the gateway does (core.locks): Rasa's
-RedisLockStore issues its tickets with a non-atomic read-modify-write, so two turns of the
-same new conversation arriving at two workers in the same instant can both proceed (seen in
-CI: one of the two user events was not saved). docs/performance.md explains the rule."""
+The gateway sends one turn per conversation at a time (core.locks), but other callers (the
+hand-off's pause and resume, a second gateway) may not: turns of one conversation sent to
+both workers in the same instant must all be recorded. Rasa's own RedisLockStore lost one
+of two user events in that case (its tickets are a non-atomic read-modify-write, seen in
+CI); nlu.atomic_lock_store is the lock store used with Redis now."""
 
 from __future__ import annotations
 
@@ -69,3 +70,12 @@ def test_two_workers_answer_every_turn_in_order(two_workers: RasaStack) -> None:
     assert all(all(turn for turn in replies) for replies in answers)
     for sender in senders:
         assert _user_turns(two_workers, sender) == texts
+
+
+def test_simultaneous_turns_of_one_conversation_are_all_recorded(two_workers: RasaStack) -> None:
+    sender = uuid.uuid4().hex
+    texts = ["ciao", "grazie", "cerco un doposcuola", "ciao di nuovo", "grazie mille", "ok"]
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        answers = list(pool.map(lambda text: two_workers.send(sender, text), texts))
+    assert all(answers)
+    assert sorted(_user_turns(two_workers, sender)) == sorted(texts)

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import Settings
-from devtools.rasa_env import free_port, lock_store_env, tracker_store_url
+from devtools.rasa_env import ATOMIC_LOCK_STORE, free_port, lock_store_env, tracker_store_url
 from devtools.run import build_services, channels_on, port_in_use, supervise
 from devtools.supervisor import Service, StartupError, Supervisor
 from tests.fixtures.rasa import RasaStack, new_sender
@@ -180,7 +180,7 @@ def test_store_urls() -> None:
     assert lock_store_env("")["RASA_LOCK_STORE_TYPE"] == "in_memory"
     redis = lock_store_env("redis://:secret@127.0.0.1:6380/3")
     assert redis == {
-        "RASA_LOCK_STORE_TYPE": "redis",
+        "RASA_LOCK_STORE_TYPE": ATOMIC_LOCK_STORE,
         "RASA_LOCK_STORE_HOST": "127.0.0.1",
         "RASA_LOCK_STORE_PORT": "6380",
         "RASA_LOCK_STORE_DB": "3",
@@ -215,7 +215,7 @@ def test_rasa_workers_and_tensorflow_threads(tmp_path: Path) -> None:
     }["rasa"]
     assert rasa.env is not None
     assert rasa.env["SANIC_WORKERS"] == "2"
-    assert rasa.env["RASA_LOCK_STORE_TYPE"] == "redis"
+    assert rasa.env["RASA_LOCK_STORE_TYPE"] == ATOMIC_LOCK_STORE
     assert rasa.env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
     assert rasa.env["TF_INTER_OP_PARALLELISM_THREADS"] == "1"
     assert list(rasa.command)[1:4] == ["-m", "nlu.rasa_main", "run"]

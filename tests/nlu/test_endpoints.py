@@ -71,5 +71,5 @@ def test_redis_lock_store_when_a_redis_url_is_set(tmp_path) -> None:
         pytest.skip(f"Redis not reachable at {url}")
     env = rasa_env(get_settings(), tracker_url=f"sqlite:///{tmp_path / 't.db'}", lock_store_url=url)
     answer = _read(env)
-    assert answer["lock"] == "RedisLockStore"
+    assert answer["lock"] == "AtomicRedisLockStore"
     assert answer["held"] is True

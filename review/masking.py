@@ -71,7 +71,8 @@ PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         Kind.name,
         re.compile(
-            r"(?:\b(?:mi chiamo|il mio nome è|sono|nome|cognome|signora|signor|sig\.ra|sig\.)"
+            r"(?:\b(?:mi chiamo|il mio nome è|sono|nome|cognome|signora|signor|sig\.ra|sig\.|"
+            r"[Cc]iao|[Bb]uongiorno|[Bb]uonasera|[Gg]entile|[Cc]aro|[Cc]ara)"
             rf"\s+)({_WORD}(?:\s+{_WORD})?)"
         ),
     ),

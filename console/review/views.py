@@ -80,6 +80,8 @@ def item_context(session: Session, *, item_id: int) -> dict[str, Any] | None:
         "ranking": [(r.get("name"), percent(r.get("confidence"))) for r in item.ranking],
         "reasons": [REASON_LABELS.get(r, r) for r in item.reasons],
         "next_turns": view.next_turns,
+        # what the model found, only where the words are still in the masked text
+        "model_entities": [e for e in item.entities if str(e.get("value")) in view.masked_text],
         "status_label": STATUS_LABELS[ReviewStatus(item.status)],
         "editable": item.status != ReviewStatus.exported,
     }

@@ -33,7 +33,11 @@ def _queued(engine: Engine, text: str = TEXT, chat: str = "9001") -> int:
         message = repo.store_inbound(
             s, inbound=Inbound(channel=Channel.telegram, chat_key=chat, kind=Kind.text, text=text)
         ).message
-        parsed = Parsed(intent="nlu_fallback", confidence=0.42, ranking=[])
+        found = [  # what the model found: a quartiere, and words that get masked
+            {"entity": "neighbourhood", "start": 48, "end": 54, "value": "Novoli"},
+            {"entity": "target_group", "start": 10, "end": 20, "value": "Carla Neri"},
+        ]
+        parsed = Parsed(intent="nlu_fallback", confidence=0.42, entities=found, ranking=[])
         item = queue.add(s, message=message, reasons=[Reason.low_confidence], parsed=parsed)
         return int(item.id or 0)
 
@@ -67,7 +71,9 @@ def test_review_a_message(client: TestClient, make_staff: MakeStaff, engine: Eng
     assert "mi chiamo &lt;nome&gt;, cerco la mensa per Luca a Novoli" in page.text
     assert "Carla" not in page.text and "Poco sicuro" in page.text
     item_url = f"{CONSOLE}/revisione/{item_id}"
-    assert "nlu_fallback (sicurezza 42%)" in client.get(item_url).text
+    shown = client.get(item_url).text
+    assert "nlu_fallback (sicurezza 42%)" in shown
+    assert "neighbourhood=Novoli" in shown and "Carla" not in shown
 
     def post(tail: str, **data: str) -> Any:
         return client.post(f"{item_url}/{tail}", data={"csrf_token": csrf, **data})
@@ -178,7 +184,8 @@ def test_review_page_in_chromium(
     assert page.locator("#form-entita input[name=inizio]").input_value() == "27"
     page.select_option("#form-entita select[name=tipo]", "service_category")
     page.click("#form-entita button[type=submit]")
-    assert page.locator("#testo mark.entity").inner_text() == "mensa"
+    marked = page.locator("#testo mark.entity")
+    assert [marked.nth(i).inner_text() for i in range(marked.count())] == ["mensa", "Novoli"]
     page.select_option("#intento", "search_service")
     page.click("#form-decidi button[value=confirm]")
     page.wait_for_url(f"{live_url}{CONSOLE}/revisione?msg=empty")
@@ -186,6 +193,7 @@ def test_review_page_in_chromium(
     item = _item(engine, item_id)
     assert item.status == ReviewStatus.accepted
     assert item.corrected_entities == [
-        {"start": 27, "end": 32, "entity": "service_category", "value": "mensa"}
+        {"start": 27, "end": 32, "entity": "service_category", "value": "mensa"},
+        {"start": 46, "end": 52, "entity": "neighbourhood", "value": "Novoli"},
     ]
     assert not problems, problems

@@ -35,6 +35,7 @@ NOW = utcnow()
         ("iban IT60X0542811101000000123456 grazie", "iban <iban> grazie"),
         ("il codice fiscale è RSSMRA80A01D612X", "il codice fiscale è <codice_fiscale>"),
         ("sono Giulia e cerco aiuto", "sono <nome> e cerco aiuto"),
+        ("Ciao Anna! Ecco i servizi", "Ciao <nome>! Ecco i servizi"),
         # what the model needs stays: ages, years, quartieri, lowercase words after "sono"
         (
             "sono disoccupato, ho 45 anni e cerco un doposcuola a Rifredi nel 2026",

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from catalog.models import AdhesionStatus, Provider
+from catalog.repository import get_provider
 from providers import effects
 from providers.applications import ApplicationError
 from providers.checklist import unchecked
@@ -51,30 +54,66 @@ class Outcome:
     suspension: effects.Suspension | None = None
 
 
-def awaiting(session: Session, *, application_id: int) -> AdhesionDecision | None:
+PROVIDER_KINDS = frozenset({DecisionKind.suspend, DecisionKind.reinstate})
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a decision is about: an application (and the provider it created), or a
+    provider that never applied here (one loaded from the YAML catalogue)."""
+
+    application: AdhesionApplication | None
+    provider_code: str | None
+
+    def where(self) -> Any:
+        clauses = []
+        if self.application is not None:
+            clauses.append(AdhesionDecision.application_id == self.application.id)
+        if self.provider_code:
+            clauses.append(AdhesionDecision.provider_code == self.provider_code)
+        return or_(*clauses) if clauses else false()
+
+
+def subject(
+    session: Session, *, application_id: int | None = None, provider_code: str | None = None
+) -> Subject:
+    """The subject of an application, or of a provider (with its application, if any)."""
+    if application_id is not None:
+        application = session.get(AdhesionApplication, application_id)
+        if application is None:
+            raise ApplicationError("Domanda non trovata.")
+        return Subject(application, application.provider_code)
+    if not provider_code or get_provider(session, code=provider_code) is None:
+        raise ApplicationError("Ente non trovato.")
+    application = session.exec(
+        select(AdhesionApplication).where(AdhesionApplication.provider_code == provider_code)
+    ).first()
+    return Subject(application, provider_code)
+
+
+def awaiting(session: Session, *, about: Subject) -> AdhesionDecision | None:
     return session.exec(
         select(AdhesionDecision).where(
-            AdhesionDecision.application_id == application_id,
-            AdhesionDecision.state == DecisionState.awaiting_second,
+            about.where(), AdhesionDecision.state == DecisionState.awaiting_second
         )
     ).first()
 
 
-def history(session: Session, *, application_id: int) -> list[AdhesionDecision]:
+def history(session: Session, *, about: Subject) -> list[AdhesionDecision]:
     return list(
         session.exec(
             select(AdhesionDecision)
-            .where(AdhesionDecision.application_id == application_id)
+            .where(about.where())
             .order_by(col(AdhesionDecision.proposed_at), col(AdhesionDecision.id))
         )
     )
 
 
-def allowed(session: Session, *, application: AdhesionApplication) -> list[DecisionKind]:
+def allowed(session: Session, *, about: Subject) -> list[DecisionKind]:
     """The decisions that make sense now."""
-    if application.status in OPEN:
+    if about.application is not None and about.application.status in OPEN:
         return [DecisionKind.approve, DecisionKind.request_changes, DecisionKind.reject]
-    provider = effects.provider_of(session, application=application)
+    provider = get_provider(session, code=about.provider_code) if about.provider_code else None
     if provider is None:
         return []
     if provider.adhesion_status == AdhesionStatus.approved:
@@ -87,18 +126,18 @@ def allowed(session: Session, *, application: AdhesionApplication) -> list[Decis
 def _check(
     session: Session,
     *,
-    application: AdhesionApplication,
+    about: Subject,
     kind: DecisionKind,
     reasons: str,
     code: EthicalCode,
 ) -> None:
-    if kind not in allowed(session, application=application):
+    if kind not in allowed(session, about=about):
         raise ApplicationError("Questa decisione non è possibile nello stato attuale.")
     if kind in NEEDS_REASONS and len(reasons.strip()) < 10:
-        raise ApplicationError("Scrivi le motivazioni (almeno una frase): le legge il richiedente.")
+        raise ApplicationError("Scrivi le motivazioni (almeno una frase): le legge l'ente.")
     if kind == DecisionKind.approve:
-        assert application.id is not None
-        missing = unchecked(session, application_id=application.id, code=code)
+        assert about.application is not None and about.application.id is not None
+        missing = unchecked(session, application_id=about.application.id, code=code)
         if missing:
             raise ApplicationError(
                 "Prima di approvare segna «Conforme» ogni voce della lista di controllo. "
@@ -109,7 +148,7 @@ def _check(
 def decide(
     session: Session,
     *,
-    application_id: int,
+    about: Subject,
     kind: DecisionKind,
     reasons: str,
     staff_id: int,
@@ -118,10 +157,7 @@ def decide(
     now: datetime,
 ) -> Outcome:
     """Propose, confirm or apply a decision (see the module's docstring)."""
-    application = session.get(AdhesionApplication, application_id)
-    if application is None:
-        raise ApplicationError("Domanda non trovata.")
-    pending = awaiting(session, application_id=application_id)
+    pending = awaiting(session, about=about)
     if pending is not None:
         if pending.kind != kind:
             raise ApplicationError(
@@ -132,12 +168,13 @@ def decide(
                 "Hai già proposto questa decisione: deve confermarla un altro membro della "
                 "Commissione."
             )
-        _check(session, application=application, kind=kind, reasons=pending.reasons, code=code)
+        _check(session, about=about, kind=kind, reasons=pending.reasons, code=code)
         pending.confirmed_by = staff_id
-        return _apply(session, application=application, decision=pending, now=now)
-    _check(session, application=application, kind=kind, reasons=reasons, code=code)
+        return _apply(session, about=about, decision=pending, now=now)
+    _check(session, about=about, kind=kind, reasons=reasons, code=code)
     decision = AdhesionDecision(
-        application_id=application_id,
+        application_id=about.application.id if about.application else None,
+        provider_code=about.provider_code if kind in PROVIDER_KINDS else None,
         kind=kind,
         state=DecisionState.awaiting_second if two_members else DecisionState.applied,
         reasons=reasons.strip()[:4000],
@@ -149,12 +186,12 @@ def decide(
     session.flush()
     if two_members:
         return Outcome(decision, applied=False)
-    return _apply(session, application=application, decision=decision, now=now)
+    return _apply(session, about=about, decision=decision, now=now)
 
 
-def withdraw(session: Session, *, application_id: int, staff_id: int) -> AdhesionDecision:
+def withdraw(session: Session, *, about: Subject, staff_id: int) -> AdhesionDecision:
     """Withdraw the proposal awaiting a second member (any member may)."""
-    pending = awaiting(session, application_id=application_id)
+    pending = awaiting(session, about=about)
     if pending is None:
         raise ApplicationError("Non c'è nessuna proposta in attesa.")
     pending.state = DecisionState.withdrawn
@@ -167,7 +204,7 @@ def withdraw(session: Session, *, application_id: int, staff_id: int) -> Adhesio
 def _apply(
     session: Session,
     *,
-    application: AdhesionApplication,
+    about: Subject,
     decision: AdhesionDecision,
     now: datetime,
 ) -> Outcome:
@@ -178,37 +215,39 @@ def _apply(
     provider: Provider | None = None
     suspension: effects.Suspension | None = None
     kind = decision.kind
-    if kind == DecisionKind.approve:
-        provider = effects.approve(session, application=application, reviewer_id=reviewer, now=now)
-        application.status = ApplicationStatus.approved
-    elif kind in (DecisionKind.request_changes, DecisionKind.reject):
-        application.status = (
-            ApplicationStatus.changes_requested
-            if kind == DecisionKind.request_changes
-            else ApplicationStatus.rejected
-        )
-        assert application.id is not None
-        session.add(
-            AdhesionMessage(
-                application_id=application.id,
-                author="commission",
-                text=decision.reasons,
-                staff_user_id=reviewer,
-                created_at=now,
-            )
-        )
-    elif kind == DecisionKind.suspend:
-        assert application.provider_code is not None
+    application = about.application
+    if kind == DecisionKind.suspend:
+        assert about.provider_code is not None
         suspension = effects.suspend(
-            session,
-            provider_code=application.provider_code,
-            actor=f"staff:{reviewer}",
-            now=now,
+            session, provider_code=about.provider_code, actor=f"staff:{reviewer}", now=now
         )
+    elif kind == DecisionKind.reinstate:
+        assert about.provider_code is not None
+        provider = effects.reinstate(session, provider_code=about.provider_code, now=now)
     else:
-        assert application.provider_code is not None
-        provider = effects.reinstate(session, provider_code=application.provider_code, now=now)
-    application.updated_at = now
-    session.add(application)
+        assert application is not None and application.id is not None
+        if kind == DecisionKind.approve:
+            provider = effects.approve(
+                session, application=application, reviewer_id=reviewer, now=now
+            )
+            application.status = ApplicationStatus.approved
+        else:
+            application.status = (
+                ApplicationStatus.changes_requested
+                if kind == DecisionKind.request_changes
+                else ApplicationStatus.rejected
+            )
+            session.add(
+                AdhesionMessage(
+                    application_id=application.id,
+                    author="commission",
+                    text=decision.reasons,
+                    staff_user_id=reviewer,
+                    created_at=now,
+                )
+            )
+    if application is not None:
+        application.updated_at = now
+        session.add(application)
     session.flush()
     return Outcome(decision, applied=True, provider=provider, suspension=suspension)

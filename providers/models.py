@@ -125,14 +125,23 @@ class AdhesionCheck(SQLModel, table=True):
 
 
 class AdhesionDecision(SQLModel, table=True):
-    """A decision on an application or its provider; applied at once, or when a second
-    member confirms it (ADHESION_TWO_MEMBERS)."""
+    """A decision on an application or on a provider (suspend, reinstate); applied at once,
+    or when a second member confirms it (ADHESION_TWO_MEMBERS)."""
 
     __tablename__ = "adhesion_decision"
     __table_args__ = (Index("ix_adhesion_decision_state", "application_id", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    application_id: int = _application_id()
+    # None for a provider that never applied here (loaded from the YAML catalogue)
+    application_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("adhesion_application.id", ondelete="CASCADE"), index=True
+        ),
+    )
+    provider_code: str | None = Field(
+        default=None, max_length=64, index=True, description="suspend and reinstate"
+    )
     kind: DecisionKind = Field(sa_type=String(20))
     state: DecisionState = Field(sa_type=String(20))
     reasons: str = Field(default="", sa_type=Text)

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from catalog.repository import get_service
+from catalog.models import Provider
+from catalog.repository import get_provider, get_service
 from console import audit
 from console.adhesion.accounts import link_url, open_account, renew_link
 from console.auth import CurrentStaff, Db, client_ip, require_roles
@@ -52,6 +53,11 @@ AUDIT_LABELS: dict[str, str] = {
     "service_draft.reject": "modifica a un servizio respinta",
     "service_draft.seen": "modifica già pubblicata vista",
 }
+PROVIDER_STATUS_LABELS = {
+    "approved": "Attivo",
+    "pending": "In attesa",
+    "suspended": "Sospeso",
+}
 FILTERS: dict[str, tuple[ApplicationStatus, ...]] = {
     "da-esaminare": (ApplicationStatus.submitted,),
     "in-attesa": (ApplicationStatus.changes_requested,),
@@ -76,16 +82,17 @@ def _audit(
     session: Session,
     action: str,
     staff: CurrentStaff,
-    application_id: int,
+    object_id: int | str,
     ip: str,
     detail: str = "",
 ) -> None:
+    """An audit record about an application (its id) or a provider (its code)."""
     audit.record(
         session,
         action=action,
         actor_id=staff.id,
-        object_type="adhesion",
-        object_id=application_id,
+        object_type="adhesion" if isinstance(object_id, int) else "provider",
+        object_id=object_id,
         detail=detail,
         ip=ip,
     )
@@ -95,7 +102,8 @@ def _queue(session: Session, *, stato: str) -> dict[str, Any]:
     wanted = FILTERS.get(stato, FILTERS["da-esaminare"])
     rows = [a for s in wanted for a in applications.queue(session, status=s)]
     pending = {
-        a.id: decisions.awaiting(session, application_id=a.id or 0) is not None for a in rows
+        a.id: decisions.awaiting(session, about=decisions.Subject(a, a.provider_code)) is not None
+        for a in rows
     }
     return {
         "rows": rows,
@@ -130,7 +138,8 @@ def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
 def _detail(session: Session, *, application_id: int) -> dict[str, Any]:
     application = _application(session, application_id)
     code = current_code()
-    history = decisions.history(session, application_id=application_id)
+    about = decisions.subject(session, application_id=application_id)
+    history = decisions.history(session, about=about)
     return {
         "application": application,
         "status_label": applications.STATUS_LABELS[application.status],
@@ -142,8 +151,8 @@ def _detail(session: Session, *, application_id: int) -> dict[str, Any]:
         "verdicts": checklist.VERDICTS,
         "code": code,
         "history": history,
-        "awaiting": decisions.awaiting(session, application_id=application_id),
-        "allowed": decisions.allowed(session, application=application),
+        "awaiting": decisions.awaiting(session, about=about),
+        "allowed": decisions.allowed(session, about=about),
         "decision_labels": decisions.DECISION_LABELS,
         "state_labels": decisions.STATE_LABELS,
         "names": _names(
@@ -167,7 +176,7 @@ def _show(
                   status_code=status_code)  # fmt: skip
 
 
-@router.get("/{application_id}", name="adhesion_detail")
+@router.get("/{application_id:int}", name="adhesion_detail")
 def detail_page(request: Request, db: Db, staff: Commission, application_id: int) -> Response:
     return _show(request, db, staff, application_id)
 
@@ -179,7 +188,7 @@ def _document(session: Session, *, application_id: int, document_id: int) -> Adh
     return document
 
 
-@router.get("/{application_id}/documenti/{document_id}", name="adhesion_document")
+@router.get("/{application_id:int}/documenti/{document_id}", name="adhesion_document")
 def document_file(
     request: Request, db: Db, staff: Commission, application_id: int, document_id: int
 ) -> Response:
@@ -227,7 +236,7 @@ def _set_check(
     )
 
 
-@router.post("/{application_id}/controllo", name="adhesion_check")
+@router.post("/{application_id:int}/controllo", name="adhesion_check")
 def check_line(
     request: Request,
     db: Db,
@@ -256,7 +265,8 @@ def check_line(
 def _decide(
     session: Session,
     *,
-    application_id: int,
+    application_id: int | None = None,
+    provider_code: str | None = None,
     kind: DecisionKind,
     reasons: str,
     staff: CurrentStaff,
@@ -266,9 +276,10 @@ def _decide(
 ) -> tuple[decisions.Outcome, str | None]:
     code = current_code()
     now = utcnow()
+    about = decisions.subject(session, application_id=application_id, provider_code=provider_code)
     outcome = decisions.decide(
         session,
-        application_id=application_id,
+        about=about,
         kind=kind,
         reasons=reasons,
         staff_id=staff.id,
@@ -277,18 +288,18 @@ def _decide(
         now=now,
     )
     token = None
-    if outcome.applied and kind == DecisionKind.approve:
-        application = _application(session, application_id)
-        token = open_account(session, application=application, link_hours=link_hours, now=now)
+    if outcome.applied and kind == DecisionKind.approve and about.application is not None:
+        token = open_account(session, application=about.application, link_hours=link_hours, now=now)
     action = f"adhesion.{kind}" if outcome.applied else "adhesion.propose"
     detail = f"{kind}; codice etico {code.version}"
     if outcome.suspension is not None:
         detail += f"; voucher annullati {outcome.suspension.vouchers_released}"
-    _audit(session, action, staff, application_id, ip, detail=detail)
+    target = application_id if application_id is not None else str(provider_code)
+    _audit(session, action, staff, target, ip, detail=detail)
     return outcome, token
 
 
-@router.post("/{application_id}/decisione", name="adhesion_decide")
+@router.post("/{application_id:int}/decisione", name="adhesion_decide")
 def decide(
     request: Request,
     db: Db,
@@ -313,31 +324,36 @@ def decide(
         )
     except ApplicationError as error:
         return _show(request, db, staff, application_id, 409, error=str(error), reasons=reasons)
-    if not outcome.applied:
-        notice = "Decisione proposta: diventa effettiva quando la conferma un altro membro."
-    else:
-        notice = f"Decisione registrata: {decisions.DECISION_LABELS[outcome.decision.kind]}."
-        if outcome.suspension is not None:
-            notice += (
-                f" Voucher annullati e cittadini avvisati: {outcome.suspension.vouchers_released}."
-            )
     link = link_url(request, token) if token else None
-    return _show(request, db, staff, application_id, notice=notice, account_link=link)
+    return _show(request, db, staff, application_id, notice=_notice(outcome), account_link=link)
 
 
-def _withdraw(session: Session, *, application_id: int, staff: CurrentStaff, ip: str) -> None:
-    decision = decisions.withdraw(session, application_id=application_id, staff_id=staff.id)
-    _audit(
-        session,
-        "adhesion.withdraw",
-        staff,
-        application_id,
-        ip,
-        detail=f"{decision.kind}; codice etico {decision.code_version}",
-    )
+def _notice(outcome: decisions.Outcome) -> str:
+    if not outcome.applied:
+        return "Decisione proposta: diventa effettiva quando la conferma un altro membro."
+    notice = f"Decisione registrata: {decisions.DECISION_LABELS[outcome.decision.kind]}."
+    if outcome.suspension is not None:
+        released = outcome.suspension.vouchers_released
+        notice += f" Voucher annullati e cittadini avvisati: {released}."
+    return notice
 
 
-@router.post("/{application_id}/ritira", name="adhesion_withdraw")
+def _withdraw(
+    session: Session,
+    *,
+    application_id: int | None = None,
+    provider_code: str | None = None,
+    staff: CurrentStaff,
+    ip: str,
+) -> None:
+    about = decisions.subject(session, application_id=application_id, provider_code=provider_code)
+    decision = decisions.withdraw(session, about=about, staff_id=staff.id)
+    target = application_id if application_id is not None else str(provider_code)
+    detail = f"{decision.kind}; codice etico {decision.code_version}"
+    _audit(session, "adhesion.withdraw", staff, target, ip, detail=detail)
+
+
+@router.post("/{application_id:int}/ritira", name="adhesion_withdraw")
 def withdraw(request: Request, db: Db, staff: Commission, application_id: int) -> Response:
     try:
         db.run_sync(_withdraw, application_id=application_id, staff=staff, ip=client_ip(request))
@@ -355,7 +371,7 @@ def _new_link(
     return token
 
 
-@router.post("/{application_id}/link", name="adhesion_link")
+@router.post("/{application_id:int}/link", name="adhesion_link")
 def new_link(request: Request, db: Db, staff: Commission, application_id: int) -> Response:
     hours = console_state(request).settings.adhesion_link_hours
     try:
@@ -391,7 +407,7 @@ def _draft(session: Session, *, draft_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("/servizi/{draft_id}", name="service_draft_detail")
+@router.get("/servizi/{draft_id:int}", name="service_draft_detail")
 def draft_page(request: Request, db: Db, staff: Commission, draft_id: int) -> Response:
     return render(
         request, "adhesion_draft.html", db.run_sync(_draft, draft_id=draft_id), staff=staff
@@ -421,7 +437,7 @@ def _review(
     return action
 
 
-@router.post("/servizi/{draft_id}", name="service_draft_review")
+@router.post("/servizi/{draft_id:int}", name="service_draft_review")
 def draft_review(
     request: Request,
     db: Db,
@@ -448,3 +464,91 @@ def draft_review(
         "service_draft.seen": "Segnata come vista.",
     }[done]
     return render(request, "adhesion_draft.html", {**context, "notice": notice}, staff=staff)
+
+
+# --- every provider of the network: suspend, reinstate -----------------------------------
+
+
+def _providers(session: Session) -> dict[str, Any]:
+    rows = session.exec(select(Provider).order_by(col(Provider.name))).all()
+    return {"providers": rows, "status_labels": PROVIDER_STATUS_LABELS}
+
+
+@router.get("/enti", name="adhesion_providers")
+def providers_page(request: Request, db: Db, staff: Commission) -> Response:
+    return render(request, "adhesion_providers.html", db.run_sync(_providers), staff=staff)
+
+
+def _provider_detail(session: Session, *, provider_code: str) -> dict[str, Any]:
+    provider = get_provider(session, code=provider_code)
+    if provider is None:
+        raise HTTPException(404, "Ente non trovato.")
+    about = decisions.subject(session, provider_code=provider_code)
+    history = decisions.history(session, about=about)
+    return {
+        "provider": provider,
+        "status_labels": PROVIDER_STATUS_LABELS,
+        "application": about.application,
+        "history": history,
+        "awaiting": decisions.awaiting(session, about=about),
+        "allowed": decisions.allowed(session, about=about),
+        "decision_labels": decisions.DECISION_LABELS,
+        "state_labels": decisions.STATE_LABELS,
+        "names": _names(
+            session, {d.proposed_by for d in history} | {d.confirmed_by for d in history}
+        ),
+        "audit": audit.recent(session, object_type="provider", object_id=provider_code),
+    }
+
+
+def _show_provider(
+    request: Request,
+    db: Db,
+    staff: CurrentStaff,
+    provider_code: str,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    context = db.run_sync(_provider_detail, provider_code=provider_code)
+    context["two_members"] = console_state(request).settings.adhesion_two_members
+    return render(request, "adhesion_provider.html", {**context, **extra}, staff=staff,
+                  status_code=status_code)  # fmt: skip
+
+
+@router.get("/enti/{provider_code}", name="adhesion_provider")
+def provider_page(request: Request, db: Db, staff: Commission, provider_code: str) -> Response:
+    return _show_provider(request, db, staff, provider_code)
+
+
+@router.post("/enti/{provider_code}/decisione", name="adhesion_provider_decide")
+def provider_decide(
+    request: Request,
+    db: Db,
+    staff: Commission,
+    provider_code: str,
+    kind: Annotated[str, Form(max_length=20)],
+    reasons: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    if kind not in (DecisionKind.suspend, DecisionKind.reinstate):
+        return _show_provider(request, db, staff, provider_code, 422, error="Scegli una decisione.")
+    settings = console_state(request).settings
+    try:
+        outcome, _token = db.run_sync(
+            _decide, provider_code=provider_code, kind=DecisionKind(kind), reasons=reasons,
+            staff=staff, two_members=settings.adhesion_two_members,
+            link_hours=settings.adhesion_link_hours, ip=client_ip(request),
+        )  # fmt: skip
+    except ApplicationError as error:
+        return _show_provider(
+            request, db, staff, provider_code, 409, error=str(error), reasons=reasons
+        )
+    return _show_provider(request, db, staff, provider_code, notice=_notice(outcome))
+
+
+@router.post("/enti/{provider_code}/ritira", name="adhesion_provider_withdraw")
+def provider_withdraw(request: Request, db: Db, staff: Commission, provider_code: str) -> Response:
+    try:
+        db.run_sync(_withdraw, provider_code=provider_code, staff=staff, ip=client_ip(request))
+    except ApplicationError as error:
+        return _show_provider(request, db, staff, provider_code, 409, error=str(error))
+    return _show_provider(request, db, staff, provider_code, notice="Proposta ritirata.")

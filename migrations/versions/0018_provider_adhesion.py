@@ -107,7 +107,13 @@ def upgrade() -> None:
     op.create_table(
         "adhesion_decision",
         sa.Column("id", sa.Integer(), primary_key=True),
-        _application_fk(),
+        sa.Column(
+            "application_id",
+            sa.Integer(),
+            sa.ForeignKey("adhesion_application.id", ondelete="CASCADE"),
+            nullable=True,
+        ),
+        sa.Column("provider_code", sa.String(64), nullable=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("reasons", sa.Text(), nullable=False),
@@ -119,6 +125,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_adhesion_decision_application_id", "adhesion_decision", ["application_id"])
     op.create_index("ix_adhesion_decision_state", "adhesion_decision", ["application_id", "state"])
+    op.create_index("ix_adhesion_decision_provider_code", "adhesion_decision", ["provider_code"])
 
     op.create_table(
         "provider_account_link",

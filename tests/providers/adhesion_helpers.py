@@ -13,7 +13,9 @@ from conversations.uploads import UploadStore
 from providers.application_form import parse_application
 from providers.applications import Submitted, submit_application
 from providers.checklist import items, set_line
+from providers.decisions import Outcome, decide, subject
 from providers.ethics import current_code
+from providers.models import DecisionKind
 from providers.service_form import parse_service
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -82,3 +84,27 @@ def tick_all(session: Session, *, application_id: int, staff_id: int) -> None:
             now=NOW,
         )
     session.commit()
+
+
+def decide_on(
+    session: Session,
+    app_id: int,
+    kind: DecisionKind,
+    staff: int,
+    *,
+    reasons: str = "",
+    two_members: bool = False,
+) -> Outcome:
+    """A decision on an application through the domain function, committed."""
+    outcome = decide(
+        session,
+        about=subject(session, application_id=app_id),
+        kind=kind,
+        reasons=reasons,
+        staff_id=staff,
+        two_members=two_members,
+        code=current_code(),
+        now=NOW,
+    )
+    session.commit()
+    return outcome

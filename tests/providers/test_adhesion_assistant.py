@@ -15,12 +15,10 @@ from actions.search import ActionSearchServices
 from console.staff import create_staff
 from core.db import get_engine
 from core.settings import get_settings
-from providers.decisions import decide
-from providers.ethics import current_code
 from providers.models import DecisionKind
 from staff.roles import Role
 from tests.actions.action_helpers import make_tracker, run_action, texts
-from tests.providers.adhesion_helpers import NOW, submit, tick_all
+from tests.providers.adhesion_helpers import decide_on, submit, tick_all
 
 SEARCH = {"search_text": "cerco un laboratorio di ceramica per ragazzi a Rifredi"}
 TITLE = "Laboratorio di ceramica per ragazzi"
@@ -38,21 +36,6 @@ def actions_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     engine.dispose()
     get_engine.cache_clear()
     get_settings.cache_clear()
-
-
-def _decide(session: Session, app_id: int, kind: DecisionKind, staff: int, reasons: str = ""):
-    outcome = decide(
-        session,
-        application_id=app_id,
-        kind=kind,
-        reasons=reasons,
-        staff_id=staff,
-        two_members=False,
-        code=current_code(),
-        now=NOW,
-    )
-    session.commit()
-    return outcome
 
 
 def _search() -> str:
@@ -76,10 +59,10 @@ def test_the_assistant_finds_an_approved_service_and_loses_it_on_suspension(
         submitted = submit(session, tmp_path)
         assert TITLE not in _search()  # proposed, not yet approved
         tick_all(session, application_id=submitted.application_id, staff_id=member.id)
-        _decide(session, submitted.application_id, DecisionKind.approve, member.id)
+        decide_on(session, submitted.application_id, DecisionKind.approve, member.id)
         found = _search()
         assert TITLE in found, found
-        _decide(
+        decide_on(
             session,
             submitted.application_id,
             DecisionKind.suspend,
@@ -87,5 +70,5 @@ def test_the_assistant_finds_an_approved_service_and_loses_it_on_suspension(
             reasons="Prova: la sospensione nasconde subito i servizi.",
         )
         assert TITLE not in _search()
-        _decide(session, submitted.application_id, DecisionKind.reinstate, member.id)
+        decide_on(session, submitted.application_id, DecisionKind.reinstate, member.id)
         assert TITLE in _search()

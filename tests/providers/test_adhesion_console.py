@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from catalog.importer import import_catalog
 from catalog.models import Service
 from catalog.search import search_services
 from console.adhesion import SECTION as ADHESION
@@ -100,7 +101,7 @@ def test_every_route_of_the_sections_refuses_other_roles(
     gateway: FastAPI, session: Session
 ) -> None:
     routes = _section_routes(gateway)
-    assert len(routes) == 14  # 9 of «Adesioni», 5 of «I miei servizi»
+    assert len(routes) == 18  # 13 of «Adesioni», 5 of «I miei servizi»
     for n, role in enumerate(sorted(ALL_ROLES - {Role.commission, Role.provider_staff})):
         with TestClient(gateway, follow_redirects=False) as client:
             csrf = _sign_in(client, _member(session, role, n=n))
@@ -243,9 +244,8 @@ def test_two_members_decide_through_the_pages(
 
 def _approved_provider(session: Session, var: Path, staff_n: int) -> str:
     """An approved application (through the domain) and a provider_staff member's email."""
-    from providers.decisions import decide
     from providers.models import DecisionKind
-    from tests.providers.adhesion_helpers import NOW, tick_all
+    from tests.providers.adhesion_helpers import decide_on, tick_all
 
     commission_email = _member(session, Role.commission, n=staff_n)
     from console.staff import get_by_email
@@ -254,17 +254,7 @@ def _approved_provider(session: Session, var: Path, staff_n: int) -> str:
     assert member is not None and member.id is not None
     app_id = submit(session, var).application_id
     tick_all(session, application_id=app_id, staff_id=member.id)
-    outcome = decide(
-        session,
-        application_id=app_id,
-        kind=DecisionKind.approve,
-        reasons="",
-        staff_id=member.id,
-        two_members=False,
-        code=current_code(),
-        now=NOW,
-    )
-    session.commit()
+    outcome = decide_on(session, app_id, DecisionKind.approve, member.id)
     assert outcome.provider is not None
     return outcome.provider.code
 
@@ -310,3 +300,61 @@ def test_trusted_small_edits_publish_at_once_others_wait(
         _sign_in(commission, _member(session, Role.commission, n=5))
         queue = commission.get(f"{CONSOLE}/adesioni")
         assert "Piccole modifiche già pubblicate" in queue.text
+
+
+def test_a_provider_from_the_yaml_catalogue_is_suspended_in_the_console(
+    gateway: FastAPI, session: Session, tmp_path: Path
+) -> None:
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "providers.yaml").write_text(
+        "- code: coop-arno\n"
+        "  name: Cooperativa Arno\n"
+        "  kind: cooperative\n"
+        "  adhesion_status: approved\n"
+        "  adhesion_date: 2025-01-10\n",
+        encoding="utf-8",
+    )
+    (folder / "services.yaml").write_text(
+        "- code: arno-ceramica\n"
+        "  provider: coop-arno\n"
+        "  title: Ceramica sull'Arno\n"
+        "  description: Laboratorio di ceramica per tutti.\n"
+        "  category: sport_leisure\n"
+        "  target_groups: [everyone]\n"
+        "  quartiere: Q1\n"
+        "  lat: 43.7687\n"
+        "  lon: 11.2530\n"
+        "  cost_mode: free\n",
+        encoding="utf-8",
+    )
+    assert import_catalog(session, folder).ok
+    session.commit()
+    assert [h.service.code for h in search_services(session, "ceramica sull'arno").hits][:1] == [
+        "arno-ceramica"
+    ]
+    with TestClient(gateway, follow_redirects=False) as commission:
+        csrf = _sign_in(commission, _member(session, Role.commission, n=1))
+        listed = commission.get(f"{CONSOLE}/adesioni/enti")
+        assert "Cooperativa Arno" in listed.text
+        url = f"{CONSOLE}/adesioni/enti/coop-arno/decisione"
+        short = commission.post(url, data={"csrf_token": csrf, "kind": "suspend"})
+        assert short.status_code == 409 and "motivazioni" in short.text
+        done = commission.post(
+            url,
+            data={
+                "csrf_token": csrf,
+                "kind": "suspend",
+                "reasons": "Il Tavolo ha segnalato prezzi diversi per chi usa il budget.",
+            },
+        )
+        assert "Decisione registrata: Sospendere." in done.text, done.text
+        assert "Sospeso" in done.text
+    session.expire_all()
+    assert search_services(session, "ceramica sull'arno").hits == []
+    report = import_catalog(session, folder)  # the file still says approved
+    session.commit()
+    assert any("not applied" in str(w) for w in report.warnings)
+    assert search_services(session, "ceramica sull'arno").hits == []
+    entry = session.exec(select(AuditLog).where(AuditLog.action == "adhesion.suspend")).one()
+    assert (entry.object_type, entry.object_id) == ("provider", "coop-arno")

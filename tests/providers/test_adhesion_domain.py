@@ -4,6 +4,7 @@ members), their effects on the catalogue, the vouchers and the YAML import."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
@@ -20,7 +21,7 @@ from providers.applications import (
     by_tracking_code,
     messages_of,
 )
-from providers.decisions import awaiting, decide, withdraw
+from providers.decisions import Outcome, awaiting, subject, withdraw
 from providers.ethics import current_code
 from providers.models import (
     AdhesionApplication,
@@ -30,7 +31,7 @@ from providers.models import (
     DecisionState,
 )
 from tests.ledger.conftest import make_budget
-from tests.providers.adhesion_helpers import NOW, submit, tick_all
+from tests.providers.adhesion_helpers import NOW, decide_on, submit, tick_all
 from welfare.ledger.accounts import balances
 from welfare.ledger.models import Citizen
 from welfare.models import Voucher, VoucherStatus
@@ -39,19 +40,8 @@ from welfare.vouchers import ServiceNotPayable, issue_voucher
 CODE = current_code()
 
 
-def _decide(session: Session, app_id: int, kind: DecisionKind, staff: int, **kw: object):
-    outcome = decide(
-        session,
-        application_id=app_id,
-        kind=kind,
-        reasons=str(kw.get("reasons", "")),
-        staff_id=staff,
-        two_members=bool(kw.get("two_members", False)),
-        code=CODE,
-        now=NOW,
-    )
-    session.commit()
-    return outcome
+def _decide(session: Session, app_id: int, kind: DecisionKind, staff: int, **kw: Any) -> Outcome:
+    return decide_on(session, app_id, kind, staff, **kw)
 
 
 def _approved(session: Session, tmp_path: Path, staff: int) -> AdhesionApplication:
@@ -192,9 +182,15 @@ def test_a_proposal_can_be_withdrawn(
         two_members=True,
         reasons=reasons,
     )
-    withdraw(session, application_id=submitted.application_id, staff_id=members[1])
+    withdraw(
+        session,
+        about=subject(session, application_id=submitted.application_id),
+        staff_id=members[1],
+    )
     session.commit()
-    assert awaiting(session, application_id=submitted.application_id) is None
+    assert (
+        awaiting(session, about=subject(session, application_id=submitted.application_id)) is None
+    )
     application = session.get(AdhesionApplication, submitted.application_id)
     assert application is not None and application.status == ApplicationStatus.submitted
 

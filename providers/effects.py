@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from catalog.hours import ROME
 from catalog.models import AdhesionStatus, Provider, ProviderKind
-from catalog.repository import get_provider, get_service, set_provider_status
+from catalog.repository import get_service, set_provider_status
 from conversations.models import Author, Conversation, Kind
 from conversations.repository import store_outbound
 from providers.models import AdhesionApplication, DraftStatus, ServiceDraft
@@ -135,9 +135,3 @@ def _tell_holder(session: Session, *, voucher: Voucher, now: datetime) -> int:
 
 def reinstate(session: Session, *, provider_code: str, now: datetime) -> Provider:
     return _decided(session, provider_code, AdhesionStatus.approved, now)
-
-
-def provider_of(session: Session, *, application: AdhesionApplication) -> Provider | None:
-    if not application.provider_code:
-        return None
-    return get_provider(session, code=application.provider_code)

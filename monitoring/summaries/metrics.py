@@ -8,7 +8,6 @@ dimensions becomes a key (``"category=housing|quartiere=Q3"``), ``*`` being ever
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,12 +20,13 @@ from care.handoff_models import CsatAnswer, Handoff
 from care.models import ConversationFlag, FlagKind
 from catalog.models import UnmetNeed
 from conversations.models import Conversation, Direction, Message
-from monitoring.tracker import (
-    EVENTS,
-    FALLBACK_INTENT,
-    OUT_OF_SCOPE_INTENT,
-    TWO_STAGE_ACTION,
-    quartiere_of,
+from monitoring.summaries.tracker_facts import (
+    category,
+    intents,
+    place,
+    slots,
+    two_stage,
+    two_stage_outcome,
 )
 from welfare.ledger.models import BudgetAccount, EntryKind, FundingSource, LedgerEntry
 from welfare.models import Reimbursement, ReimbursementStatus, Voucher, VoucherStatus
@@ -243,99 +243,14 @@ def _flags(kind: FlagKind) -> Facts:
     return facts
 
 
-# --- Rasa's tracker store: ``at`` is epoch seconds there ----------------------------------
-
-
-def _events(start: datetime, end: datetime) -> list[Any]:
-    t = EVENTS.c.timestamp
-    return [t >= start.timestamp(), t < end.timestamp()]
-
-
-def _intents(start: datetime, end: datetime) -> Select[Any]:
-    return select(
-        EVENTS.c.timestamp.label("at"),
-        EVENTS.c.sender_id.label("person"),
-        func.coalesce(EVENTS.c.intent_name, NOT_GIVEN).label("d0"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-    ).where(EVENTS.c.type_name == "user", *_events(start, end))
-
-
-def _two_stage(start: datetime, end: datetime) -> Select[Any]:
-    """Each two-stage fallback with the intent of the citizen's next message (x1)."""
-    nxt = EVENTS.alias("nxt")
-    following = (
-        select(nxt.c.intent_name)
-        .where(
-            nxt.c.sender_id == EVENTS.c.sender_id,
-            nxt.c.id > EVENTS.c.id,
-            nxt.c.type_name == "user",
-        )
-        .order_by(nxt.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return select(
-        EVENTS.c.timestamp.label("at"),
-        EVENTS.c.sender_id.label("person"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-        following.label("x1"),
-    ).where(
-        EVENTS.c.type_name == "action",
-        EVENTS.c.action_name == TWO_STAGE_ACTION,
-        *_events(start, end),
-    )
-
-
-def _two_stage_outcome(row: Any) -> tuple[str, ...]:
-    if row.x1 is None:
-        return ("left",)
-    if row.x1 == FALLBACK_INTENT:
-        return ("again",)
-    if row.x1 == OUT_OF_SCOPE_INTENT:
-        return ("out_of_scope",)
-    return ("understood",)
-
-
-def _slots(slot: str) -> Facts:
-    def facts(start: datetime, end: datetime) -> Select[Any]:
-        return select(
-            EVENTS.c.timestamp.label("at"),
-            EVENTS.c.sender_id.label("person"),
-            literal(1).label("value"),
-            literal(0).label("amount"),
-            EVENTS.c.data.label("x0"),
-        ).where(  # the LIKE skips most rows before their JSON is read (in Python)
-            EVENTS.c.type_name == "slot", EVENTS.c.data.like(f'%"{slot}"%'), *_events(start, end)
-        )
-
-    return facts
-
-
-def slot_value(data: str | None, slot: str) -> str | None:
-    try:
-        event = json.loads(data or "")
-    except ValueError:
-        return None
-    if not isinstance(event, dict) or event.get("name") != slot or event.get("value") is None:
-        return None
-    return str(event["value"])
-
-
-def _category(row: Any) -> tuple[str, ...] | None:
-    value = slot_value(row.x0, "service_category")
-    return None if value is None else (value,)
-
-
-def _place(row: Any) -> tuple[str, ...] | None:
-    value = slot_value(row.x0, "neighbourhood")
-    return None if value is None else (quartiere_of(value),)
-
-
 CHANNEL = ("channel",)
-_CAT = ("category",)
-_SRC = ("source",)
+
+
+def _by(name: str, facts: Facts, dim: str, **options: Any) -> Metric:
+    """A metric of one dimension, by which it is also grouped."""
+    return Metric(name, facts, (dim,), ((dim,),), **options)
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
@@ -371,17 +286,16 @@ METRICS: dict[str, Metric] = {
             ("reason", "priority"),
             (("reason",), ("priority",)),
         ),
-        Metric(
+        _by(
             "handoff_outcome",
             _moment(
                 Handoff.closed_at,
                 Handoff.conversation_id,
                 func.coalesce(Handoff.outcome, NOT_GIVEN),
             ),
-            ("outcome",),
-            (("outcome",),),
+            "outcome",
         ),
-        Metric("csat", _csat, ("score",), (("score",),)),
+        _by("csat", _csat, "score"),
         *[
             Metric(
                 name,
@@ -402,44 +316,37 @@ METRICS: dict[str, Metric] = {
             (("priority",), ("priority", "late"), ("late",)),
             derive=_sla_dims,
         ),
-        Metric(
-            "bot_failure",
-            _flags(FlagKind.bot_failure),
-            ("reason",),
-            (("reason",),),
-        ),
+        _by("bot_failure", _flags(FlagKind.bot_failure), "reason"),
         # Comprensione and the requests of «Bisogni», from Rasa's tracker store
-        Metric("intent", _intents, ("intent",), (("intent",),), scope="none", source="tracker"),
-        Metric(
+        _by("intent", intents, "intent", scope="none", source="tracker"),
+        _by(
             "two_stage",
-            _two_stage,
-            ("outcome",),
-            (("outcome",),),
+            two_stage,
+            "outcome",
             scope="none",
-            derive=_two_stage_outcome,
+            derive=two_stage_outcome,
             source="tracker",
         ),
-        Metric(
+        _by(
             "slot_place",
-            _slots("neighbourhood"),
-            ("quartiere",),
-            (("quartiere",),),
+            slots("neighbourhood"),
+            "quartiere",
             scope="none",
-            derive=_place,
+            derive=place,
             source="tracker",
         ),
-        Metric(
+        # scope: the quartieri the conversation named in its searches
+        _by(
             "slot_category",
-            _slots("service_category"),
-            ("category",),
-            (("category",),),
-            scope="named",  # the quartieri the conversation named in its searches
-            derive=_category,
+            slots("service_category"),
+            "category",
+            scope="named",
+            derive=category,
             source="tracker",
         ),
         # Budget: people are citizens, in the quartiere they live in
         *[
-            Metric(name, facts, _CAT, (_CAT,), scope="citizen")
+            _by(name, facts, "category", scope="citizen")
             for name, facts in [
                 ("voucher_issued", _voucher(Voucher.created_at, None)),
                 ("voucher_redeemed", _voucher(Voucher.closed_at, VoucherStatus.redeemed)),
@@ -467,7 +374,7 @@ METRICS: dict[str, Metric] = {
             ]
         ],
         *[
-            Metric(name, facts, _SRC, (_SRC,), scope="citizen")
+            _by(name, facts, "source", scope="citizen")
             for name, facts in [
                 ("hold_source", _entries(EntryKind.hold, LedgerEntry.held_cents, True)),
                 ("capture_source", _entries(EntryKind.capture, -LedgerEntry.amount_cents, True)),

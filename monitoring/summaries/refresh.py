@@ -24,7 +24,8 @@ from sqlmodel import Session
 from catalog.areas import QUARTIERI
 from monitoring.models import DAILY, FIRST, DailySummary, SummaryState
 from monitoring.period import MAX_DAYS, ROME, local_midnight
-from monitoring.summaries.metrics import HOUR, METRICS, Metric, key_of, slot_value
+from monitoring.summaries.metrics import HOUR, METRICS, Metric, key_of
+from monitoring.summaries.tracker_facts import slot_value
 from monitoring.tracker import quartiere_of
 from welfare.ledger.models import Citizen, ConversationLink
 

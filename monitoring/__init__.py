@@ -5,4 +5,6 @@ Welcome Points, announcements) for a period; ``monitoring.tables`` holds the sma
 rule (MONITORING_MIN_COUNT); ``monitoring.charts`` draws CSP-safe SVG with matplotlib;
 ``monitoring.export`` writes neutralised CSV; ``monitoring.report`` the monthly report
 (HTML and PDF). The console section «Monitoraggio» and ``python -m console report`` use it.
+The views read ``monitoring.summaries`` (anonymous counts per day, kept by the gateway's
+job; docs/monitoring.md), not the raw rows.
 """

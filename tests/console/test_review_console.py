@@ -153,6 +153,7 @@ def test_review_page_in_chromium(
 
     def select_words(words: str) -> None:
         # the reviewer drags over the words: a real selection in the page, then mouseup
+        page.wait_for_load_state("load")  # review.js (deferred) listens
         page.evaluate(
             """(words) => {
                 const root = document.getElementById('testo');

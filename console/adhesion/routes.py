@@ -135,12 +135,42 @@ def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
     return found
 
 
+def _decisions(session: Session, about: decisions.Subject) -> dict[str, Any]:
+    """What the decision box and the history show, on an application's or a provider's page."""
+    history = decisions.history(session, about=about)
+    return {
+        "history": history,
+        "awaiting": decisions.awaiting(session, about=about),
+        "allowed": decisions.allowed(session, about=about),
+        "decision_labels": decisions.DECISION_LABELS,
+        "state_labels": decisions.STATE_LABELS,
+        "names": _names(
+            session, {d.proposed_by for d in history} | {d.confirmed_by for d in history}
+        ),
+    }
+
+
+def _page(
+    request: Request,
+    db: Db,
+    staff: CurrentStaff,
+    template: str,
+    load: Any,
+    status_code: int,
+    extra: dict[str, Any],
+    **key: Any,
+) -> Response:
+    context = db.run_sync(load, **key)
+    context["two_members"] = console_state(request).settings.adhesion_two_members
+    return render(request, template, {**context, **extra}, staff=staff, status_code=status_code)
+
+
 def _detail(session: Session, *, application_id: int) -> dict[str, Any]:
     application = _application(session, application_id)
     code = current_code()
     about = decisions.subject(session, application_id=application_id)
-    history = decisions.history(session, about=about)
     return {
+        **_decisions(session, about),
         "application": application,
         "status_label": applications.STATUS_LABELS[application.status],
         "drafts": applications.drafts_of(session, application_id=application_id),
@@ -150,14 +180,6 @@ def _detail(session: Session, *, application_id: int) -> dict[str, Any]:
         "lines": checklist.lines_of(session, application_id=application_id, code=code),
         "verdicts": checklist.VERDICTS,
         "code": code,
-        "history": history,
-        "awaiting": decisions.awaiting(session, about=about),
-        "allowed": decisions.allowed(session, about=about),
-        "decision_labels": decisions.DECISION_LABELS,
-        "state_labels": decisions.STATE_LABELS,
-        "names": _names(
-            session, {d.proposed_by for d in history} | {d.confirmed_by for d in history}
-        ),
         "audit": audit.recent(session, object_type="adhesion", object_id=str(application_id)),
     }
 
@@ -170,10 +192,8 @@ def _show(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    context = db.run_sync(_detail, application_id=application_id)
-    context["two_members"] = console_state(request).settings.adhesion_two_members
-    return render(request, "adhesion_detail.html", {**context, **extra}, staff=staff,
-                  status_code=status_code)  # fmt: skip
+    return _page(request, db, staff, "adhesion_detail.html", _detail, status_code, extra,
+                 application_id=application_id)  # fmt: skip
 
 
 @router.get("/{application_id:int}", name="adhesion_detail")
@@ -484,19 +504,11 @@ def _provider_detail(session: Session, *, provider_code: str) -> dict[str, Any]:
     if provider is None:
         raise HTTPException(404, "Ente non trovato.")
     about = decisions.subject(session, provider_code=provider_code)
-    history = decisions.history(session, about=about)
     return {
+        **_decisions(session, about),
         "provider": provider,
         "status_labels": PROVIDER_STATUS_LABELS,
         "application": about.application,
-        "history": history,
-        "awaiting": decisions.awaiting(session, about=about),
-        "allowed": decisions.allowed(session, about=about),
-        "decision_labels": decisions.DECISION_LABELS,
-        "state_labels": decisions.STATE_LABELS,
-        "names": _names(
-            session, {d.proposed_by for d in history} | {d.confirmed_by for d in history}
-        ),
         "audit": audit.recent(session, object_type="provider", object_id=provider_code),
     }
 
@@ -509,10 +521,8 @@ def _show_provider(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    context = db.run_sync(_provider_detail, provider_code=provider_code)
-    context["two_members"] = console_state(request).settings.adhesion_two_members
-    return render(request, "adhesion_provider.html", {**context, **extra}, staff=staff,
-                  status_code=status_code)  # fmt: skip
+    return _page(request, db, staff, "adhesion_provider.html", _provider_detail, status_code,
+                 extra, provider_code=provider_code)  # fmt: skip
 
 
 @router.get("/enti/{provider_code}", name="adhesion_provider")

@@ -94,6 +94,7 @@ def decide_on(
     *,
     reasons: str = "",
     two_members: bool = False,
+    now: datetime = NOW,
 ) -> Outcome:
     """A decision on an application through the domain function, committed."""
     outcome = decide(
@@ -104,7 +105,7 @@ def decide_on(
         staff_id=staff,
         two_members=two_members,
         code=current_code(),
-        now=NOW,
+        now=now,
     )
     session.commit()
     return outcome

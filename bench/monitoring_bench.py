@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -66,6 +67,8 @@ class PageFigures:
     max_ms: float
     warm_p95_ms: float  # the same requests again, within the five minutes of the cache
     queries_p50_ms: float  # of the cold figures: reading the database (the rest is charts)
+    queries_p95_ms: float
+    load_average: float  # of the machine (1 minute) when the page was measured
 
 
 # --- generation --------------------------------------------------------------------------
@@ -380,11 +383,14 @@ def measure(engine: Engine, rounds: int) -> list[PageFigures]:
             max_ms=round(max(cold), 1),
             warm_p95_ms=round(percentile(warm, 95), 1),
             queries_p50_ms=round(statistics.median(reading), 1),
+            queries_p95_ms=round(percentile(reading, 95), 1),
+            load_average=round(os.getloadavg()[0], 1),
         )
         print(
             f"  {key:<13} cold p50 {figures.p50_ms:7.1f} ms  p95 {figures.p95_ms:7.1f} ms  "
             f"max {figures.max_ms:7.1f} ms | warm p95 {figures.warm_p95_ms:6.1f} ms | "
-            f"cold p50 of the database {figures.queries_p50_ms:7.1f} ms",
+            f"database p50 {figures.queries_p50_ms:6.1f} p95 {figures.queries_p95_ms:6.1f} ms | "
+            f"load {figures.load_average}",
             flush=True,
         )
         results.append(figures)

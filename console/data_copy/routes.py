@@ -23,7 +23,7 @@ from sqlmodel import Session
 from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
-from console.erasure.views import ErasureRow, request_row
+from console.erasure.views import data_copy_rows, request_row
 from console.privacy_requests import back_to_list, done_by_hand
 from console.state import console_state
 from console.web import render
@@ -42,7 +42,7 @@ from privacy.copy_delivery import (
     prepare,
     store_copy,
 )
-from privacy.data_copy import ConversationGone, collect, get_open_request, open_requests
+from privacy.data_copy import ConversationGone, collect, get_open_request
 from staff.roles import Role
 
 log = logging.getLogger(__name__)
@@ -70,17 +70,15 @@ AUDIT_LABELS: dict[str, str] = {
 }
 
 
-def _rows(session: Session, *, staff: CurrentStaff) -> list[ErasureRow]:
-    now = utcnow()
-    return [request_row(session, staff, r, now=now) for r in open_requests(session)]
-
-
 @router.get("", name="data_copy_requests")
 def requests_page(request: Request, db: Db, staff: Staff, msg: str = "") -> Response:
     return render(
         request,
         "data_copy_requests.html",
-        {"rows": db.run_sync(_rows, staff=staff), "notice": NOTICES.get(msg, "")},
+        {
+            "rows": db.run_sync(data_copy_rows, staff=staff, now=utcnow()),
+            "notice": NOTICES.get(msg, ""),
+        },
         staff=staff,
     )
 

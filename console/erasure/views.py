@@ -1,4 +1,5 @@
-"""What the erasure pages show (no web framework here): one row per open request."""
+"""What the erasure pages show (no web framework here): one row per open request; the data
+copy requests (console/data_copy/, the queue page) use the same rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from care.handoff_models import HandoffStatus
 from console.auth import CurrentStaff
 from console.scope import can_see_conversation
 from conversations.models import Conversation
+from privacy import data_copy
 from privacy.erasure import ErasureRequest, open_requests
 from welfare.ledger.linking import citizen_for_conversation
 
@@ -56,3 +58,8 @@ def request_row(
 
 def erasure_rows(session: Session, staff: CurrentStaff, *, now: datetime) -> list[ErasureRow]:
     return [request_row(session, staff, r, now=now) for r in open_requests(session)]
+
+
+def data_copy_rows(session: Session, staff: CurrentStaff, *, now: datetime) -> list[ErasureRow]:
+    """The open requests for a copy of one's data (privacy.data_copy), in the same rows."""
+    return [request_row(session, staff, r, now=now) for r in data_copy.open_requests(session)]

@@ -31,7 +31,7 @@ from care.models import ConversationFlag
 from care.sla import OfficeHours, SlaClock, clock
 from catalog.models import UnmetNeed
 from console.auth import CurrentStaff
-from console.erasure.views import ErasureRow, erasure_rows
+from console.erasure.views import ErasureRow, data_copy_rows, erasure_rows
 from console.scope import can_act_on_conversation, can_see_conversation, visible_conversations
 from console.staff import StaffView, get_view, staff_with_role
 from conversations import repository as repo
@@ -63,6 +63,7 @@ FLAG_KINDS = {
     "handoff": "ha chiesto un operatore",
     "bot_failure": "l'assistente non ha capito due volte",
     "erasure_request": "ha chiesto di cancellare i suoi dati",
+    "data_copy_request": "ha chiesto una copia dei suoi dati",
 }
 
 
@@ -125,6 +126,7 @@ class Queue:
     next_opening: datetime | None
     office_hours: str
     erasure: list[ErasureRow] = field(default_factory=list)  # apart from the hand-offs
+    data_copies: list[ErasureRow] = field(default_factory=list)  # beside the erasures
 
 
 def queue(session: Session, staff: CurrentStaff, *, now: datetime, office: OfficeHours) -> Queue:
@@ -192,6 +194,7 @@ def queue(session: Session, staff: CurrentStaff, *, now: datetime, office: Offic
         next_opening=office.next_opening(now),
         office_hours=office.describe(),
         erasure=erasure_rows(session, staff, now=now),
+        data_copies=data_copy_rows(session, staff, now=now),
     )
 
 

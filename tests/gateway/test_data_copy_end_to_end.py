@@ -114,6 +114,9 @@ def test_staff_preview_then_the_copy_reaches_only_that_chat(
     http, csrf = login(running.engine, running.url, Role.care_manager)
     listing = http.get("/console/copie-dati")
     assert listing.status_code == 200 and f'data-data-copy="{request_id}"' in listing.text
+    queue = http.get("/console/coda")  # the Care Managers' queue lists it beside the erasures
+    assert 'Richieste di una copia dei dati (<span data-count="data_copies">1<' in queue.text
+    assert f'data-data-copy="{request_id}"' in queue.text
     page = http.get(f"/console/copie-dati/{request_id}")
     assert page.status_code == 200, page.text
     for words in ("Cosa contiene la copia", "Messaggi della chat", "Manda la copia</button>"):

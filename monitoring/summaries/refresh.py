@@ -45,14 +45,20 @@ def _day(at: datetime | float) -> date:
     return at.astimezone(ROME).date()
 
 
-def named_quartieri(tracker: Connection | None) -> dict[str, set[str]]:
+def named_quartieri(tracker: Connection | None, since: date | None = None) -> dict[str, set[str]]:
     """The quartieri each conversation named in its searches (Rasa's neighbourhood slot),
-    under the key ``named:<sender>``."""
+    under the key ``named:<sender>``; with ``since``, only for the conversations that set a
+    category from that day on (those the job redoes)."""
     found: dict[str, set[str]] = defaultdict(set)
     if tracker is None:
         return found
-    facts = METRICS["slot_place"].facts(EPOCH, datetime.now(UTC) + timedelta(days=1)).subquery()
-    for row in tracker.execute(select(facts.c.person, facts.c.x0)):
+    until = datetime.now(UTC) + timedelta(days=1)
+    facts = METRICS["slot_place"].facts(EPOCH, until).subquery()
+    stmt = select(facts.c.person, facts.c.x0)
+    if since is not None:
+        recent = METRICS["slot_category"].facts(local_midnight(since), until).subquery()
+        stmt = stmt.where(facts.c.person.in_(select(recent.c.person)))
+    for row in tracker.execute(stmt):
         value = slot_value(row.x0, "neighbourhood")
         if value is not None and (quartiere := quartiere_of(value)) in QUARTIERI:
             found[f"named:{row.person}"].add(quartiere)
@@ -310,14 +316,26 @@ def backfill(
     return written
 
 
+def _first_day(session: Session, metric: str, today: date) -> date | None:
+    """The first day the job redoes for a metric; None: the whole history (no state yet)."""
+    state = session.get(SummaryState, metric)
+    if state is None:
+        return None
+    return min(state.complete_through, today) - timedelta(days=RECENT_DAYS)
+
+
 def refresh_recent(session: Session, now: datetime, *, tracker: Engine | None = None) -> int:
     """What the job does: for each metric, the days from the last complete one to today
     (after a stop of the gateway, every day missed), with each person's previous days."""
     today = _day(now)
     written = 0
     with _tracker_reader(tracker) as events:
-        quartieri = {**conversation_quartieri(session), **named_quartieri(events)}
-        for metric in _metrics(None, events):
+        metrics = _metrics(None, events)
+        firsts = {m.name: _first_day(session, m.name, today) for m in metrics}
+        named = [firsts[m.name] for m in metrics if m.scope == "named"]
+        since = None if not named or None in named else min(d for d in named if d)
+        quartieri = {**conversation_quartieri(session), **named_quartieri(events, since)}
+        for metric in metrics:
             reader = events if metric.source == "tracker" else session
             state = session.get(SummaryState, metric.name)
             if state is None:  # never summarised: the whole history
@@ -326,7 +344,7 @@ def refresh_recent(session: Session, now: datetime, *, tracker: Engine | None = 
                     session, metric, _day(EPOCH), today, quartieri=quartieri, reader=reader
                 )
                 continue
-            first = min(state.complete_through, today) - timedelta(days=RECENT_DAYS)
+            first = firsts[metric.name] or today
             cells = _Cells(metric, quartieri)
             previous = None if metric.daily else _previous_days(reader, metric, cells, first, today)
             written += summarise(

@@ -10,19 +10,21 @@ from itertools import combinations_with_replacement
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from catalog.models import UnmetNeed
 from conversations.models import Author, Channel, Conversation, Direction, Message, Status
 from monitoring import charts
+from monitoring.models import DailySummary, SummaryState
 from monitoring.period import ROME, Period
 from monitoring.summaries.read import read
 from monitoring.summaries.refresh import backfill, refresh_recent
 from monitoring.tables import Table
 from monitoring.views import Context, build
 from privacy.retention import erase_conversation, purge
+from tests.monitoring import data
 from welfare.ledger.models import Citizen, ConversationLink
 
 # who wrote when (days of November 2026, Europe/Rome; E also on 20 October)
@@ -320,3 +322,38 @@ def test_needs_grid_draws_small_cells_as_hidden(seeded: Engine) -> None:
     assert housing.cells[q1].value == 3 and housing.cells[q1].suppressed  # 2 people
     svg = charts.render(grid, 5)
     assert svg is not None and "&lt;5" in svg and ">3<" not in svg
+
+
+def summary_rows(engine: Engine) -> list[tuple[object, ...]]:
+    with Session(engine) as s:
+        return sorted(
+            tuple(row)
+            for row in s.execute(
+                select(
+                    DailySummary.metric,
+                    DailySummary.day,
+                    DailySummary.scope,
+                    DailySummary.key,
+                    DailySummary.gap,
+                    DailySummary.value,
+                    DailySummary.amount,
+                    DailySummary.people,
+                )
+            )
+        )
+
+
+def test_the_jobs_redo_of_every_metric_equals_the_backfill(engine: Engine) -> None:
+    """The hand-counted month of test_views (Rasa's events included): the job redoing the
+    days from 9 November, with each person's earlier days, writes what the backfill wrote."""
+    data.seed(engine)
+    backfilled = summary_rows(engine)
+    assert {row[0] for row in backfilled} >= {"inbound", "intent", "two_stage", "handoff_sla"}
+    with Session(engine) as s:
+        s.execute(update(SummaryState).values(complete_through=date(2026, 11, 10)))
+        s.execute(delete(DailySummary).where(DailySummary.day >= date(2026, 11, 9)))
+        s.commit()
+    with Session(engine) as s:
+        refresh_recent(s, data.NOW, tracker=engine)
+        s.commit()
+    assert summary_rows(engine) == backfilled

@@ -1,5 +1,5 @@
-"""What the erasure and the data copy sections share: a request marked done by hand, and
-the way back to the section's list with a notice.
+"""What the erasure and the data copy sections share: the list of open requests, a request
+marked done by hand, and the way back to the list with a notice.
 
 Both kinds are conversation flags (privacy.requests); «Segna come evasa» closes one when
 the team answered some other way, with the section's audit line.
@@ -7,14 +7,17 @@ the team answered some other way, with the section's audit line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip
-from console.web import console_path
+from console.web import console_path, render
 from core.timeutil import utcnow
 from privacy import requests
 
@@ -69,3 +72,18 @@ def done_by_hand(
         ip=client_ip(request),
     )
     return back_to_list(request, list_route, "done" if done else "gone")
+
+
+RowsOf = Callable[..., list[Any]]
+
+
+def list_page(
+    request: Request, db: Db, staff: CurrentStaff, *, template: str, rows: RowsOf, notice: str
+) -> Response:
+    """The section's open requests (``rows(session, staff, now=)``), oldest first."""
+    return render(
+        request,
+        template,
+        {"rows": db.run_sync(rows, staff=staff, now=utcnow()), "notice": notice},
+        staff=staff,
+    )

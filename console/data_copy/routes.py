@@ -24,7 +24,7 @@ from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.erasure.views import data_copy_rows, request_row
-from console.privacy_requests import back_to_list, done_by_hand
+from console.privacy_requests import back_to_list, done_by_hand, list_page
 from console.state import console_state
 from console.web import render
 from conversations import repository as repo
@@ -72,14 +72,13 @@ AUDIT_LABELS: dict[str, str] = {
 
 @router.get("", name="data_copy_requests")
 def requests_page(request: Request, db: Db, staff: Staff, msg: str = "") -> Response:
-    return render(
+    return list_page(
         request,
-        "data_copy_requests.html",
-        {
-            "rows": db.run_sync(data_copy_rows, staff=staff, now=utcnow()),
-            "notice": NOTICES.get(msg, ""),
-        },
-        staff=staff,
+        db,
+        staff,
+        template="data_copy_requests.html",
+        rows=data_copy_rows,
+        notice=NOTICES.get(msg, ""),
     )
 
 

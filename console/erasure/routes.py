@@ -24,7 +24,7 @@ from care.models import FlagKind
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.erasure.views import ErasureRow, erasure_rows, request_row
-from console.privacy_requests import back_to_list, done_by_hand
+from console.privacy_requests import back_to_list, done_by_hand, list_page
 from console.state import console_state
 from console.web import console_path, render
 from conversations import repository as repo
@@ -77,14 +77,13 @@ def _tracker_url(request: Request) -> str:
 
 @router.get("", name="erasure_requests")
 def requests_page(request: Request, db: Db, staff: Staff, msg: str = "") -> Response:
-    return render(
+    return list_page(
         request,
-        "erasure_requests.html",
-        {
-            "rows": db.run_sync(erasure_rows, staff=staff, now=utcnow()),
-            "notice": NOTICES.get(msg, ""),
-        },
-        staff=staff,
+        db,
+        staff,
+        template="erasure_requests.html",
+        rows=erasure_rows,
+        notice=NOTICES.get(msg, ""),
     )
 
 

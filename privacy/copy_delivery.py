@@ -49,11 +49,13 @@ class RequestGone(Exception):
 
 
 class CannotSend(Exception):
-    """The copy cannot go to this conversation's channel; ``message`` says why, in Italian."""
+    """The copy cannot go to this conversation's channel; ``message`` says why, in Italian;
+    ``too_big`` when a file is over the channel's limit (else the channel takes none)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, too_big: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.too_big = too_big
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def check_channel(channel: str, files: list[CopyFile] | None = None) -> None:
             raise CannotSend(
                 f"Il file {file.filename} è di {_mb(file.size_bytes)}: il canale accetta "
                 f"al massimo {_mb(limit)}. Nulla è stato mandato: consegna la copia di "
-                "persona a un Welcome Point, poi segna la richiesta come evasa."
+                "persona a un Welcome Point, poi segna la richiesta come evasa.",
+                too_big=True,
             )
 
 

@@ -235,6 +235,7 @@ def test_each_channel_takes_documents_up_to_its_limit() -> None:
     with pytest.raises(copy_delivery.CannotSend) as exc:
         copy_delivery.check_channel("telegram", [big])
     assert "50,0 MB" in exc.value.message and "Nulla è stato mandato" in exc.value.message
+    assert exc.value.too_big
     copy_delivery.check_channel("whatsapp", [big])  # WhatsApp takes documents up to 100 MB
     with pytest.raises(copy_delivery.CannotSend):
         copy_delivery.check_channel("webchat", [big])

@@ -205,7 +205,7 @@ async def send_copy(
     try:
         prepared = await asyncio.to_thread(prepare, found, copy)
     except CannotSend as exc:
-        return await page(exc.message, 413 if "MB" in exc.message else 409)
+        return await page(exc.message, 413 if exc.too_big else 409)
     settings = console_state(request).settings
     uploads = UploadStore(settings.var_dir / "uploads", settings.upload_max_bytes)
     saved = await _keep_files(uploads, prepared)

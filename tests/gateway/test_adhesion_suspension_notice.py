@@ -10,15 +10,13 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from catalog.models import Service
-from console.staff import create_staff
 from conversations.models import Conversation
 from core.timeutil import utcnow
 from providers.models import DecisionKind
-from staff.roles import Role
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent
 from tests.ledger.conftest import make_budget
-from tests.providers.adhesion_helpers import decide_on, submit, tick_all
+from tests.providers.adhesion_helpers import commission_member, decide_on, submit, tick_all
 from welfare.ledger.models import Citizen
 from welfare.models import VoucherStatus
 from welfare.vouchers import issue_voucher
@@ -32,17 +30,10 @@ def test_the_holder_of_a_voucher_is_told_on_telegram(
     accept_consent(fake_telegram, CHAT)
     conversation = next(c for c in telegram_gateway.conversations() if c.chat_key == str(CHAT))
     with Session(telegram_gateway.engine, expire_on_commit=False) as session:
-        member = create_staff(
-            session,
-            email="commissione@welcome.example.it",
-            full_name="Marta Verdi",
-            roles={Role.commission},
-            password="cavolo nero e ribollita",
-        )
-        session.commit()
+        member = commission_member(session)
         submitted = submit(session, tmp_path)
-        tick_all(session, application_id=submitted.application_id, staff_id=member.id)
-        approved = decide_on(session, submitted.application_id, DecisionKind.approve, member.id)
+        tick_all(session, application_id=submitted.application_id, staff_id=member)
+        approved = decide_on(session, submitted.application_id, DecisionKind.approve, member)
         assert approved.provider is not None and approved.provider.id is not None
         service = session.exec(
             select(Service).where(Service.provider_id == approved.provider.id)
@@ -64,7 +55,7 @@ def test_the_holder_of_a_voucher_is_told_on_telegram(
             session,
             submitted.application_id,
             DecisionKind.suspend,
-            member.id,
+            member,
             reasons="Prova: i cittadini con un voucher vengono avvisati.",
             now=utcnow(),  # the outbox sends what is due by the clock
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from console.staff import create_staff
 from conversations.uploads import UploadStore
 from providers.application_form import parse_application
 from providers.applications import Submitted, submit_application
@@ -17,8 +18,10 @@ from providers.decisions import Outcome, decide, subject
 from providers.ethics import current_code
 from providers.models import DecisionKind
 from providers.service_form import parse_service
+from staff.roles import Role
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+PASSWORD = "cavolo nero e ribollita"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 ORGANISATION: dict[str, Any] = {
@@ -109,3 +112,16 @@ def decide_on(
     )
     session.commit()
     return outcome
+
+
+def commission_member(session: Session, n: int = 1) -> int:
+    """A commission member's staff id (committed)."""
+    view = create_staff(
+        session,
+        email=f"commissione{n}@welcome.example.it",
+        full_name=f"Membro {n}",
+        roles={Role.commission},
+        password=PASSWORD,
+    )
+    session.commit()
+    return view.id

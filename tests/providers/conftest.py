@@ -11,10 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from console import security
-from console.staff import create_staff
-from staff.roles import Role
-
-PASSWORD = "cavolo nero e ribollita"
+from tests.providers.adhesion_helpers import commission_member
 
 
 @pytest.fixture(autouse=True)
@@ -34,15 +31,4 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def members(session: Session) -> tuple[int, int]:
     """Two commission members' staff ids."""
-    ids = []
-    for n in (1, 2):
-        view = create_staff(
-            session,
-            email=f"commissione{n}@welcome.example.it",
-            full_name=f"Membro {n}",
-            roles={Role.commission},
-            password=PASSWORD,
-        )
-        ids.append(view.id)
-    session.commit()
-    return ids[0], ids[1]
+    return commission_member(session, 1), commission_member(session, 2)

@@ -12,13 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from actions.search import ActionSearchServices
-from console.staff import create_staff
 from core.db import get_engine
 from core.settings import get_settings
 from providers.models import DecisionKind
-from staff.roles import Role
 from tests.actions.action_helpers import make_tracker, run_action, texts
-from tests.providers.adhesion_helpers import decide_on, submit, tick_all
+from tests.providers.adhesion_helpers import commission_member, decide_on, submit, tick_all
 
 SEARCH = {"search_text": "cerco un laboratorio di ceramica per ragazzi a Rifredi"}
 TITLE = "Laboratorio di ceramica per ragazzi"
@@ -48,27 +46,20 @@ def test_the_assistant_finds_an_approved_service_and_loses_it_on_suspension(
     actions_db: Engine, tmp_path: Path
 ) -> None:
     with Session(actions_db, expire_on_commit=False) as session:
-        member = create_staff(
-            session,
-            email="commissione@welcome.example.it",
-            full_name="Marta Verdi",
-            roles={Role.commission},
-            password="cavolo nero e ribollita",
-        )
-        session.commit()
+        member = commission_member(session)
         submitted = submit(session, tmp_path)
         assert TITLE not in _search()  # proposed, not yet approved
-        tick_all(session, application_id=submitted.application_id, staff_id=member.id)
-        decide_on(session, submitted.application_id, DecisionKind.approve, member.id)
+        tick_all(session, application_id=submitted.application_id, staff_id=member)
+        decide_on(session, submitted.application_id, DecisionKind.approve, member)
         found = _search()
         assert TITLE in found, found
         decide_on(
             session,
             submitted.application_id,
             DecisionKind.suspend,
-            member.id,
+            member,
             reasons="Prova: la sospensione nasconde subito i servizi.",
         )
         assert TITLE not in _search()
-        decide_on(session, submitted.application_id, DecisionKind.reinstate, member.id)
+        decide_on(session, submitted.application_id, DecisionKind.reinstate, member)
         assert TITLE in _search()

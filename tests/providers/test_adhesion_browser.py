@@ -16,15 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from catalog.search import search_services
-from console.staff import create_staff
 from core.settings import Settings
 from providers.ethics import current_code
 from server.app import create_app
-from staff.roles import Role
 from tests.console.console_helpers import serve, stop
 from tests.gateway.test_webchat_browser import browser
-from tests.providers.adhesion_helpers import PDF
-from tests.providers.conftest import PASSWORD
+from tests.providers.adhesion_helpers import PASSWORD, PDF, commission_member
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]  # the Chromium fixture of the web chat's browser test
@@ -118,15 +115,7 @@ def test_apply_review_approve_add_a_service_and_find_it(
     assert re.fullmatch(r"ADE-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", tracking)
 
     with Session(engine) as session:
-        for n in (1,):
-            create_staff(
-                session,
-                email=f"commissione{n}@welcome.example.it",
-                full_name="Marta Verdi",
-                roles={Role.commission},
-                password=PASSWORD,
-            )
-        session.commit()
+        commission_member(session, 1)
     commission = _watch(browser.new_context(locale="it-IT").new_page(), problems)
     _sign_in(commission, live_url, "commissione1@welcome.example.it", PASSWORD)
     link = _approve(commission, live_url)

@@ -30,8 +30,7 @@ from providers.ethics import current_code
 from providers.models import AdhesionApplication, DraftStatus, ServiceDraft
 from staff.models import AuditLog
 from staff.roles import ALL_ROLES, Role
-from tests.providers.adhesion_helpers import SERVICE, TARGETS, submit
-from tests.providers.conftest import PASSWORD
+from tests.providers.adhesion_helpers import PASSWORD, SERVICE, TARGETS, submit
 
 CONSOLE = "/console"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

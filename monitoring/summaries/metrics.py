@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, String, cast, func, literal, select
+from sqlalchemy import Select, String, cast, func, select
 
 from broadcast.models import Subscription
 from care.handoff_models import CsatAnswer, Handoff
 from care.models import ConversationFlag, FlagKind
 from catalog.models import UnmetNeed
 from conversations.models import Conversation, Direction, Message
+from monitoring.summaries.facts import Facts, between, fact
 from monitoring.summaries.tracker_facts import (
     category,
     intents,
@@ -33,8 +34,6 @@ from welfare.models import Reimbursement, ReimbursementStatus, Voucher, VoucherS
 
 NOT_GIVEN = "-"
 HOUR = "@hour"  # a dimension computed from ``at``: the Europe/Rome hour, "00".."23"
-
-Facts = Callable[[datetime, datetime], Select[Any]]
 
 
 @dataclass(frozen=True)
@@ -54,67 +53,46 @@ def key_of(names: tuple[str, ...], values: tuple[str, ...]) -> str:
     return "|".join(f"{n}={v}" for n, v in zip(names, values, strict=True)) or "*"
 
 
-def _between(column: Any, start: datetime, end: datetime) -> list[Any]:
-    return [column >= start, column < end]
-
-
 def _messages(direction: Direction) -> Facts:
     def facts(start: datetime, end: datetime) -> Select[Any]:
-        return select(
-            Message.created_at.label("at"),
-            Message.conversation_id.label("person"),
-            Message.channel.label("d0"),
-            literal(1).label("value"),
-            literal(0).label("amount"),
-        ).where(Message.direction == direction.value, *_between(Message.created_at, start, end))
+        return select(*fact(Message.created_at, Message.conversation_id, Message.channel)).where(
+            Message.direction == direction.value, *between(Message.created_at, start, end)
+        )
 
     return facts
 
 
 def _inbound_hours(start: datetime, end: datetime) -> Select[Any]:
-    return select(
-        Message.created_at.label("at"),
-        Message.conversation_id.label("person"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-    ).where(Message.direction == Direction.inbound.value, *_between(Message.created_at, start, end))
+    return select(*fact(Message.created_at, Message.conversation_id)).where(
+        Message.direction == Direction.inbound.value, *between(Message.created_at, start, end)
+    )
 
 
 def _moment(column: Any, person: Any, channel: Any | None = None) -> Facts:
     def facts(start: datetime, end: datetime) -> Select[Any]:
-        dims = [channel.label("d0")] if channel is not None else []
-        return select(
-            column.label("at"),
-            person.label("person"),
-            *dims,
-            literal(1).label("value"),
-            literal(0).label("amount"),
-        ).where(*_between(column, start, end))
+        dims = [channel] if channel is not None else []
+        return select(*fact(column, person, *dims)).where(*between(column, start, end))
 
     return facts
 
 
 def _unmet(start: datetime, end: datetime) -> Select[Any]:
     return select(
-        UnmetNeed.created_at.label("at"),
-        UnmetNeed.conversation_id.label("person"),
-        func.coalesce(UnmetNeed.category, NOT_GIVEN).label("d0"),
-        func.coalesce(UnmetNeed.quartiere, NOT_GIVEN).label("d1"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-        cast(func.coalesce(UnmetNeed.quartiere, ""), String).label("scope"),
-    ).where(*_between(UnmetNeed.created_at, start, end))
+        *fact(
+            UnmetNeed.created_at,
+            UnmetNeed.conversation_id,
+            func.coalesce(UnmetNeed.category, NOT_GIVEN),
+            func.coalesce(UnmetNeed.quartiere, NOT_GIVEN),
+            scope=cast(func.coalesce(UnmetNeed.quartiere, ""), String),
+        )
+    ).where(*between(UnmetNeed.created_at, start, end))
 
 
 def _citizen_facts(moment: Any, citizen: Any, dim: Any, amount: Any, *where: Any) -> Facts:
     def facts(start: datetime, end: datetime) -> Select[Any]:
-        return select(
-            moment.label("at"),
-            cast(citizen, String).label("person"),
-            dim.label("d0"),
-            literal(1).label("value"),
-            amount.label("amount"),
-        ).where(*where, *_between(moment, start, end))
+        return select(*fact(moment, cast(citizen, String), dim, amount=amount)).where(
+            *where, *between(moment, start, end)
+        )
 
     return facts
 
@@ -141,16 +119,17 @@ def _entries(kind: EntryKind, amount: Any, vouchers_only: bool) -> Facts:
     def facts(start: datetime, end: datetime) -> Select[Any]:
         return (
             select(
-                func.min(LedgerEntry.created_at).label("at"),
-                cast(account.c.citizen_id, String).label("person"),
-                source.c.kind.label("d0"),
-                literal(1).label("value"),
-                func.sum(amount).label("amount"),
+                *fact(
+                    func.min(LedgerEntry.created_at),
+                    cast(account.c.citizen_id, String),
+                    source.c.kind,
+                    amount=func.sum(amount),
+                )
             )
             .select_from(LedgerEntry)
             .join(account, account.c.id == LedgerEntry.account_id)
             .join(source, source.c.id == account.c.source_id)
-            .where(*where, *_between(LedgerEntry.created_at, start, end))
+            .where(*where, *between(LedgerEntry.created_at, start, end))
             .group_by(LedgerEntry.idempotency_key, account.c.citizen_id, source.c.kind)
         )
 
@@ -161,7 +140,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def minutes_between(a: datetime, b: datetime) -> float:
+def minutesbetween(a: datetime, b: datetime) -> float:
     return max(0.0, (_aware(b) - _aware(a)).total_seconds() / 60)
 
 
@@ -170,31 +149,26 @@ def _handoff_times(until: Any) -> Facts:
 
     def facts(start: datetime, end: datetime) -> Select[Any]:
         return select(
-            Handoff.requested_at.label("at"),
-            Handoff.conversation_id.label("person"),
-            Handoff.priority.label("d0"),
-            literal(1).label("value"),
-            literal(0).label("amount"),
-            until.label("x1"),
-        ).where(until.is_not(None), *_between(Handoff.requested_at, start, end))
+            *fact(Handoff.requested_at, Handoff.conversation_id, Handoff.priority, x1=until)
+        ).where(until.is_not(None), *between(Handoff.requested_at, start, end))
 
     return facts
 
 
 def _minutes_dims(row: Any) -> tuple[str, ...]:
-    return str(row.d0), f"{minutes_between(row.at, row.x1):.4f}"
+    return str(row.d0), f"{minutesbetween(row.at, row.x1):.4f}"
 
 
 def _sla(start: datetime, end: datetime) -> Select[Any]:
     return select(
-        Handoff.requested_at.label("at"),
-        Handoff.conversation_id.label("person"),
-        Handoff.priority.label("d0"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-        Handoff.sla_due_at.label("x0"),
-        Handoff.first_reply_at.label("x1"),
-    ).where(Handoff.sla_due_at.is_not(None), *_between(Handoff.requested_at, start, end))
+        *fact(
+            Handoff.requested_at,
+            Handoff.conversation_id,
+            Handoff.priority,
+            x0=Handoff.sla_due_at,
+            x1=Handoff.first_reply_at,
+        )
+    ).where(Handoff.sla_due_at.is_not(None), *between(Handoff.requested_at, start, end))
 
 
 def _sla_dims(row: Any) -> tuple[str, ...]:
@@ -209,35 +183,31 @@ def _sla_dims(row: Any) -> tuple[str, ...]:
 
 def _handoffs(start: datetime, end: datetime) -> Select[Any]:
     return select(
-        Handoff.requested_at.label("at"),
-        Handoff.conversation_id.label("person"),
-        Handoff.reason.label("d0"),
-        Handoff.priority.label("d1"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-    ).where(*_between(Handoff.requested_at, start, end))
+        *fact(Handoff.requested_at, Handoff.conversation_id, Handoff.reason, Handoff.priority)
+    ).where(*between(Handoff.requested_at, start, end))
 
 
 def _csat(start: datetime, end: datetime) -> Select[Any]:
     return select(
-        CsatAnswer.answered_at.label("at"),
-        CsatAnswer.conversation_id.label("person"),
-        cast(CsatAnswer.score, String).label("d0"),
-        literal(1).label("value"),
-        CsatAnswer.score.label("amount"),
-    ).where(CsatAnswer.score.is_not(None), *_between(CsatAnswer.answered_at, start, end))
+        *fact(
+            CsatAnswer.answered_at,
+            CsatAnswer.conversation_id,
+            cast(CsatAnswer.score, String),
+            amount=CsatAnswer.score,
+        )
+    ).where(CsatAnswer.score.is_not(None), *between(CsatAnswer.answered_at, start, end))
 
 
 def _flags(kind: FlagKind) -> Facts:
     def facts(start: datetime, end: datetime) -> Select[Any]:
         return select(
-            ConversationFlag.created_at.label("at"),
-            ConversationFlag.conversation_id.label("person"),
-            func.coalesce(ConversationFlag.reason, NOT_GIVEN).label("d0"),
-            literal(1).label("value"),
-            literal(0).label("amount"),
+            *fact(
+                ConversationFlag.created_at,
+                ConversationFlag.conversation_id,
+                func.coalesce(ConversationFlag.reason, NOT_GIVEN),
+            )
         ).where(
-            ConversationFlag.kind == kind.value, *_between(ConversationFlag.created_at, start, end)
+            ConversationFlag.kind == kind.value, *between(ConversationFlag.created_at, start, end)
         )
 
     return facts

@@ -4,12 +4,12 @@ seconds there; slot values are read from the event's JSON in Python (``derive``)
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, select
 
+from monitoring.summaries.facts import Facts, fact
 from monitoring.tracker import (
     EVENTS,
     FALLBACK_INTENT,
@@ -19,8 +19,6 @@ from monitoring.tracker import (
     quartiere_of,
 )
 
-Facts = Callable[[datetime, datetime], Select[Any]]
-
 
 def _events(start: datetime, end: datetime) -> list[Any]:
     t = EVENTS.c.timestamp
@@ -29,11 +27,9 @@ def _events(start: datetime, end: datetime) -> list[Any]:
 
 def intents(start: datetime, end: datetime) -> Select[Any]:
     return select(
-        EVENTS.c.timestamp.label("at"),
-        EVENTS.c.sender_id.label("person"),
-        func.coalesce(EVENTS.c.intent_name, NOT_GIVEN).label("d0"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
+        *fact(
+            EVENTS.c.timestamp, EVENTS.c.sender_id, func.coalesce(EVENTS.c.intent_name, NOT_GIVEN)
+        )
     ).where(EVENTS.c.type_name == "user", *_events(start, end))
 
 
@@ -51,13 +47,7 @@ def two_stage(start: datetime, end: datetime) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return select(
-        EVENTS.c.timestamp.label("at"),
-        EVENTS.c.sender_id.label("person"),
-        literal(1).label("value"),
-        literal(0).label("amount"),
-        following.label("x1"),
-    ).where(
+    return select(*fact(EVENTS.c.timestamp, EVENTS.c.sender_id, x1=following)).where(
         EVENTS.c.type_name == "action",
         EVENTS.c.action_name == TWO_STAGE_ACTION,
         *_events(start, end),
@@ -77,11 +67,7 @@ def two_stage_outcome(row: Any) -> tuple[str, ...]:
 def slots(slot: str) -> Facts:
     def facts(start: datetime, end: datetime) -> Select[Any]:
         return select(
-            EVENTS.c.timestamp.label("at"),
-            EVENTS.c.sender_id.label("person"),
-            literal(1).label("value"),
-            literal(0).label("amount"),
-            EVENTS.c.data.label("x0"),
+            *fact(EVENTS.c.timestamp, EVENTS.c.sender_id, x0=EVENTS.c.data)
         ).where(  # the LIKE skips most rows before their JSON is read (in Python)
             EVENTS.c.type_name == "slot", EVENTS.c.data.like(f'%"{slot}"%'), *_events(start, end)
         )

@@ -33,6 +33,7 @@ from welfare.ledger.models import BudgetAccount, EntryKind, FundingSource, Ledge
 from welfare.models import Reimbursement, ReimbursementStatus, Voucher, VoucherStatus
 
 NOT_GIVEN = "-"
+EXPIRY_DAYS = 60  # the budget expiring: its days ahead of today
 HOUR = "@hour"  # a dimension computed from ``at``: the Europe/Rome hour, "00".."23"
 
 
@@ -47,6 +48,7 @@ class Metric:
     derive: Callable[[Any], tuple[str, ...] | None] | None = None  # dims from the row (None:
     # not a fact after all)
     source: Literal["app", "tracker"] = "app"  # our database, or Rasa's tracker store
+    ahead_days: int = 0  # days after today made too (a state dated in the future)
 
 
 def key_of(names: tuple[str, ...], values: tuple[str, ...]) -> str:
@@ -134,6 +136,30 @@ def _entries(kind: EntryKind, amount: Any, vouchers_only: bool) -> Facts:
         )
 
     return facts
+
+
+def _expiring(start: datetime, end: datetime) -> Select[Any]:
+    """Budget accounts by the day they expire, with what is still available on them (as of
+    the making of the summary: the job makes the next days again on every run)."""
+    account, source = BudgetAccount.__table__, FundingSource.__table__
+    expiring = between(account.c.expires_at, start, end)
+    per_account = (
+        select(
+            LedgerEntry.account_id.label("account_id"),
+            func.sum(LedgerEntry.amount_cents - LedgerEntry.held_cents).label("available"),
+        )
+        .where(LedgerEntry.account_id.in_(select(account.c.id).where(*expiring)))
+        .group_by(LedgerEntry.account_id)
+        .subquery()
+    )
+    citizen = cast(account.c.citizen_id, String)
+    return (
+        select(*fact(account.c.expires_at, citizen, source.c.kind, amount=per_account.c.available))
+        .select_from(account)
+        .join(per_account, per_account.c.account_id == account.c.id)
+        .join(source, source.c.id == account.c.source_id)
+        .where(per_account.c.available > 0, *expiring)
+    )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -355,5 +381,6 @@ METRICS: dict[str, Metric] = {
                 ),
             ]
         ],
+        _by("budget_expiry", _expiring, "source", scope="citizen", ahead_days=EXPIRY_DAYS),
     ]
 }

@@ -310,8 +310,9 @@ def backfill(
         for metric in _metrics(names, events):
             reader = events if metric.source == "tracker" else session
             session.execute(delete(DailySummary).where(DailySummary.metric == metric.name))
+            last = today + timedelta(days=metric.ahead_days)
             written += summarise(
-                session, metric, _day(EPOCH), today, quartieri=quartieri, reader=reader
+                session, metric, _day(EPOCH), last, quartieri=quartieri, reader=reader
             )
     return written
 
@@ -338,20 +339,21 @@ def refresh_recent(session: Session, now: datetime, *, tracker: Engine | None = 
         for metric in metrics:
             reader = events if metric.source == "tracker" else session
             state = session.get(SummaryState, metric.name)
+            last = today + timedelta(days=metric.ahead_days)
             if state is None:  # never summarised: the whole history
                 session.execute(delete(DailySummary).where(DailySummary.metric == metric.name))
                 written += summarise(
-                    session, metric, _day(EPOCH), today, quartieri=quartieri, reader=reader
+                    session, metric, _day(EPOCH), last, quartieri=quartieri, reader=reader
                 )
                 continue
             first = firsts[metric.name] or today
             cells = _Cells(metric, quartieri)
-            previous = None if metric.daily else _previous_days(reader, metric, cells, first, today)
+            previous = None if metric.daily else _previous_days(reader, metric, cells, first, last)
             written += summarise(
                 session,
                 metric,
                 first,
-                today,
+                last,
                 previous=previous,
                 quartieri=quartieri,
                 reader=reader,

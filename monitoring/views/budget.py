@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
+from monitoring.period import ROME, Period
 from monitoring.summaries.read import read
 from monitoring.tables import (
     Table,
@@ -20,17 +19,10 @@ from monitoring.views.labels import (
 )
 from monitoring.views.query import (
     Context,
-    citizen_filter,
-    tally_pair,
 )
 from monitoring.views.shaping import (
     figure,
     money_table,
-)
-from welfare.ledger.models import (
-    BudgetAccount,
-    FundingSource,
-    LedgerEntry,
 )
 
 
@@ -120,50 +112,13 @@ def budget_view(ctx: Context) -> View:
 
 
 def expiring_table(ctx: Context) -> Table:
-    """Budget still available on accounts that expire in the next 60 days, by source."""
-    s = ctx.session
-    until = ctx.now + timedelta(days=EXPIRY_DAYS)
-    account = BudgetAccount.__table__
-    source = FundingSource.__table__
-    per_account = (
-        select(
-            LedgerEntry.account_id.label("account_id"),
-            func.sum(LedgerEntry.amount_cents - LedgerEntry.held_cents).label("available"),
-        )
-        # only the accounts expiring in the window (index-only on ix_ledger_entry_balance)
-        .where(
-            LedgerEntry.account_id.in_(
-                select(account.c.id).where(
-                    account.c.expires_at >= ctx.now, account.c.expires_at < until
-                )
-            )
-        )
-        .group_by(LedgerEntry.account_id)
-        .subquery()
-    )
-    where = [
-        account.c.expires_at >= ctx.now,
-        account.c.expires_at < until,
-        per_account.c.available > 0,
-        *citizen_filter(ctx, account.c.citizen_id),
-    ]
-
-    def joins(stmt: Any) -> Any:
-        return (
-            stmt.select_from(account)
-            .join(per_account, per_account.c.account_id == account.c.id)
-            .join(source, source.c.id == account.c.source_id)
-        )
-
-    numbers, amounts = tally_pair(
-        s,
-        key=source.c.kind,
-        number=func.count(),
-        amount=func.sum(per_account.c.available),
-        people=account.c.citizen_id,
-        where=where,
-        joins=joins,
-    )
+    """Budget still available on accounts that expire in the next 60 days (today included,
+    Europe/Rome days), by source: the summaries by expiry day, made again by every run of
+    the job for the days ahead."""
+    today = ctx.now.astimezone(ROME).date()
+    coming = Period(today, today + timedelta(days=EXPIRY_DAYS - 1))
+    reading = read(ctx.session, "budget_expiry", coming, ctx.quartiere)
+    numbers, amounts = reading.counts("source"), reading.amounts("source")
     table = money_table(
         key="in_scadenza",
         title="Budget in scadenza nei prossimi 60 giorni (ancora disponibile)",

@@ -1,6 +1,6 @@
-"""What every view needs to read the database: the context (session, period, filter), the
-quartiere filters and the grouped readings (values and distinct people, with totals).
-"""
+"""What the views need to read the database: the context (session, period, filter) and, for
+the small raw tables still read directly (Welcome Point, announcements), the grouped
+readings (values and distinct people, with totals)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ from sqlmodel import Session
 
 from monitoring import sql
 from monitoring.period import Period
-from welfare.ledger.models import (
-    Citizen,
-    ConversationLink,
-)
 
 Count = tuple[int, int]  # (value, people)
 
@@ -76,29 +72,7 @@ def tally_many(
     )
 
 
-def tally_pair(
-    session: Session,
-    *,
-    key: Any,
-    number: Any,
-    amount: Any,
-    people: Any,
-    where: Iterable[Any],
-    joins: Callable[[Any], Any] = lambda s: s,
-) -> tuple[tuple[dict[Any, Count], Count], tuple[dict[Any, Count], Count]]:
-    """A count and an amount of the same rows, grouped by ``key``, in one reading."""
-    groups, total = grouped(
-        session, keys={"k": key}, values=[number, amount], people=people, where=where, joins=joins
-    )
-    rows = groups["k"]
-    return (
-        ({k: (v[0], p) for k, (v, p) in rows.items()}, (total[0][0], total[1])),
-        ({k: (v[1], p) for k, (v, p) in rows.items()}, (total[0][1], total[1])),
-    )
-
-
 Values = tuple[list[int], int]  # (values, people)
-Pair = tuple[tuple[dict[Any, Count], Count], tuple[dict[Any, Count], Count]]
 
 
 def grouped(
@@ -146,23 +120,3 @@ def grouped(
         index = marks.index(0)
         groups[names[index]][row[len(exprs) + index]] = parse(row)
     return groups, total_values
-
-
-def linked_to_quartiere(conversation_column: Any, quartiere: str) -> ColumnElement[bool]:
-    """The conversation is linked (now or once) to a citizen living in the quartiere."""
-    linked = (
-        select(ConversationLink.conversation_id)
-        .join(Citizen, Citizen.id == ConversationLink.citizen_id)
-        .where(Citizen.quartiere == quartiere)
-    )
-    return conversation_column.in_(linked)
-
-
-def conv_filter(ctx: Context, column: Any) -> list[ColumnElement[bool]]:
-    return [linked_to_quartiere(column, ctx.quartiere)] if ctx.quartiere else []
-
-
-def citizen_filter(ctx: Context, column: Any) -> list[ColumnElement[bool]]:
-    if not ctx.quartiere:
-        return []
-    return [column.in_(select(Citizen.id).where(Citizen.quartiere == ctx.quartiere))]

@@ -51,6 +51,7 @@ from providers.applications import DOCUMENT_KINDS
 from providers.web import PATH as ADHESION_PATH
 from server.adhesion import attach_adhesion
 from server.broadcasts import attach_broadcasts
+from server.cluster import share_events
 from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
 
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         db_engine = engine or make_engine(settings.effective_database_url)
         gateway = build_gateway(settings, db_engine)
         app.state.gateway = gateway
+        relay = await share_events(gateway.events, settings, "conversations")
         app.state.telegram = None
         app.state.telegram_webhook_secret = ""
         app.state.whatsapp = None
@@ -211,6 +213,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         try:
             yield
         finally:
+            if relay is not None:
+                await relay.stop()
             if summaries is not None:
                 await summaries.stop()
             events.dispose()

@@ -24,6 +24,7 @@ from bot.handoff.service import HandoffConfig, HandoffService
 from console.app import build_console
 from core.db import make_engine
 from core.settings import Settings
+from server.cluster import share_events
 
 CONSOLE_PATH = "/console"
 
@@ -61,12 +62,15 @@ def attach_console(
             chosen = getattr(parent.state, "handoff_config", None) or config
             service = build_service(parent.state.gateway, settings, chosen)
             await service.start()
+            relay = await share_events(service.events, settings, "handoff")
             console.state.handoff = service
             parent.state.handoff = service
             try:
                 yield state
             finally:
                 console.state.handoff = None
+                if relay is not None:
+                    await relay.stop()
                 await service.stop()
 
     app.router.lifespan_context = lifespan

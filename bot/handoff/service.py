@@ -45,7 +45,7 @@ from care.sla import DEFAULT_HOURS, OfficeHours, office_hours
 from conversations import repository as repo
 from conversations.models import Author, Conversation, Direction, Message, Mode, Status
 from conversations.outgoing import Button, Outgoing
-from core.events import ALL, EventBus
+from core.events import ALL, REMOTE, EventBus
 from core.locks import KeyedLocks
 from core.periodic import PeriodicTask
 from core.timeutil import utcnow
@@ -373,7 +373,8 @@ class HandoffService:
             ready.set()
             while True:
                 event = await queue.get()
-                if event.get("type") == "for_staff":
+                # a citizen message for staff is handled by the process that received it
+                if event.get("type") == "for_staff" and not event.get(REMOTE):
                     self._spawn(self._for_staff(event["conversation_id"], int(event["message_id"])))
 
     async def _for_staff(self, conversation_id: str, message_id: int) -> None:

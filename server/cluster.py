@@ -1,0 +1,28 @@
+"""What several gateway processes share through Redis (GATEWAY_REDIS_URL, else REDIS_URL).
+
+``share_events(bus, settings, name)`` relays one event bus to the same bus of every other
+process (core.event_relay) and returns the started relay, or None for one process alone
+(no Redis URL: the embedded default). Channel names are prefixed with a hash of the
+installation's SECRET_KEY, so two installations sharing a Redis do not hear each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from core.event_relay import RedisEventRelay
+from core.events import EventBus
+from core.settings import Settings
+
+
+def channel_name(settings: Settings, name: str) -> str:
+    secret = settings.secret_key.get_secret_value().encode()
+    return f"welcome:{hashlib.sha256(secret).hexdigest()[:12]}:events:{name}"
+
+
+async def share_events(bus: EventBus, settings: Settings, name: str) -> RedisEventRelay | None:
+    if not settings.gateway_redis_url:
+        return None
+    relay = RedisEventRelay(bus, settings.gateway_redis_url, channel_name(settings, name))
+    await relay.start()
+    return relay

@@ -53,6 +53,7 @@ from conversations.uploads import UploadStore
 from core.database import Database
 from core.events import EventBus
 from core.locks import KeyedLocks
+from core.shared_locks import SharedKeyedLocks
 from core.timeutil import utcnow
 from review.models import Reason
 
@@ -94,8 +95,9 @@ class Gateway:
         self.sender = Sender(db, events, uploads)
         # the review inbox's capture of each Rasa turn (server/ sets it; None: no capture)
         self.review: ReviewCapture | None = None
-        # one lock per conversation being handled; idle entries are dropped (bounded)
-        self.locks = KeyedLocks()
+        # one lock per conversation being handled; idle entries are dropped (bounded); with
+        # several gateway processes server/ puts a SharedKeyedLocks here (Redis)
+        self.locks: KeyedLocks | SharedKeyedLocks = KeyedLocks()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._claimed: set[int] = set()
         # handled by the safety net outside the ordered pass (a pass may hold a stale list)

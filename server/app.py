@@ -44,6 +44,7 @@ from core.limits import limit_store
 from core.local_secrets import resolve_secret
 from core.security_headers import PublicSecurityHeaders
 from core.settings import Settings, get_settings
+from core.shared_locks import SharedKeyedLocks
 from core.timeutil import utcnow
 from monitoring.summaries.job import SummaryWorker, refresh_now
 from privacy.retention import RetentionWorker, purge_with_settings, tracker_engine_url
@@ -51,7 +52,7 @@ from providers.applications import DOCUMENT_KINDS
 from providers.web import PATH as ADHESION_PATH
 from server.adhesion import attach_adhesion
 from server.broadcasts import attach_broadcasts
-from server.cluster import share_events
+from server.cluster import share_events, shared_locks
 from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
 
@@ -105,6 +106,9 @@ def build_gateway(settings: Settings, engine: Engine) -> Gateway:
         make_engine(tracker_engine_url(settings)),
         threshold=settings.review_confidence_threshold,
     )
+    shared = shared_locks(settings)
+    if shared is not None:
+        gateway.locks = shared
     return gateway
 
 
@@ -228,6 +232,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if app.state.telegram is not None:
                 await app.state.telegram.stop()
             await gateway.shutdown()
+            if isinstance(gateway.locks, SharedKeyedLocks):
+                await gateway.locks.aclose()
             await gateway.rasa.aclose()
             if gateway.review is not None:
                 gateway.review.tracker.dispose()

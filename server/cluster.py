@@ -1,9 +1,11 @@
 """What several gateway processes share through Redis (GATEWAY_REDIS_URL, else REDIS_URL).
 
 ``share_events(bus, settings, name)`` relays one event bus to the same bus of every other
-process (core.event_relay) and returns the started relay, or None for one process alone
-(no Redis URL: the embedded default). Channel names are prefixed with a hash of the
-installation's SECRET_KEY, so two installations sharing a Redis do not hear each other.
+process (core.event_relay) and returns the started relay; ``shared_locks(settings)`` gives
+the per-conversation locks that hold across processes (core.shared_locks). Both give None
+for one process alone (no Redis URL: the embedded default). Channel names are prefixed
+with a hash of the installation's SECRET_KEY, so two installations sharing a Redis do not
+hear each other.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 from core.event_relay import RedisEventRelay
 from core.events import EventBus
 from core.settings import Settings
+from core.shared_locks import SharedKeyedLocks
 
 
 def channel_name(settings: Settings, name: str) -> str:
@@ -26,3 +29,9 @@ async def share_events(bus: EventBus, settings: Settings, name: str) -> RedisEve
     relay = RedisEventRelay(bus, settings.gateway_redis_url, channel_name(settings, name))
     await relay.start()
     return relay
+
+
+def shared_locks(settings: Settings) -> SharedKeyedLocks | None:
+    if not settings.gateway_redis_url:
+        return None
+    return SharedKeyedLocks(settings.gateway_redis_url, salt=settings.secret_key.get_secret_value())

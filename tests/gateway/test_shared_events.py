@@ -17,7 +17,7 @@ import httpx
 
 from core.event_relay import RedisEventRelay
 from core.events import ALL, REMOTE, EventBus
-from tests.fakes.fake_rasa import FakeRasa
+from tests.fakes.fake_rasa import FakeRasa, scripted
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.test_webchat_api import Chat
 
@@ -114,3 +114,60 @@ def test_a_reply_made_by_one_gateway_reaches_the_stream_open_on_another(
     assert "da un altro processo" in texts
     assert any("Hai scritto: da un altro processo" in text for text in texts)
     assert len(texts) == len(set(texts))  # nothing twice
+
+
+def test_one_conversation_is_answered_one_turn_at_a_time_across_gateways(
+    start_gateway: Callable[..., RunningGateway], redis_url: str, db_url: str
+) -> None:
+    """Messages of one web chat land alternately on two gateways (one database, one Redis):
+    Rasa never sees two turns of the conversation at once, and the replies keep the order
+    of the messages (core.shared_locks)."""
+    in_flight: dict[str, int] = {}
+    most = [0]
+    guard = threading.Lock()
+
+    def slow(request: dict[str, Any]) -> list[dict[str, Any]]:
+        sender = request.get("sender", "")
+        with guard:
+            in_flight[sender] = in_flight.get(sender, 0) + 1
+            most[0] = max(most[0], in_flight[sender])
+        threading.Event().wait(0.25)
+        with guard:
+            in_flight[sender] -= 1
+        return scripted(request)
+
+    rasa = FakeRasa(slow).start()
+    try:
+        settings = {
+            "database_url": db_url,
+            "rasa_url": rasa.url,
+            "gateway_redis_url": redis_url,
+            "secret_key": uuid.uuid4().hex,
+        }
+        one, two = start_gateway(**settings), start_gateway(**settings)
+        chat = Chat(one)
+        chat.consent()
+        most[0] = 0
+        texts = [f"messaggio {n}" for n in range(6)]
+        with two.client() as other:
+            other.headers["Authorization"] = f"Bearer {chat.token}"
+            for n, text in enumerate(texts):
+                http = chat.http if n % 2 == 0 else other
+                sent = http.post(
+                    "/api/chat/messages", json={"client_id": uuid.uuid4().hex, "text": text}
+                )
+                assert sent.status_code == 202
+        chat.wait_reply("Hai scritto: messaggio 5")
+        one.wait_until(
+            lambda: (
+                sum("Hai scritto: messaggio" in m["text"] for m in chat.history()["messages"]) == 6
+            ),
+            what="six replies",
+        )
+        replies = [
+            m["text"] for m in chat.history()["messages"] if "Hai scritto: messaggio" in m["text"]
+        ]
+        assert replies == [f"Hai scritto: {text}" for text in texts]
+        assert most[0] == 1
+    finally:
+        rasa.stop()

@@ -366,7 +366,7 @@ def _timed(
 
 
 def measure(engine: Engine, rounds: int) -> list[PageFigures]:
-    render_page(engine, "uso", quartiere=None)  # imports, matplotlib's first figure
+    render_page(engine, "uso", quartiere=None)  # imports, the first page
     results = []
     for key in VIEWS:
         filters = [FILTERS[i % len(FILTERS)] for i in range(rounds)]

@@ -42,25 +42,15 @@ def delta(figure: Figure) -> str:
     return f"{sign}{abs(change):.0f} % rispetto al periodo precedente"
 
 
-def table_html(
-    table: Table, min_count: int, *, csv_url: str | None = None, png: bool = False
-) -> Markup:
-    """A figure (chart + table) of one monitoring table; the chart inline SVG, or a PNG
-    picture with its text alternative (``png``, for the PDF)."""
-    # matplotlib loads on the first chart, not when the console starts
-    from monitoring.charts import describe, render, render_png
+def table_html(table: Table, min_count: int, *, csv_url: str | None = None) -> Markup:
+    """A figure (chart + table) of one monitoring table, the chart as inline SVG."""
+    from monitoring.charts import render  # charts import this module: imported on use
 
     parts = [f'<figure class="mon-table" id="t-{escape(table.key)}">']
     parts.append(f"<figcaption><h3>{escape(table.title)}</h3></figcaption>")
-    if png:
-        uri = render_png(table, min_count)
-        if uri:
-            alt = escape(describe(table, min_count))
-            parts.append(f'<div class="mon-chart"><img src="{uri}" alt="{alt}"></div>')
-    else:
-        svg = render(table, min_count)
-        if svg:
-            parts.append(f'<div class="mon-chart">{svg}</div>')
+    svg = render(table, min_count)
+    if svg:
+        parts.append(f'<div class="mon-chart">{svg}</div>')
     parts.append('<div class="mon-scroll"><table class="mon">')
     parts.append(f'<thead><tr><th scope="col">{escape(table.dimension)}</th>')
     for column in table.columns:

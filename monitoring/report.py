@@ -43,7 +43,6 @@ def render_html(
     now: datetime,
     min_count: int,
     tracker: Engine | None = None,
-    png: bool = False,
 ) -> str:
     period = Period.month(month)
     with Session(engine) as session:
@@ -61,7 +60,6 @@ def render_html(
             min_count=min_count,
             generated=now.astimezone(ROME).strftime("%d/%m/%Y %H:%M"),
             views=views,
-            png=png,
         )
     )
 
@@ -89,8 +87,6 @@ def write_report(
     html_path.write_text(html, encoding="utf-8")
     pdf_path = None
     if pdf:
-        # the same report with the charts as pictures: WeasyPrint is slow with SVG text
-        printable = render_html(engine, tracker=tracker, png=True, **kwargs)
         pdf_path = out_dir / f"monitoraggio-{month}.pdf"
-        pdf_path.write_bytes(html_to_pdf(printable))
+        pdf_path.write_bytes(html_to_pdf(html))
     return ReportFiles(html_path, pdf_path)

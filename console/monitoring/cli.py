@@ -25,7 +25,7 @@ from privacy.retention import tracker_engine_url
 
 
 def run(args: argparse.Namespace, *, engine: Engine | None = None, out: TextIO) -> int:
-    # imported here: matplotlib and the views are not needed by the staff commands
+    # imported here: the views and WeasyPrint are not needed by the staff commands
     from monitoring.report import write_report
     from monitoring.tracker import ensure_index
 

@@ -61,9 +61,15 @@ def test_overview_charts_in_chromium(
         box = chart.bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 80
         # the chart is drawn: bars or a line in colour (attributes, not blocked CSS), or the
-        # needs map's heat grid (an image)
-        drawn = chart.locator("path[fill='#1f5f8b'], path[stroke='#1f5f8b'], image")
+        # needs map's grid of shaded cells
+        drawn = chart.locator("rect[fill='#1f5f8b'], polyline[stroke='#1f5f8b'], rect[stroke]")
         assert drawn.count() > 0
+        # its labels and numbers are text the browser lays out (a font, a width)
+        texts = chart.locator("text")
+        assert texts.count() >= 3
+        for j in range(texts.count()):
+            label = texts.nth(j).bounding_box()
+            assert label is not None and label["width"] > 0 and label["height"] > 5
     assert page.locator("svg.chart title").first.text_content()
     assert not [p for p in problems if "Content Security Policy" in p], problems
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":

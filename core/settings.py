@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     telegram_poll_timeout: int = Field(
         default=25, description="Seconds a getUpdates long poll may wait for new updates."
     )
+    telegram_poll_lease_seconds: float = Field(
+        default=15.0,
+        ge=1.0,
+        description="With several gateway processes sharing GATEWAY_REDIS_URL, only the holder "
+        "of this lease long-polls Telegram; a crashed holder is replaced within this time.",
+    )
     whatsapp_access_token: SecretStr = Field(
         default=SecretStr(""),
         description="WhatsApp Cloud API access token; empty means no WhatsApp channel.",

@@ -52,7 +52,7 @@ from providers.applications import DOCUMENT_KINDS
 from providers.web import PATH as ADHESION_PATH
 from server.adhesion import attach_adhesion
 from server.broadcasts import attach_broadcasts
-from server.cluster import share_events, shared_locks
+from server.cluster import lease, share_events, shared_locks
 from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
 
@@ -136,6 +136,7 @@ async def _start_telegram(app: FastAPI, settings: Settings, gateway: Gateway) ->
                 webhook_url=settings.telegram_webhook_url,
                 webhook_secret=webhook_secret,
                 poll_timeout=settings.telegram_poll_timeout,
+                lease=lease(settings, "telegram-polling", settings.telegram_poll_lease_seconds),
             )
         except asyncio.CancelledError:
             await runtime.stop()

@@ -2,7 +2,8 @@
 
 ``share_events(bus, settings, name)`` relays one event bus to the same bus of every other
 process (core.event_relay) and returns the started relay; ``shared_locks(settings)`` gives
-the per-conversation locks that hold across processes (core.shared_locks). Both give None
+the per-conversation locks that hold across processes (core.shared_locks); ``lease(settings,
+name, ttl)`` the lease that lets one process of several do a job (core.lease). All give None
 for one process alone (no Redis URL: the embedded default). Channel names are prefixed
 with a hash of the installation's SECRET_KEY, so two installations sharing a Redis do not
 hear each other.
@@ -14,6 +15,7 @@ import hashlib
 
 from core.event_relay import RedisEventRelay
 from core.events import EventBus
+from core.lease import Lease
 from core.settings import Settings
 from core.shared_locks import SharedKeyedLocks
 
@@ -35,3 +37,14 @@ def shared_locks(settings: Settings) -> SharedKeyedLocks | None:
     if not settings.gateway_redis_url:
         return None
     return SharedKeyedLocks(settings.gateway_redis_url, salt=settings.secret_key.get_secret_value())
+
+
+def lease(settings: Settings, name: str, ttl_seconds: float) -> Lease | None:
+    if not settings.gateway_redis_url:
+        return None
+    return Lease(
+        settings.gateway_redis_url,
+        name,
+        salt=settings.secret_key.get_secret_value(),
+        ttl_seconds=ttl_seconds,
+    )

@@ -6,8 +6,9 @@ JSON; answers ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N
 "description": "...", "parameters": {...}}``; files at ``/file/bot<token>/<file_path>``.
 
 Methods: getMe, getUpdates (long polling with offset, limit, timeout; 409 while a webhook
-is set), setWebhook, deleteWebhook, getWebhookInfo, setMyCommands, getMyCommands,
-sendMessage (inline keyboards validated: callback_data 1-64 bytes), editMessageText,
+is set, and 409 to a waiting getUpdates overtaken by another one, as Telegram does; the latter
+counted in ``poll_conflicts``), setWebhook, deleteWebhook, getWebhookInfo, setMyCommands,
+getMyCommands, sendMessage (inline keyboards validated: callback_data 1-64 bytes), editMessageText,
 answerCallbackQuery, sendChatAction, sendPhoto, sendDocument (uploaded files kept: their
 bytes come back with ``file_content``), getFile.
 
@@ -120,6 +121,9 @@ class FakeTelegram:
         self._query_ids = itertools.count(random.randint(10**15, 9 * 10**17))
         self._closing = False
         self.poll_count = 0
+        # a getUpdates that starts while another waits ends the waiting one with 409, as
+        # Telegram does ("terminated by other getUpdates request"); counted here
+        self.poll_conflicts = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -456,6 +460,8 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         with self._cond:
             self.poll_count += 1
+            generation = self.poll_count
+            self._cond.notify_all()  # a waiting getUpdates sees it was overtaken
             if self.state.webhook is not None:
                 raise TelegramError(
                     409,
@@ -466,6 +472,13 @@ class FakeTelegram:
                 if offset:
                     self.state.confirmed_offset = max(self.state.confirmed_offset, offset)
                     self.state.updates = [u for u in self.state.updates if u["update_id"] >= offset]
+                if self.poll_count != generation:
+                    self.poll_conflicts += 1
+                    raise TelegramError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; make sure that only "
+                        "one bot instance is running",
+                    )
                 ready = self.state.updates[:limit]
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0 or self._closing:

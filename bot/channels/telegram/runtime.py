@@ -29,6 +29,7 @@ from bot.commands import COMMANDS
 from bot.gateway import Gateway
 from channels.telegram import retry_after_seconds
 from conversations.models import Kind
+from core.lease import Lease, while_leader
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,15 @@ class TelegramRuntime:
         self.bot_username = ""
 
     async def start(
-        self, *, webhook_url: str = "", webhook_secret: str = "", poll_timeout: int = 25
+        self,
+        *,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        poll_timeout: int = 25,
+        lease: Lease | None = None,
     ) -> None:
+        """Webhook mode in every process; long polling only while holding ``lease`` (one
+        process of several; None: this process alone)."""
         await self.application.initialize()  # getMe
         me = self.application.bot.bot
         self.bot_id, self.bot_username = me.id, me.username or ""
@@ -92,7 +100,7 @@ class TelegramRuntime:
         else:
             await self.application.bot.delete_webhook(drop_pending_updates=False)
             self._poller = asyncio.get_running_loop().create_task(
-                self._poll(poll_timeout), name="telegram-poller"
+                while_leader(lease, lambda: self._poll(poll_timeout)), name="telegram-poller"
             )
             log.info("telegram: long polling")
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.private_files import restrict_umask
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from devtools.procutil import die_with_parent
 from devtools.rasa_env import (
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nlu-only", action="store_true", help="train the NLU model only")
     parser.add_argument("--config", type=Path, default=CONFIG_FILE)
     args = parser.parse_args(argv)
+    restrict_umask()  # the training log under var/log is owner-only, like every file there
     try:
         result = ensure_model(
             config=args.config.resolve(), nlu_only=args.nlu_only or None, force=args.force

@@ -72,7 +72,9 @@ ensure_rasa_env() {
 }
 
 ensure_var() {
-  mkdir -p var/uploads var/log var/rasa-home
+  # owner-only (0700): conversations, uploads and logs of citizens live there (docs/security.md)
+  (umask 077 && mkdir -p var/uploads var/log var/rasa-home)
+  chmod 700 var var/uploads var/log var/rasa-home
   # generated secrets: one file, VAR_DIR/secrets.env (core/local_secrets.py), never committed;
   # Python only when a name is missing or the older var/secrets/link_code_pepper is still there
   local vd="${VAR_DIR:-var}" name missing=""

@@ -10,7 +10,11 @@ write the same loop by hand. Here it is once:
   message (which may quote personal data), and the loop goes on at the next interval;
 - ``stop()`` wakes the loop at once, lets a tick in progress finish for up to
   ``stop_timeout`` seconds, then cancels it: it always returns within that bound;
-- ``run_once()`` runs one tick with the same error handling (for tests and commands).
+- ``run_once()`` runs one tick with the same error handling (for tests and commands);
+- with ``lease`` set (core.lease; several gateway processes sharing a Redis), a tick runs
+  only in the process holding the lease, taken or renewed before each tick with a lifetime
+  of two intervals (at least 30 s): a job such as the retention purge or the reminders runs
+  once per installation, and another process takes it over when the holder stops or dies.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from core.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,8 @@ class PeriodicTask:
         self.stop_timeout = stop_timeout_seconds
         self.runs = 0  # ticks finished, failed or not
         self.failures = 0
+        self.skipped = 0  # ticks left to the process holding the lease
+        self.lease: Lease | None = None
         self._stopping: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -67,6 +75,7 @@ class PeriodicTask:
         task, self._task = self._task, None
         if task is None:
             return
+        lease, self.lease = self.lease, None
         if self._stopping is not None:
             self._stopping.set()
         done, _ = await asyncio.wait({task}, timeout=self.stop_timeout)
@@ -77,6 +86,9 @@ class PeriodicTask:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if lease is not None:
+            await lease.release()
+            await lease.aclose()
 
     async def run_once(self) -> bool:
         """One tick, its error logged and swallowed as in the loop: True when it succeeded."""
@@ -103,7 +115,10 @@ class PeriodicTask:
         if await self._wait(self.first_delay):
             return
         while True:
-            await self.run_once()
+            if self.lease is None or await self.lease.acquire():
+                await self.run_once()
+            else:
+                self.skipped += 1
             if await self._wait(self.interval):
                 return
 

@@ -52,7 +52,7 @@ from providers.applications import DOCUMENT_KINDS
 from providers.web import PATH as ADHESION_PATH
 from server.adhesion import attach_adhesion
 from server.broadcasts import attach_broadcasts
-from server.cluster import lease, share_events, shared_locks
+from server.cluster import job_lease, lease, share_events, shared_locks
 from server.console import CONSOLE_PATH, attach_console
 from server.welfare import attach_welfare
 
@@ -205,6 +205,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 lambda: purge_with_settings(settings, db_engine, utcnow()),
                 settings.retention_purge_interval_hours * 3600,
             )
+            retention.lease = job_lease(settings, "retention", retention.interval)
             retention.start()
         app.state.retention = retention
         summaries: SummaryWorker | None = None
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 lambda: refresh_now(db_engine, utcnow(), events),
                 settings.monitoring_summary_interval_seconds,
             )
+            summaries.lease = job_lease(settings, "monitoring-summaries", summaries.interval)
             summaries.start()
         try:
             yield

@@ -48,3 +48,8 @@ def lease(settings: Settings, name: str, ttl_seconds: float) -> Lease | None:
         salt=settings.secret_key.get_secret_value(),
         ttl_seconds=ttl_seconds,
     )
+
+
+def job_lease(settings: Settings, name: str, interval_seconds: float) -> Lease | None:
+    """The lease of a periodic job that must run once per installation (core.periodic)."""
+    return lease(settings, f"job:{name}", max(30.0, 2 * interval_seconds))

@@ -23,8 +23,9 @@ from sqlalchemy.engine import Engine
 from conversations.models import Author
 from core.database import Database
 from core.periodic import PeriodicTask
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.timeutil import utcnow
+from server.cluster import job_lease
 from welfare import web
 from welfare.appointments import claim_reminders
 
@@ -65,6 +66,9 @@ def attach_welfare(
                 "appointment reminders",
                 lambda: send_reminders(gateway.db.engine, send),
                 REMINDER_EVERY_SECONDS,
+            )
+            reminders.lease = job_lease(
+                settings or get_settings(), "appointment-reminders", REMINDER_EVERY_SECONDS
             )
             reminders.start()
             try:

@@ -16,12 +16,24 @@ from devtools.gate_eval import FRESH_EMERGENCY, OOD_TEST, measure, negatives
 from devtools.nlu_metrics import load_examples
 from tests.fixtures.rasa import RasaStack
 
-# measured 2026-12-06 (docs/nlu-pipeline.md); one training moves these by 1-2 points
-OOD_KEPT_OUT_FLOOR = 0.83  # measured 0.870 (262/301)
-OOD_PAGED_CEILING = 0.01  # measured 0.000 (0/301)
-FRESH_FOUND_FLOOR = 0.88  # immediate or asked: measured 0.922 (107/116)
-FRESH_IMMEDIATE_FLOOR = 0.74  # measured 0.793 (92/116)
-NEGATIVES_PAGED_CEILING = 0.025  # measured 0.014 (14/1017)
+# Regression sets (their failures were read on 2026-12-06): measured 2026-12-06, then on
+# the model of 2026-12-07 (docs/nlu-pipeline.md); one training moves these by 1-2 points.
+OOD_KEPT_OUT_FLOOR = 0.82  # 0.870 (262/301), then 0.841 (253/301)
+OOD_PAGED_CEILING = 0.01  # 0.000 (0/301), then 0.000
+FRESH_FOUND_FLOOR = 0.88  # immediate or asked: 0.922 (107/116), then 0.957 (111/116)
+# The support list of 2026-12-07 keeps ambiguous words («paura», «tagli», «non risponde»)
+# for the question tier only: immediate went 0.793 -> 0.698 (81/116) while immediate or
+# asked rose and the regression negatives paged at once fell from 14 to 2 of 1,028.
+FRESH_IMMEDIATE_FLOOR = 0.66
+NEGATIVES_PAGED_CEILING = 0.025  # 0.014 (14/1017), then 0.002 (2/1028)
+
+# Headline sets of 2026-12-07 (tests/nlu_fresh/*_2026_12_07.yml, written by someone who
+# saw neither the training data nor the older misses), measured once on the model of
+# 2026-12-07 before any failure was read.
+HEADLINE_OOD_KEPT_OUT_FLOOR = 0.83  # 0.858 (218/254)
+HEADLINE_OOD_PAGED_CEILING = 0.01  # 0.004 (1/254)
+HEADLINE_FOUND_FLOOR = 0.90  # immediate or asked: 0.932 (109/117)
+HEADLINE_NEGATIVES_PAGED_CEILING = 0.03  # 0.017 (11/630)
 
 
 def test_the_sets_are_large_enough_and_apart() -> None:
@@ -41,3 +53,7 @@ def test_out_of_domain_and_emergency_tiers(rasa_stack: RasaStack) -> None:
     assert result.fresh_asked_or_immediate.value >= FRESH_FOUND_FLOOR, report
     assert result.fresh_immediate.value >= FRESH_IMMEDIATE_FLOOR, report
     assert result.negatives_paged.value <= NEGATIVES_PAGED_CEILING, report
+    assert result.headline_ood_kept_out.value >= HEADLINE_OOD_KEPT_OUT_FLOOR, report
+    assert result.headline_ood_paged.value <= HEADLINE_OOD_PAGED_CEILING, report
+    assert result.headline_asked_or_immediate.value >= HEADLINE_FOUND_FLOOR, report
+    assert result.headline_negatives_paged.value <= HEADLINE_NEGATIVES_PAGED_CEILING, report

@@ -200,9 +200,10 @@ class Settings(BaseSettings):
         default="",
         validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL"),
         description="Redis URL shared by several gateway processes: the limits per client "
-        "address and per chat (web chat, adhesion page) count there, so that they hold "
-        "across the processes; falls back to REDIS_URL. Empty means each process counts in "
-        "its own memory (one process, as `make run`).",
+        "address and per chat count there, live events reach every process, one "
+        "conversation is handled by one process at a time, and one process polls Telegram "
+        "and runs the purge, summaries and reminders; falls back to REDIS_URL. Empty means "
+        "one process alone (as `make run`).",
     )
     webchat_sessions_per_address_per_hour: int = Field(
         default=60,

@@ -21,6 +21,10 @@ CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"
 # the command line runs outside any request (and sessions.py only receives a session)
 OUTSIDE_REQUESTS = {"cli.py"}
 FORBIDDEN_CALLS = {"Session", "session_scope", "to_thread"}
+# Blocking work that is not database work, one entry per call: building the copy's PDF and
+# keeping its files on disk (console/data_copy/routes.py) take seconds and must not hold a
+# database connection while they run.
+NOT_DATABASE_WORK = {"data_copy/routes.py to_thread(keep)", "data_copy/routes.py to_thread(prepare)"}
 
 
 def _audit_actions(engine: Engine) -> list[str]:
@@ -76,5 +80,11 @@ def test_no_console_module_opens_a_session_itself() -> None:
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in FORBIDDEN_CALLS:
-                    found.append(f"{path.relative_to(CONSOLE_DIR)}:{node.lineno} {name}")
-    assert found == []
+                    where = f"{path.relative_to(CONSOLE_DIR)}:{node.lineno} {name}"
+                    if name == "to_thread" and node.args:
+                        target = node.args[0]
+                        called = getattr(target, "id", None) or getattr(target, "attr", "?")
+                        where = f"{path.relative_to(CONSOLE_DIR)} to_thread({called})"
+                    found.append(where)
+    assert sorted(set(found) - NOT_DATABASE_WORK) == []
+    assert set(found) >= NOT_DATABASE_WORK  # a stale entry must go

@@ -24,7 +24,10 @@ FORBIDDEN_CALLS = {"Session", "session_scope", "to_thread"}
 # Blocking work that is not database work, one entry per call: building the copy's PDF and
 # keeping its files on disk (console/data_copy/routes.py) take seconds and must not hold a
 # database connection while they run.
-NOT_DATABASE_WORK = {"data_copy/routes.py to_thread(keep)", "data_copy/routes.py to_thread(prepare)"}
+NOT_DATABASE_WORK = {
+    "data_copy/routes.py to_thread(keep)",
+    "data_copy/routes.py to_thread(prepare)",
+}
 
 
 def _audit_actions(engine: Engine) -> list[str]:

@@ -18,12 +18,13 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from core.logs import ThrottledWarning
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +48,10 @@ class Lease:
         self._redis = aioredis.Redis.from_url(redis_url)
         self._renew = self._redis.register_script(RENEW)
         self._release = self._redis.register_script(RELEASE)
-        self._warned_at = 0.0
+        self._warning = ThrottledWarning(log)
 
     def _warn(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at > 60:
-            self._warned_at = now
-            log.warning("lease %s: Redis unavailable (%s)", self.name, type(error).__name__)
+        self._warning("lease %s: Redis unavailable (%s)", self.name, type(error).__name__)
 
     async def acquire(self) -> bool:
         """True if this process holds the lease now (taken, or already held and renewed)."""

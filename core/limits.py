@@ -35,6 +35,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from core.logs import ThrottledWarning
 from core.periodic import PeriodicTask
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class RedisLimitStore:
         self._held: dict[str, str] = {}  # slot -> its Redis key, renewed while held here
         self._releasing: set[asyncio.Future[None]] = set()
         self._renewer = PeriodicTask("limit leases", self.renew_leases, lease_seconds / 3)
-        self._last_warning = 0.0
+        self._warning = ThrottledWarning(log)
 
     def _digest(self, value: str) -> str:
         return hashlib.blake2b(
@@ -218,10 +219,7 @@ class RedisLimitStore:
         return f"{self.prefix}:{name}:{self._digest(key)}"
 
     def _unavailable(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= 60:
-            self._last_warning = now
-            log.warning("limits: Redis did not answer (%s); requests allowed", type(exc).__name__)
+        self._warning("limits: Redis did not answer (%s); requests allowed", type(exc).__name__)
 
     async def hit(self, name: str, key: str, *, limit: int, seconds: float) -> bool:
         return await self._window(name, key, uuid.uuid4().hex, limit, seconds, distinct=False)

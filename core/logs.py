@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 NOISY = ("httpx", "httpcore", "telegram.ext.AIORateLimiter")
@@ -54,3 +55,19 @@ def configure_logging(level: int = logging.INFO, fmt: str = FORMAT) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(guard)
+
+
+class ThrottledWarning:
+    """A warning logged at most once every ``seconds`` (the first one always): for a service
+    that stays down (Redis, say), one line a minute rather than one per request."""
+
+    def __init__(self, logger: logging.Logger, seconds: float = 60.0) -> None:
+        self.logger = logger
+        self.seconds = seconds
+        self._last: float | None = None
+
+    def __call__(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if self._last is None or now - self._last >= self.seconds:
+            self._last = now
+            self.logger.warning(message, *args)

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,18 +27,11 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from core.lease import RELEASE, RENEW
 from core.locks import KeyedLocks
+from core.logs import ThrottledWarning
 
 log = logging.getLogger(__name__)
-
-RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
 
 
 class SharedKeyedLocks:
@@ -60,19 +52,16 @@ class SharedKeyedLocks:
         self._prefix = prefix
         self._ttl_ms = int(ttl_seconds * 1000)
         self._poll = poll_seconds
-        self._warned_at = 0.0
+        self._warning = ThrottledWarning(log)
 
     def _name(self, key: str) -> str:
         digest = hashlib.sha256(f"{self._salt}:{key}".encode()).hexdigest()[:32]
         return self._prefix + digest
 
     def _warn(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._warned_at > 60:
-            self._warned_at = now
-            log.warning(
-                "shared locks: Redis unavailable (%s); this process only", type(error).__name__
-            )
+        self._warning(
+            "shared locks: Redis unavailable (%s); this process only", type(error).__name__
+        )
 
     async def _acquire(self, name: str, token: str) -> bool:
         """True once held in Redis; False when Redis does not answer."""

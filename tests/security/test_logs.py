@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core.db import make_engine
-from core.logs import MASK, RedactSecrets, redact
+from core.logs import MASK, RedactSecrets, ThrottledWarning, redact
 from core.settings import PROJECT_ROOT
 from tests.broadcast.helpers import TOKEN, new_broadcast, statuses, subscribers
 from tests.fakes.fake_telegram_limits import LimitedTelegram
@@ -85,3 +85,17 @@ def test_the_broadcast_worker_never_logs_the_bot_token(db_url: str, tmp_path: Pa
     assert TOKEN not in done.stderr + done.stdout
     assert TOKEN.split(":")[1] not in done.stderr + done.stdout
     engine.dispose()
+
+
+def test_a_throttled_warning_is_logged_once_per_period(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("welcome.test.throttled")
+    warn = ThrottledWarning(logger, seconds=3600)
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        warn("redis down (%s)", "ConnectionError")
+        warn("redis down (%s)", "TimeoutError")
+    assert [r.getMessage() for r in caplog.records] == ["redis down (ConnectionError)"]
+    again = ThrottledWarning(logger, seconds=0)
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        again("once")
+        again("twice")
+    assert [r.getMessage() for r in caplog.records][-2:] == ["once", "twice"]

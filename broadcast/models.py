@@ -103,6 +103,10 @@ class Broadcast(SQLModel, table=True):
     body: str = Field(
         sa_column=Column(Text, nullable=False), description="sanitised Telegram HTML (b, i, a)"
     )
+    title_en: str | None = Field(default=None, max_length=120, description="English version")
+    body_en: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), description="English version"
+    )
     image_path: str | None = Field(default=None, max_length=200, description="under VAR_DIR")
     image_mime: str | None = Field(default=None, max_length=40)
     telegram_file_id: str | None = Field(

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.timeutil import UTCDateTime, utcnow
@@ -112,6 +112,23 @@ class Conversation(SQLModel, table=True):
     template_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     blocked_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="the citizen blocked the bot"
+    )
+    # the conversation's language and the rule that keeps it (conversations/language.py)
+    language: str = Field(
+        default="it", sa_column=Column(String(8), nullable=False, server_default="it")
+    )
+    language_source: str = Field(
+        default="",
+        sa_column=Column(String(12), nullable=False, server_default=""),
+        description="'' undecided, 'detected' or 'chosen' by the citizen",
+    )
+    language_pending: str = Field(
+        default="",
+        sa_column=Column(String(8), nullable=False, server_default=""),
+        description="the other language of the last consecutive confident messages",
+    )
+    language_streak: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -24,9 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("conversation") as batch:
-        batch.add_column(
-            sa.Column("language", sa.String(8), nullable=False, server_default="it")
-        )
+        batch.add_column(sa.Column("language", sa.String(8), nullable=False, server_default="it"))
         batch.add_column(
             sa.Column("language_source", sa.String(12), nullable=False, server_default="")
         )

@@ -33,10 +33,14 @@ async def share_events(bus: EventBus, settings: Settings, name: str) -> RedisEve
     return relay
 
 
-def shared_locks(settings: Settings) -> SharedKeyedLocks | None:
+def shared_locks(
+    settings: Settings, *, prefix: str = "welcome:lock:conversation:"
+) -> SharedKeyedLocks | None:
     if not settings.gateway_redis_url:
         return None
-    return SharedKeyedLocks(settings.gateway_redis_url, salt=settings.secret_key.get_secret_value())
+    return SharedKeyedLocks(
+        settings.gateway_redis_url, salt=settings.secret_key.get_secret_value(), prefix=prefix
+    )
 
 
 def lease(settings: Settings, name: str, ttl_seconds: float) -> Lease | None:

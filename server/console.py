@@ -6,8 +6,10 @@
 
 mounts the console at /console and, inside the gateway's lifespan (after it has built
 ``app.state.gateway``), starts the HandoffService: the router hook, the live events, the
-reconcile loop; stops it before the gateway shuts down. Tests and benchmarks may set
-``app.state.handoff_config`` (a HandoffConfig) before the app starts.
+reconcile loop (with several gateway processes: in one of them at a time, by a lease, and
+under per-conversation locks shared through Redis); stops it before the gateway shuts
+down. Tests and benchmarks may set ``app.state.handoff_config`` (a HandoffConfig) before
+the app starts.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bot.handoff.service import HandoffConfig, HandoffService
 from console.app import build_console
 from core.db import make_engine
 from core.settings import Settings
-from server.cluster import share_events
+from server.cluster import job_lease, share_events, shared_locks
 
 CONSOLE_PATH = "/console"
 
@@ -37,7 +39,16 @@ def build_service(
         api_base_url=settings.telegram_api_base_url,
         token=settings.telegram_bot_token.get_secret_value(),
     )
-    return HandoffService(gateway, rasa=rasa, telegram=telegram, config=config)
+    service = HandoffService(gateway, rasa=rasa, telegram=telegram, config=config)
+    # several gateway processes (issue 18): the reconcile pass runs in one of them at a time,
+    # or two would finish the same interrupted step twice (the citizen told twice that a
+    # person will answer, Rasa paused twice); the hand-off's per-conversation lock holds
+    # across processes (its own keys, apart from the gateway's conversation lock)
+    service.reconciler.lease = job_lease(settings, "handoff-reconcile", service.reconciler.interval)
+    locks = shared_locks(settings, prefix="welcome:lock:handoff:")
+    if locks is not None:
+        service.locks = locks
+    return service
 
 
 def attach_console(

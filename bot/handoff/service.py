@@ -48,6 +48,7 @@ from conversations.outgoing import Button, Outgoing
 from core.events import ALL, REMOTE, EventBus
 from core.locks import KeyedLocks
 from core.periodic import PeriodicTask
+from core.shared_locks import SharedKeyedLocks
 from core.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -91,8 +92,9 @@ class HandoffService:
         self._office: tuple[float, OfficeHours] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[str] = set()  # conversations whose hand-off step runs right now
-        # one lock per conversation being worked on; idle entries are dropped (bounded)
-        self.locks = KeyedLocks()
+        # one lock per conversation being worked on; idle entries are dropped (bounded); with
+        # several gateway processes server/ gives locks shared through Redis
+        self.locks: KeyedLocks | SharedKeyedLocks = KeyedLocks()
         self._csat_checked: set[str] = set()  # waiting for the CSAT tap, already looked at
         self._retries: dict[int, tuple[int, float]] = {}
         self._running = False
@@ -125,6 +127,8 @@ class HandoffService:
         await self.rasa.aclose()
         if self.telegram is not None:
             await self.telegram.aclose()
+        if isinstance(self.locks, SharedKeyedLocks):
+            await self.locks.aclose()
 
     def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]

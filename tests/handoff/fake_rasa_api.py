@@ -20,6 +20,7 @@ class FakeRasaApi(FakeRasa):
         self.paused: set[str] = set()
         self.slots: dict[str, dict[str, Any]] = {}
         self.ignored: list[str] = []  # messages that reached a paused tracker
+        self.event_delay = 0.0  # seconds before a tracker event is recorded (a slow Rasa)
 
     def start(self) -> FakeRasaApi:
         fake = self
@@ -63,6 +64,8 @@ class _ApiHandler(_Handler):
         raw = self.rfile.read(length) or b"{}"
         if found is not None and found[1] == "tracker/events":
             event = json.loads(raw).get("event", "")
+            if self.owner.event_delay:
+                threading.Event().wait(self.owner.event_delay)
             with self.owner._lock:
                 self.owner.events.append((found[0], event))
                 if event == "pause":

@@ -1,22 +1,29 @@
-"""No example of a test or validation set is in the training data (data/nlu/).
+"""No example of a test or validation set is in the training data (data/nlu/, data/nlu_en/).
 
-Compared after folding case, accents and punctuation. The first fresh emergency set
-(tests/nlu_fresh/emergency.yml, 2026-11-25) predates this check and shares 9 short or common
-sentences with the training data («aiuto», «voglio morire»...): it is checked for new ones.
+Compared after folding case, accents and punctuation. The English sets (issue 17) are
+checked against both training directories, exactly and after two normalisations: the fold,
+and the fold without spaces («I'm» = «Im», «after-school» = «afterschool»).
+
+The first fresh emergency set (tests/nlu_fresh/emergency.yml, 2026-11-25) predates this check
+and shares 9 short or common sentences with the training data («aiuto», «voglio morire»...):
+it is checked for new ones.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from core.settings import PROJECT_ROOT
 from devtools.nlu_metrics import load_examples
 
 TRAINING = PROJECT_ROOT / "data" / "nlu"
+TRAINING_EN = PROJECT_ROOT / "data" / "nlu_en"
 HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12.yml",
@@ -28,6 +35,10 @@ HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "everyday_2026_12_07.yml",
 ]
+ENGLISH_SETS = [
+    PROJECT_ROOT / "tests" / "nlu_heldout_en" / "nlu.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh_en" / "emergency.yml",
+]
 FIRST_FRESH = PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency.yml"
 FIRST_FRESH_KNOWN = 9
 
@@ -38,10 +49,17 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", plain).split())
 
 
-def training_texts() -> set[str]:
+def squash(text: str) -> str:
+    return fold(text).replace(" ", "")
+
+
+def training_texts(
+    directories: tuple[Path, ...] = (TRAINING,), normalise: Callable[[str], str] = fold
+) -> set[str]:
     texts: set[str] = set()
-    for path in sorted(TRAINING.glob("*.yml")):
-        texts.update(fold(e.text) for e in load_examples(path))
+    for directory in directories:
+        for path in sorted(directory.glob("**/*.yml")):
+            texts.update(normalise(e.text) for e in load_examples(path))
     return texts - {""}
 
 
@@ -56,3 +74,22 @@ def test_the_first_fresh_set_gains_no_new_overlap() -> None:
     train = training_texts()
     leaked = [e.text for e in load_examples(FIRST_FRESH) if fold(e.text) in train]
     assert len(leaked) <= FIRST_FRESH_KNOWN, leaked
+
+
+@pytest.mark.parametrize("normalise", [str.strip, fold, squash], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("path", ENGLISH_SETS, ids=lambda p: p.parent.name)
+def test_no_english_held_out_example_is_trained_on(
+    path: Path, normalise: Callable[[str], str]
+) -> None:
+    train = training_texts((TRAINING, TRAINING_EN), normalise)
+    leaked = [e.text for e in load_examples(path) if normalise(e.text) in train]
+    assert leaked == []
+
+
+def test_the_leak_check_sees_the_english_sets() -> None:
+    """Guards the check above against an empty or moved file (it would pass vacuously)."""
+    assert [len(load_examples(path)) >= 150 for path in ENGLISH_SETS] == [True, True]
+    held_out = {e.intent for e in load_examples(ENGLISH_SETS[0])}
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert set(domain["intents"]) - held_out == set()
+    assert squash("I'm looking for an after-school club!") == "imlookingforanafterschoolclub"

@@ -29,6 +29,8 @@ from bot.review_capture import (
     THUMBS_DOWN_PAYLOAD,
     THUMBS_DOWN_THANKS,
     ReviewCapture,
+    answers_typed,
+    thumbs_down_reply,
     with_thumbs_down,
 )
 from bot.router import Router
@@ -55,7 +57,6 @@ from core.events import EventBus
 from core.locks import KeyedLocks
 from core.shared_locks import SharedKeyedLocks
 from core.timeutil import utcnow
-from review.models import Reason
 
 log = logging.getLogger(__name__)
 
@@ -407,13 +408,14 @@ class Gateway:
             await self.db.run(repo.mark_notice_sent, conversation_id=conversation_id, now=now)
 
     async def _thumbs_down(self, conversation: Conversation, message: Message) -> None:
-        """👎 under an answer: its request goes to the review inbox; the citizen is thanked."""
+        """👎 under an answer: its request goes to the review inbox, once; the citizen is
+        thanked (or told, politely, that this answer was marked already)."""
         origin = (message.data.get("origin") or {}).get("message_id")
+        reply = THUMBS_DOWN_THANKS
         if self.review is not None and isinstance(origin, int):
-            await self.review.wrong_answer(
-                conversation.conversation_id, origin, Reason.citizen_thumbs_down
-            )
-        await self._answer(conversation, message, THUMBS_DOWN_THANKS, Status.processed)
+            outcome = await self.review.thumbs_down(conversation.conversation_id, origin)
+            reply = thumbs_down_reply(outcome)
+        await self._answer(conversation, message, reply, Status.processed)
 
     async def _consent_again(self, conversation: Conversation, message: Message) -> None:
         """A consent button tapped after consent: accept is harmless, decline withdraws."""
@@ -497,7 +499,9 @@ class Gateway:
         finally:
             typing.cancel()
         turn = render_rasa(replies)
-        outgoings = with_thumbs_down(await self._build_menus(conversation, turn.replies))
+        typed = answers_typed(message) and turn.handoff is None
+        with_thumbs_down(turn.replies, channel=conversation.channel, typed=typed)
+        outgoings = await self._build_menus(conversation, turn.replies)
         await self.sender.send_turn(conversation, outgoings, message, finish=Status.processed)
         if self.review is not None:  # after the answer: the citizen never waits for it
             await self.review.turn(conversation.conversation_id, message)

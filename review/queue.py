@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete
@@ -170,6 +171,35 @@ def add_by_id(
     if message is None:
         return None
     return add(session, message=message, reasons=reasons, parsed=parsed)
+
+
+class ThumbsDown(StrEnum):
+    queued = "queued"  # the request is in the queue (or was, for another reason)
+    again = "again"  # this answer had its 👎 already: nothing added
+    nothing = "nothing"  # no typed request before the answer: nothing to review
+
+
+THUMBS_DOWN_MARK = "thumbs_down"  # in the answer's data: the citizen tapped its 👎
+
+
+def record_thumbs_down(
+    session: Session, *, answer_id: int, asked_id: int | None, parsed: Parsed | None
+) -> ThumbsDown:
+    """A citizen's 👎 under the answer ``answer_id``: the request ``asked_id`` (the typed
+    message before it) in the queue, reason ``citizen_thumbs_down``; once per answer."""
+    answer = session.get(Message, answer_id)
+    if answer is None or answer.direction != Direction.outbound:
+        return ThumbsDown.nothing
+    if answer.data.get(THUMBS_DOWN_MARK):
+        return ThumbsDown.again
+    answer.data = {**answer.data, THUMBS_DOWN_MARK: True}
+    session.add(answer)
+    asked = session.get(Message, asked_id) if asked_id is not None else None
+    if asked is None:
+        session.flush()
+        return ThumbsDown.nothing
+    add(session, message=asked, reasons=[Reason.citizen_thumbs_down], parsed=parsed)
+    return ThumbsDown.queued
 
 
 def forget(session: Session, *, message_ids: Sequence[int]) -> int:

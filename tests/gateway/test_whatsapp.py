@@ -177,7 +177,8 @@ def test_many_buttons_become_a_list(
     interactive = _interactive(sent.body)
     assert interactive["type"] == "list"
     rows = interactive["action"]["sections"][0]["rows"]
-    assert len(rows) == 5 and all(len(r["title"]) <= 24 for r in rows)
+    assert len(rows) == 6 and all(len(r["title"]) <= 24 for r in rows)
+    assert rows[5]["title"] == "👎 Non era questo"  # an answer to typed words (review_capture)
     assert rows[3]["description"].startswith("Isolotto-Legnaia")
     fake_graph.deliver_list_reply(WA, rows[4]["id"], rows[4]["title"])
     fake_graph.wait_for(lambda s: len(fake_rasa.requests) >= 2, what="the list reply in Rasa")

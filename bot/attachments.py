@@ -12,6 +12,7 @@ from channels.outcome import ChannelError
 from conversations import repository as repo
 from conversations.models import Channel, Conversation, Message
 from conversations.uploads import UploadRejected
+from core.i18n import gettext
 from core.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -36,11 +37,11 @@ async def store_attachment(
         saved = await asyncio.to_thread(uploads.save, payload.content, now=utcnow())
     except FileTooBig:
         log.info("conversation %s: file refused (too big)", conversation_id)
-        return wording.FILE_TOO_BIG.format(mb=max(1, uploads.max_bytes // (1024 * 1024)))
+        return _too_big(conversation, uploads.max_bytes)
     except UploadRejected as exc:
         log.info("conversation %s: file refused (%s)", conversation_id, exc.reason)
         if exc.reason == "too_big":
-            return wording.FILE_TOO_BIG.format(mb=max(1, uploads.max_bytes // (1024 * 1024)))
+            return _too_big(conversation, uploads.max_bytes)
         return wording.FILE_TYPE_NOT_ALLOWED
     except ChannelError as exc:
         log.warning("conversation %s: file download failed (%s)", conversation_id, exc.code)
@@ -63,3 +64,9 @@ async def store_attachment(
         "conversation %s: file %s stored (%s)", conversation_id, attachment.id, saved.mime_type
     )
     return None
+
+
+def _too_big(conversation: Conversation, max_bytes: int) -> str:
+    """The refusal with the limit in it, in the conversation's language."""
+    text = gettext(conversation.language, wording.FILE_TOO_BIG)
+    return text.format(mb=max(1, max_bytes // (1024 * 1024)))

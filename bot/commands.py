@@ -8,8 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Command:
     name: str
-    description: str  # Italian, shown in Telegram's command menu
-    rasa_message: str  # what Rasa receives (an intent trigger of docs/nlu-contract)
+    description: str  # Italian, shown in Telegram's command menu (translated: locale/)
+    rasa_message: str  # what Rasa receives (an intent trigger of docs/nlu-contract); "": none
 
 
 COMMANDS = (
@@ -21,11 +21,16 @@ COMMANDS = (
     # answered by the gateway itself (broadcast.menu.intercept): every announcement stops
     Command("stop_avvisi", "Non ricevere più avvisi", "/unsubscribe_news"),
     Command("dati", "Ricevi una copia dei tuoi dati", "/request_data_copy"),
+    # answered by the gateway itself (bot/language.py): never reaches Rasa
+    Command("lingua", "Scegli la lingua (language)", ""),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 
 # Aliases some citizens will type.
-ALIASES = {"help": "aiuto", "inizio": "start", "umano": "operatore"}
+ALIASES = {"help": "aiuto", "inizio": "start", "umano": "operatore",
+           # the English names the English texts give (locale/en)
+           "operator": "operatore", "balance": "saldo", "news": "avvisi",
+           "stop_news": "stop_avvisi", "data": "dati", "language": "lingua"}  # fmt: skip
 
 
 def parse_command(text: str) -> str | None:
@@ -38,4 +43,6 @@ def parse_command(text: str) -> str | None:
 
 
 def lookup(name: str) -> Command | None:
-    return BY_NAME.get(name)
+    """The command of a name or of one of its aliases (WhatsApp and the web chat pass the
+    name as typed)."""
+    return BY_NAME.get(ALIASES.get(name, name))

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import wording
+from bot import language, wording
 from broadcast import subscriptions
 from conversations import repository as repo
 from conversations.outgoing import Button, Outgoing
@@ -18,17 +18,22 @@ from conversations.outgoing import Button, Outgoing
 ACCEPT_PAYLOAD = "gw:consent:accept"
 DECLINE_PAYLOAD = "gw:consent:decline"
 
-_ACCEPT_WORDS = {"accetto", "si accetto", "sì accetto", "ok accetto", "acconsento"}
-_DECLINE_WORDS = {"non accetto", "rifiuto", "no non accetto"}
+_ACCEPT_WORDS = {"accetto", "si accetto", "sì accetto", "ok accetto", "acconsento",
+                 "i accept", "accept", "i agree", "agree"}  # fmt: skip
+_DECLINE_WORDS = {"non accetto", "rifiuto", "no non accetto", "i do not accept",
+                  "i don't accept", "decline", "i decline"}  # fmt: skip
 
 
 def notice(*, reminder: bool = False) -> Outgoing:
-    """The privacy notice with its two buttons (or a short reminder with the same buttons)."""
+    """The privacy notice with its two buttons (or a short reminder with the same buttons),
+    and a third that opens the language switch (bot/language.py) before anything is read.
+    Written in Italian; the sender puts it in the conversation's language."""
     return Outgoing(
         text=wording.CONSENT_REMINDER if reminder else wording.PRIVACY_NOTICE,
         buttons=[
             Button(wording.CONSENT_ACCEPT_TITLE, ACCEPT_PAYLOAD),
             Button(wording.CONSENT_DECLINE_TITLE, DECLINE_PAYLOAD),
+            Button(language.SWITCH_BUTTON, language.ASK_PAYLOAD),
         ],
         gateway=True,
     )

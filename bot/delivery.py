@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.channels.base import ChannelAdapter
+from bot.language import localized
 from bot.views import message_view
 from channels.outcome import RETRYABLE, ChannelError, Result
 from channels.whatsapp import WINDOW
@@ -130,6 +131,8 @@ class Sender:
         conversation_id = conversation.conversation_id
         if conversation.chat_key.startswith(PURGED_PREFIX):
             raise ConversationErased(conversation_id)
+        # the gateway's own words in the conversation's language (stored as sent)
+        outgoings = [localized(o, conversation.language) for o in outgoings]
         items = [
             repo.OutboundItem(
                 author=author or (Author.gateway if o.gateway else Author.bot),

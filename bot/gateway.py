@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import consent, menus, safety, wording
+from bot import language as switch
 from bot.attachments import store_attachment
 from bot.channels.base import ChannelAdapter
 from bot.commands import lookup
@@ -38,6 +39,7 @@ from bot.text import truncate_words
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
 from care.safety import SafetyMatch
+from conversations import language
 from conversations import repository as repo
 from conversations.inbound import Inbound
 from conversations.models import (
@@ -128,6 +130,7 @@ class Gateway:
             )
             return stored
         self.sender.publish(message)
+        conversation = await self._observe_language(conversation, message)
         if inbound.channel == Channel.whatsapp and inbound.kind != Kind.edited:
             released = await self.db.run(
                 repo.release_awaiting_window,
@@ -148,6 +151,20 @@ class Gateway:
         else:
             self.schedule(conversation.conversation_id)
         return stored
+
+    async def _observe_language(self, conversation: Conversation, message: Message) -> Conversation:
+        """The conversation's language after this message (docs/languages.md): written only
+        when the rule changes something, so that the safety net's 112/1522 and the privacy
+        notice are already in the language of the first message."""
+        if message.kind != Kind.text or not message.text:
+            return conversation
+        detection = language.detect(message.text)
+        state = language.LanguageState.of(conversation)
+        if language.next_state(state, detection) == state:
+            return conversation
+        return await self.db.run(
+            language.observe, conversation_id=conversation.conversation_id, detection=detection
+        )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -278,6 +295,10 @@ class Gateway:
                 await self._answer(conversation, message, wording.UNKNOWN_BUTTON, Status.rejected)
                 return True
             message = resolved
+        request = switch.request_of(message)
+        if request is not None:  # the language switch works before consent too
+            await self._switch_language(conversation, message, request)
+            return True
         if not conversation.has_consent:
             await self._consent_gate(conversation, message)
             return True
@@ -406,6 +427,36 @@ class Gateway:
         await self.sender.reply(conversation, consent.notice(reminder=reminder), message)
         if not reminder:
             await self.db.run(repo.mark_notice_sent, conversation_id=conversation_id, now=now)
+
+    async def _switch_language(
+        self, conversation: Conversation, message: Message, request: switch.Request
+    ) -> None:
+        """The choice of languages, or the language chosen (then the privacy notice again in
+        it, when the citizen has not answered it yet)."""
+        if request.language is None:
+            await self.sender.reply(
+                conversation, switch.choice(conversation), message, finish=Status.processed
+            )
+            return
+        conversation = await self.db.run(
+            language.choose,
+            conversation_id=conversation.conversation_id,
+            language=request.language,
+        )
+        log.info(
+            "conversation %s: language %s chosen", conversation.conversation_id, request.language
+        )
+        await self.sender.reply(
+            conversation, switch.chosen(request.language), message, finish=Status.processed
+        )
+        if not conversation.has_consent and conversation.consent_declined_at is None:
+            await self.sender.reply(conversation, consent.notice())
+            if conversation.notice_sent_at is None:
+                await self.db.run(
+                    repo.mark_notice_sent,
+                    conversation_id=conversation.conversation_id,
+                    now=utcnow(),
+                )
 
     async def _thumbs_down(self, conversation: Conversation, message: Message) -> None:
         """👎 under an answer: its request goes to the review inbox, once; the citizen is

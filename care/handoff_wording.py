@@ -1,4 +1,4 @@
-"""What the hand-off tells the citizen: Italian, plain, honest about when a person will answer.
+"""What the hand-off tells the citizen: plain, honest about when a person will answer.
 
 Kept together (like bot/wording.py) so they can be reviewed in one place.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from care.sla import SLA_MINUTES, describe_when
+from core.i18n import gettext
 
 EMERGENCY_NUMBERS = (
     "Se sei in pericolo chiama subito il 112. Se subisci violenza o stalking chiama il 1522 "
@@ -48,16 +49,20 @@ def on_request(
     next_opening: datetime | None,
     staff_online: bool,
     now: datetime,
+    language: str | None = None,
 ) -> str:
-    """The message a citizen gets when the conversation goes to a person."""
+    """The message a citizen gets when the conversation goes to a person, in their
+    language (the catalogues of locale/; Italian by default)."""
     if office_open and staff_online:
-        text = COMING_NOW
+        text = gettext(language, COMING_NOW)
     elif office_open:
-        text = IN_HOURS_NOBODY_ONLINE.format(minutes=SLA_MINUTES.get(priority, 30))
+        minutes = SLA_MINUTES.get(priority, 30)
+        text = gettext(language, IN_HOURS_NOBODY_ONLINE).format(minutes=minutes)
     elif next_opening is not None:
-        text = OUT_OF_HOURS.format(when=describe_when(next_opening, now=now))
+        when = describe_when(next_opening, now=now, language=language)
+        text = gettext(language, OUT_OF_HOURS).format(when=when)
     else:
-        text = NO_HOURS
+        text = gettext(language, NO_HOURS)
     if priority == "top":
-        text = f"{EMERGENCY_NUMBERS}\n{text}"
+        text = f"{gettext(language, EMERGENCY_NUMBERS)}\n{text}"
     return text

@@ -21,8 +21,9 @@ from typing import Final
 
 from sqlmodel import Session, select
 
-from catalog.hours import DAY_NAMES, MINUTES_PER_DAY, ROME, Interval, OpeningHours
+from catalog.hours import MINUTES_PER_DAY, ROME, Interval, OpeningHours
 from catalog.models import PlaceKind, WelcomePlace
+from core.i18n import day_and_month, gettext
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ DEFAULT_HOURS: Final[str] = "lun-ven 09:00-13:00 14:30-17:30"
 SLA_MINUTES: Final[dict[str, int]] = {"top": 5, "high": 15, "normal": 30}
 # The clock turns amber when less than this share of the time is left.
 WARNING_SHARE: Final[float] = 0.3
-
-MONTHS: Final[tuple[str, ...]] = (
-    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
-    "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
-)  # fmt: skip
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -172,18 +168,23 @@ def _hhmm(moment: datetime) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
-def describe_when(moment: datetime, *, now: datetime) -> str:
-    """Italian, for citizens: "oggi alle 14:30", "domani (martedì 4 marzo) alle 9:00",
-    "lunedì 10 marzo alle 9:00"."""
+TODAY_AT = "oggi alle {time}"
+TOMORROW_AT = "domani ({day}) alle {time}"
+DAY_AT = "{day} alle {time}"
+
+
+def describe_when(moment: datetime, *, now: datetime, language: str | None = None) -> str:
+    """For citizens, in their language (Italian by default): "oggi alle 14:30",
+    "domani (martedì 4 marzo) alle 9:00", "lunedì 10 marzo alle 9:00"."""
     local = moment.astimezone(ROME)
     today = now.astimezone(ROME).date()
+    at = _hhmm(local)
     if local.date() == today:
-        return f"oggi alle {_hhmm(local)}"
-    day_name = DAY_NAMES[local.weekday()]
-    day = f"{day_name} {local.day} {MONTHS[local.month - 1]}"
+        return gettext(language, TODAY_AT).format(time=at)
+    day = day_and_month(local, language)
     if local.date() == today + timedelta(days=1):
-        return f"domani ({day}) alle {_hhmm(local)}"
-    return f"{day} alle {_hhmm(local)}"
+        return gettext(language, TOMORROW_AT).format(day=day, time=at)
+    return gettext(language, DAY_AT).format(day=day, time=at)
 
 
 @dataclass(frozen=True)

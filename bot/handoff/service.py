@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlmodel import Session, col, select
 
 from bot.handoff.clients import RasaTracker, StaffTelegram
+from bot.language import localized
 from care import handoff as core
 from care import handoff_wording as wording
 from care.handoff_models import (
@@ -235,12 +236,14 @@ class HandoffService:
     ) -> None:
         assert handoff.id is not None
         now = utcnow()
+        conversation = await self.db(repo.get_conversation, conversation_id=handoff.conversation_id)
         text = wording.on_request(
             priority=handoff.priority,
             office_open=office.is_open(now),
             next_opening=office.next_opening(now),
             staff_online=self.staff_online,
             now=now,
+            language=conversation.language if conversation is not None else None,
         )
         await self._say(handoff.conversation_id, Outgoing(text=text, gateway=True), in_gateway)
         await self.db(core.mark_step, handoff_id=handoff.id, step="citizen_told_at", now=utcnow())
@@ -252,13 +255,12 @@ class HandoffService:
         the gateway, so the sender is called directly; elsewhere we wait for the gateway's
         per-conversation lock by going through ``send_text`` when the message is plain text.
         """
-        if not in_gateway and not outgoing.buttons:
-            return await self.gateway.send_text(
-                conversation_id, outgoing.text, author=Author.gateway
-            )
         conversation = await self.db(repo.get_conversation, conversation_id=conversation_id)
         if conversation is None:
             raise LookupError(conversation_id)
+        if not in_gateway and not outgoing.buttons:  # in the citizen's language (locale/)
+            text = localized(outgoing, conversation.language).text
+            return await self.gateway.send_text(conversation_id, text, author=Author.gateway)
         return await self.gateway.sender.reply(conversation, outgoing)
 
     async def _notify_group(self, handoff: Handoff) -> None:

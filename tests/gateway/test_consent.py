@@ -9,8 +9,12 @@ def test_the_notice_says_who_why_how_long_and_rights() -> None:
     notice = consent.notice()
     for words in ("Chi li tiene", "Perché", "Per quanto tempo", "diritti", "Accetto"):
         assert words in notice.text
-    assert [b.payload for b in notice.buttons] == [consent.ACCEPT_PAYLOAD, consent.DECLINE_PAYLOAD]
-    assert [b.title for b in notice.buttons] == ["Accetto", "Non accetto"]
+    assert [b.payload for b in notice.buttons] == [
+        consent.ACCEPT_PAYLOAD,
+        consent.DECLINE_PAYLOAD,
+        "gw:lang",
+    ]
+    assert [b.title for b in notice.buttons] == ["Accetto", "Non accetto", "🌐 Lingua"]
     assert consent.notice(reminder=True).text == wording.CONSENT_REMINDER
 
 

@@ -34,7 +34,7 @@ def _conversation(gateway: RunningGateway, chat: int = CHAT):
 def test_commands_are_registered_in_italian(
     telegram_gateway: RunningGateway, fake_telegram: FakeTelegram
 ) -> None:
-    (call,) = fake_telegram.calls("setMyCommands")
+    call, english = fake_telegram.calls("setMyCommands")
     commands = {c["command"]: c["description"] for c in call.params["commands"]}
     assert set(commands) == {
         "start",
@@ -44,8 +44,15 @@ def test_commands_are_registered_in_italian(
         "avvisi",
         "stop_avvisi",
         "dati",
+        "lingua",
     }
     assert commands["operatore"] == "Parla con una persona"
+    assert "language_code" not in call.params
+    # the same menu, described in English, for users whose Telegram is in English
+    assert english.params["language_code"] == "en"
+    described = {c["command"]: c["description"] for c in english.params["commands"]}
+    assert set(described) == set(commands)
+    assert described["operatore"] == "Talk to a person"
 
 
 def test_first_contact_shows_the_notice_and_nothing_reaches_rasa_before_consent(
@@ -54,7 +61,7 @@ def test_first_contact_shows_the_notice_and_nothing_reaches_rasa_before_consent(
     fake_telegram.send_text(CHAT, "cerco un doposcuola")
     notice = fake_telegram.wait_sent(CHAT, "Chi li tiene")
     titles = [b["text"] for row in notice.params["reply_markup"]["inline_keyboard"] for b in row]
-    assert titles == ["Accetto", "Non accetto"]
+    assert titles == ["Accetto", "Non accetto", "🌐 Lingua"]
     fake_telegram.send_text(CHAT, "allora?")
     fake_telegram.wait_sent(CHAT, wording.CONSENT_REMINDER)
     assert fake_rasa.requests == []

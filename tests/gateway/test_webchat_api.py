@@ -86,7 +86,7 @@ def test_consent_then_conversation(web_gateway: RunningGateway, fake_rasa: FakeR
     assert chat.history() == {"consent": False, "mode": "bot", "messages": []}
     chat.send(command="start")
     notice = chat.wait_reply("Chi li tiene")
-    assert [b["title"] for b in notice["buttons"]] == ["Accetto", "Non accetto"]
+    assert [b["title"] for b in notice["buttons"]] == ["Accetto", "Non accetto", "🌐 Lingua"]
     assert all("payload" not in b and b["ref"].startswith("b:") for b in notice["buttons"])
     assert fake_rasa.requests == []
     chat.send(button=notice["buttons"][0]["ref"])

@@ -29,6 +29,7 @@ from bot.commands import COMMANDS
 from bot.gateway import Gateway
 from channels.telegram import retry_after_seconds
 from conversations.models import Kind
+from core.i18n import gettext, languages
 from core.lease import Lease, while_leader
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,11 @@ class TelegramRuntime:
         await self.application.bot.set_my_commands(
             [BotCommand(c.name, c.description) for c in COMMANDS]
         )
+        for code in languages().codes[1:]:  # the menu for users whose Telegram is in English
+            await self.application.bot.set_my_commands(
+                [BotCommand(c.name, gettext(code, c.description)) for c in COMMANDS],
+                language_code=code,
+            )
         await self.application.start()
         if webhook_url:
             await self.application.bot.set_webhook(

@@ -212,3 +212,25 @@ def test_what_is_written_in_the_box_goes_with_the_file_as_its_caption(
     assert request["message"] == "/request_reimbursement"
     assert request["metadata"]["caption"] == "Ricevuta del nido, 35 €"
     context.close()
+
+
+def test_the_language_control_of_the_page(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    """The 🌐 control above the chat (issue 17): a tap on «English» switches the
+    conversation, and the privacy notice comes again in English."""
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("Chi li tiene")
+    control = page.get_by_role("navigation", name="Lingua · Language")
+    control.get_by_role("button", name="English", exact=True).click()
+    expect(log).to_contain_text("from now on I write to you in English")
+    expect(log).to_contain_text("Who keeps it")
+    page.get_by_role("button", name="I accept", exact=True).click()
+    expect(log).to_contain_text("Thank you!")
+    control.get_by_role("button", name="Italiano", exact=True).click()
+    expect(log).to_contain_text("da ora ti scrivo in italiano")
+    assert fake_rasa.requests == []
+    context.close()

@@ -1,6 +1,7 @@
 """The web chat's HTTP API and page.
 
 GET  /                      the chat page (plain HTML/CSS/JS, no build step)
+GET  /api/chat/languages    the languages of the page's switch (locale/languages.yml)
 POST /api/chat/session      a new conversation token (kept in the browser's localStorage)
 GET  /api/chat/history      the conversation so far (after=ID for the newer part)
 POST /api/chat/messages     a message: text, a button reference, a location or a command
@@ -34,6 +35,7 @@ from conversations import repository as repo
 from conversations.inbound import Inbound
 from conversations.models import Channel, Kind
 from conversations.uploads import UploadRejected, sniff_mime
+from core.i18n import languages
 from core.net import client_address
 from core.timeutil import utcnow
 
@@ -94,6 +96,12 @@ class MessageIn(BaseModel):
 @router.get("/", include_in_schema=False)
 async def page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+
+@router.get("/api/chat/languages")
+async def chat_languages() -> dict[str, Any]:
+    """The languages of the page's switch (locale/languages.yml); a tap sends `/lingua CODE`."""
+    return {"languages": [{"code": x.code, "name": x.name} for x in languages().languages]}
 
 
 @router.post("/api/chat/session")

@@ -327,6 +327,28 @@
     }
   });
 
+  // The language switch: one button per language of locale/languages.yml, each in its own
+  // language; a tap sends "/lingua CODE", which the gateway answers (bot/language.py).
+  async function showLanguages() {
+    const nav = document.getElementById("languages");
+    try {
+      const response = await fetch("/api/chat/languages");
+      if (!response.ok) return;
+      const body = await response.json();
+      for (const language of body.languages) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.lang = language.code;
+        button.textContent = language.name;
+        button.addEventListener("click", () => send({ text: "/lingua " + language.code }));
+        nav.appendChild(button);
+      }
+      nav.hidden = false;
+    } catch (e) {
+      // without the list the page works as before; /lingua can still be typed
+    }
+  }
+
   shareButton.addEventListener("click", shareLocation);
   attachButton.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", () => sendFile(fileInput.files && fileInput.files[0]));
@@ -341,5 +363,6 @@
       say("Il servizio non risponde. Riprova tra poco.");
     }
     listen();
+    showLanguages();
   })();
 })();

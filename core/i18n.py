@@ -152,3 +152,13 @@ def day_and_month(day: date | datetime, code: str | None) -> str:
     if code == "it":
         return f"{_ITALIAN_DAYS[day.weekday()]} {day.day} {_ITALIAN_MONTHS[day.month - 1]}"
     return format_date(day, "EEEE d MMMM", locale=Locale.parse(code))
+
+
+def language_name(code: str | None, *, in_language: str = "it") -> str:
+    """A language's name for staff (Italian by default): "inglese", "rumeno"."""
+    if not code:
+        return "—"
+    try:
+        return Locale.parse(code).get_display_name(in_language) or code
+    except (ValueError, LookupError):
+        return code

@@ -36,6 +36,7 @@ from console.scope import can_act_on_conversation, can_see_conversation, visible
 from console.staff import StaffView, get_view, staff_with_role
 from conversations import repository as repo
 from conversations.models import Conversation, Direction, Message
+from core.i18n import language_name, languages
 from staff.roles import Role
 from welfare.ledger.accounts import AccountBalance, balances
 from welfare.ledger.linking import citizen_for_conversation
@@ -112,6 +113,7 @@ class QueueRow:
     labels: list[Label]
     last_citizen_at: datetime | None
     citizen_messages: int
+    language: str = ""  # the citizen's language when it is not Italian ("inglese")
 
     @property
     def emergency(self) -> bool:
@@ -146,13 +148,13 @@ def queue(session: Session, staff: CurrentStaff, *, now: datetime, office: Offic
         )
     )
     ids = [h.conversation_id for h in rows]
-    channels = dict(
-        session.exec(
-            select(Conversation.conversation_id, Conversation.channel).where(
-                col(Conversation.conversation_id).in_(ids)
-            )
-        ).all()
-    )
+    found = session.exec(
+        select(Conversation.conversation_id, Conversation.channel, Conversation.language).where(
+            col(Conversation.conversation_id).in_(ids)
+        )
+    ).all()
+    channels = {cid: channel for cid, channel, _ in found}
+    languages_of = {cid: code for cid, _, code in found if code and code != languages().source}
     activity = {
         cid: (last, count)
         for cid, last, count in session.exec(
@@ -173,6 +175,9 @@ def queue(session: Session, staff: CurrentStaff, *, now: datetime, office: Offic
             QueueRow(
                 handoff=handoff,
                 channel=CHANNELS.get(str(channels.get(handoff.conversation_id, "")), "—"),
+                language=language_name(languages_of.get(handoff.conversation_id)).lower()
+                if handoff.conversation_id in languages_of
+                else "",
                 reason=reason_label(handoff.reason),
                 priority_label=PRIORITY_LABELS.get(handoff.priority, handoff.priority),
                 sla=clock(
@@ -235,6 +240,7 @@ class ConversationPage:
     handoff: Handoff
     conversation: Conversation | None
     channel: str
+    language: str  # the citizen's language, for staff ("italiano", "inglese")
     status_label: str
     priority_label: str
     reason: str
@@ -337,6 +343,7 @@ def conversation_page(
         handoff=handoff,
         conversation=conversation,
         channel=CHANNELS.get(channel, channel or "—"),
+        language=language_name(conversation.language if conversation else None).lower(),
         status_label=STATUS_LABELS.get(HandoffStatus(handoff.status), handoff.status),
         priority_label=PRIORITY_LABELS.get(handoff.priority, handoff.priority),
         reason=reason_label(handoff.reason),

@@ -7,7 +7,7 @@ several workers run them at once (only one wins each transition).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +25,11 @@ from broadcast.models import (
 )
 from catalog.areas import QUARTIERI
 from catalog.vocabulary import CATEGORY_LABELS
+from core.i18n import language_name, languages
 
 TITLE_MAX = 120
 LINK_LABEL_MAX = 40
+DEFAULT_LINK_LABEL = "Apri il link"  # a msgid: each language's version shows its own
 
 
 class BroadcastError(ValueError):
@@ -49,6 +51,27 @@ class Draft:
     link_label: str = ""
     image_path: str | None = None
     image_mime: str | None = None
+    # other languages' versions as typed, {code: (title, body)}; both empty: none
+    translations: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def versions(self) -> dict[str, tuple[str, str]]:
+        """The other languages' versions that were written (title or body not empty)."""
+        return {
+            code: (title, body)
+            for code, (title, body) in self.translations.items()
+            if title.strip() or body.strip()
+        }
+
+
+def _check_length(title: str, body: str, *, with_image: bool, language: str | None) -> None:
+    composed = compose(title, body, with_image=with_image, language=language)
+    if composed.length > composed.limit:
+        where = "con un'immagine" if with_image else "senza immagine"
+        version = f" (versione {language_name(language)})" if language else ""
+        raise BroadcastError(
+            f"Il testo{version} è troppo lungo: {composed.length} caratteri, al massimo "
+            f"{composed.limit} {where} (titolo e nota finale compresi)."
+        )
 
 
 def validate(draft: Draft) -> None:
@@ -67,13 +90,17 @@ def validate(draft: Draft) -> None:
             raise BroadcastError("Il link deve iniziare con https:// (o http://).")
         if len(draft.link_label.strip()) > LINK_LABEL_MAX:
             raise BroadcastError(f"Il testo del pulsante: al massimo {LINK_LABEL_MAX} caratteri.")
-    composed = compose(draft.title, draft.body, with_image=draft.image_path is not None)
-    if composed.length > composed.limit:
-        where = "con un'immagine" if draft.image_path else "senza immagine"
-        raise BroadcastError(
-            f"Il testo è troppo lungo: {composed.length} caratteri, al massimo "
-            f"{composed.limit} {where} (titolo e nota finale compresi)."
-        )
+    with_image = draft.image_path is not None
+    _check_length(draft.title, draft.body, with_image=with_image, language=None)
+    for code, (title, body) in draft.versions().items():
+        if code not in languages().codes or code == languages().source:
+            raise BroadcastError(f"Lingua non prevista: {code}")
+        name = language_name(code)
+        if not title.strip() or not body.strip():
+            raise BroadcastError(f"Per la versione in {name} scrivi sia il titolo sia il testo.")
+        if len(title.strip()) > TITLE_MAX:
+            raise BroadcastError(f"Il titolo in {name} può avere al massimo {TITLE_MAX} caratteri.")
+        _check_length(title, body, with_image=with_image, language=code)
 
 
 def create_broadcast(
@@ -83,13 +110,23 @@ def create_broadcast(
     validate(draft)
     composed = compose(draft.title, draft.body, with_image=draft.image_path is not None)
     link = safe_url(draft.link_url) if draft.link_url.strip() else None
+    translations = {
+        code: {
+            "title": title.strip(),
+            "body": compose(
+                title, body, with_image=draft.image_path is not None, language=code
+            ).telegram_html,
+        }
+        for code, (title, body) in draft.versions().items()
+    }
     broadcast = Broadcast(
         title=draft.title.strip(),
         body=composed.telegram_html,
+        translations=translations,
         image_path=draft.image_path,
         image_mime=draft.image_mime,
         link_url=link,
-        link_label=(draft.link_label.strip() or "Apri il link") if link else None,
+        link_label=(draft.link_label.strip() or DEFAULT_LINK_LABEL) if link else None,
         quartieri=sorted(set(draft.quartieri)),
         interests=sorted(set(draft.interests)),
         status=BroadcastStatus.scheduled,

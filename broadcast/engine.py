@@ -73,6 +73,7 @@ from broadcast.ratelimit import (
 from broadcast.senders import Announcement, Sender
 from channels.outcome import Outcome, Result
 from core.database import Database
+from core.i18n import gettext
 from core.settings import Settings
 from core.timeutil import utcnow
 
@@ -156,7 +157,7 @@ class BroadcastWorker:
         self.gap = ChatGap(config.per_chat_seconds)
         self._paused_until: dict[str, float] = {}
         self._pacers_ready = False
-        self._announcements: dict[int, Announcement] = {}
+        self._announcements: dict[tuple[int, str], Announcement] = {}  # (broadcast, language)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._semaphore = asyncio.Semaphore(max(1, config.concurrency))
@@ -257,7 +258,8 @@ class BroadcastWorker:
         await self._db(queue.sweep, now=utcnow())
         for broadcast_id in await self._db(service.finish_done, now=utcnow()):
             log.info("broadcast %d finished", broadcast_id)
-            self._announcements.pop(broadcast_id, None)
+            for key in [k for k in self._announcements if k[0] == broadcast_id]:
+                del self._announcements[key]
 
     async def _drain(self) -> None:
         if self._in_flight:
@@ -328,7 +330,7 @@ class BroadcastWorker:
             if wait > 0:
                 await self._release([item], schedule.token, wait)
                 continue
-            announcement = await self._announcement(recipient.broadcast_id)
+            announcement = await self._announcement(recipient.broadcast_id, recipient.language)
             await self._semaphore.acquire()
             task = asyncio.create_task(self._deliver(item, schedule.token, announcement, slot))
             self._in_flight.add(task)
@@ -480,34 +482,48 @@ class BroadcastWorker:
                 time.sleep(0.2 * 2**attempt)
         return None
 
-    async def _announcement(self, broadcast_id: int) -> Announcement | None:
-        cached = self._announcements.get(broadcast_id)
+    async def _announcement(self, broadcast_id: int, language: str) -> Announcement | None:
+        """The broadcast in ``language`` (its own version, else the Italian one), cached."""
+        cached = self._announcements.get((broadcast_id, language))
         if cached is None:
             cached = await self._db(
-                load_announcement, broadcast_id=broadcast_id, var_dir=self.config.var_dir
+                load_announcement,
+                broadcast_id=broadcast_id,
+                var_dir=self.config.var_dir,
+                language=language,
             )
             if cached is not None:
-                self._announcements[broadcast_id] = cached
+                self._announcements[(broadcast_id, language)] = cached
         return cached
 
     async def _db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         return await self.db.run(fn, **kwargs)
 
 
-def load_announcement(session: Session, *, broadcast_id: int, var_dir: Path) -> Announcement | None:
+def load_announcement(
+    session: Session, *, broadcast_id: int, var_dir: Path, language: str = "it"
+) -> Announcement | None:
+    """The broadcast as the senders need it: the version in ``language`` when staff wrote
+    one (``Broadcast.translations``), else the Italian one."""
     from broadcast.formatting import to_whatsapp
 
     broadcast = session.get(Broadcast, broadcast_id)
     if broadcast is None:
         return None
+    version = (broadcast.translations or {}).get(language) or {}
+    title = version.get("title") or broadcast.title
+    body = version.get("body") or broadcast.body
+    link_label = broadcast.link_label
+    if version and link_label:
+        link_label = gettext(language, link_label)  # the default label; staff's own stays
     return Announcement(
         broadcast_id=broadcast_id,
-        title=broadcast.title,
-        telegram_html=broadcast.body,
-        whatsapp_text=to_whatsapp(broadcast.body),
-        plain_text=visible_text(broadcast.body),
+        title=title,
+        telegram_html=body,
+        whatsapp_text=to_whatsapp(body),
+        plain_text=visible_text(body),
         link_url=broadcast.link_url,
-        link_label=broadcast.link_label,
+        link_label=link_label,
         image_path=(var_dir / broadcast.image_path) if broadcast.image_path else None,
         image_mime=broadcast.image_mime,
         telegram_file_id=broadcast.telegram_file_id,

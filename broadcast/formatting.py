@@ -14,6 +14,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from core.i18n import gettext
+
 ALLOWED = {"b": "b", "strong": "b", "i": "i", "em": "i"}
 TEXT_LIMIT = 4096  # Telegram, visible characters of a message
 CAPTION_LIMIT = 1024  # Telegram, visible characters of a photo's caption
@@ -109,17 +111,19 @@ class Composed:
     limit: int
 
 
-def message_html(title: str, body: str) -> str:
-    """Title in bold, the sanitised body, the footer saying how to stop."""
+def message_html(title: str, body: str, language: str | None = None) -> str:
+    """Title in bold, the sanitised body, the footer saying how to stop (in ``language``)."""
     parts = [f"<b>{_escape(title.strip())}</b>"] if title.strip() else []
     if body.strip():
         parts.append(body.strip())
-    parts.append(f"<i>{_escape(FOOTER)}</i>")
+    parts.append(f"<i>{_escape(gettext(language, FOOTER))}</i>")
     return "\n\n".join(parts)
 
 
-def compose(title: str, raw_body: str, *, with_image: bool) -> Composed:
-    html_text = message_html(title, sanitize(raw_body))
+def compose(
+    title: str, raw_body: str, *, with_image: bool, language: str | None = None
+) -> Composed:
+    html_text = message_html(title, sanitize(raw_body), language)
     return Composed(
         telegram_html=html_text,
         whatsapp_text=to_whatsapp(html_text),

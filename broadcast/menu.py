@@ -48,6 +48,10 @@ STOP_WORDS = {
     "nessun avviso",
     "disiscrivimi",
     "cancella iscrizione avvisi",
+    # the English footer's words (locale/en) and the English command
+    "stop news",
+    "/stop_news",
+    "no more news",
 }
 
 INTRO = (

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -103,9 +104,10 @@ class Broadcast(SQLModel, table=True):
     body: str = Field(
         sa_column=Column(Text, nullable=False), description="sanitised Telegram HTML (b, i, a)"
     )
-    title_en: str | None = Field(default=None, max_length=120, description="English version")
-    body_en: str | None = Field(
-        default=None, sa_column=Column(Text, nullable=True), description="English version"
+    translations: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default=text("'{}'")),
+        description="other languages' versions: {code: {title, body}} (body as ``body``)",
     )
     image_path: str | None = Field(default=None, max_length=200, description="under VAR_DIR")
     image_mime: str | None = Field(default=None, max_length=40)

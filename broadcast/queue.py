@@ -132,6 +132,7 @@ def claim(
             Conversation.blocked_at,
             Conversation.last_inbound_at,
             Subscription.active,
+            Conversation.language,
         )
         .outerjoin(Conversation, col(Conversation.conversation_id) == Delivery.conversation_id)
         .outerjoin(Subscription, col(Subscription.conversation_id) == Delivery.conversation_id)
@@ -139,7 +140,7 @@ def claim(
         .order_by(col(Delivery.broadcast_id), col(Delivery.id))
     ).all()
     claimed: list[Claimed] = []
-    for delivery, chat_key, consent_at, blocked_at, last_inbound_at, active in rows:
+    for delivery, chat_key, consent_at, blocked_at, last_inbound_at, active, language in rows:
         settle: tuple[DeliveryStatus, str] | None = None
         if chat_key is None:
             settle = (DeliveryStatus.skipped, "unknown-conversation")
@@ -163,6 +164,7 @@ def claim(
                     channel=delivery.channel,
                     chat_key=str(chat_key),
                     last_inbound_at=last_inbound_at,
+                    language=language or "it",
                 ),
                 lease_until=lease_until,
                 uncertain=delivery.uncertain,

@@ -45,6 +45,7 @@ class Recipient:
     channel: str
     chat_key: str  # the channel address: never logged, never stored by the broadcaster
     last_inbound_at: datetime | None = None
+    language: str = "it"  # the conversation's: its version of the broadcast when there is one
 
 
 @dataclass

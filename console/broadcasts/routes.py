@@ -33,6 +33,7 @@ from catalog.vocabulary import CATEGORY_LABELS
 from console import audit
 from console.auth import CurrentStaff, Db, client_ip, require_roles
 from console.web import console_path, render
+from core.i18n import language_name, languages
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from staff.roles import Role
@@ -111,12 +112,35 @@ async def _store_image(upload: UploadFile, *, limit: int, var_dir: Path) -> tupl
     return name, mime
 
 
+def _other_languages() -> list[dict[str, str]]:
+    """The languages besides Italian a broadcast can have a version in (locale/)."""
+    config = languages()
+    return [
+        {"code": code, "label": language_name(code)}
+        for code in config.codes
+        if code != config.source
+    ]
+
+
 def _form_context(**values: Any) -> dict[str, Any]:
     return {
         "quartieri": QUARTIERI,
         "categories": CATEGORY_LABELS,
+        "other_languages": _other_languages(),
         "form": {"quartieri": [], "interests": [], "when": "now", **values},
     }
+
+
+async def _versions(request: Request) -> dict[str, tuple[str, str]]:
+    """The other languages' title and body as typed (title_en, body_en, ...)."""
+    form = await request.form()
+    found = {}
+    for language in _other_languages():
+        code = language["code"]
+        title = str(form.get(f"title_{code}") or "")[:500]
+        body = str(form.get(f"body_{code}") or "")[:20_000]
+        found[code] = (title, body)
+    return found
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -178,9 +202,12 @@ async def broadcast_create(
 ) -> Response:
     config = settings()
     now = utcnow()
+    versions = await _versions(request)
     values = {
         "title": title,
         "body": body,
+        **{f"title_{code}": pair[0] for code, pair in versions.items()},
+        **{f"body_{code}": pair[1] for code, pair in versions.items()},
         "link_url": link_url,
         "link_label": link_label,
         "quartieri": _picked(quartieri, QUARTIERI),
@@ -212,6 +239,7 @@ async def broadcast_create(
             link_label=link_label,
             image_path=image_path,
             image_mime=image_mime,
+            translations=versions,
         )
         broadcast = await db.run(_create, draft=draft, staff=staff, now=now, ip=client_ip(request))
     except service.BroadcastError as problem:

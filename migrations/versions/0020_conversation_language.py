@@ -4,7 +4,8 @@ The language of a conversation (``conversation.language``, ``it`` by default), h
 decided (``language_source``: empty until decided, ``detected`` or ``chosen``), and the
 other language seen in the last consecutive confident messages with their count
 (``language_pending``, ``language_streak``), so that one ambiguous message never flips it
-(docs/languages.md). Broadcasts get an optional English title and body.
+(docs/languages.md). Broadcasts get their versions in other languages
+(``broadcast.translations``: {code: {title, body}}).
 
 Revision ID: 0020
 Revises: 0018
@@ -35,14 +36,14 @@ def upgrade() -> None:
             sa.Column("language_streak", sa.Integer(), nullable=False, server_default="0")
         )
     with op.batch_alter_table("broadcast") as batch:
-        batch.add_column(sa.Column("title_en", sa.String(120), nullable=True))
-        batch.add_column(sa.Column("body_en", sa.Text(), nullable=True))
+        batch.add_column(
+            sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("broadcast") as batch:
-        batch.drop_column("body_en")
-        batch.drop_column("title_en")
+        batch.drop_column("translations")
     with op.batch_alter_table("conversation") as batch:
         for column in ("language_streak", "language_pending", "language_source", "language"):
             batch.drop_column(column)

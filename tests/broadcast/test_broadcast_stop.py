@@ -89,7 +89,7 @@ def _choices(engine: Engine, conversation_id: str) -> subs.Choices:
 def test_stop_avvisi_on_telegram_asks_then_stops_everything(
     telegram_gateway: RunningGateway, fake_telegram: FakeTelegram, fake_rasa: FakeRasa
 ) -> None:
-    (call,) = fake_telegram.calls("setMyCommands")
+    call = fake_telegram.calls("setMyCommands")[0]  # the Italian menu (then the English one)
     commands = {c["command"]: c["description"] for c in call.params["commands"]}
     assert commands["stop_avvisi"] == "Non ricevere più avvisi"
     assert commands["avvisi"] == "Ricevi gli avvisi del tuo quartiere"

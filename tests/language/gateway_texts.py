@@ -15,12 +15,14 @@ TEXT_MODULES = (
     "care.handoff_wording",
     "care.sla",
     "broadcast.menu",
+    "broadcast.formatting",
+    "broadcast.broadcasts",
 )
 # constants of those modules that are not texts (payloads, markers, hours, aliases, place
 # names), or are gathered below from where they are defined (CATEGORY_LABELS)
 NOT_TEXT = {"PREFIX", "CHECK", "DEFAULT_HOURS", "COMMAND", "PAYLOAD_PREFIX", "ASK_PAYLOAD",
             "THUMBS_DOWN_PAYLOAD", "CONFIRM_NONCE", "CUSTOM_TYPE", "ALIASES", "QUARTIERI",
-            "CATEGORY_LABELS"}  # fmt: skip
+            "CATEGORY_LABELS", "ALLOWED"}  # fmt: skip
 # button titles written inline (broadcast/menu.py)
 INLINE_TITLES = ("Sì, voglio gli avvisi", "No, grazie", "Scegli i quartieri",
                  "Scegli gli argomenti", "Le mie scelte", "Stop a tutti gli avvisi", "Ho finito",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from conversations.models import Conversation
-from core.i18n import languages
+from core.i18n import catalogue, languages, translated
 
 DETECTED = "detected"
 CHOSEN = "chosen"
@@ -63,8 +63,12 @@ def _identifier() -> Any:
 
 
 def warm_up() -> None:
-    """Load the model now (about a second) rather than on the first citizen's message."""
+    """Load the detector's model (about a second) and read every catalogue now, rather than
+    on the first citizen's message; a broken catalogue fails the start, not a reply."""
     _identifier()
+    for code in languages().codes:
+        translated(code, "")
+        catalogue(code)
 
 
 def detect(text: str) -> Detection:

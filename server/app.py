@@ -35,6 +35,7 @@ from bot.gateway import Gateway, GatewayConfig
 from bot.outbox import OutboxWorker
 from bot.rasa_client import RasaClient
 from bot.review_capture import ReviewCapture
+from conversations.language import warm_up as warm_up_languages
 from conversations.uploads import UploadStore
 from core.body_limit import BodyLimit
 from core.database import Database
@@ -163,6 +164,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         db_engine = engine or make_engine(settings.effective_database_url)
         gateway = build_gateway(settings, db_engine)
         app.state.gateway = gateway
+        # the language detector's model (about a second) and the catalogues, before the first
+        # citizen waits for them (docs/languages.md)
+        await asyncio.to_thread(warm_up_languages)
         relay = await share_events(gateway.events, settings, "conversations")
         app.state.telegram = None
         app.state.telegram_webhook_secret = ""

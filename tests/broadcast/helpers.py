@@ -23,6 +23,7 @@ from core.timeutil import utcnow
 
 if TYPE_CHECKING:
     from broadcast.engine import EngineConfig
+    from core.settings import Settings
 
 TOKEN = "123456:TEST-token_abc"
 _chat_ids = itertools.count(700_001)
@@ -118,6 +119,21 @@ def statuses(engine: Engine, broadcast_id: int) -> dict[str, int]:
             .group_by(Delivery.status)
         ).all()
     return {str(status): int(n) for status, n in rows}
+
+
+def gateway_settings(sqlite_url: str, tmp_path: Path) -> Settings:
+    """Settings of a gateway whose broadcast worker polls often (Rasa unreachable)."""
+    from core.settings import Settings
+
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        var_dir=tmp_path,
+        database_url=sqlite_url,
+        rasa_url="http://127.0.0.1:9",
+        rasa_auth_token="test-token",
+        secret_key="test-secret-key-" + "x" * 32,
+        broadcast_poll_seconds=0.1,
+    )
 
 
 def fast_config(tmp_path: Path, **overrides: object) -> EngineConfig:

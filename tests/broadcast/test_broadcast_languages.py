@@ -15,10 +15,9 @@ from broadcast.models import Broadcast
 from conversations import language
 from conversations.models import Channel, Direction, Message
 from core.db import session_scope
-from core.settings import Settings
 from server.app import create_app
 from server.broadcasts import attach_broadcasts
-from tests.broadcast.helpers import add_subscriber, new_broadcast, statuses
+from tests.broadcast.helpers import add_subscriber, gateway_settings, new_broadcast, statuses
 from tests.broadcast.test_broadcast_console import (  # noqa: F401 (fixtures)
     CONSOLE,
     _cheap_hashing,
@@ -56,15 +55,7 @@ def test_the_form_takes_an_english_version(
 def test_each_subscriber_gets_their_language(
     sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    config = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        var_dir=tmp_path,
-        database_url=sqlite_url,
-        rasa_url="http://127.0.0.1:9",
-        rasa_auth_token="test-token",
-        secret_key="test-secret-key-" + "x" * 32,
-        broadcast_poll_seconds=0.1,
-    )
+    config = gateway_settings(sqlite_url, tmp_path)
     with session_scope(sqlite_engine) as session:
         italian = add_subscriber(session, channel=Channel.webchat)
         english = add_subscriber(session, channel=Channel.webchat)

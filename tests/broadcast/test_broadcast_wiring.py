@@ -14,25 +14,22 @@ from sqlmodel import Session, col, select
 from broadcast import menu
 from conversations.models import Channel, Direction, Message
 from core.db import session_scope
-from core.settings import Settings
 from core.timeutil import utcnow
 from server.app import create_app
 from server.broadcasts import attach_broadcasts
-from tests.broadcast.helpers import add_citizen, add_subscriber, new_broadcast, statuses
+from tests.broadcast.helpers import (
+    add_citizen,
+    add_subscriber,
+    gateway_settings,
+    new_broadcast,
+    statuses,
+)
 
 
 def test_worker_runs_with_the_gateway(
     sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        var_dir=tmp_path,
-        database_url=sqlite_url,
-        rasa_url="http://127.0.0.1:9",
-        rasa_auth_token="test-token",
-        secret_key="test-secret-key-" + "x" * 32,
-        broadcast_poll_seconds=0.1,
-    )
+    settings = gateway_settings(sqlite_url, tmp_path)
     with session_scope(sqlite_engine) as session:
         web = add_subscriber(session, channel=Channel.webchat)
     app = create_app(settings, engine=sqlite_engine)

@@ -14,12 +14,12 @@ from bot import wording
 from conversations import repository as repo
 from conversations.language import LanguageState
 from core.i18n import gettext
-from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway
 from tests.gateway.test_webchat_api import Chat
+from tests.gateway.test_whatsapp import start_whatsapp  # noqa: F401 (fixture)
 
 CHAT = 717001
 WA = "393339876543"
@@ -112,20 +112,8 @@ def test_telegram_emergency_numbers_in_the_conversations_language(
 
 
 @pytest.fixture
-def whatsapp(
-    start_gateway: Callable[..., RunningGateway], fake_graph: FakeGraph, fake_rasa: FakeRasa
-) -> RunningGateway:
-    running = start_gateway(
-        whatsapp_access_token=graph.ACCESS_TOKEN,
-        whatsapp_phone_number_id=graph.PHONE_NUMBER_ID,
-        whatsapp_app_secret=graph.APP_SECRET,
-        whatsapp_verify_token=graph.VERIFY_TOKEN,
-        whatsapp_graph_base_url=fake_graph.base_url,
-        whatsapp_api_version=graph.VERSION,
-        rasa_url=fake_rasa.url,
-    )
-    fake_graph.webhook_url = running.url + "/whatsapp/webhook"
-    return running
+def whatsapp(start_whatsapp: Callable[..., RunningGateway]) -> RunningGateway:  # noqa: F811
+    return start_whatsapp()
 
 
 def _buttons(sent) -> dict[str, str]:

@@ -29,17 +29,29 @@ the test sets' own sentences, never citizens' messages). ``make eval`` prints th
 ``calibrate`` re-applies other gate settings to the recorded DIET ranking of the
 validation splits (tests/nlu_fresh/out_of_domain_dev.yml and in_domain_dev.yml), without
 retraining; ``--thresholds`` prints per-intent out-of-domain thresholds chosen on them
-(devtools.gate_thresholds).
+(devtools.gate_thresholds); ``--calibrate-ood`` tries thresholds of the out-of-domain
+detector (nlu/ood_detector.py) with the rest of config.yml's gate.
+
+The out-of-domain detector's effect (nlu/ood_detector.py): the lines "detector: ... turned
+away" count the welfare intents it turned into out_of_scope; on the held-out's in-domain
+requests each one is a request lost.
+
+``--parses FILE`` replays recorded parses (``devtools/ood_prototype.py --dump``, in Rasa's
+environment, no server) instead of starting Rasa: with the gate settings of config.yml,
+``--ood-threshold`` to try another detector threshold (0: without the detector).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from care.safety import detect
 from core.settings import PROJECT_ROOT
@@ -68,6 +80,8 @@ HEADLINE_OOD = FRESH_DIR / "out_of_domain_2026_12_07.yml"
 HEADLINE_EVERYDAY = FRESH_DIR / "everyday_2026_12_07.yml"
 HEADLINE_EMERGENCY = FRESH_DIR / "emergency_2026_12_07.yml"  # emergencies and hard negatives
 HELDOUT = PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml"
+CONFIG = PROJECT_ROOT / "config.yml"
+GATE_COMPONENT = "nlu.intent_gate.IntentGate"
 KEPT_OUT = frozenset({"out_of_scope", FALLBACK, "greet", "goodbye", "thank", "bot_challenge"})
 
 Parse = Callable[[str], dict[str, Any]]
@@ -77,6 +91,7 @@ Parse = Callable[[str], dict[str, Any]]
 class Outcome:
     intent: str  # Rasa's final intent (emergency when the gateway's rules fire)
     action: str  # immediate | ask | none
+    by_detector: bool = False  # the out-of-domain detector turned the intent away
 
     @property
     def kept_out(self) -> bool:
@@ -88,11 +103,20 @@ def outcome(text: str, parsed: dict[str, Any]) -> Outcome:
     if detect(text) is not None or parsed.get("safety_net"):
         return Outcome(EMERGENCY, IMMEDIATE)
     intent = str((parsed.get("intent") or {}).get("name") or "")
-    if intent != EMERGENCY:
-        return Outcome(intent, "none")
     gate = parsed.get("intent_gate")
-    tier = gate.get("tier") if isinstance(gate, dict) else None
-    return Outcome(intent, ASK if tier == ASK else IMMEDIATE)
+    gate = gate if isinstance(gate, dict) else {}
+    by_detector = bool(gate.get("by_detector"))
+    if intent != EMERGENCY:
+        return Outcome(intent, "none", by_detector)
+    return Outcome(intent, ASK if gate.get("tier") == ASK else IMMEDIATE, by_detector)
+
+
+def ood_probability(parsed: dict[str, Any]) -> float | None:
+    """The out-of-domain detector's P(out) recorded in a parse, if the model has one."""
+    detector = parsed.get("ood_detector")
+    if isinstance(detector, dict) and detector.get("probability") is not None:
+        return float(detector["probability"])
+    return None
 
 
 def redecide(text: str, parsed: dict[str, Any], settings: GateSettings) -> Outcome:
@@ -105,10 +129,19 @@ def redecide(text: str, parsed: dict[str, Any], settings: GateSettings) -> Outco
     first = float(ranking[0]["confidence"])
     second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
     current = ranking[0]["name"] if first >= 0.5 and first - second >= 0.1 else FALLBACK
-    decision = decide(text, ranking, current, settings, default_support())
+    decision = decide(text, ranking, current, settings, default_support(), ood_probability(parsed))
     if decision.intent == EMERGENCY:
-        return Outcome(EMERGENCY, decision.tier or IMMEDIATE)
-    return Outcome(decision.intent, "none")
+        return Outcome(EMERGENCY, decision.tier or IMMEDIATE, decision.by_detector)
+    return Outcome(decision.intent, "none", decision.by_detector)
+
+
+def config_settings(path: Path = CONFIG) -> GateSettings:
+    """The IntentGate settings of config.yml (those the shipped model was trained with)."""
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for component in config.get("pipeline") or []:
+        if component.get("name") == GATE_COMPONENT:
+            return GateSettings.from_config(component)
+    return GateSettings()
 
 
 @dataclass
@@ -118,10 +151,10 @@ class Share:
     total: int = 0
     failures: list[str] = field(default_factory=list)
 
-    def add(self, text: str, hit: bool, *, failure_when: bool) -> None:
+    def add(self, text: str, hit: bool, *, failure_when: bool | None) -> None:
         self.total += 1
         self.hits += int(hit)
-        if hit == failure_when:
+        if failure_when is not None and hit == failure_when:
             self.failures.append(text)
 
     @property
@@ -151,6 +184,9 @@ class GateFigures:
     negatives_paged: Share
     negatives_asked: Share
     rules_negatives: Share
+    # the out-of-domain detector's effect
+    headline_ood_by_detector: Share
+    heldout_turned_away: Share
 
     def shares(self) -> list[Share]:
         return [
@@ -170,6 +206,8 @@ class GateFigures:
             self.negatives_paged,
             self.negatives_asked,
             self.rules_negatives,
+            self.headline_ood_by_detector,
+            self.heldout_turned_away,
         ]
 
     def report(self, *, misses: bool = False) -> str:
@@ -224,6 +262,8 @@ def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
         Share("regression negatives: paged at once"),
         Share("regression negatives: asked"),
         Share("regression negatives: safety rules fire"),
+        Share("detector: OOD 12-07 turned away"),
+        Share("detector: held-out in-domain requests turned away"),
     )
     for example in load_examples(HEADLINE_OOD):
         got = decide_one(example.text)
@@ -234,6 +274,7 @@ def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
             example.text,
             got,
         )
+        result.headline_ood_by_detector.add(example.text, got.by_detector, failure_when=None)
     for example in headline_emergencies():
         got = decide_one(example.text)
         result.headline_immediate.add(example.text, got.action == IMMEDIATE, failure_when=False)
@@ -266,6 +307,10 @@ def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
         result.rules_negatives.add(
             example.text, detect(example.text) is not None, failure_when=True
         )
+    for example in load_examples(HELDOUT):
+        if example.intent not in ("out_of_scope", EMERGENCY):
+            got = decide_one(example.text)
+            result.heldout_turned_away.add(example.text, got.by_detector, failure_when=True)
     return result
 
 
@@ -289,19 +334,24 @@ class Candidate:
     dev_emergency_found: float
     first_fresh_found: float
     first_fresh_negatives_paged: int
+    dev_in_domain_turned_away: int = 0  # by the out-of-domain detector
 
 
 def calibrate(
-    parse: Parse, grid: Iterable[GateSettings], dev: Sequence[Path] = DEV_SETS
+    parse: Parse,
+    grid: Iterable[GateSettings],
+    dev: Sequence[Path] = DEV_SETS,
+    first_fresh: Path | None = FIRST_FRESH,
 ) -> list[Candidate]:
     """Each candidate's figures on the validation data, from one parse per sentence.
 
     The validation data: the OOD and in-domain validation splits and the first fresh
-    emergency set (2026-11-25, a regression check since this session wrote a new one).
+    emergency set (2026-11-25, a regression check since this session wrote a new one;
+    ``first_fresh=None`` leaves it out).
     """
     examples = [e for path in dev for e in load_examples(path)]
     parsed = [(e, parse(e.text)) for e in examples]
-    first = [(e, parse(e.text)) for e in load_examples(FIRST_FRESH)]
+    first = [(e, parse(e.text)) for e in load_examples(first_fresh)] if first_fresh else []
     out: list[Candidate] = []
     for settings in grid:
         ood = [redecide(e.text, p, settings) for e, p in parsed if e.intent == "out_of_scope"]
@@ -322,6 +372,7 @@ def calibrate(
                 sum(o.action != "none" for o in ems) / max(len(ems), 1),
                 sum(o.action != "none" for o in first_em) / max(len(first_em), 1),
                 sum(o.action == IMMEDIATE for o in first_neg),
+                sum(o.by_detector for _, o in ins),
             )
         )
     return out
@@ -344,17 +395,25 @@ def grid() -> list[GateSettings]:
     ]
 
 
+def ood_grid(base: GateSettings) -> list[GateSettings]:
+    """config.yml's gate with each candidate threshold of the out-of-domain detector."""
+    steps = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    return [replace(base, ood_threshold=t) for t in steps]
+
+
 def print_calibration(candidates: list[Candidate]) -> None:
     print(
-        "immediate ask unsupported threshold | dev OOD kept-out paged | in-domain kept | "
-        "emergencies found | first fresh found, negatives paged"
+        "immediate ask unsupported threshold ood | dev OOD kept-out paged | in-domain kept "
+        "turned away | emergencies found | first fresh found, negatives paged"
     )
     for c in candidates:
         s = c.settings
         print(
             f"{s.immediate_confidence:9.2f} {s.ask_confidence:4.2f} "
-            f"{s.unsupported_confidence:11.2f} {s.default_threshold:9.2f} | "
-            f"{c.dev_ood_kept_out:16.3f} {c.dev_ood_paged:5d} | {c.dev_in_domain_kept:14.3f} | "
+            f"{s.unsupported_confidence:11.2f} {s.default_threshold:9.2f} "
+            f"{s.ood_threshold:4.2f} | "
+            f"{c.dev_ood_kept_out:16.3f} {c.dev_ood_paged:5d} | {c.dev_in_domain_kept:14.3f} "
+            f"{c.dev_in_domain_turned_away:11d} | "
             f"{c.dev_emergency_found:17.3f} | {c.first_fresh_found:.3f} "
             f"{c.first_fresh_negatives_paged:3d}"
         )
@@ -382,6 +441,11 @@ def print_thresholds(scored: Sequence[Scored], max_lost: int) -> None:
     print(f"thresholds: {as_config(rows)}")
 
 
+def replay(parses: dict[str, dict[str, Any]], settings: GateSettings) -> GateFigures:
+    """The figures from recorded parses, the gate re-applied with ``settings``."""
+    return figures(lambda text: redecide(text, parses[text], settings))
+
+
 def main(argv: list[str] | None = None) -> int:
     from devtools.stack import start_local_stack
 
@@ -397,7 +461,29 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MAX_LOST",
         help="per-intent thresholds on the validation splits, losing at most MAX_LOST each",
     )
+    parser.add_argument(
+        "--calibrate-ood",
+        action="store_true",
+        help="thresholds of the out-of-domain detector on the validation splits only",
+    )
+    parser.add_argument(
+        "--parses", type=Path, help="recorded parses (devtools/ood_prototype.py --dump)"
+    )
+    parser.add_argument(
+        "--ood-threshold", type=float, help="with --parses: the detector's threshold (0: off)"
+    )
     args = parser.parse_args(argv)
+    if args.parses:
+        parses = json.loads(args.parses.read_text(encoding="utf-8"))
+        settings = config_settings()
+        if args.calibrate_ood:
+            print_calibration(calibrate(parses.__getitem__, ood_grid(settings), first_fresh=None))
+            return 0
+        if args.ood_threshold is not None:
+            settings = replace(settings, ood_threshold=args.ood_threshold)
+        print(f"parses {args.parses}, gate {settings}")
+        print(replay(parses, settings).report(misses=args.misses))
+        return 0
     with tempfile.TemporaryDirectory(prefix="gate-eval-") as tmp:
         workdir = Path(tmp)
         stack = start_local_stack(
@@ -408,6 +494,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.calibrate:
                 print_calibration(calibrate(stack.parse, grid()))
+                return 0
+            if args.calibrate_ood:
+                grid_ood = ood_grid(config_settings())
+                print_calibration(calibrate(stack.parse, grid_ood, first_fresh=None))
                 return 0
             if args.thresholds is not None:
                 print_thresholds(scored_dev(stack.parse), args.thresholds)

@@ -23,6 +23,18 @@ Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergenc
 Out of domain: when the first intent is not emergency and its confidence is under its
 threshold (``thresholds[intent]``, else ``default_threshold``), the intent becomes
 ``low_confidence_intent``.
+
+The out-of-domain detector (nlu/ood_detector.py, a classifier trained apart from DIET)
+gives ``ood_probability``, P(out of domain). At or over ``ood_threshold`` (0 = off):
+
+- a welfare intent (anything but emergency, the social intents of ``NEVER_TURNED_AWAY``,
+  ``low_confidence_intent`` and the fallback) becomes ``low_confidence_intent``, unless a
+  word of data/safety/emergency_support.yml (either list) is in the message: what looks
+  like an emergency is never sent away by the detector;
+- a model emergency is left to the tiers above: the detector never hides one nor turns
+  its page into the question (real emergencies in other languages, «SOS», «chiamate la
+  polizia» score high P(out) in cross-validation; docs/nlu-pipeline.md);
+- a safety rule is not seen here: it always pages at once (nlu/safety_net.py runs last).
 """
 
 from __future__ import annotations
@@ -41,6 +53,11 @@ EMERGENCY = "emergency"
 FALLBACK = "nlu_fallback"
 IMMEDIATE = "immediate"
 ASK = "ask"
+# first intents the detector never turns away: answered well as they are (kept out of the
+# welfare intents already), or decided elsewhere (emergency: the tiers; the fallback)
+NEVER_TURNED_AWAY = frozenset(
+    {"out_of_scope", "greet", "goodbye", "thank", "bot_challenge", EMERGENCY, FALLBACK}
+)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -60,6 +77,7 @@ class GateSettings:
     default_threshold: float = 0.0
     thresholds: dict[str, float] = field(default_factory=dict)
     low_confidence_intent: str = FALLBACK
+    ood_threshold: float = 0.0  # P(out of domain) from nlu/ood_detector.py; 0 = off
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> GateSettings:
@@ -77,6 +95,7 @@ class GateSettings:
             low_confidence_intent=str(
                 config.get("low_confidence_intent", defaults.low_confidence_intent)
             ),
+            ood_threshold=float(config.get("ood_threshold", defaults.ood_threshold)),
         )
 
 
@@ -139,6 +158,8 @@ class GateDecision:
     supported: bool
     model_ranking: tuple[tuple[str, float], ...] = ()
     supported_immediate: bool = False
+    ood_probability: float | None = None  # the detector's P(out of domain), when present
+    by_detector: bool = False  # the out-of-domain detector turned the intent away
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +172,10 @@ class GateDecision:
             "supported_immediate": self.supported_immediate,
             "changed": self.changed,
             "model_ranking": [[name, round(conf, 4)] for name, conf in self.model_ranking],
+            "ood_probability": (
+                None if self.ood_probability is None else round(self.ood_probability, 4)
+            ),
+            "by_detector": self.by_detector,
         }
 
 
@@ -160,8 +185,12 @@ def decide(
     current_intent: str,
     settings: GateSettings,
     support: SupportWords,
+    ood_probability: float | None = None,
 ) -> GateDecision:
-    """The final intent for a message, from the model's ranking (``nlu_fallback`` ignored)."""
+    """The final intent for a message, from the model's ranking (``nlu_fallback`` ignored).
+
+    ``ood_probability``: the out-of-domain detector's P(out), or None without a detector.
+    """
     model = [e for e in ranking if e.get("name") and e.get("name") != FALLBACK]
     if not model:
         return GateDecision(current_intent, 0.0, None, False, "", 0.0, 0.0, False)
@@ -173,8 +202,15 @@ def decide(
     supported = support.supports(text)
     supported_immediate = support.supports_immediate(text)
     top_five = tuple((str(e["name"]), float(e.get("confidence") or 0.0)) for e in model[:5])
+    detector_says_out = (
+        ood_probability is not None
+        and settings.ood_threshold > 0.0
+        and ood_probability >= settings.ood_threshold
+    )
 
-    def out(intent: str, confidence: float, tier: str | None) -> GateDecision:
+    def out(
+        intent: str, confidence: float, tier: str | None, by_detector: bool = False
+    ) -> GateDecision:
         return GateDecision(
             intent=intent,
             confidence=confidence,
@@ -186,6 +222,8 @@ def decide(
             supported=supported,
             model_ranking=top_five,
             supported_immediate=supported_immediate,
+            ood_probability=ood_probability,
+            by_detector=by_detector,
         )
 
     if top_name == EMERGENCY:
@@ -200,4 +238,11 @@ def decide(
     threshold = settings.thresholds.get(top_name, settings.default_threshold)
     if current_intent == top_name and top_conf < threshold:
         return out(settings.low_confidence_intent, 1.0 - top_conf, None)
+    if (
+        detector_says_out
+        and not supported
+        and current_intent not in NEVER_TURNED_AWAY
+        and current_intent != settings.low_confidence_intent
+    ):
+        return out(settings.low_confidence_intent, float(ood_probability or 0.0), None, True)
     return out(current_intent, top_conf if current_intent == top_name else 0.0, None)

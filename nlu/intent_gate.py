@@ -9,7 +9,10 @@ component applies it to Rasa's messages:
 - the parse data carries ``intent_gate: {intent, tier, model_intent, model_confidence,
   emergency_confidence, supported, changed, model_ranking}``; ``tier`` is ``immediate``
   or ``ask`` when the intent is emergency (actions/emergency.py reads it), else null;
-  ``model_ranking`` is DIET's top five, for the evaluation (devtools/gate_eval.py).
+  ``model_ranking`` is DIET's top five, for the evaluation (devtools/gate_eval.py);
+  ``ood_probability`` is the out-of-domain detector's P(out) (nlu/ood_detector.py, when it
+  runs before this component; ``ood_threshold`` decides) and ``by_detector`` whether it
+  changed the outcome.
 
 Messages that start with "/" (buttons, `/intent{...}`) are left to Rasa's
 RegexMessageHandler. The support words (data/safety/emergency_support.yml) are read at
@@ -33,6 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import stored_spec
 from nlu.gate_rules import GateSettings, SupportWords, decide
+from nlu.ood_detector import DETECTOR_KEY
 
 GATE_KEY = "intent_gate"
 SUPPORT_FILE_NAME = "emergency_support.yml"
@@ -56,6 +60,7 @@ class IntentGate(GraphComponent, IntentClassifier):
             "default_threshold": 0.0,
             "thresholds": {},
             "low_confidence_intent": "nlu_fallback",
+            "ood_threshold": 0.0,
         }
 
     @classmethod
@@ -124,8 +129,15 @@ class IntentGate(GraphComponent, IntentClassifier):
                 continue
             current = message.get(INTENT) or {}
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            detector = message.get(DETECTOR_KEY) or {}
+            probability = detector.get("probability") if isinstance(detector, dict) else None
             decision = decide(
-                text, ranking, str(current.get("name") or ""), self._settings, self._support
+                text,
+                ranking,
+                str(current.get("name") or ""),
+                self._settings,
+                self._support,
+                ood_probability=None if probability is None else float(probability),
             )
             if decision.changed:
                 chosen = {"name": decision.intent, "confidence": decision.confidence}

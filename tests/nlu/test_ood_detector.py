@@ -1,0 +1,139 @@
+"""The out-of-domain detector (issue 12 point 1): the gate's use of it, and the component.
+
+The decision is nlu/gate_rules.decide (pure, run here in Python 3.11); the classifier is
+nlu/ood_model.py inside the Rasa component nlu/ood_detector.py (scikit-learn, Rasa's
+environment: tests/nlu/rasa_side_ood.py trains it on data/nlu/ and runs it).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from core.settings import PROJECT_ROOT
+from devtools.gate_eval import Outcome, config_settings, outcome, redecide
+from nlu.gate_rules import ASK, FALLBACK, IMMEDIATE, GateSettings, decide, default_support
+
+SETTINGS = GateSettings(
+    immediate_confidence=0.99,
+    ask_confidence=0.2,
+    unsupported_confidence=0.7,
+    low_confidence_intent="out_of_scope",
+    ood_threshold=0.5,
+)
+
+
+def run(text: str, p: float | None, *pairs: tuple[str, float], settings=SETTINGS):
+    ranking = [{"name": n, "confidence": c} for n, c in pairs]
+    return decide(text, ranking, pairs[0][0], settings, default_support(), ood_probability=p)
+
+
+def test_a_welfare_intent_the_detector_calls_out_of_domain_is_turned_away() -> None:
+    decision = run("che tempo fa domani a prato", 0.8, ("service_details", 0.97))
+    assert (decision.intent, decision.tier) == ("out_of_scope", None)
+    assert decision.by_detector and decision.changed
+    assert decision.as_dict()["ood_probability"] == 0.8
+
+
+def test_under_the_threshold_or_without_a_detector_nothing_changes() -> None:
+    for p in (0.49, None):
+        decision = run("cerco un doposcuola", p, ("search_service", 0.97))
+        assert decision.intent == "search_service" and not decision.by_detector
+
+
+def test_threshold_zero_switches_the_detector_off() -> None:
+    off = GateSettings(low_confidence_intent="out_of_scope")
+    decision = run("metti la sveglia", 1.0, ("forget_me", 0.9), settings=off)
+    assert decision.intent == "forget_me" and not decision.by_detector
+
+
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thank", "bot_challenge"])
+def test_social_intents_are_never_turned_away(intent: str) -> None:
+    assert run("ciao", 0.99, (intent, 0.9)).intent == intent
+
+
+def test_the_fallback_is_left_to_the_two_stage_fallback() -> None:
+    ranking = [{"name": "inform", "confidence": 0.45}, {"name": "help", "confidence": 0.4}]
+    decision = decide("boh mah", ranking, FALLBACK, SETTINGS, default_support(), 0.9)
+    assert decision.intent == FALLBACK and not decision.by_detector
+
+
+def test_a_model_emergency_is_never_touched_by_the_detector() -> None:
+    doubted = run("mi ha picchiata stanotte", 0.9, ("emergency", 0.995))
+    assert (doubted.intent, doubted.tier) == ("emergency", IMMEDIATE)
+    unsupported = run("chiamate la polizia", 0.9, ("emergency", 0.8))
+    assert (unsupported.intent, unsupported.tier) == ("emergency", ASK)
+    assert not doubted.by_detector and not unsupported.by_detector
+
+
+def test_a_word_of_danger_keeps_a_welfare_intent_from_the_detector() -> None:
+    decision = run("mio padre è caduto, cercavo un aiuto in casa", 0.9, ("search_service", 0.9))
+    assert decision.intent == "search_service" and not decision.by_detector
+
+
+def test_an_emergency_already_asked_stays_asked() -> None:
+    decision = run("mia madre è caduta in bagno", 0.95, ("search_service", 0.6), ("emergency", 0.3))
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+    assert not decision.by_detector
+
+
+def test_the_settings_read_the_threshold_from_the_config() -> None:
+    assert GateSettings.from_config({"ood_threshold": 0.45}).ood_threshold == 0.45
+    assert GateSettings.from_config({}).ood_threshold == 0.0
+
+
+def test_config_runs_the_detector_before_the_gate_with_a_threshold() -> None:
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    names = [c["name"] for c in config["pipeline"]]
+    detector = names.index("nlu.ood_detector.OodDetector")
+    assert names.index("DIETClassifier") < detector < names.index("nlu.intent_gate.IntentGate")
+    assert 0.0 < config_settings().ood_threshold < 1.0
+
+
+def test_the_evaluation_replays_the_recorded_probability() -> None:
+    parsed = {
+        "intent": {"name": "service_details"},
+        "intent_gate": {"model_ranking": [["service_details", 0.97], ["out_of_scope", 0.02]]},
+        "ood_detector": {"probability": 0.7},
+    }
+    text = "che tempo fa domani a prato"
+    assert redecide(text, parsed, SETTINGS) == Outcome("out_of_scope", "none", True)
+    parsed["ood_detector"] = {"probability": 0.3}
+    assert redecide(text, parsed, SETTINGS) == Outcome("service_details", "none", False)
+    recorded = {"intent": {"name": "out_of_scope"}, "intent_gate": {"by_detector": True}}
+    assert outcome(text, recorded).by_detector
+
+
+def test_the_rasa_component_trains_stores_loads_and_feeds_the_gate() -> None:
+    # needs Rasa's environment but not the trained model: not marked `rasa`, so running it
+    # never starts a training of the model (tests/fixtures/rasa.py)
+    from core.settings import get_settings
+    from devtools.rasa_env import RASA_PYTHON, rasa_env
+
+    if not RASA_PYTHON.exists():
+        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
+    completed = subprocess.run(
+        [str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "nlu" / "rasa_side_ood.py")],
+        env=rasa_env(get_settings()),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    probability = answer["probability"]
+    assert probability["che tempo farà sabato a Prato?"] > 0.5
+    assert probability["metti una canzone dei Pink Floyd"] > 0.5
+    assert probability["cerco un centro estivo per mia figlia di 9 anni"] < 0.5
+    assert probability["quanto mi resta sul budget welfare?"] < 0.5
+    assert probability["/greet"] is None  # a button: left alone
+    # a sure model emergency stays immediate however out of domain it sounds
+    assert probability["questo comico mi uccide dal ridere, guardate il suo spettacolo"] > 0.5
+    assert answer["gate"] == [
+        {"intent": "out_of_scope", "tier": None, "by_detector": True},
+        {"intent": "search_service", "tier": None, "by_detector": False},
+        {"intent": "emergency", "tier": IMMEDIATE, "by_detector": False},
+    ]

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from core.settings import PROJECT_ROOT, get_settings
-from devtools.rasa_env import RASA_PYTHON, rasa_env
-
-SCRIPT = PROJECT_ROOT / "tests" / "nlu" / "rasa_side_components.py"
+from tests.nlu.rasa_side import run_rasa_side
 
 
 @pytest.mark.rasa
 def test_tokenizer_normalises_lemmas_and_keeps_offsets() -> None:
-    if not RASA_PYTHON.exists():
-        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
-    completed = subprocess.run(
-        [str(RASA_PYTHON), str(SCRIPT)],
-        env=rasa_env(get_settings()),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=True,
-    )
-    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    answer = run_rasa_side("rasa_side_components.py")
     assert answer["normalised"] == (
         "perche non mi dite dove è il asilo per il mio bambino a rifredi"
     )

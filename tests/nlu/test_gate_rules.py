@@ -106,23 +106,9 @@ def test_gate_rules_import_only_stdlib_and_yaml() -> None:
 
 @pytest.mark.rasa
 def test_the_rasa_component_applies_the_decision() -> None:
-    import json
-    import subprocess
+    from tests.nlu.rasa_side import run_rasa_side
 
-    from core.settings import get_settings
-    from devtools.rasa_env import RASA_PYTHON, rasa_env
-
-    if not RASA_PYTHON.exists():
-        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
-    completed = subprocess.run(
-        [str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "nlu" / "rasa_side_gate.py")],
-        env=rasa_env(get_settings()),
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=True,
-    )
-    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    answer = run_rasa_side("rasa_side_gate.py")
     assert answer == [
         {"intent": "emergency", "tier": ASK},  # sure, but no word of danger
         {"intent": "emergency", "tier": IMMEDIATE},

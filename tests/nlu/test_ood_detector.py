@@ -7,15 +7,13 @@ environment: tests/nlu/rasa_side_ood.py trains it on data/nlu/ and runs it).
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 import yaml
 
 from core.settings import PROJECT_ROOT
 from devtools.gate_eval import Outcome, config_settings, outcome, redecide
 from nlu.gate_rules import ASK, FALLBACK, IMMEDIATE, GateSettings, decide, default_support
+from tests.nlu.rasa_side import run_rasa_side
 
 SETTINGS = GateSettings(
     immediate_confidence=0.99,
@@ -110,20 +108,7 @@ def test_the_evaluation_replays_the_recorded_probability() -> None:
 def test_the_rasa_component_trains_stores_loads_and_feeds_the_gate() -> None:
     # needs Rasa's environment but not the trained model: not marked `rasa`, so running it
     # never starts a training of the model (tests/fixtures/rasa.py)
-    from core.settings import get_settings
-    from devtools.rasa_env import RASA_PYTHON, rasa_env
-
-    if not RASA_PYTHON.exists():
-        pytest.skip("the Rasa environment (.venv-rasa) is not installed")
-    completed = subprocess.run(
-        [str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "nlu" / "rasa_side_ood.py")],
-        env=rasa_env(get_settings()),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    answer = run_rasa_side("rasa_side_ood.py", timeout=600)
     probability = answer["probability"]
     assert probability["che tempo farà sabato a Prato?"] > 0.5
     assert probability["metti una canzone dei Pink Floyd"] > 0.5

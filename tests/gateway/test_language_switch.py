@@ -187,3 +187,24 @@ def test_an_italian_conversation_is_unchanged(web: RunningGateway) -> None:
     notice = chat.wait_reply("Chi li tiene")
     assert notice["text"] == wording.PRIVACY_NOTICE
     assert gettext("it", wording.PRIVACY_NOTICE) == wording.PRIVACY_NOTICE
+
+
+# --- the channels' own words -----------------------------------------------------------------
+
+
+def test_the_channels_own_words_follow_the_language() -> None:
+    from bot.channels.telegram.channel import location_keyboard
+    from bot.channels.whatsapp.render import render
+    from conversations.outgoing import Button, Outgoing
+
+    assert location_keyboard("en").keyboard[0][0].text == "📍 Share my location"
+    assert location_keyboard().keyboard[0][0].text == wording.LOCATION_BUTTON
+    asking = Outgoing(location_request=True)
+    (part,) = render(asking, message_id=1, to=WA, language="en")
+    assert part["interactive"]["body"]["text"] == "Tap the button below to share where you are."
+    many = Outgoing(buttons=[Button(f"Servizio {n}", f"/x{n}") for n in range(5)])
+    (listed,) = render(many, message_id=2, to=WA, language="en")
+    assert listed["interactive"]["body"]["text"] == "Choose one:"
+    assert listed["interactive"]["action"]["button"] == "Choose"
+    (italian,) = render(many, message_id=2, to=WA)
+    assert italian["interactive"]["action"]["button"] == wording.CHOOSE

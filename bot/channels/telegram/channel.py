@@ -33,6 +33,7 @@ from channels.outcome import ChannelError, Outcome, Result
 from conversations.models import Channel, Conversation, Kind, Message
 from conversations.outgoing import Button, Outgoing
 from conversations.repository import button_ref
+from core.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,10 @@ def keyboard(message_id: int, buttons: list[Button]) -> InlineKeyboardMarkup | N
     return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
 
 
-def location_keyboard() -> ReplyKeyboardMarkup:
+def location_keyboard(language: str | None = None) -> ReplyKeyboardMarkup:
+    title = gettext(language, wording.LOCATION_BUTTON)
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(wording.LOCATION_BUTTON, request_location=True)]],
+        [[KeyboardButton(title, request_location=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
@@ -94,7 +96,9 @@ class TelegramChannel:
             edited = await self._edit_page(chat_id, outgoing, markup, reply_to)
             if edited is not None:
                 return edited
-            return await self._send_text(chat_id, outgoing, markup, sent_parts, on_part)
+            return await self._send_text(
+                chat_id, outgoing, markup, sent_parts, on_part, language=conversation.language
+            )
         except TelegramError as exc:
             raise ChannelError(telegram_rules.from_error(exc)) from exc
 
@@ -120,20 +124,25 @@ class TelegramChannel:
         markup: InlineKeyboardMarkup | None,
         sent_parts: Sequence[str] = (),
         on_part: PartSent | None = None,
+        *,
+        language: str | None = None,
     ) -> Delivered:
         """The text in parts of at most 4096 characters, the buttons on the last one; parts
-        an earlier try delivered (``sent_parts``) are not sent again."""
-        chunks = split_message(outgoing.text, TELEGRAM_LIMIT) or [wording.CHOOSE_OPTION]
+        an earlier try delivered (``sent_parts``) are not sent again. The channel's own
+        words (an empty text's «Choose one:», the location button) in ``language``."""
+        choose = gettext(language, wording.CHOOSE_OPTION)
+        chunks = split_message(outgoing.text, TELEGRAM_LIMIT) or [choose]
         parts: list[tuple[str, Any]] = []
         for index, chunk in enumerate(chunks):
             reply_markup: Any = None
             if index == len(chunks) - 1:
                 reply_markup = markup
                 if outgoing.location_request and markup is None:
-                    reply_markup = location_keyboard()
+                    reply_markup = location_keyboard(language)
             parts.append((chunk, reply_markup))
         if outgoing.location_request and markup is not None:
-            parts.append((wording.LOCATION_REQUEST, location_keyboard()))
+            request = gettext(language, wording.LOCATION_REQUEST)
+            parts.append((request, location_keyboard(language)))
         ids: list[str] = list(sent_parts[: len(parts)])
         for index, (text, reply_markup) in enumerate(parts):
             if index < len(ids):

@@ -69,7 +69,12 @@ class WhatsAppChannel:
             if outgoing.document is not None:  # one part: uploaded on each try
                 parts = [await self._document(outgoing, to=conversation.chat_key)]
             else:
-                parts = render(outgoing, message_id=row.id, to=conversation.chat_key)
+                parts = render(
+                    outgoing,
+                    message_id=row.id,
+                    to=conversation.chat_key,
+                    language=conversation.language,
+                )
             ids = list(sent_parts[: len(parts)])  # delivered by an earlier try
             for index, part in enumerate(parts):
                 if index < len(ids):

@@ -15,6 +15,7 @@ from bot import wording
 from bot.text import WHATSAPP_TEXT_LIMIT, split_message
 from conversations.outgoing import Outgoing
 from conversations.repository import button_ref
+from core.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ def _text(body: str) -> dict[str, Any]:
     return {"type": "text", "text": {"preview_url": False, "body": body}}
 
 
-def render(outgoing: Outgoing, *, message_id: int, to: str) -> list[dict[str, Any]]:
+def render(
+    outgoing: Outgoing, *, message_id: int, to: str, language: str | None = None
+) -> list[dict[str, Any]]:
     """The Graph API messages for one stored reply, in sending order (the last carries ids)."""
     parts: list[dict[str, Any]] = []
     if outgoing.image:
@@ -53,14 +56,14 @@ def render(outgoing: Outgoing, *, message_id: int, to: str) -> list[dict[str, An
             parts.extend(
                 _text(chunk) for chunk in split_message(text, WHATSAPP_TEXT_LIMIT, by_utf16=False)
             )
-        interactive_body = wording.CHOOSE_OPTION
+        interactive_body = gettext(language, wording.CHOOSE_OPTION)
     if needs_interactive:
-        parts.append(_buttons(outgoing, message_id, interactive_body))
+        parts.append(_buttons(outgoing, message_id, interactive_body, language))
     if outgoing.location_request:
         body = (
             text
             if (not needs_interactive and text and len(text) <= BODY_LIMIT)
-            else wording.LOCATION_REQUEST
+            else gettext(language, wording.LOCATION_REQUEST)
         )
         if not needs_interactive and text and len(text) > BODY_LIMIT:
             parts.extend(
@@ -83,7 +86,9 @@ def render(outgoing: Outgoing, *, message_id: int, to: str) -> list[dict[str, An
     return [{"to": to, **p} for p in parts]
 
 
-def _buttons(outgoing: Outgoing, message_id: int, body: str) -> dict[str, Any]:
+def _buttons(
+    outgoing: Outgoing, message_id: int, body: str, language: str | None = None
+) -> dict[str, Any]:
     buttons = outgoing.buttons
     if len(buttons) <= MAX_BUTTONS:
         return {
@@ -122,8 +127,8 @@ def _buttons(outgoing: Outgoing, message_id: int, body: str) -> dict[str, Any]:
             "type": "list",
             "body": {"text": body},
             "action": {
-                "button": wording.CHOOSE,
-                "sections": [{"title": _cut(wording.CHOOSE, 24), "rows": rows}],
+                "button": gettext(language, wording.CHOOSE),
+                "sections": [{"title": _cut(gettext(language, wording.CHOOSE), 24), "rows": rows}],
             },
         },
     }

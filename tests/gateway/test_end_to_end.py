@@ -201,6 +201,7 @@ def test_action_server_then_rasa_down_then_up(
     fake_telegram.wait_for(
         lambda c: (
             c.status == 200
+            and c.method == "sendMessage"
             and c.params.get("chat_id") == chat
             and "non disponibile" not in str(c.params.get("text"))
             and fake_telegram.state.calls.index(c) > mark
@@ -226,6 +227,7 @@ def test_action_server_then_rasa_down_then_up(
     answer = fake_telegram.wait_for(
         lambda c: (
             c.status == 200
+            and c.method == "sendMessage"  # not the typing indicator of a slow turn
             and c.params.get("chat_id") == chat
             and fake_telegram.state.calls.index(c) > mark
             and "non disponibile" not in str(c.params.get("text"))

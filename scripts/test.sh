@@ -17,7 +17,8 @@ echo "[test] import-linter (the layered layout, docs/architecture.md)"
 
 echo "[test] pytest"
 set +e
-.venv/bin/python -m pytest "$@"
+# the 25 slowest tests are listed at the end: where CI's time goes
+.venv/bin/python -m pytest --durations=25 "$@"
 status=$?
 set -e
 # pytest's exit status decides; 5 (no tests collected) is a failure too.

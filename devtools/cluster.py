@@ -103,18 +103,24 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 break  # reached, then lost: never sent twice from here
             connection.close()
             self.owner.served[index] += 1
-            self.send_response(response.status)
-            for key, value in response.getheaders():
-                if key.lower() not in HOP_BY_HOP:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            with contextlib.suppress(OSError):  # the caller may have given up meanwhile
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
             return
         self.owner.failed += 1
-        self.send_response(502)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        with contextlib.suppress(OSError):
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    def handle(self) -> None:
+        with contextlib.suppress(OSError):  # a caller that closed its connection
+            super().handle()
 
     do_GET = do_POST = do_PUT = do_DELETE = _forward
 

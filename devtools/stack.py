@@ -136,10 +136,17 @@ def rasa_service(
 def prepare_catalog_db(path: Path) -> str:
     """A migrated SQLite catalogue at ``path`` with the seed catalogue and the demo citizens
     imported; returns its URL."""
+    url = f"sqlite:///{path}"
+    prepare_database(url)
+    return url
+
+
+def prepare_database(url: str) -> None:
+    """Migrates the database at ``url`` (SQLite or PostgreSQL) and imports the seed catalogue
+    and the demo citizens."""
     from core.db import make_engine
     from core.migrate import upgrade
 
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -153,7 +160,6 @@ def prepare_catalog_db(path: Path) -> str:
             capture_output=True,
             timeout=300,
         )
-    return url
 
 
 @dataclass

@@ -7,8 +7,7 @@ nothing and says so)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,16 +24,16 @@ from conversations import repository as repo
 from conversations.inbound import Inbound
 from conversations.models import Author, Channel, Direction, Kind, Message, Status
 from conversations.outgoing import Button, Outgoing
-from core.db import make_engine, session_scope
+from core.db import session_scope
 from review.models import Reason, ReviewItem
 from review.queue import THUMBS_DOWN_MARK, ThumbsDown, record_thumbs_down
-from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway, accept_consent
 from tests.gateway.test_webchat_api import Chat
 from tests.gateway.test_whatsapp import WA, _consent
+from tests.review.helpers import check_tapped, on_telegram, on_whatsapp, queued
 from tests.review.tracker_events import user_event
 
 REQUEST = "quando apre lo sportello di via Rossi"
@@ -165,14 +164,6 @@ def test_one_tap_per_answer(engine: Engine) -> None:
 # --- the real gateway on each channel --------------------------------------------------------
 
 
-@pytest.fixture
-def tracker(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
-
-
 def _answering_rasa(fake_rasa: FakeRasa, tracker: Engine) -> None:
     """A plain answer to REQUEST; a confirmation question, a hand-off and three buttons to
     the others (as the actions send them)."""
@@ -202,22 +193,6 @@ def _answering_rasa(fake_rasa: FakeRasa, tracker: Engine) -> None:
     fake_rasa.responder = answer
 
 
-def _queued(gateway: RunningGateway) -> list[ReviewItem]:
-    with Session(gateway.engine) as session:
-        return list(session.exec(select(ReviewItem)))
-
-
-def _check(gateway: RunningGateway, fake_rasa: FakeRasa, *others: str) -> None:
-    items = gateway.wait_until(lambda: _queued(gateway), what="the review item")
-    assert len(items) == 1
-    item = items[0]
-    assert item.reasons == [Reason.citizen_thumbs_down]
-    assert (item.intent, item.confidence) == ("find_welcome_point", 0.88)
-    asked = next(m for m in gateway.messages() if m.id == item.message_id)
-    assert asked.text == REQUEST
-    assert fake_rasa.messages() == [REQUEST, *others]  # no tap ever reached Rasa
-
-
 def test_telegram(
     start_gateway: Callable[..., RunningGateway],
     fake_rasa: FakeRasa,
@@ -226,15 +201,7 @@ def test_telegram(
     db_url: str,
 ) -> None:
     _answering_rasa(fake_rasa, tracker[1])
-    gateway = start_gateway(
-        database_url=db_url,
-        telegram_bot_token=fake_telegram.token,
-        telegram_api_base_url=fake_telegram.base_url,
-        rasa_url=fake_rasa.url,
-        action_server_url=fake_rasa.url,
-        rasa_tracker_db_url=tracker[0],
-    )
-    gateway.wait_until(lambda: fake_telegram.poll_count > 0, what="polling")
+    gateway = on_telegram(start_gateway, fake_rasa, fake_telegram, tracker[0], database_url=db_url)
     chat = 650101
     accept_consent(fake_telegram, chat)
     fake_telegram.send_text(chat, REQUEST)
@@ -253,7 +220,7 @@ def test_telegram(
     assert fake_telegram.wait_sent(chat, "già segnalato", after=mark).params["text"] == (
         THUMBS_DOWN_AGAIN
     )
-    _check(gateway, fake_rasa)
+    check_tapped(gateway, fake_rasa, REQUEST, ("find_welcome_point", 0.88))
     # a confirmation question and a hand-off: no 👎
     for text, reply in ((QUESTION, "Sei sicuro?"), (HANDOFF, "Ti passo")):
         mark = len(fake_telegram.calls())
@@ -265,7 +232,7 @@ def test_telegram(
             for b in row
         ]
         assert THUMBS_DOWN.title not in titles
-    assert len(_queued(gateway)) == 1
+    assert len(queued(gateway)) == 1
 
 
 def test_web_chat(
@@ -288,11 +255,11 @@ def test_web_chat(
     assert chat.wait_reply("Grazie di avermelo detto")["text"] == THUMBS_DOWN_THANKS
     chat.send(button=answer["buttons"][0]["ref"])
     assert chat.wait_reply("già segnalato")["text"] == THUMBS_DOWN_AGAIN
-    _check(gateway, fake_rasa)
+    check_tapped(gateway, fake_rasa, REQUEST, ("find_welcome_point", 0.88))
     chat.send(text=QUESTION)
     question = chat.wait_reply("Sei sicuro?")
     assert [b["title"] for b in question["buttons"]] == ["Sì", "No"]
-    assert len(_queued(gateway)) == 1
+    assert len(queued(gateway)) == 1
 
 
 def test_whatsapp(
@@ -303,18 +270,7 @@ def test_whatsapp(
     db_url: str,
 ) -> None:
     _answering_rasa(fake_rasa, tracker[1])
-    gateway = start_gateway(
-        database_url=db_url,
-        whatsapp_access_token=graph.ACCESS_TOKEN,
-        whatsapp_phone_number_id=graph.PHONE_NUMBER_ID,
-        whatsapp_app_secret=graph.APP_SECRET,
-        whatsapp_verify_token=graph.VERIFY_TOKEN,
-        whatsapp_graph_base_url=fake_graph.base_url,
-        whatsapp_api_version=graph.VERSION,
-        rasa_url=fake_rasa.url,
-        rasa_tracker_db_url=tracker[0],
-    )
-    fake_graph.webhook_url = gateway.url + "/whatsapp/webhook"
+    gateway = on_whatsapp(start_gateway, fake_rasa, fake_graph, tracker[0], database_url=db_url)
     _consent(fake_graph)
     fake_graph.deliver_text(WA, REQUEST)
     answer = fake_graph.wait_text(WA, ANSWER).body
@@ -327,10 +283,10 @@ def test_whatsapp(
     fake_graph.wait_text(WA, "Grazie di avermelo detto")
     fake_graph.deliver_button_reply(WA, thumbs["id"], thumbs["title"])
     fake_graph.wait_text(WA, "già segnalato")
-    _check(gateway, fake_rasa)
+    check_tapped(gateway, fake_rasa, REQUEST, ("find_welcome_point", 0.88))
     # three buttons of its own: they stay reply buttons, the 👎 gives way
     fake_graph.deliver_text(WA, THREE)
     three = fake_graph.wait_text(WA, "Posso aiutarti così").body["interactive"]
     assert three["type"] == "button"
     assert [b["reply"]["title"] for b in three["action"]["buttons"]] == [b.title for b in _b(3)]
-    assert len(_queued(gateway)) == 1
+    assert len(queued(gateway)) == 1

@@ -133,7 +133,11 @@ def _codes(replies: list[dict[str, Any]]) -> list[str]:
         for button in reply.get("buttons") or []:
             payload = str(button.get("payload") or "")
             if payload.startswith(DETAILS + "{"):
-                codes.append(json.loads(payload[len(DETAILS) :])["service_code"])
+                # a service's «Dettagli» button; the «Intendevi...?» question's button of the
+                # same intent carries the entities understood, and no service
+                code = json.loads(payload[len(DETAILS) :]).get("service_code")
+                if code:
+                    codes.append(str(code))
     return codes
 
 

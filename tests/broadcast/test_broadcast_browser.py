@@ -121,7 +121,7 @@ def test_compose_preview_count_send_and_follow(
     page.get_by_role("button", name="Accedi").click()
     page.wait_for_url(f"{live_url}/console/avvisi/nuovo")
 
-    page.get_by_label("Titolo").fill("Merenda in piazza")
+    page.get_by_label("Titolo", exact=True).fill("Merenda in piazza")
     page.locator("#body").fill("Porta <b>i bambini</b> <script>alert(1)</script>")
     page.locator("#preview b", has_text="i bambini").wait_for()
     preview = page.locator("#preview").inner_text()

@@ -25,6 +25,7 @@ from bot.channels.base import ChannelAdapter
 from bot.commands import lookup
 from bot.delivery import Sender
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.recorded_turns import RecordedTurns
 from bot.rendering import Handoff, render_rasa
 from bot.review_capture import (
     THUMBS_DOWN_PAYLOAD,
@@ -98,6 +99,8 @@ class Gateway:
         self.sender = Sender(db, events, uploads)
         # the review inbox's capture of each Rasa turn (server/ sets it; None: no capture)
         self.review: ReviewCapture | None = None
+        # Rasa's tracker store, read before a retry (server/ sets it; None: always resend)
+        self.recorded: RecordedTurns | None = None
         # one lock per conversation being handled; idle entries are dropped (bounded); with
         # several gateway processes server/ puts a SharedKeyedLocks here (Redis)
         self.locks: KeyedLocks | SharedKeyedLocks = KeyedLocks()
@@ -536,19 +539,21 @@ class Gateway:
         if rasa_down:  # an earlier message of this pass found Rasa down: keep the order
             await self._rasa_unavailable(conversation, message, "rasa:down", first_attempt)
             return False
-        typing = self.spawn(self._keep_typing(conversation, message))
-        try:
-            replies = await self.rasa.send(
-                sender=conversation.conversation_id,
-                message=text,
-                channel=conversation.channel,
-                metadata=metadata,
-            )
-        except RasaUnavailable as exc:
-            await self._rasa_unavailable(conversation, message, str(exc), first_attempt)
-            return False
-        finally:
-            typing.cancel()
+        replies = await self._answered_before(conversation, message, first_attempt)
+        if replies is None:
+            typing = self.spawn(self._keep_typing(conversation, message))
+            try:
+                replies = await self.rasa.send(
+                    sender=conversation.conversation_id,
+                    message=text,
+                    channel=conversation.channel,
+                    metadata=metadata,
+                )
+            except RasaUnavailable as exc:
+                await self._rasa_unavailable(conversation, message, str(exc), first_attempt)
+                return False
+            finally:
+                typing.cancel()
         turn = render_rasa(replies)
         typed = answers_typed(message) and turn.handoff is None
         with_thumbs_down(turn.replies, channel=conversation.channel, typed=typed)
@@ -559,6 +564,26 @@ class Gateway:
         if turn.handoff is not None:
             await self.handoff(conversation.conversation_id, turn.handoff)
         return True
+
+    async def _answered_before(
+        self, conversation: Conversation, message: Message, first_attempt: bool
+    ) -> list[dict[str, Any]] | None:
+        """On a retry, Rasa's answers if it finished the turn after the gateway gave up: a
+        message deferred before, or one left behind by a gateway that stopped (stale)."""
+        stale = utcnow() - message.created_at >= STALE_AFTER
+        if self.recorded is None or (first_attempt and not stale):
+            return None
+        assert message.id is not None
+        replies = await self.recorded.replies(conversation.conversation_id, message.id)
+        if replies is not None:
+            log.info(
+                "conversation %s: message %s was answered by Rasa after the gateway gave up; "
+                "its %d answers are delivered, the message is not sent again",
+                conversation.conversation_id,
+                message.id,
+                len(replies),
+            )
+        return replies
 
     async def _build_menus(
         self, conversation: Conversation, replies: list[Outgoing]

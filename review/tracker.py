@@ -92,3 +92,46 @@ def read_turn(engine: Engine, *, sender_id: str, message_id: int) -> Parsed | No
             return parsed_from(data, list(reversed(actions)))
         actions = []
     return None
+
+
+# what Rasa's REST channel puts beside a bot message's text (rasa.core.channels.channel)
+_REPLY_FIELDS = ("buttons", "image", "attachment", "custom", "elements", "quick_replies")
+
+
+def recorded_replies(
+    engine: Engine, *, sender_id: str, message_id: int
+) -> list[dict[str, Any]] | None:
+    """What Rasa answered to our message ``message_id``, as its REST channel returns it,
+    rebuilt from the ``bot`` events after the ``user`` event that carries the id; None
+    when the tracker store does not hold that message (Rasa never finished its turn).
+
+    Rasa saves a turn's events together at its end, so a user event found here comes with
+    all of its turn's answers (possibly none)."""
+    with engine.connect() as conn:
+        if not conn.dialect.has_table(conn, "events"):
+            return None
+        rows = conn.execute(
+            select(EVENTS.c.type_name, EVENTS.c.data)
+            .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("user", "bot")))
+            .order_by(EVENTS.c.id.desc())
+            .limit(LOOKBACK)
+        ).all()
+    answers: list[dict[str, Any]] = []  # newest first, since the last user event seen
+    for type_name, raw in rows:
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            data = {}
+        if type_name == "bot":
+            reply: dict[str, Any] = {"recipient_id": sender_id}
+            if data.get("text"):
+                reply["text"] = data["text"]
+            extra = data.get("data") or {}
+            reply.update({key: extra[key] for key in _REPLY_FIELDS if extra.get(key)})
+            answers.append(reply)
+            continue
+        metadata = data.get("metadata") or {}
+        if isinstance(metadata, dict) and metadata.get("message_id") == message_id:
+            return list(reversed(answers))
+        answers = []
+    return None

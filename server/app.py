@@ -34,6 +34,7 @@ from bot.channels.whatsapp.client import GraphClient
 from bot.gateway import Gateway, GatewayConfig
 from bot.outbox import OutboxWorker
 from bot.rasa_client import RasaClient
+from bot.recorded_turns import RecordedTurns
 from bot.review_capture import ReviewCapture
 from conversations.language import warm_up as warm_up_languages
 from conversations.uploads import UploadStore
@@ -102,11 +103,11 @@ def build_gateway(settings: Settings, engine: Engine) -> Gateway:
         ),
     )
     gateway.register(WebChatChannel())
+    tracker = make_engine(tracker_engine_url(settings))  # Rasa's store, read only
     gateway.review = ReviewCapture(
-        gateway.db,
-        make_engine(tracker_engine_url(settings)),
-        threshold=settings.review_confidence_threshold,
+        gateway.db, tracker, threshold=settings.review_confidence_threshold
     )
+    gateway.recorded = RecordedTurns(tracker)
     shared = shared_locks(settings)
     if shared is not None:
         gateway.locks = shared

@@ -9,15 +9,11 @@ message) and, when the turn is there, delivers what Rasa answered then."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from review.tracker import recorded_replies
-
-log = logging.getLogger(__name__)
+from review.tracker import read_in_thread, recorded_replies
 
 
 class RecordedTurns:
@@ -27,10 +23,10 @@ class RecordedTurns:
     async def replies(self, conversation_id: str, message_id: int) -> list[dict[str, Any]] | None:
         """Rasa's answers to the message when its turn is in the tracker store, else None
         (also when the store cannot be read: the message is then sent again, as before)."""
-        try:
-            return await asyncio.to_thread(
-                recorded_replies, self.tracker, sender_id=conversation_id, message_id=message_id
-            )
-        except Exception as exc:  # the type only: the tracker holds the citizen's words
-            log.warning("tracker not read before a retry (%s)", type(exc).__name__)
-            return None
+        return await read_in_thread(
+            recorded_replies,
+            self.tracker,
+            sender_id=conversation_id,
+            message_id=message_id,
+            purpose="a retry",
+        )

@@ -26,7 +26,6 @@ answer adds nothing and says so."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy.engine import Engine
@@ -39,7 +38,7 @@ from conversations.outgoing import Button, Outgoing
 from core.database import Database
 from review.models import Reason
 from review.queue import ThumbsDown, add_by_id, asked_before, record_thumbs_down, record_turn
-from review.tracker import Parsed, read_turn
+from review.tracker import Parsed, read_in_thread, read_turn
 
 THUMBS_DOWN_PAYLOAD = "/risposta_sbagliata"
 THUMBS_DOWN = Button("👎 Non era questo", THUMBS_DOWN_PAYLOAD)
@@ -120,12 +119,10 @@ class ReviewCapture:
         """True when the message went into the queue. Never raises: a turn is never lost
         over its review."""
         assert message.id is not None
+        parsed = await self._parsed(conversation_id, message.id)
+        if parsed is None:
+            return False
         try:
-            parsed = await asyncio.to_thread(
-                read_turn, self.tracker, sender_id=conversation_id, message_id=message.id
-            )
-            if parsed is None:
-                return False
             item = await self.db.run(
                 record_turn,
                 message_id=message.id,
@@ -133,19 +130,19 @@ class ReviewCapture:
                 threshold=self.threshold,
                 typed=message.kind == Kind.text,
             )
-        except Exception as exc:  # the type only: the tracker holds the citizen's words
-            log.warning("review: turn of message %s not read (%s)", message.id, type(exc).__name__)
+        except Exception as exc:  # the type only: the message holds the citizen's words
+            log.warning("review: turn of message %s not kept (%s)", message.id, type(exc).__name__)
             return False
         return item is not None
 
     async def _parsed(self, conversation_id: str, message_id: int) -> Parsed | None:
-        try:
-            return await asyncio.to_thread(
-                read_turn, self.tracker, sender_id=conversation_id, message_id=message_id
-            )
-        except Exception as exc:  # the type only, as above
-            log.warning("review: tracker not read (%s)", type(exc).__name__)
-            return None
+        return await read_in_thread(
+            read_turn,
+            self.tracker,
+            sender_id=conversation_id,
+            message_id=message_id,
+            purpose="the review inbox",
+        )
 
     async def wrong_answer(self, conversation_id: str, answer_id: int, reason: Reason) -> bool:
         """The answer ``answer_id`` was wrong (a staff member's mark): the citizen's request

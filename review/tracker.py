@@ -8,9 +8,12 @@ assistant did about it (e.g. ``action_two_stage_fallback``).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.engine import Engine
@@ -24,6 +27,9 @@ EVENTS = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 # how far back a conversation's events are read to find the message (a turn is a few dozen)
 LOOKBACK = 200
 RANKING_KEPT = 3
@@ -66,29 +72,47 @@ def parsed_from(data: dict[str, Any], actions: list[str]) -> Parsed:
     )
 
 
-def read_turn(engine: Engine, *, sender_id: str, message_id: int) -> Parsed | None:
-    """The parse data of our message ``message_id`` and the actions after it; None when the
-    tracker store does not hold it (not there yet, or purged)."""
+def _newest_events(engine: Engine, *, sender_id: str, types: tuple[str, ...]) -> list[Any] | None:
+    """The conversation's newest LOOKBACK events of ``types``, newest first: (type, action
+    name, JSON data); None when Rasa has not created its table yet."""
     with engine.connect() as conn:
         if not conn.dialect.has_table(conn, "events"):
             return None
-        rows = conn.execute(
-            select(EVENTS.c.type_name, EVENTS.c.action_name, EVENTS.c.data)
-            .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("user", "action")))
-            .order_by(EVENTS.c.id.desc())
-            .limit(LOOKBACK)
-        ).all()
+        return list(
+            conn.execute(
+                select(EVENTS.c.type_name, EVENTS.c.action_name, EVENTS.c.data)
+                .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(types))
+                .order_by(EVENTS.c.id.desc())
+                .limit(LOOKBACK)
+            )
+        )
+
+
+def _json(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _carries(data: dict[str, Any], message_id: int) -> bool:
+    """Whether a ``user`` event is our message ``message_id`` (the metadata we sent)."""
+    metadata = data.get("metadata") or {}
+    return isinstance(metadata, dict) and metadata.get("message_id") == message_id
+
+
+def read_turn(engine: Engine, *, sender_id: str, message_id: int) -> Parsed | None:
+    """The parse data of our message ``message_id`` and the actions after it; None when the
+    tracker store does not hold it (not there yet, or purged)."""
+    rows = _newest_events(engine, sender_id=sender_id, types=("user", "action"))
     actions: list[str] = []
-    for type_name, action_name, raw in rows:  # newest first
+    for type_name, action_name, raw in rows or ():  # newest first
         if type_name == "action":
             actions.append(str(action_name or ""))
             continue
-        try:
-            data = json.loads(raw or "{}")
-        except ValueError:
-            data = {}
-        metadata = data.get("metadata") or {}
-        if isinstance(metadata, dict) and metadata.get("message_id") == message_id:
+        data = _json(raw)
+        if _carries(data, message_id):
             return parsed_from(data, list(reversed(actions)))
         actions = []
     return None
@@ -107,21 +131,10 @@ def recorded_replies(
 
     Rasa saves a turn's events together at its end, so a user event found here comes with
     all of its turn's answers (possibly none)."""
-    with engine.connect() as conn:
-        if not conn.dialect.has_table(conn, "events"):
-            return None
-        rows = conn.execute(
-            select(EVENTS.c.type_name, EVENTS.c.data)
-            .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("user", "bot")))
-            .order_by(EVENTS.c.id.desc())
-            .limit(LOOKBACK)
-        ).all()
+    rows = _newest_events(engine, sender_id=sender_id, types=("user", "bot"))
     answers: list[dict[str, Any]] = []  # newest first, since the last user event seen
-    for type_name, raw in rows:
-        try:
-            data = json.loads(raw or "{}")
-        except ValueError:
-            data = {}
+    for type_name, _action, raw in rows or ():
+        data = _json(raw)
         if type_name == "bot":
             reply: dict[str, Any] = {"recipient_id": sender_id}
             if data.get("text"):
@@ -130,8 +143,20 @@ def recorded_replies(
             reply.update({key: extra[key] for key in _REPLY_FIELDS if extra.get(key)})
             answers.append(reply)
             continue
-        metadata = data.get("metadata") or {}
-        if isinstance(metadata, dict) and metadata.get("message_id") == message_id:
+        if _carries(data, message_id):
             return list(reversed(answers))
         answers = []
     return None
+
+
+async def read_in_thread(
+    reader: Callable[..., T], engine: Engine, *, sender_id: str, message_id: int, purpose: str
+) -> T | None:
+    """``reader(engine, sender_id=..., message_id=...)`` off the event loop; None (and a
+    warning naming only the error's type: the tracker holds the citizen's words) when the
+    tracker store cannot be read."""
+    try:
+        return await asyncio.to_thread(reader, engine, sender_id=sender_id, message_id=message_id)
+    except Exception as exc:
+        log.warning("tracker not read for %s (%s)", purpose, type(exc).__name__)
+        return None

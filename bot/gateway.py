@@ -427,9 +427,17 @@ class Gateway:
             return
         await self._finish(message, Status.rejected, "no-consent")
         reminder = conversation.notice_sent_at is not None
-        await self.sender.reply(conversation, consent.notice(reminder=reminder), message)
-        if not reminder:
-            await self.db.run(repo.mark_notice_sent, conversation_id=conversation_id, now=now)
+        await self._send_notice(conversation, message, reminder=reminder)
+
+    async def _send_notice(
+        self, conversation: Conversation, reply_to: Message | None, *, reminder: bool
+    ) -> None:
+        """The privacy notice (or its short reminder); the first one sent is recorded."""
+        await self.sender.reply(conversation, consent.notice(reminder=reminder), reply_to)
+        if conversation.notice_sent_at is None:
+            await self.db.run(
+                repo.mark_notice_sent, conversation_id=conversation.conversation_id, now=utcnow()
+            )
 
     async def _switch_language(
         self, conversation: Conversation, message: Message, request: switch.Request
@@ -453,13 +461,7 @@ class Gateway:
             conversation, switch.chosen(request.language), message, finish=Status.processed
         )
         if not conversation.has_consent and conversation.consent_declined_at is None:
-            await self.sender.reply(conversation, consent.notice())
-            if conversation.notice_sent_at is None:
-                await self.db.run(
-                    repo.mark_notice_sent,
-                    conversation_id=conversation.conversation_id,
-                    now=utcnow(),
-                )
+            await self._send_notice(conversation, None, reminder=False)
 
     async def _thumbs_down(self, conversation: Conversation, message: Message) -> None:
         """👎 under an answer: its request goes to the review inbox, once; the citizen is

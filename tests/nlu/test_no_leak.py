@@ -21,6 +21,7 @@ import yaml
 
 from core.settings import PROJECT_ROOT
 from devtools.nlu_metrics import load_examples
+from devtools.search_eval import load_requests
 
 TRAINING = PROJECT_ROOT / "data" / "nlu"
 TRAINING_EN = PROJECT_ROOT / "data" / "nlu_en"
@@ -34,6 +35,11 @@ HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "everyday_2026_12_07.yml",
+]
+# Search-by-paraphrase sets (their own format: text and category), issue 12
+SEARCH_SETS = [
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev.yml",
 ]
 ENGLISH_SETS = [
     PROJECT_ROOT / "tests" / "nlu_heldout_en" / "nlu.yml",
@@ -68,6 +74,14 @@ def test_no_held_out_example_is_trained_on(path: Path) -> None:
     train = training_texts()
     leaked = [e.text for e in load_examples(path) if fold(e.text) in train]
     assert leaked == []
+
+
+@pytest.mark.parametrize("path", SEARCH_SETS, ids=lambda p: p.name)
+def test_no_search_request_is_trained_on(path: Path) -> None:
+    requests = load_requests(path)
+    assert len(requests) >= 60  # not an empty or moved file, which would pass vacuously
+    train = training_texts((TRAINING, TRAINING_EN))
+    assert [r.text for r in requests if fold(r.text) in train] == []
 
 
 def test_the_first_fresh_set_gains_no_new_overlap() -> None:

@@ -35,6 +35,7 @@ HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "everyday_2026_12_07.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain_dev2.yml",
 ]
 # Search-by-paraphrase sets (their own format: text and category), issue 12
 SEARCH_SETS = [

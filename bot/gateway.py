@@ -25,6 +25,7 @@ from bot.channels.base import ChannelAdapter
 from bot.commands import lookup
 from bot.delivery import Sender
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_payload import with_language
 from bot.recorded_turns import RecordedTurns
 from bot.rendering import Handoff, render_rasa
 from bot.review_capture import (
@@ -500,19 +501,23 @@ class Gateway:
         self, conversation: Conversation, message: Message
     ) -> tuple[str | None, dict[str, Any]]:
         """(text for Rasa, metadata); text None when the gateway answers by itself."""
-        metadata: dict[str, Any] = {"channel": conversation.channel, "message_id": message.id}
+        metadata: dict[str, Any] = {
+            "channel": conversation.channel,
+            "message_id": message.id,
+            "language": conversation.language,
+        }
         if message.kind == Kind.command:
             command = lookup(message.payload or "")
             if command is None:
                 return None, metadata
             metadata["command"] = command.name
-            return command.rasa_message, metadata
+            return with_language(command.rasa_message, conversation), metadata
         if message.kind == Kind.button:
-            return message.payload or "", metadata
+            return with_language(message.payload or "", conversation), metadata
         if message.kind == Kind.location:
             location = message.data.get("location") or {}
             metadata["location"] = {"lat": location.get("lat"), "lon": location.get("lon")}
-            return LOCATION_MESSAGE, metadata
+            return with_language(LOCATION_MESSAGE, conversation), metadata
         text, truncated = truncate_words(message.text, self.config.message_max_chars)
         if truncated:
             metadata["truncated"] = True
@@ -522,7 +527,7 @@ class Gateway:
             metadata["attachment"] = message.data.get("attachment")
             if text:
                 metadata["caption"] = text
-            return ATTACHMENT_MESSAGE, metadata
+            return with_language(ATTACHMENT_MESSAGE, conversation), metadata
         if text.startswith("/"):
             return None, metadata  # typed "/intent{...}" would bypass the NLU: never forwarded
         return text, metadata

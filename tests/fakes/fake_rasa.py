@@ -28,13 +28,15 @@ def scripted(request: dict[str, Any]) -> list[dict[str, Any]]:
     sender = request.get("sender", "")
     message = str(request.get("message") or "")
     low = message.lower()
+    # a payload's intent without its entities (the gateway may add {"language": "en"})
+    bare = message.split("{", 1)[0] if message.startswith("/") else message
 
     def reply(**fields: Any) -> dict[str, Any]:
         return {"recipient_id": sender, **fields}
 
-    if message == "/greet":
+    if bare == "/greet":
         return [reply(text="Ciao! Sono l'assistente di WEL.CO.ME. Come posso aiutarti?")]
-    if message == "/more_results":
+    if bare == "/more_results":
         return [
             reply(
                 text=PAGE_2,
@@ -53,17 +55,17 @@ def scripted(request: dict[str, Any]) -> list[dict[str, Any]]:
         ]
     if message.startswith("/service_details"):
         return [reply(text="Doposcuola: dal lunedì al venerdì, 14-18. Costo: gratuito.")]
-    if message == "/find_welcome_point":
+    if bare == "/find_welcome_point":
         location = (request.get("metadata") or {}).get("location")
         if location:
             return [reply(text="Ecco i Welcome Point più vicini a te:\n1. Welcome Point Rifredi")]
         return [reply(text="Dove ti trovi?"), reply(custom={"type": "location_request"})]
-    if message in ("/human_handoff",) or "operatore" in low:
+    if bare in ("/human_handoff",) or "operatore" in low:
         return [
             reply(text="Va bene, ti metto in contatto con un operatore."),
             reply(custom={"type": "handoff", "priority": "normal", "reason": "requested"}),
         ]
-    if message == "/request_reimbursement" or (request.get("metadata") or {}).get("attachment"):
+    if bare == "/request_reimbursement" or (request.get("metadata") or {}).get("attachment"):
         return [reply(text="Grazie, ho ricevuto la ricevuta.")]
     if "cerco" in low:
         return [

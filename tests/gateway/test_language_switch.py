@@ -90,12 +90,25 @@ def test_telegram_lingua_and_its_buttons(
         fake_telegram.send_text(CHAT, text)
     telegram_gateway.wait_until(lambda: len(fake_rasa.requests) == 3, what="three Rasa turns")
     assert _state(telegram_gateway, str(CHAT)) == LanguageState("en", "chosen")
+    # Rasa hears the language with every message (its `language` slot), buttons included
+    assert [r["metadata"]["language"] for r in fake_rasa.requests] == ["en", "en", "en"]
+    fake_telegram.press(CHAT, "Dettagli 1")
+    telegram_gateway.wait_until(lambda: len(fake_rasa.requests) == 4, what="the button's turn")
+    assert fake_rasa.requests[3]["message"] == (
+        '/service_details{"service_code": "SRV-0001", "language": "en"}'
+    )
     # /lingua with a language chooses it at once; nothing of it reaches Rasa
     mark = len(fake_telegram.calls())
     fake_telegram.send_text(CHAT, "/lingua it")
     fake_telegram.wait_sent(CHAT, "da ora ti scrivo in italiano", after=mark)
     assert _state(telegram_gateway, str(CHAT)) == LanguageState("it", "chosen")
-    assert len(fake_rasa.requests) == 3
+    assert len(fake_rasa.requests) == 4
+    # chosen Italian after English: the next button tells Rasa, the slot must not stay "en"
+    fake_telegram.press(CHAT, "Dettagli 2")
+    telegram_gateway.wait_until(lambda: len(fake_rasa.requests) == 5, what="the button's turn")
+    assert fake_rasa.requests[4]["message"] == (
+        '/service_details{"service_code": "SRV-0002", "language": "it"}'
+    )
 
 
 def test_telegram_emergency_numbers_in_the_conversations_language(

@@ -1,4 +1,4 @@
-"""No example of a test or validation set is in the training data (data/nlu/, data/nlu_en/).
+"""No example of a test or validation set is in the training data (data/nlu/, data/nlu/en/).
 
 Compared after folding case, accents and punctuation. The English sets (issue 17) are
 checked against both training directories, exactly and after two normalisations: the fold,
@@ -24,7 +24,7 @@ from devtools.nlu_metrics import load_examples
 from devtools.search_eval import load_requests
 
 TRAINING = PROJECT_ROOT / "data" / "nlu"
-TRAINING_EN = PROJECT_ROOT / "data" / "nlu_en"
+TRAINING_EN = PROJECT_ROOT / "data" / "nlu" / "en"
 HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_2026_12.yml",

@@ -26,8 +26,8 @@ CHOSEN = {
     "it": "Va bene, da ora ti scrivo in italiano. Per cambiare lingua scrivi /lingua.",
     "en": "Va bene, da ora ti scrivo in inglese. Per cambiare lingua scrivi /lingua.",
 }
-RASA_STILL_ITALIAN = (
-    "Alcune risposte dell'assistente sono ancora solo in italiano: le stiamo traducendo. "
+SERVICES_IN_ITALIAN = (
+    "I nomi e le descrizioni dei servizi restano in italiano. "
     "Per parlare con una persona scrivi /operatore."
 )
 SWITCH_BUTTON = "🌐 Lingua"
@@ -85,11 +85,11 @@ def choice(conversation: Conversation) -> Outgoing:
 
 
 def chosen(language: str) -> Outgoing:
-    """The confirmation, in the language chosen; a word on Rasa's Italian answers when the
-    assistant's model does not speak it yet (docs/languages.md, next steps)."""
+    """The confirmation, in the language chosen; in another language than Italian, a word on
+    the services' own texts, which stay Italian (docs/languages.md)."""
     text = gettext(language, CHOSEN.get(language, CHOSEN["it"]))
     if language != languages().source:
-        text = f"{text}\n{gettext(language, RASA_STILL_ITALIAN)}"
+        text = f"{text}\n{gettext(language, SERVICES_IN_ITALIAN)}"
     return Outgoing(text=text, gateway=True)
 
 

@@ -23,17 +23,27 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlmodel import Session, col, select
 
-from actions.common import HANDOFF_BUTTON, db_session, entity_values, local, logger, now
+from actions.common import (
+    HANDOFF_BUTTON,
+    WELCOME_POINT_BUTTON,
+    db_session,
+    entity_values,
+    local,
+    logger,
+    now,
+)
 from actions.confirmation import ask, confirmed, confirmed_target, done
+from actions.wording import N_, button, buttons, language_of, short_weekday, tr
 from catalog.areas import haversine_km, resolve_area
 from catalog.models import WelcomePlace
 from welfare.appointments import AppointmentError, book, cancel, free_slots, move
 from welfare.models import Appointment, AppointmentSlot
 
-DB_ERROR_TEXT = "Scusa, in questo momento non riesco a gestire gli appuntamenti. Riprova tra poco."
-NO_SLOTS_TEXT = "Al momento non ci sono orari liberi in questo Welcome Point."
-NO_APPOINTMENT_TEXT = "Non hai appuntamenti da annullare."
-WEEKDAYS = ("lun", "mar", "mer", "gio", "ven", "sab", "dom")
+DB_ERROR_TEXT = N_(
+    "Scusa, in questo momento non riesco a gestire gli appuntamenti. Riprova tra poco."
+)
+NO_SLOTS_TEXT = N_("Al momento non ci sono orari liberi in questo Welcome Point.")
+NO_APPOINTMENT_TEXT = N_("Non hai appuntamenti da annullare.")
 
 
 def _payload(intent: str, **values: str) -> str:
@@ -47,23 +57,26 @@ def _first(tracker: Tracker, entity: str) -> str | None:
     return None
 
 
-def slot_label(slot: AppointmentSlot) -> str:
+def slot_label(slot: AppointmentSlot, language: str | None = "it") -> str:
+    """ "mer 02/12 09:00" / "Wed 02/12 09:00"."""
     start = local(slot.starts_at)
-    return f"{WEEKDAYS[start.weekday()]} {start:%d/%m %H:%M}"
+    return f"{short_weekday(start.weekday(), language)} {start:%d/%m %H:%M}"
 
 
-def appointment_buttons(places: list[WelcomePlace], session: Session) -> list[dict[str, str]]:
+def appointment_buttons(
+    places: list[WelcomePlace], session: Session, language: str | None = "it"
+) -> list[dict[str, str]]:
     """ "Appuntamento a <posto>" for the places that have free slots (for the points list)."""
-    buttons = []
+    offered = []
     for place in places:
         if free_slots(session, place_code=place.code, now=now(), limit=1):
-            buttons.append(
+            offered.append(
                 {
-                    "title": f"Appuntamento a {place.name}",
+                    "title": tr(language, N_("Appuntamento a {place}"), place=place.name),
                     "payload": _payload("choose_slot", place_code=place.code),
                 }
             )
-    return buttons
+    return offered
 
 
 def _own(session: Session, conversation_id: str, number: str | None) -> Appointment | None:
@@ -76,20 +89,31 @@ def _own(session: Session, conversation_id: str, number: str | None) -> Appointm
 
 
 def _offer(
-    dispatcher: CollectingDispatcher, session: Session, place_code: str, moving: str | None
+    dispatcher: CollectingDispatcher,
+    session: Session,
+    place_code: str,
+    moving: str | None,
+    language: str | None = "it",
 ) -> None:
     place = session.exec(select(WelcomePlace).where(WelcomePlace.code == place_code)).first()
     slots = free_slots(session, place_code=place_code, now=now(), limit=6) if place else []
     if not slots:
-        dispatcher.utter_message(text=NO_SLOTS_TEXT, buttons=[HANDOFF_BUTTON])
+        dispatcher.utter_message(
+            text=tr(language, NO_SLOTS_TEXT), buttons=[button(language, HANDOFF_BUTTON)]
+        )
         return
     extra = {"appointment_number": moving} if moving else {}
-    buttons = [
-        {"title": slot_label(s), "payload": _payload("book_slot", slot_id=str(s.id), **extra)}
+    offered = [
+        {
+            "title": slot_label(s, language),
+            "payload": _payload("book_slot", slot_id=str(s.id), **extra),
+        }
         for s in slots
     ]
     assert place is not None
-    dispatcher.utter_message(text=f"Scegli un orario al {place.name}:", buttons=buttons)
+    dispatcher.utter_message(
+        text=tr(language, N_("Scegli un orario al {place}:"), place=place.name), buttons=offered
+    )
 
 
 class ActionChooseSlot(Action):
@@ -100,18 +124,22 @@ class ActionChooseSlot(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         place_code = _first(tracker, "place_code")
+        lang = language_of(tracker)
         if not place_code:
             dispatcher.utter_message(
-                text="In quale Welcome Point? Cercalo e tocca «Appuntamento a…».",
-                buttons=[{"title": "Trova un Welcome Point", "payload": "/find_welcome_point"}],
+                text=tr(lang, N_("In quale Welcome Point? Cercalo e tocca «Appuntamento a…».")),
+                buttons=[button(lang, WELCOME_POINT_BUTTON)],
             )
             return []
         try:
             with db_session() as session:
-                _offer(dispatcher, session, place_code, _first(tracker, "appointment_number"))
+                moving = _first(tracker, "appointment_number")
+                _offer(dispatcher, session, place_code, moving, lang)
         except Exception:
             logger.exception("action_choose_slot: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, DB_ERROR_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
         return []
 
 
@@ -127,6 +155,7 @@ class ActionBookSlot(Action):
             return await ActionChooseSlot().run(dispatcher, tracker, domain)
         moving = _first(tracker, "appointment_number")
         conversation_id = tracker.sender_id
+        lang = language_of(tracker)
         try:
             with db_session() as session:
                 slot = session.get(AppointmentSlot, int(raw))
@@ -147,30 +176,43 @@ class ActionBookSlot(Action):
                         )
                 except AppointmentError as refusal:
                     session.rollback()
-                    dispatcher.utter_message(text=refusal.message)
+                    # the refusals' texts are welfare.appointments' (the actions' catalogue)
+                    dispatcher.utter_message(text=tr(lang, refusal.message))
                     if slot is not None:
-                        _offer(dispatcher, session, slot.place_code, moving)
+                        _offer(dispatcher, session, slot.place_code, moving, lang)
                     return []
                 assert slot is not None
-                when, name, number = slot_label(slot), place.name if place else "", booking.number
+                when, name = slot_label(slot, lang), place.name if place else ""
+                number = booking.number
                 place_code = slot.place_code
         except Exception:
             logger.exception("action_book_slot: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, DB_ERROR_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
             return []
-        verb = "spostato" if moving else "prenotato"
+        done_text = (
+            N_(
+                "Fatto: appuntamento spostato per {when} al {place} (numero {number}). "
+                "Il giorno prima ti mando un promemoria."
+            )
+            if moving
+            else N_(
+                "Fatto: appuntamento prenotato per {when} al {place} (numero {number}). "
+                "Il giorno prima ti mando un promemoria."
+            )
+        )
         dispatcher.utter_message(
-            text=f"Fatto: appuntamento {verb} per {when} al {name} (numero {number}). "
-            "Il giorno prima ti mando un promemoria.",
+            text=tr(lang, done_text, when=when, place=name, number=number),
             buttons=[
                 {
-                    "title": "Sposta",
+                    "title": tr(lang, N_("Sposta")),
                     "payload": _payload(
                         "choose_slot", place_code=place_code, appointment_number=number
                     ),
                 },
                 {
-                    "title": "Annulla l'appuntamento",
+                    "title": tr(lang, N_("Annulla l'appuntamento")),
                     "payload": _payload("cancel_appointment", appointment_number=number),
                 },
             ],
@@ -186,6 +228,7 @@ class ActionCancelAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         is_confirmed = confirmed(tracker, "cancel_appointment")
+        lang = language_of(tracker)
         number = _first(tracker, "appointment_number") or (
             confirmed_target(tracker) if is_confirmed else None
         )
@@ -193,17 +236,30 @@ class ActionCancelAppointment(Action):
             with db_session() as session:
                 booking = _own(session, tracker.sender_id, number)
                 if booking is None:
-                    dispatcher.utter_message(text=NO_APPOINTMENT_TEXT)
+                    dispatcher.utter_message(text=tr(lang, NO_APPOINTMENT_TEXT))
                     return []
                 if not (is_confirmed and confirmed_target(tracker) == booking.number):
                     slot = session.get(AppointmentSlot, booking.slot_id)
-                    when = f" di {slot_label(slot)}" if slot else ""
+                    question = (
+                        tr(
+                            lang,
+                            N_("Vuoi annullare l'appuntamento di {when} (numero {number})?"),
+                            when=slot_label(slot, lang),
+                            number=booking.number,
+                        )
+                        if slot
+                        else tr(
+                            lang,
+                            N_("Vuoi annullare l'appuntamento (numero {number})?"),
+                            number=booking.number,
+                        )
+                    )
                     return ask(
                         dispatcher,
                         tracker,
                         kind="cancel_appointment",
-                        text=f"Vuoi annullare l'appuntamento{when} (numero {booking.number})?",
-                        yes_title="Sì, annullalo",
+                        text=question,
+                        yes_title=N_("Sì, annullalo"),
                         intent="cancel_appointment",
                         entities={"appointment_number": booking.number},
                         target=booking.number,
@@ -211,22 +267,26 @@ class ActionCancelAppointment(Action):
                 try:
                     cancel(session, appointment=booking, now=now())
                 except AppointmentError as refusal:
-                    dispatcher.utter_message(text=refusal.message)
+                    dispatcher.utter_message(text=tr(lang, refusal.message))
                     return []
                 number = booking.number
         except Exception:
             logger.exception("action_cancel_appointment: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, DB_ERROR_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
             return []
-        dispatcher.utter_message(text=f"Appuntamento {number} annullato.")
+        dispatcher.utter_message(
+            text=tr(lang, N_("Appuntamento {number} annullato."), number=number)
+        )
         return [done()]
 
 
-BOOK_INTRO_TEXT = (
+BOOK_INTRO_TEXT = N_(
     "Un Care Manager ti aiuta di persona in un Welcome Point. "
     "Scegli dove vuoi l'appuntamento: poi ti mostro gli orari liberi."
 )
-NO_FREE_SLOTS_TEXT = (
+NO_FREE_SLOTS_TEXT = N_(
     "In questo momento non ci sono orari liberi da prenotare in chat. Puoi andare in un "
     "Welcome Point negli orari di apertura, oppure parlare con un operatore qui in chat."
 )
@@ -255,6 +315,7 @@ class ActionBookAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         where = _zone(tracker)
+        lang = language_of(tracker)
         try:
             with db_session() as session:
                 places = list(session.exec(select(WelcomePlace)).all())
@@ -262,19 +323,18 @@ class ActionBookAppointment(Action):
                     places.sort(key=lambda p: haversine_km(where[0], where[1], p.lat, p.lon))
                 else:
                     places.sort(key=lambda p: (p.quartiere, p.name))
-                buttons = appointment_buttons(places, session)[:MAX_PLACES]
+                offered = appointment_buttons(places, session, lang)[:MAX_PLACES]
         except Exception:
             logger.exception("action_book_appointment: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
-            return []
-        if not buttons:
             dispatcher.utter_message(
-                text=NO_FREE_SLOTS_TEXT,
-                buttons=[
-                    {"title": "Trova un Welcome Point", "payload": "/find_welcome_point"},
-                    HANDOFF_BUTTON,
-                ],
+                text=tr(lang, DB_ERROR_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
             )
             return []
-        dispatcher.utter_message(text=BOOK_INTRO_TEXT, buttons=buttons)
+        if not offered:
+            dispatcher.utter_message(
+                text=tr(lang, NO_FREE_SLOTS_TEXT),
+                buttons=buttons(lang, [WELCOME_POINT_BUTTON, HANDOFF_BUTTON]),
+            )
+            return []
+        dispatcher.utter_message(text=tr(lang, BOOK_INTRO_TEXT), buttons=offered)
         return []

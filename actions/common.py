@@ -1,5 +1,8 @@
 """Helpers shared by the actions: database sessions, the clock, tracker reading, wording.
 
+The wording is in the citizen's language (``language``: actions.wording.language_of); the
+Italian texts are the msgids of the actions' catalogue (actions/wording.py).
+
 The actions never log message text or personal data: only action names, intents and
 counts. Every read of a citizen's data goes through
 ``welfare.ledger.linking.citizen_for_conversation(sender_id)``.
@@ -7,6 +10,7 @@ counts. Every read of a citizen's data goes through
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import unicodedata
@@ -19,10 +23,11 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from sqlmodel import Session
 
+from actions.wording import N_, day_month_year, money_words, tr, weekday_name
 from catalog.hours import MINUTES_PER_DAY, OpeningHours
 from catalog.models import CostMode, Service
 from core.db import session_scope
-from welfare.ledger.money import format_eur
+from core.i18n import day_and_month
 
 logger = logging.getLogger("actions")
 
@@ -31,14 +36,13 @@ ROME = ZoneInfo("Europe/Rome")
 # The values a slot takes when the citizen says it does not matter.
 ANY = "any"
 
-HANDOFF_BUTTON = {"title": "Parla con un operatore", "payload": "/human_handoff"}
-WELCOME_POINT_BUTTON = {"title": "Trova un Welcome Point", "payload": "/find_welcome_point"}
+HANDOFF_BUTTON = {"title": N_("Parla con un operatore"), "payload": "/human_handoff"}
+WELCOME_POINT_BUTTON = {"title": N_("Trova un Welcome Point"), "payload": "/find_welcome_point"}
+SEARCH_BUTTON = {"title": N_("Cerca un servizio"), "payload": "/search_service"}
 
-WEEKDAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
-MONTHS = (
-    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
-    "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
-)  # fmt: skip
+TODAY_AT = N_("oggi alle {time}")
+TOMORROW_AT = N_("domani alle {time}")
+DAY_AT = N_("{day} alle {time}")
 
 
 def _system_clock() -> datetime:
@@ -61,19 +65,18 @@ def db_session() -> Iterator[Session]:
         yield session
 
 
-def money(cents: int) -> str:
-    """``1250`` -> ``"12,50 €"``."""
-    return format_eur(cents)
+def money(cents: int, language: str | None = "it") -> str:
+    """``1250`` -> ``"12,50 €"`` (``"€12.50"`` in English)."""
+    return money_words(cents, language)
 
 
 def local(dt: datetime) -> datetime:
     return dt.astimezone(ROME)
 
 
-def day_label(dt: datetime) -> str:
-    """``"31 dicembre 2026"`` in Europe/Rome."""
-    d = local(dt)
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+def day_label(dt: datetime, language: str | None = "it") -> str:
+    """``"31 dicembre 2026"`` in Europe/Rome (``"31 December 2026"``)."""
+    return day_month_year(dt, language)
 
 
 def short_date(dt: datetime) -> str:
@@ -81,16 +84,17 @@ def short_date(dt: datetime) -> str:
     return local(dt).strftime("%d/%m/%Y")
 
 
-def when_label(dt: datetime, reference: datetime) -> str:
-    """``"oggi alle 15:00"``, ``"domani alle 9:00"``, ``"martedì 3 marzo alle 9:00"``."""
+def when_label(dt: datetime, reference: datetime, language: str | None = "it") -> str:
+    """``"oggi alle 15:00"``, ``"domani alle 9:00"``, ``"martedì 3 marzo alle 9:00"``
+    (``"tomorrow at 9:00"``, ``"Tuesday 3 March at 9:00"``)."""
     d, r = local(dt), local(reference)
     hour = f"{d.hour}:{d.minute:02d}"
     days = (d.date() - r.date()).days
     if days == 0:
-        return f"oggi alle {hour}"
+        return tr(language, TODAY_AT, time=hour)
     if days == 1:
-        return f"domani alle {hour}"
-    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} alle {hour}"
+        return tr(language, TOMORROW_AT, time=hour)
+    return tr(language, DAY_AT, day=day_and_month(d, language), time=hour)
 
 
 # --- reading the tracker ----------------------------------------------------------------
@@ -205,7 +209,7 @@ def find_link_code(text: str, *, expecting: bool = False) -> str | None:
 # --- opening hours --------------------------------------------------------------------------
 
 
-def open_status(hours_text: str, reference: datetime) -> str:
+def open_status(hours_text: str, reference: datetime, language: str | None = "it") -> str:
     """ "Aperto ora, fino alle 13:00" / "Chiuso ora: riapre domani alle 9:00" / "Solo su
     appuntamento". Empty when the hours are unknown or cannot be read."""
     try:
@@ -213,7 +217,7 @@ def open_status(hours_text: str, reference: datetime) -> str:
     except ValueError:
         return ""
     if not hours.intervals:
-        return "Solo su appuntamento." if hours.by_appointment else ""
+        return tr(language, N_("Solo su appuntamento.")) if hours.by_appointment else ""
     if hours.is_open(reference):
         d = local(reference)
         minute, weekday = d.hour * 60 + d.minute, d.weekday()
@@ -225,19 +229,70 @@ def open_status(hours_text: str, reference: datetime) -> str:
             if iv.day == (weekday - 1) % 7 and minute < iv.end - MINUTES_PER_DAY
         ]
         end = max(ends) % MINUTES_PER_DAY
-        return f"Aperto ora, fino alle {end // 60}:{end % 60:02d}."
+        return tr(language, N_("Aperto ora, fino alle {time}."), time=f"{end // 60}:{end % 60:02d}")
     opening = hours.next_opening(reference)
     if opening is None:
-        return "Chiuso ora."
-    return f"Chiuso ora: riapre {when_label(opening, reference)}."
+        return tr(language, N_("Chiuso ora."))
+    return tr(
+        language, N_("Chiuso ora: riapre {when}."), when=when_label(opening, reference, language)
+    )
 
 
-def hours_description(hours_text: str) -> str:
-    """The hours in Italian words ("dal lunedì al venerdì 9:00–13:00"), or the raw text."""
+def hours_description(hours_text: str, language: str | None = "it") -> str:
+    """The hours in words ("dal lunedì al venerdì 9:00–13:00", "Monday to Friday
+    9:00–13:00"), or the raw text when it cannot be read."""
     try:
-        return OpeningHours.parse(hours_text).describe()
+        hours = OpeningHours.parse(hours_text)
     except ValueError:
         return hours_text
+    if language in (None, "it"):
+        return hours.describe()
+    return _hours_words(hours, language)
+
+
+def _hhmm(minutes: int) -> str:
+    minutes %= MINUTES_PER_DAY
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _and(items: list[str], language: str | None) -> str:
+    if len(items) == 1:
+        return items[0]
+    return tr(language, N_("{items} e {last}"), items=", ".join(items[:-1]), last=items[-1])
+
+
+def _hours_words(hours: OpeningHours, language: str | None) -> str:
+    """OpeningHours.describe() in another language, with Babel's names of the days."""
+    if not hours.intervals:
+        if hours.by_appointment:
+            return tr(language, N_("solo su appuntamento"))
+        return tr(language, N_("orari non indicati"))
+    per_day: dict[int, tuple[tuple[int, int], ...]] = {}
+    for iv in hours.intervals:
+        per_day[iv.day] = (*per_day.get(iv.day, ()), (iv.start, iv.end))
+    groups: dict[tuple[tuple[int, int], ...], list[int]] = {}
+    for day in sorted(per_day):
+        groups.setdefault(per_day[day], []).append(day)
+    parts = []
+    for ranges, days in groups.items():
+        times = _and([f"{_hhmm(s)}–{_hhmm(e)}" for s, e in ranges], language)
+        consecutive = all((b - a) % 7 == 1 for a, b in itertools.pairwise(days))
+        if len(days) == 7:
+            when = tr(language, N_("tutti i giorni"))
+        elif consecutive and len(days) >= 3:
+            when = tr(
+                language,
+                N_("da {first} a {last}"),
+                first=weekday_name(days[0], language),
+                last=weekday_name(days[-1], language),
+            )
+        else:
+            when = _and([weekday_name(d, language) for d in days], language)
+        parts.append(f"{when} {times}")
+    text = "; ".join(parts)
+    if hours.by_appointment:
+        return tr(language, N_("{hours} (su appuntamento)"), hours=text)
+    return text
 
 
 def map_link(lat: float, lon: float) -> str:
@@ -246,23 +301,35 @@ def map_link(lat: float, lon: float) -> str:
     )
 
 
-def details_button(number: int, code: str) -> dict[str, str]:
+def details_button(number: int, code: str, language: str | None = "it") -> dict[str, str]:
     """ "Dettagli 3" -> ``/service_details{"service_code":"..."}``."""
     return {
-        "title": f"Dettagli {number}",
+        "title": tr(language, N_("Dettagli {number}"), number=number),
         "payload": f'/service_details{{"service_code":"{code}"}}',
     }
 
 
-def cost_words(service: Service) -> str:
+# the price units of the catalogue (data/catalog/): cost wording, translated; another unit
+# stays as the provider wrote it
+PRICE_UNITS = (N_("al mese"), N_("all'ora"), N_("a seduta"), N_("una tantum"),
+               N_("a settimana"), N_("al giorno"), N_("a visita"), N_("a pasto"),
+               N_("a viaggio"), N_("a consegna"))  # fmt: skip
+
+
+def cost_words(service: Service, language: str | None = "it") -> str:
     """ "gratuito", "45,00 € al mese", "quota a carico: 30,00 € al mese"."""
-    unit = f" {service.price_unit}" if service.price_unit else ""
+    unit = f" {tr(language, service.price_unit.strip())}" if service.price_unit else ""
     if service.cost_mode == CostMode.free:
-        return "gratuito"
+        return tr(language, N_("gratuito"))
     if service.cost_mode == CostMode.co_payment:
         if service.price_cents:
-            return f"quota a carico: {money(service.price_cents)}{unit}"
-        return "con una quota a carico (chiedi l'importo al servizio)"
+            return tr(
+                language,
+                N_("quota a carico: {amount}{unit}"),
+                amount=money(service.price_cents, language),
+                unit=unit,
+            )
+        return tr(language, N_("con una quota a carico (chiedi l'importo al servizio)"))
     if service.price_cents:
-        return f"{money(service.price_cents)}{unit}"
-    return "a pagamento"
+        return f"{money(service.price_cents, language)}{unit}"
+    return tr(language, N_("a pagamento"))

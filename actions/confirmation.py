@@ -26,12 +26,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_values, intent_of, latest_text
+from actions.wording import N_, button, language_of, tr
 
 SLOT = "pending_confirmation"
 NONCE_ENTITY = "confirm_nonce"
-NO_BUTTON = {"title": "No, lascia stare", "payload": "/deny"}
-KEPT_TEXT = "Va bene: non ho cambiato nulla."
-NOTHING_PENDING_TEXT = "Va bene. Se ti serve qualcos'altro, scrivimi pure."
+NO_BUTTON = {"title": N_("No, lascia stare"), "payload": "/deny"}
+KEPT_TEXT = N_("Va bene: non ho cambiato nulla.")
+NOTHING_PENDING_TEXT = N_("Va bene. Se ti serve qualcos'altro, scrivimi pure.")
 
 
 def user_turns(tracker: Tracker) -> int:
@@ -82,12 +83,18 @@ def ask(
     entities: dict[str, str] | None = None,
     target: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Ask «Sei sicuro?»: the yes button repeats ``intent`` with the entities and a nonce."""
+    """Ask «Sei sicuro?»: the yes button repeats ``intent`` with the entities and a nonce.
+
+    ``text`` is already in the citizen's language; ``yes_title`` is a msgid."""
     nonce = secrets.token_hex(6)
     payload = json.dumps({**(entities or {}), NONCE_ENTITY: nonce}, separators=(",", ":"))
+    lang = language_of(tracker)
     dispatcher.utter_message(
         text=text,
-        buttons=[{"title": yes_title, "payload": f"/{intent}{payload}"}, NO_BUTTON],
+        buttons=[
+            {"title": tr(lang, yes_title), "payload": f"/{intent}{payload}"},
+            button(lang, NO_BUTTON),
+        ],
     )
     remembered = {"kind": kind, "nonce": nonce, "turn": user_turns(tracker), "target": target}
     return [SlotSet(SLOT, remembered)]

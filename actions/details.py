@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from actions.common import (
     HANDOFF_BUTTON,
+    SEARCH_BUTTON,
     WELCOME_POINT_BUTTON,
     cost_words,
     db_session,
@@ -32,6 +33,7 @@ from actions.common import (
 )
 from actions.search import run_search
 from actions.vouchers import pay_button
+from actions.wording import N_, button, buttons, label, language_of, tr
 from catalog.areas import QUARTIERI
 from catalog.models import AdhesionStatus, CostMode, Provider, Service
 from catalog.vocabulary import TARGET_LABELS
@@ -47,14 +49,14 @@ _NUMBER_RE = re.compile(
     r"(\d{1,2})\s*$|^\s*(\d{1,2})\b"
 )
 
-ASK_WHICH_TEXT = "Di quale servizio vuoi sapere di più? Tocca il numero qui sotto."
-NO_LIST_TEXT = (
+ASK_WHICH_TEXT = N_("Di quale servizio vuoi sapere di più? Tocca il numero qui sotto.")
+NO_LIST_TEXT = N_(
     "Dimmi prima che servizio cerchi, per esempio «cerco un centro estivo a Gavinana»: "
     "poi ti do tutti i dettagli."
 )
-NOT_FOUND_TEXT = "Scusa, questo servizio non è più disponibile nel catalogo."
-DB_ERROR_TEXT = "Scusa, in questo momento non riesco a leggere il catalogo. Riprova tra poco."
-BOOK_BUTTON = {"title": "Come iscrivermi o pagare", "payload": "/book_service"}
+NOT_FOUND_TEXT = N_("Scusa, questo servizio non è più disponibile nel catalogo.")
+DB_ERROR_TEXT = N_("Scusa, in questo momento non riesco a leggere il catalogo. Riprova tra poco.")
+BOOK_BUTTON = {"title": N_("Come iscrivermi o pagare"), "payload": "/book_service"}
 
 
 def position_in_text(text: str) -> int | None:
@@ -105,24 +107,29 @@ def load_service(session: Session, code: str) -> tuple[Service, Provider] | None
     return service, provider
 
 
-def audience(service: Service) -> str:
-    groups = [TARGET_LABELS.get(g, g) for g in service.target_groups or [] if g != "everyone"]
-    text = ", ".join(groups) if groups else "tutti"
-    if service.age_min is not None and service.age_max is not None:
-        text += f" (da {service.age_min} a {service.age_max} anni)"
-    elif service.age_min is not None:
-        text += f" (da {service.age_min} anni)"
-    elif service.age_max is not None:
-        text += f" (fino a {service.age_max} anni)"
+def audience(service: Service, language: str | None = "it") -> str:
+    groups = [
+        label(language, TARGET_LABELS[g]) if g in TARGET_LABELS else g
+        for g in service.target_groups or []
+        if g != "everyone"
+    ]
+    text = ", ".join(groups) if groups else tr(language, N_("tutti"))
+    low, high = service.age_min, service.age_max
+    if low is not None and high is not None:
+        text += tr(language, N_(" (da {low} a {high} anni)"), low=low, high=high)
+    elif low is not None:
+        text += tr(language, N_(" (da {low} anni)"), low=low)
+    elif high is not None:
+        text += tr(language, N_(" (fino a {high} anni)"), high=high)
     return text
 
 
-def budget_words(service: Service) -> str:
+def budget_words(service: Service, language: str | None = "it") -> str:
     if service.cost_mode == CostMode.free:
         return ""
     if service.budget_payable:
-        return "Puoi pagarlo con il budget welfare (pubblico o aziendale)."
-    return "Non si può pagare con il budget welfare."
+        return tr(language, N_("Puoi pagarlo con il budget welfare (pubblico o aziendale)."))
+    return tr(language, N_("Non si può pagare con il budget welfare."))
 
 
 def contact_words(service: Service, provider: Provider) -> str:
@@ -137,33 +144,36 @@ def list_named_kind(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     return [SlotSet("search_text", text), *run_search(dispatcher, tracker, offset=0, text=text)]
 
 
-def describe_service(service: Service, provider: Provider) -> str:
+def describe_service(service: Service, provider: Provider, language: str | None = "it") -> str:
     lines = [service.title]
     if service.description:
         description = service.description.strip()
         if len(description) > 300:
             description = description[:297].rsplit(" ", 1)[0] + "..."
         lines.append(description)
-    lines.append(f"Chi lo offre: {provider.name}")
-    lines.append(f"Per chi: {audience(service)}")
-    cost = f"Costo: {cost_words(service)}."
-    if budget := budget_words(service):
+    lang = language
+    lines.append(tr(lang, N_("Chi lo offre: {provider}"), provider=provider.name))
+    lines.append(tr(lang, N_("Per chi: {who}"), who=audience(service, lang)))
+    cost = tr(lang, N_("Costo: {cost}."), cost=cost_words(service, lang))
+    if budget := budget_words(service, lang):
         cost += f" {budget}"
     lines.append(cost)
     if service.opening_hours:
-        hours = f"Orari: {hours_description(service.opening_hours)}."
-        if status := open_status(service.opening_hours, now()):
+        described = hours_description(service.opening_hours, lang)
+        hours = tr(lang, N_("Orari: {hours}."), hours=described)
+        if status := open_status(service.opening_hours, now(), lang):
             hours += f" {status}"
         lines.append(hours)
     zone = QUARTIERI.get(service.quartiere, service.quartiere)
     where = f"{service.address} ({zone})" if service.address else zone
-    lines.append(f"Dove: {where}")
-    lines.append(f"Mappa: {map_link(service.lat, service.lon)}")
+    lines.append(tr(lang, N_("Dove: {where}"), where=where))
+    lines.append(tr(lang, N_("Mappa: {link}"), link=map_link(service.lat, service.lon)))
     if service.how_to_access:
-        lines.append(f"Come accedere: {service.how_to_access.strip()}")
+        how = service.how_to_access.strip()
+        lines.append(tr(lang, N_("Come accedere: {how}"), how=how))
     contacts = contact_words(service, provider)
     if contacts:
-        lines.append(f"Contatti: {contacts}")
+        lines.append(tr(lang, N_("Contatti: {contacts}"), contacts=contacts))
     return "\n".join(lines)
 
 
@@ -175,58 +185,64 @@ class ActionServiceDetails(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         code = chosen_code(tracker)
+        lang = language_of(tracker)
+        handoff = button(lang, HANDOFF_BUTTON)
         shown: list[str] = tracker.get_slot("search_results") or []
         if code is None:
             if shown:
                 offset = int(tracker.get_slot("search_offset") or 0)
-                buttons = [details_button(offset + i, c) for i, c in enumerate(shown, start=1)]
-                dispatcher.utter_message(text=ASK_WHICH_TEXT, buttons=buttons)
+                numbers = [
+                    details_button(offset + i, c, lang) for i, c in enumerate(shown, start=1)
+                ]
+                dispatcher.utter_message(text=tr(lang, ASK_WHICH_TEXT), buttons=numbers)
             elif entity_values(tracker, "service_category"):
                 return list_named_kind(dispatcher, tracker)
             else:
                 dispatcher.utter_message(
-                    text=NO_LIST_TEXT,
-                    buttons=[{"title": "Cerca un servizio", "payload": "/search_service"}],
+                    text=tr(lang, NO_LIST_TEXT), buttons=[button(lang, SEARCH_BUTTON)]
                 )
             return []
         try:
             with db_session() as session:
                 found = load_service(session, code)
-                text = describe_service(*found) if found else None
+                text = describe_service(*found, lang) if found else None
                 payable = bool(found and found[0].budget_payable)
         except Exception:
             logger.exception("action_service_details: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, DB_ERROR_TEXT), buttons=[handoff])
             return []
         if text is None:
-            dispatcher.utter_message(text=NOT_FOUND_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, NOT_FOUND_TEXT), buttons=[handoff])
             return [SlotSet("selected_service", None)]
-        buttons = [pay_button(code), BOOK_BUTTON] if payable else []
-        buttons += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
-        dispatcher.utter_message(text=text, buttons=buttons)
+        offered = [pay_button(code), BOOK_BUTTON] if payable else []
+        offered += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
+        dispatcher.utter_message(text=text, buttons=buttons(lang, offered))
         return [SlotSet("selected_service", code)]
 
 
-BOOK_NO_SERVICE_TEXT = (
+BOOK_NO_SERVICE_TEXT = N_(
     "Per quale servizio? Cercalo, per esempio «cerco un centro estivo a Gavinana», e apri i "
     "suoi «Dettagli»: lì trovi come iscriverti e, se si può, il pulsante «Paga con il budget "
     "welfare», che ti dà subito un voucher."
 )
 
 
-def enrol_text(service: Service, provider: Provider) -> str:
+def enrol_text(service: Service, provider: Provider, language: str | None = "it") -> str:
     """How to sign up for a service, and whether the budget pays it, in a few lines."""
-    lines = [f"Per iscriverti a «{service.title}»:"]
-    lines.append(service.how_to_access.strip() or f"contatta {provider.name}.")
+    lang = language
+    lines = [tr(lang, N_("Per iscriverti a «{title}»:"), title=service.title)]
+    how = service.how_to_access.strip()
+    lines.append(how or tr(lang, N_("contatta {provider}."), provider=provider.name))
     contacts = contact_words(service, provider)
     if contacts:
-        lines.append(f"Contatti: {contacts}")
-    lines.append(f"Costo: {cost_words(service)}.")
+        lines.append(tr(lang, N_("Contatti: {contacts}"), contacts=contacts))
+    lines.append(tr(lang, N_("Costo: {cost}."), cost=cost_words(service, lang)))
     if service.cost_mode != CostMode.free and service.budget_payable:
-        lines.append(
+        pay_here = N_(
             "Puoi pagarlo qui in chat con il budget welfare: tocca «Paga con il budget "
             "welfare» e ti do un voucher da mostrare all'ente."
         )
+        lines.append(tr(lang, pay_here))
     return "\n".join(lines)
 
 
@@ -242,32 +258,31 @@ class ActionBookService(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         code = chosen_code(tracker)
+        lang = language_of(tracker)
+        handoff = button(lang, HANDOFF_BUTTON)
         if code is None:
             if entity_values(tracker, "service_category"):
                 return list_named_kind(dispatcher, tracker)
             dispatcher.utter_message(
-                text=BOOK_NO_SERVICE_TEXT,
-                buttons=[
-                    {"title": "Cerca un servizio", "payload": "/search_service"},
-                    HANDOFF_BUTTON,
-                ],
+                text=tr(lang, BOOK_NO_SERVICE_TEXT),
+                buttons=[button(lang, SEARCH_BUTTON), handoff],
             )
             return []
         try:
             with db_session() as session:
                 found = load_service(session, code)
-                text = enrol_text(*found) if found else None
+                text = enrol_text(*found, lang) if found else None
                 payable = bool(
                     found and found[0].budget_payable and found[0].cost_mode != CostMode.free
                 )
         except Exception:
             logger.exception("action_book_service: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, DB_ERROR_TEXT), buttons=[handoff])
             return []
         if text is None:
-            dispatcher.utter_message(text=NOT_FOUND_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, NOT_FOUND_TEXT), buttons=[handoff])
             return [SlotSet("selected_service", None)]
-        buttons = [pay_button(code)] if payable else []
-        buttons += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
-        dispatcher.utter_message(text=text, buttons=buttons)
+        offered = [pay_button(code)] if payable else []
+        offered += [HANDOFF_BUTTON, WELCOME_POINT_BUTTON]
+        dispatcher.utter_message(text=text, buttons=buttons(lang, offered))
         return [SlotSet("selected_service", code)]

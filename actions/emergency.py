@@ -21,10 +21,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import db_session, intent_of, logger
+from actions.wording import N_, buttons, language_of, tr
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
 
-EMERGENCY_TEXT = (
+EMERGENCY_TEXT = N_(
     "Se tu o qualcun altro siete in pericolo adesso, chiama subito il 112 "
     "(emergenze: gratuito, 24 ore su 24).\n"
     "Se subisci violenza o stalking, chiama il 1522: è gratuito, anonimo, "
@@ -35,7 +36,7 @@ EMERGENCY_TEXT = (
 
 HANDOFF_EMERGENCY = {"type": "handoff", "priority": "top", "reason": "emergency"}
 
-ASK_TEXT = (
+ASK_TEXT = N_(
     "Se tu o qualcun altro siete in pericolo, chiama subito il 112 "
     "(emergenze: gratuito, 24 ore su 24).\n"
     "Se subisci violenza o stalking, chiama il 1522: è gratuito, anonimo, "
@@ -43,8 +44,8 @@ ASK_TEXT = (
     "Sei in pericolo adesso?"
 )
 ASK_BUTTONS = [
-    {"title": "Sì", "payload": "/emergency"},
-    {"title": "No", "payload": "/deny"},
+    {"title": N_("Sì"), "payload": "/emergency"},
+    {"title": N_("No"), "payload": "/deny"},
 ]
 IMMEDIATE = "immediate"
 ASK = "ask"
@@ -52,8 +53,8 @@ ASK = "ask"
 # A first line fitted to what the safety net recognised (its ``kind``); the numbers follow
 # in every case.
 LEADS = {
-    "self_harm": "Mi dispiace molto che tu stia così male. Parlarne è importante.",
-    "medical": "Se serve un'ambulanza o un medico subito, chiama il 112.",
+    "self_harm": N_("Mi dispiace molto che tu stia così male. Parlarne è importante."),
+    "medical": N_("Se serve un'ambulanza o un medico subito, chiama il 112."),
 }
 
 
@@ -82,13 +83,15 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        lang = language_of(tracker)
         if emergency_tier(tracker) == ASK:
-            dispatcher.utter_message(text=ASK_TEXT, buttons=ASK_BUTTONS)
+            dispatcher.utter_message(text=tr(lang, ASK_TEXT), buttons=buttons(lang, ASK_BUTTONS))
             logger.info("action_emergency: model less sure, asked whether in danger now")
             return []
         kind = safety_kind(tracker)
         lead = LEADS.get(kind or "")
-        dispatcher.utter_message(text=f"{lead}\n{EMERGENCY_TEXT}" if lead else EMERGENCY_TEXT)
+        numbers = tr(lang, EMERGENCY_TEXT)
+        dispatcher.utter_message(text=f"{tr(lang, lead)}\n{numbers}" if lead else numbers)
         dispatcher.utter_message(json_message=HANDOFF_EMERGENCY)
         try:
             with db_session() as session:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HANDOFF_BUTTON, db_session, logger
 from actions.redirect import last_typed_text, office_text
+from actions.wording import N_, button, buttons, language_of, tr
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
 from catalog.areas import resolve_area
@@ -24,44 +25,45 @@ from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
 
 # What each intent means, as a button the citizen can tap ("Intendevi...?").
 INTENT_LABELS: dict[str, str] = {
-    "search_service": "Cercare un servizio",
-    "service_details": "Sapere di più su un servizio",
-    "book_service": "Iscriverti o pagare un servizio",
-    "check_budget": "Vedere il tuo budget welfare",
-    "list_transactions": "Vedere i movimenti del budget",
-    "request_reimbursement": "Chiedere un rimborso",
-    "request_status": "Sapere a che punto è una pratica",
-    "book_appointment": "Un appuntamento con un Care Manager",
-    "find_welcome_point": "Trovare un Welcome Point",
-    "human_handoff": "Parlare con un operatore",
-    "subscribe_news": "Ricevere gli avvisi",
-    "unsubscribe_news": "Non ricevere più avvisi",
-    "privacy_info": "Sapere come uso i tuoi dati",
-    "forget_me": "Cancellare i tuoi dati",
-    "help": "Sapere cosa posso fare",
-    "bot_challenge": "Sapere se sono una persona",
-    "emergency": "Chiedere aiuto urgente",
-    "greet": "Salutare",
-    "goodbye": "Salutare e chiudere",
-    "thank": "Ringraziare",
-    "affirm": "Dire di sì",
-    "deny": "Dire di no",
-    "inform": "Darmi un'informazione",
-    "link_account": "Collegare il tuo budget con un codice",
+    "search_service": N_("Cercare un servizio"),
+    "service_details": N_("Sapere di più su un servizio"),
+    "book_service": N_("Iscriverti o pagare un servizio"),
+    "check_budget": N_("Vedere il tuo budget welfare"),
+    "list_transactions": N_("Vedere i movimenti del budget"),
+    "request_reimbursement": N_("Chiedere un rimborso"),
+    "request_status": N_("Sapere a che punto è una pratica"),
+    "book_appointment": N_("Un appuntamento con un Care Manager"),
+    "find_welcome_point": N_("Trovare un Welcome Point"),
+    "human_handoff": N_("Parlare con un operatore"),
+    "subscribe_news": N_("Ricevere gli avvisi"),
+    "unsubscribe_news": N_("Non ricevere più avvisi"),
+    "privacy_info": N_("Sapere come uso i tuoi dati"),
+    "forget_me": N_("Cancellare i tuoi dati"),
+    "help": N_("Sapere cosa posso fare"),
+    "bot_challenge": N_("Sapere se sono una persona"),
+    "emergency": N_("Chiedere aiuto urgente"),
+    "greet": N_("Salutare"),
+    "goodbye": N_("Salutare e chiudere"),
+    "thank": N_("Ringraziare"),
+    "affirm": N_("Dire di sì"),
+    "deny": N_("Dire di no"),
+    "inform": N_("Darmi un'informazione"),
+    "link_account": N_("Collegare il tuo budget con un codice"),
 }
 
 # Never offered as a guess: they say nothing the citizen could confirm.
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "more_results"}
 
-ASK_AFFIRMATION_TEXT = "Scusa, non sono sicuro di aver capito. Intendevi:"
-EMERGENCY_HINT = (
+ASK_AFFIRMATION_TEXT = N_("Scusa, non sono sicuro di aver capito. Intendevi:")
+EMERGENCY_HINT = N_(
     "Se sei in pericolo, chiama subito il 112. Per violenza o stalking c'è il 1522 "
     "(gratuito, 24 ore su 24)."
 )
-NONE_OF_THESE = {"title": "Nessuna di queste", "payload": "/out_of_scope"}
-HELP_BUTTON = {"title": "Cosa sai fare?", "payload": "/help"}
+NONE_OF_THESE = {"title": N_("Nessuna di queste"), "payload": "/out_of_scope"}
+HELP_BUTTON = {"title": N_("Cosa sai fare?"), "payload": "/help"}
+REPHRASE_TEXT = N_("Scusa, non ho capito bene. Puoi dirlo con altre parole?")
 
-GIVE_UP_TEXT = (
+GIVE_UP_TEXT = N_(
     "Mi dispiace, non riesco a capire la tua richiesta. Un operatore del Comune può "
     "aiutarti: tocca «Parla con un operatore» e ti risponde qui in chat."
 )
@@ -114,16 +116,19 @@ class ActionDefaultAskAffirmation(Action):
         maybe_emergency = any(
             r.get("name") == "emergency" and (r.get("confidence") or 0) >= 0.05 for r in ranking[:3]
         )
-        buttons = [{"title": INTENT_LABELS[i], "payload": _payload(i, entities)} for i in top]
+        lang = language_of(tracker)
+        offered = [
+            {"title": tr(lang, INTENT_LABELS[i]), "payload": _payload(i, entities)} for i in top
+        ]
         if top:
-            buttons.append(NONE_OF_THESE)
-            text = ASK_AFFIRMATION_TEXT
+            offered.append(button(lang, NONE_OF_THESE))
+            text = tr(lang, ASK_AFFIRMATION_TEXT)
         else:
-            buttons.append(HELP_BUTTON)
-            text = "Scusa, non ho capito bene. Puoi dirlo con altre parole?"
+            offered.append(button(lang, HELP_BUTTON))
+            text = tr(lang, REPHRASE_TEXT)
         if maybe_emergency:
-            text = f"{EMERGENCY_HINT}\n{text}"
-        dispatcher.utter_message(text=text, buttons=buttons)
+            text = f"{tr(lang, EMERGENCY_HINT)}\n{text}"
+        dispatcher.utter_message(text=text, buttons=offered)
         logger.info("ask_affirmation: offered %s", ",".join(top) or "-")
         return []
 
@@ -138,9 +143,11 @@ class ActionDefaultFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         # a question for another office of the Comune: say which one, with its contacts
-        office = office_text(last_typed_text(tracker), specific_only=True)
-        text = f"{GIVE_UP_TEXT}\n{office}" if office else GIVE_UP_TEXT
-        dispatcher.utter_message(text=text, buttons=[HANDOFF_BUTTON, HELP_BUTTON])
+        lang = language_of(tracker)
+        office = office_text(last_typed_text(tracker), specific_only=True, language=lang)
+        give_up = tr(lang, GIVE_UP_TEXT)
+        text = f"{give_up}\n{office}" if office else give_up
+        dispatcher.utter_message(text=text, buttons=buttons(lang, [HANDOFF_BUTTON, HELP_BUTTON]))
         try:
             with db_session() as session:
                 raise_flag(

@@ -8,10 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import db_session, logger
+from actions.wording import N_, language_of, tr
 from care.flags import raise_flag
 from care.models import FlagKind, FlagPriority
 
-HANDOFF_TEXT = (
+HANDOFF_TEXT = N_(
     "Va bene, ti metto in contatto con un operatore del Comune (un Care Manager). "
     "Ti risponderà qui in chat appena possibile. Intanto puoi scrivere qui la tua domanda."
 )
@@ -26,7 +27,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=HANDOFF_TEXT)
+        dispatcher.utter_message(text=tr(language_of(tracker), HANDOFF_TEXT))
         dispatcher.utter_message(json_message=HANDOFF_REQUESTED)
         try:
             with db_session() as session:

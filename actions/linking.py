@@ -23,25 +23,28 @@ from actions.common import (
     logger,
     now,
 )
+from actions.wording import N_, button, buttons, language_of, tr
 from welfare.ledger.linking import LinkOutcome, citizen_for_conversation, redeem_link_code
 
 # The code form's answer when the citizen has no code (the slot never holds a real code
 # for longer than one turn: action_link_account clears it).
 NO_CODE = "none"
 
-NO_CODE_TEXT = (
+NO_CODE_TEXT = N_(
     "Non trovo un codice nel tuo messaggio. Il codice ha 8 caratteri, lettere e numeri, "
     "per esempio «K7QF-2M9P»."
 )
-LATER_TEXT = (
+LATER_TEXT = N_(
     "Va bene. Quando avrai il codice, scrivimi «codice» seguito dal codice, "
     "per esempio «codice K7QF-2M9P»."
 )
-DB_ERROR_TEXT = "Scusa, in questo momento non riesco a controllare il codice. Riprova tra poco."
+DB_ERROR_TEXT = N_("Scusa, in questo momento non riesco a controllare il codice. Riprova tra poco.")
 LINKED_BUTTONS = [
-    {"title": "Il mio budget welfare", "payload": "/check_budget"},
-    {"title": "Ultimi movimenti", "payload": "/list_transactions"},
+    {"title": N_("Il mio budget welfare"), "payload": "/check_budget"},
+    {"title": N_("Ultimi movimenti"), "payload": "/list_transactions"},
 ]
+THANKS = N_("Grazie, {name}! ")
+LINKED_MORE = N_("Ora puoi chiedermi il saldo e i movimenti.")
 
 
 class ActionLinkAccount(Action):
@@ -52,9 +55,11 @@ class ActionLinkAccount(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         clear = [SlotSet("link_code", None)]
+        lang = language_of(tracker)
+        handoff = button(lang, HANDOFF_BUTTON)
         slot = tracker.get_slot("link_code")
         if slot == NO_CODE:
-            dispatcher.utter_message(text=LATER_TEXT)
+            dispatcher.utter_message(text=tr(lang, LATER_TEXT))
             return clear
         code = None
         for value in (slot, *entity_values(tracker, "link_code")):
@@ -63,7 +68,7 @@ class ActionLinkAccount(Action):
         if code is None:
             code = find_link_code(latest_text(tracker))
         if code is None:
-            dispatcher.utter_message(text=NO_CODE_TEXT)
+            dispatcher.utter_message(text=tr(lang, NO_CODE_TEXT))
             return clear
 
         try:
@@ -79,17 +84,19 @@ class ActionLinkAccount(Action):
                 first_name = citizen.first_name if citizen is not None else None
         except Exception:
             logger.exception("action_link_account: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, DB_ERROR_TEXT), buttons=[handoff])
             return clear
 
         logger.info("action_link_account: outcome %s", outcome.value)
+        # the outcomes' texts are the ledger's (welfare.ledger.linking.OUTCOME_MESSAGES)
+        said = tr(lang, outcome.message)
         if outcome != LinkOutcome.ok:
-            dispatcher.utter_message(text=outcome.message, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=said, buttons=[handoff])
             return [*clear, SlotSet("citizen_linked", False)]
-        greeting = f"Grazie, {first_name}! " if first_name else ""
+        greeting = tr(lang, THANKS, name=first_name) if first_name else ""
         dispatcher.utter_message(
-            text=f"{greeting}{outcome.message} Ora puoi chiedermi il saldo e i movimenti.",
-            buttons=LINKED_BUTTONS,
+            text=f"{greeting}{said} {tr(lang, LINKED_MORE)}",
+            buttons=buttons(lang, LINKED_BUTTONS),
         )
         events = [*clear, SlotSet("citizen_linked", True)]
         if first_name:

@@ -17,44 +17,45 @@ from actions.confirmation import (
     done,
     pending,
 )
+from actions.wording import N_, button, language_of, tr
 from broadcast.subscriptions import choices as subscription_choices
 from broadcast.subscriptions import stop as stop_announcements
 from core.timeutil import utcnow
 from privacy.data_copy import request_copy
 from privacy.erasure import request_erasure
 
-FORGET_ME_ASK_TEXT = (
+FORGET_ME_ASK_TEXT = N_(
     "Vuoi davvero chiedere la cancellazione dei tuoi dati? Il team del Comune cancellerà "
     "i messaggi di questa chat e smetterai di ricevere gli avvisi. Non si può tornare indietro."
 )
-FORGET_ME_TEXT = (
+FORGET_ME_TEXT = N_(
     "Ho passato la tua richiesta di cancellare i tuoi dati al team del Comune. "
     "Un operatore la controllerà e ti confermerà qui quando è fatto: per legge hai "
     "una risposta entro un mese. Se hai un budget welfare, quei dati restano "
     "per il tempo che la legge richiede per i pagamenti."
 )
-FORGET_ME_FAILED_TEXT = (
+FORGET_ME_FAILED_TEXT = N_(
     "Scusa, in questo momento non riesco a registrare la tua richiesta. "
     "Riprova tra poco oppure chiedi a un operatore."
 )
-DATA_COPY_ASK_TEXT = (
+DATA_COPY_ASK_TEXT = N_(
     "Vuoi ricevere una copia di tutti i tuoi dati? Un operatore del Comune la prepara e "
     "te la manda qui in questa chat: un documento PDF da leggere e un file con gli stessi "
     "dati per il computer. I tuoi dati non vengono cancellati."
 )
-DATA_COPY_TEXT = (
+DATA_COPY_TEXT = N_(
     "Ho passato la tua richiesta al team del Comune. Riceverai la copia dei tuoi dati "
     "qui, in questa chat, e solo qui: per legge entro un mese."
 )
-DATA_COPY_FAILED_TEXT = (
+DATA_COPY_FAILED_TEXT = N_(
     "Scusa, in questo momento non riesco a registrare la tua richiesta. "
     "Riprova tra poco oppure chiedi a un operatore."
 )
-UNSUBSCRIBE_ASK_TEXT = (
+UNSUBSCRIBE_ASK_TEXT = N_(
     "Vuoi smettere di ricevere tutti gli avvisi? Le tue scelte di quartieri e argomenti "
     "verranno cancellate."
 )
-NOT_SUBSCRIBED_TEXT = "Non ricevi avvisi in questo momento. Se vuoi riceverli, scrivi /avvisi."
+NOT_SUBSCRIBED_TEXT = N_("Non ricevi avvisi in questo momento. Se vuoi riceverli, scrivi /avvisi.")
 STOP_CUSTOM = {"type": "subscriptions", "action": "stop"}
 
 
@@ -68,13 +69,14 @@ class ActionForgetMe(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        lang = language_of(tracker)
         if not confirmed(tracker, "forget_me", also_intents=frozenset({"forget_me"})):
             return ask(
                 dispatcher,
                 tracker,
                 kind="forget_me",
-                text=FORGET_ME_ASK_TEXT,
-                yes_title="Sì, cancella i dati",
+                text=tr(lang, FORGET_ME_ASK_TEXT),
+                yes_title=N_("Sì, cancella i dati"),
                 intent="forget_me",
             )
         try:
@@ -87,9 +89,11 @@ class ActionForgetMe(Action):
                 stop_announcements(session, conversation_id=tracker.sender_id, now=utcnow())
         except Exception:
             logger.exception("action_forget_me: could not store the request")
-            dispatcher.utter_message(text=FORGET_ME_FAILED_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, FORGET_ME_FAILED_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
             return []
-        dispatcher.utter_message(text=FORGET_ME_TEXT)
+        dispatcher.utter_message(text=tr(lang, FORGET_ME_TEXT))
         return [done()]
 
 
@@ -103,13 +107,14 @@ class ActionRequestDataCopy(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        lang = language_of(tracker)
         if not confirmed(tracker, "data_copy", also_intents=frozenset({"request_data_copy"})):
             return ask(
                 dispatcher,
                 tracker,
                 kind="data_copy",
-                text=DATA_COPY_ASK_TEXT,
-                yes_title="Sì, voglio la copia",
+                text=tr(lang, DATA_COPY_ASK_TEXT),
+                yes_title=N_("Sì, voglio la copia"),
                 intent="request_data_copy",
             )
         try:
@@ -118,9 +123,11 @@ class ActionRequestDataCopy(Action):
                 request_copy(session, conversation_id=tracker.sender_id, source="rasa_action")
         except Exception:
             logger.exception("action_request_data_copy: could not store the request")
-            dispatcher.utter_message(text=DATA_COPY_FAILED_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, DATA_COPY_FAILED_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
             return []
-        dispatcher.utter_message(text=DATA_COPY_TEXT)
+        dispatcher.utter_message(text=tr(lang, DATA_COPY_TEXT))
         return [done()]
 
 
@@ -144,15 +151,16 @@ class ActionUnsubscribeNews(Action):
         except Exception:
             logger.exception("action_unsubscribe_news: could not read the subscription")
             active = True  # ask anyway: the answer stops whatever there is
+        lang = language_of(tracker)
         if not active:
-            dispatcher.utter_message(text=NOT_SUBSCRIBED_TEXT)
+            dispatcher.utter_message(text=tr(lang, NOT_SUBSCRIBED_TEXT))
             return [done()]
         return ask(
             dispatcher,
             tracker,
             kind="unsubscribe",
-            text=UNSUBSCRIBE_ASK_TEXT,
-            yes_title="Sì, basta avvisi",
+            text=tr(lang, UNSUBSCRIBE_ASK_TEXT),
+            yes_title=N_("Sì, basta avvisi"),
             intent="unsubscribe_news",
         )
 
@@ -166,5 +174,6 @@ class ActionKeepEverything(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=KEPT_TEXT if pending(tracker) else NOTHING_PENDING_TEXT)
+        text = KEPT_TEXT if pending(tracker) else NOTHING_PENDING_TEXT
+        dispatcher.utter_message(text=tr(language_of(tracker), text))
         return [done()]

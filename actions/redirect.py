@@ -10,18 +10,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text, logger
+from actions.wording import N_, buttons, language_of, tr
 from catalog.offices import Office, OfficeDataError, general_office, office_for
 
-SEARCH_BUTTON = {"title": "Cerca un servizio", "payload": "/search_service"}
-BUDGET_BUTTON = {"title": "Il mio budget welfare", "payload": "/check_budget"}
-HANDOFF_BUTTON = {"title": "Parla con un operatore", "payload": "/human_handoff"}
-NOT_MINE_TEXT = "Di questo non mi occupo: sono l'assistente dei servizi di welfare di Firenze."
-WHAT_I_DO_TEXT = (
+SEARCH_BUTTON = {"title": N_("Cerca un servizio"), "payload": "/search_service"}
+BUDGET_BUTTON = {"title": N_("Il mio budget welfare"), "payload": "/check_budget"}
+HANDOFF_BUTTON = {"title": N_("Parla con un operatore"), "payload": "/human_handoff"}
+NOT_MINE_TEXT = N_("Di questo non mi occupo: sono l'assistente dei servizi di welfare di Firenze.")
+WHAT_I_DO_TEXT = N_(
     "Io posso aiutarti a cercare un servizio del welfare, vedere il tuo budget welfare, "
     "trovare un Welcome Point o parlare con un operatore."
 )
 # when even the directory cannot be read
-FALLBACK_CONTACT_TEXT = (
+FALLBACK_CONTACT_TEXT = N_(
     "Per le altre domande sul Comune di Firenze c'è il Contact center: telefono 055 055, "
     "sito https://www.comune.fi.it."
 )
@@ -41,13 +42,25 @@ def last_typed_text(tracker: Tracker) -> str:
     return ""
 
 
-def contact_lines(office: Office) -> list[str]:
-    return [f"- {contact.describe()}" for contact in office.contacts]
+# what kind of contact a value is (catalog.offices.ContactRow.kind)
+CONTACT_KINDS = {"phone": N_("telefono"), "web": N_("sito"), "email": N_("e-mail"),
+                 "app": N_("app")}  # fmt: skip
 
 
-def office_text(text: str, *, specific_only: bool = False) -> str:
+def contact_lines(office: Office, language: str | None = "it") -> list[str]:
+    """ "- telefono 055 055 (Contact center del Comune)": the value and its note are data."""
+    lines = []
+    for contact in office.contacts:
+        kind = CONTACT_KINDS.get(contact.kind)
+        text = f"{tr(language, kind)} {contact.value}" if kind else contact.value
+        lines.append(f"- {text} ({contact.note})" if contact.note else f"- {text}")
+    return lines
+
+
+def office_text(text: str, *, specific_only: bool = False, language: str | None = "it") -> str:
     """The lines naming the office for ``text`` (the general contact when none matches,
-    nothing then if ``specific_only``)."""
+    nothing then if ``specific_only``). The office's name, subject and contacts are data
+    (data/offices/), in Italian."""
     try:
         office = office_for(text) if text else None
         if office is not None and office.general and specific_only:
@@ -58,14 +71,18 @@ def office_text(text: str, *, specific_only: bool = False) -> str:
             office = general_office()
     except OfficeDataError:
         logger.exception("out of scope: data/offices has errors")
-        return "" if specific_only else FALLBACK_CONTACT_TEXT
+        return "" if specific_only else tr(language, FALLBACK_CONTACT_TEXT)
     if office is None:
-        return "" if specific_only else FALLBACK_CONTACT_TEXT
+        return "" if specific_only else tr(language, FALLBACK_CONTACT_TEXT)
     if office.general:
-        lead = f"Per le altre domande sul Comune di Firenze c'è il {office.name}:"
+        general = N_("Per le altre domande sul Comune di Firenze c'è il {office}:")
+        lead = tr(language, general, office=office.name)
     else:
-        lead = f"Per {office.what} puoi rivolgerti a {office.name}:"
-    return "\n".join([lead, *contact_lines(office)])
+        lead = tr(
+            language, N_("Per {what} puoi rivolgerti a {office}:"), what=office.what,
+            office=office.name,
+        )  # fmt: skip
+    return "\n".join([lead, *contact_lines(office, language)])
 
 
 class ActionOutOfScope(Action):
@@ -77,9 +94,10 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        where = office_text(last_typed_text(tracker))
+        lang = language_of(tracker)
+        where = office_text(last_typed_text(tracker), language=lang)
         dispatcher.utter_message(
-            text="\n".join([NOT_MINE_TEXT, where, WHAT_I_DO_TEXT]),
-            buttons=[SEARCH_BUTTON, BUDGET_BUTTON, HANDOFF_BUTTON],
+            text="\n".join([tr(lang, NOT_MINE_TEXT), where, tr(lang, WHAT_I_DO_TEXT)]),
+            buttons=buttons(lang, [SEARCH_BUTTON, BUDGET_BUTTON, HANDOFF_BUTTON]),
         )
         return []

@@ -49,6 +49,7 @@ from actions.common import (
     money,
     now,
 )
+from actions.wording import N_, button, buttons, day_month_year, language_of, tr
 from conversations.models import Attachment
 from core.settings import get_settings
 from welfare.intake import (
@@ -56,7 +57,6 @@ from welfare.intake import (
     SELF,
     IntakeError,
     clean_provider_text,
-    italian_date,
     match_provider,
     parse_amount,
     parse_beneficiary,
@@ -94,37 +94,43 @@ _CANCEL_RE = re.compile(
 )
 _YES_RE = re.compile(r"^(si|conferm\w*|ok|okay|va bene|invia|esatto|giusto|tutto giusto)\b")
 
-NOT_LINKED_INTRO = (
+NOT_LINKED_INTRO = N_(
     "Per chiedere un rimborso devo prima collegare questa chat al tuo budget welfare."
 )
-KEPT_RECEIPT_TEXT = "Grazie, ho salvato la ricevuta. Ora ti faccio qualche domanda, una alla volta."
-NEW_RECEIPT_TEXT = "Ho sostituito la ricevuta con il nuovo file che mi hai mandato."
-TEXT_NOT_RECEIPT = (
+KEPT_RECEIPT_TEXT = N_(
+    "Grazie, ho salvato la ricevuta. Ora ti faccio qualche domanda, una alla volta."
+)
+NEW_RECEIPT_TEXT = N_("Ho sostituito la ricevuta con il nuovo file che mi hai mandato.")
+TEXT_NOT_RECEIPT = N_(
     "Per la richiesta mi serve la ricevuta o la fattura: mandami una foto chiara oppure il "
     "file PDF. Se ora non ce l'hai, scrivi «annulla» e riprova quando ce l'hai."
 )
-FILE_NOT_FOUND = "Non trovo il file che mi hai mandato. Per favore mandalo di nuovo."
-CANCELLED_TEXT = "Va bene, ho annullato: non ho inviato nessuna richiesta di rimborso."
-ALREADY_SENT_TEXT = "Hai già inviato questa richiesta: il numero è {number}. Non serve rifarla."
-STALE_TEXT = (
+FILE_NOT_FOUND = N_("Non trovo il file che mi hai mandato. Per favore mandalo di nuovo.")
+CANCELLED_TEXT = N_("Va bene, ho annullato: non ho inviato nessuna richiesta di rimborso.")
+ALREADY_SENT_TEXT = N_("Hai già inviato questa richiesta: il numero è {number}. Non serve rifarla.")
+STALE_TEXT = N_(
     "Questa richiesta non è più attiva. Se vuoi chiedere un rimborso, scrivi «rimborso» "
     "e mandami la foto della ricevuta."
 )
-ANSWER_FIRST_TEXT = "Prima rispondi alla domanda qui sopra, per favore."
-PRESS_CONFIRM_TEXT = "Premi «Conferma» per inviare la richiesta, oppure «Annulla»."
-DB_ERROR_TEXT = (
+ANSWER_FIRST_TEXT = N_("Prima rispondi alla domanda qui sopra, per favore.")
+PRESS_CONFIRM_TEXT = N_("Premi «Conferma» per inviare la richiesta, oppure «Annulla».")
+DB_ERROR_TEXT = N_(
     "Scusa, in questo momento non riesco a registrare la richiesta. Riprova tra poco "
     "oppure chiedi a un operatore."
 )
-STATUS_BUTTON = {"title": "Le mie richieste", "payload": "/request_status"}
+STATUS_BUTTON = {"title": N_("Le mie richieste"), "payload": "/request_status"}
 
 
 def confirm_button(nonce: str) -> dict[str, str]:
     payload = json.dumps({"reimbursement_nonce": nonce}, separators=(",", ":"))
-    return {"title": "Conferma", "payload": f"/confirm_reimbursement{payload}"}
+    return {"title": N_("Conferma"), "payload": f"/confirm_reimbursement{payload}"}
 
 
-CANCEL_BUTTON = {"title": "Annulla", "payload": "/deny"}
+CANCEL_BUTTON = {"title": N_("Annulla"), "payload": "/deny"}
+
+
+def handoff_button(tracker: Tracker) -> dict[str, str]:
+    return button(language_of(tracker), HANDOFF_BUTTON)
 
 
 def is_cancel(text: str) -> bool:
@@ -199,19 +205,23 @@ class ActionStartReimbursement(Action):
                     receipt = str(kept)  # sent before the chat was linked
         except Exception:
             logger.exception("action_start_reimbursement: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(language_of(tracker), DB_ERROR_TEXT),
+                buttons=[handoff_button(tracker)],
+            )
             return []
         events = [*clear_events(), SlotSet(RECEIPT, receipt)]
         if citizen is None:
-            dispatcher.utter_message(text=NOT_LINKED_INTRO)
+            dispatcher.utter_message(text=tr(language_of(tracker), NOT_LINKED_INTRO))
             if receipt is not None:
-                dispatcher.utter_message(
-                    text="Ho tenuto la ricevuta che mi hai mandato: quando la chat è collegata "
+                kept_for_later = N_(
+                    "Ho tenuto la ricevuta che mi hai mandato: quando la chat è collegata "
                     "scrivimi «rimborso» e continuiamo."
                 )
+                dispatcher.utter_message(text=tr(language_of(tracker), kept_for_later))
             return [*events, *not_linked(dispatcher, tracker)]
         if receipt is not None:
-            dispatcher.utter_message(text=KEPT_RECEIPT_TEXT)
+            dispatcher.utter_message(text=tr(language_of(tracker), KEPT_RECEIPT_TEXT))
         logger.info("reimbursement form started (file first: %s)", receipt is not None)
         return [*events, SlotSet(NONCE, new_nonce()), SlotSet("citizen_linked", True)]
 
@@ -239,7 +249,7 @@ class ValidateReimbursementForm(FormValidationAction):
             return [SlotSet(DECISION, CANCEL), SlotSet("requested_slot", None)]
         if requested and intent == "confirm_reimbursement" and requested != DECISION:
             # a «Conferma» of an earlier summary while this request is not complete yet
-            dispatcher.utter_message(text=ANSWER_FIRST_TEXT)
+            dispatcher.utter_message(text=tr(language_of(tracker), ANSWER_FIRST_TEXT))
             return [SlotSet(requested, None)]
         return await super().run(dispatcher, tracker, domain)
 
@@ -318,16 +328,16 @@ class ValidateReimbursementForm(FormValidationAction):
         if slot_value is None:
             return {RECEIPT: None}
         if slot_value == NO_FILE:
-            dispatcher.utter_message(text=TEXT_NOT_RECEIPT)
+            dispatcher.utter_message(text=tr(language_of(tracker), TEXT_NOT_RECEIPT))
             return {RECEIPT: None}
         with db_session() as session:
             found = own_attachment(session, slot_value, tracker.sender_id)
         if found is None:
-            dispatcher.utter_message(text=FILE_NOT_FOUND)
+            dispatcher.utter_message(text=tr(language_of(tracker), FILE_NOT_FOUND))
             return {RECEIPT: None}
         previous = tracker.get_slot(RECEIPT)
         if tracker.get_slot("requested_slot") not in (None, RECEIPT) and previous:
-            dispatcher.utter_message(text=NEW_RECEIPT_TEXT)
+            dispatcher.utter_message(text=tr(language_of(tracker), NEW_RECEIPT_TEXT))
         return {RECEIPT: str(found.id)}
 
     def validate_reimbursement_amount(
@@ -342,7 +352,7 @@ class ValidateReimbursementForm(FormValidationAction):
         try:
             cents = parse_amount(str(slot_value))
         except IntakeError as error:
-            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
             return {AMOUNT: None}
         return {AMOUNT: str(cents)}
 
@@ -362,7 +372,7 @@ class ValidateReimbursementForm(FormValidationAction):
                 max_age_days=get_settings().reimbursement_max_age_days,
             )
         except IntakeError as error:
-            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
             return {PAID_ON: None}
         return {PAID_ON: day.isoformat()}
 
@@ -378,7 +388,7 @@ class ValidateReimbursementForm(FormValidationAction):
         try:
             text = clean_provider_text(str(slot_value))
         except IntakeError as error:
-            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
             return {PROVIDER: None}
         with db_session() as session:
             match = match_provider(session, text)
@@ -401,7 +411,7 @@ class ValidateReimbursementForm(FormValidationAction):
         try:
             return {BENEFICIARY: parse_beneficiary(value)}
         except IntakeError as error:
-            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
             return {BENEFICIARY: None}
 
     def validate_reimbursement_decision(
@@ -414,9 +424,10 @@ class ValidateReimbursementForm(FormValidationAction):
         if slot_value in (CONFIRM, CANCEL):
             return {DECISION: slot_value}
         if slot_value == "stale":
-            dispatcher.utter_message(text="Quel pulsante è di una richiesta precedente.")
+            stale = N_("Quel pulsante è di una richiesta precedente.")
+            dispatcher.utter_message(text=tr(language_of(tracker), stale))
         elif slot_value is not None:
-            dispatcher.utter_message(text=PRESS_CONFIRM_TEXT)
+            dispatcher.utter_message(text=tr(language_of(tracker), PRESS_CONFIRM_TEXT))
         return {DECISION: None}
 
 
@@ -424,18 +435,33 @@ class ValidateReimbursementForm(FormValidationAction):
 
 
 def summary_text(tracker: Tracker, receipt: Attachment | None) -> str:
-    kind = "file PDF" if receipt and receipt.mime_type == "application/pdf" else "foto"
+    lang = language_of(tracker)
+    is_pdf = receipt and receipt.mime_type == "application/pdf"
+    kind = tr(lang, N_("file PDF ricevuta")) if is_pdf else tr(lang, N_("foto ricevuta"))
     amount = tracker.get_slot(AMOUNT)
     paid_on = tracker.get_slot(PAID_ON)
     beneficiary = tracker.get_slot(BENEFICIARY)
+    day = date.fromisoformat(paid_on) if paid_on else None
+    when = day_month_year(day, lang) if day else "-"
+    if beneficiary == SELF:
+        who = tr(lang, N_("te"))
+    else:  # «figlio o figlia», «altro familiare» (welfare.intake), or the citizen's words
+        who = tr(lang, beneficiary) if beneficiary else "-"
+    paid = money(int(amount), lang) if amount else "-"
     lines = [
-        "Controlla i dati della richiesta di rimborso:",
-        f"- Ricevuta: {kind} ricevuta",
-        f"- Importo pagato: {money(int(amount)) if amount else '-'}",
-        f"- Data del pagamento: {italian_date(date.fromisoformat(paid_on)) if paid_on else '-'}",
-        f"- Pagato a: {tracker.get_slot(PROVIDER) or '-'}",
-        f"- Per chi: {'te' if beneficiary == SELF else beneficiary or '-'}",
-        "Se è tutto giusto, premi «Conferma». Se qualcosa non va, premi «Annulla» e ricomincia.",
+        tr(lang, N_("Controlla i dati della richiesta di rimborso:")),
+        tr(lang, N_("- Ricevuta: {kind}"), kind=kind),
+        tr(lang, N_("- Importo pagato: {amount}"), amount=paid),
+        tr(lang, N_("- Data del pagamento: {day}"), day=when),
+        tr(lang, N_("- Pagato a: {provider}"), provider=tracker.get_slot(PROVIDER) or "-"),
+        tr(lang, N_("- Per chi: {who}"), who=who),
+        tr(
+            lang,
+            N_(
+                "Se è tutto giusto, premi «Conferma». "
+                "Se qualcosa non va, premi «Annulla» e ricomincia."
+            ),
+        ),
     ]
     return "\n".join(lines)
 
@@ -461,7 +487,8 @@ class ActionAskReimbursementDecision(Action):
             logger.exception("action_ask_reimbursement_decision: database error")
             receipt = None
         dispatcher.utter_message(
-            text=summary_text(tracker, receipt), buttons=[confirm_button(nonce), CANCEL_BUTTON]
+            text=summary_text(tracker, receipt),
+            buttons=buttons(language_of(tracker), [confirm_button(nonce), CANCEL_BUTTON]),
         )
         return events
 
@@ -482,10 +509,10 @@ class ActionSubmitReimbursement(Action):
         )
         nonce = tapped or tracker.get_slot(NONCE)
         if decision == CANCEL and not tapped:
-            dispatcher.utter_message(text=CANCELLED_TEXT)
+            dispatcher.utter_message(text=tr(language_of(tracker), CANCELLED_TEXT))
             return clear_events()
         if not nonce:
-            dispatcher.utter_message(text=STALE_TEXT)
+            dispatcher.utter_message(text=tr(language_of(tracker), STALE_TEXT))
             return clear_events()
         key = idempotency_key(tracker.sender_id, nonce)
         try:
@@ -495,22 +522,22 @@ class ActionSubmitReimbursement(Action):
                 ).first()
                 if existing is not None:
                     dispatcher.utter_message(
-                        text=ALREADY_SENT_TEXT.format(number=existing.number),
-                        buttons=[STATUS_BUTTON],
+                        text=tr(language_of(tracker), ALREADY_SENT_TEXT, number=existing.number),
+                        buttons=[button(language_of(tracker), STATUS_BUTTON)],
                     )
                     return clear_events() if tapped == tracker.get_slot(NONCE) else []
                 complete = decision == CONFIRM and all(
                     tracker.get_slot(s) for s in (RECEIPT, AMOUNT, PAID_ON, PROVIDER, BENEFICIARY)
                 )
                 if not complete or (tapped and tapped != tracker.get_slot(NONCE)):
-                    dispatcher.utter_message(text=STALE_TEXT)
+                    dispatcher.utter_message(text=tr(language_of(tracker), STALE_TEXT))
                     return []  # an old button: nothing changes
                 citizen = citizen_for_conversation(session, conversation_id=tracker.sender_id)
                 if citizen is None:
                     return [*clear_events(), *not_linked(dispatcher, tracker)]
                 receipt = own_attachment(session, tracker.get_slot(RECEIPT), tracker.sender_id)
                 if receipt is None:
-                    dispatcher.utter_message(text=FILE_NOT_FOUND)
+                    dispatcher.utter_message(text=tr(language_of(tracker), FILE_NOT_FOUND))
                     return clear_events()
                 match = None
                 if tracker.get_slot(PROVIDER_CODE):
@@ -530,17 +557,26 @@ class ActionSubmitReimbursement(Action):
                 )
                 number = request.number
         except LedgerError as error:
-            dispatcher.utter_message(text=error.message, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(language_of(tracker), error.message),
+                buttons=[handoff_button(tracker)],
+            )
             return clear_events()
         except Exception:
             logger.exception("action_submit_reimbursement: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(language_of(tracker), DB_ERROR_TEXT),
+                buttons=[handoff_button(tracker)],
+            )
             return []  # the slots stay: «Conferma» again retries with the same key
         logger.info("reimbursement request %s (new: %s)", request.id, created)
-        dispatcher.utter_message(
-            text=f"Fatto! Ho inviato la tua richiesta di rimborso. Il numero è {number}.\n"
+        sent = N_(
+            "Fatto! Ho inviato la tua richiesta di rimborso. Il numero è {number}.\n"
             "Un operatore del welfare controlla la ricevuta e ti scrivo qui quando ha deciso. "
-            "Per sapere a che punto è, scrivi «a che punto è la mia richiesta?».",
-            buttons=[STATUS_BUTTON],
+            "Per sapere a che punto è, scrivi «a che punto è la mia richiesta?»."
+        )
+        lang = language_of(tracker)
+        dispatcher.utter_message(
+            text=tr(lang, sent, number=number), buttons=[button(lang, STATUS_BUTTON)]
         )
         return clear_events()

@@ -25,6 +25,7 @@ from actions.common import (
     logger,
     slot_value,
 )
+from actions.wording import N_, button, label, language_of, tr
 from catalog.areas import QUARTIERI, resolve_area
 from catalog.demand import record_unmet_need
 from catalog.filters import COST_MODES, SearchFilters
@@ -36,18 +37,18 @@ from catalog.vocabulary import CATEGORIES, CATEGORY_LABELS, COST_LABELS, TARGET_
 PAGE_SIZE = 5
 LOW_COST_POOL = 60  # matches ranked by cost when the citizen wants to spend little
 PAGE_CUSTOM = {"type": "page", "page_key": "search_results"}
-MORE_BUTTON = {"title": "Altri risultati", "payload": "/more_results"}
-NEW_SEARCH_BUTTON = {"title": "Nuova ricerca", "payload": "/search_service"}
+MORE_BUTTON = {"title": N_("Altri risultati"), "payload": "/more_results"}
+NEW_SEARCH_BUTTON = {"title": N_("Nuova ricerca"), "payload": "/search_service"}
 
-NOTHING_FOUND_TEXT = (
+NOTHING_FOUND_TEXT = N_(
     "Non ho trovato servizi nel catalogo per questa richiesta{what}. "
     "Un Care Manager può aiutarti a cercare altre soluzioni: tocca «Parla con un operatore»."
 )
-NO_SEARCH_TEXT = "Non ho una ricerca in corso. Dimmi pure cosa cerchi."
-NO_MORE_TEXT = (
+NO_SEARCH_TEXT = N_("Non ho una ricerca in corso. Dimmi pure cosa cerchi.")
+NO_MORE_TEXT = N_(
     "Non ci sono altri risultati. Puoi fare una nuova ricerca o parlare con un operatore."
 )
-DB_ERROR_TEXT = (
+DB_ERROR_TEXT = N_(
     "Scusa, in questo momento non riesco a cercare nel catalogo. Riprova tra qualche minuto "
     "oppure chiedi a un operatore."
 )
@@ -72,29 +73,33 @@ def filters_from_slots(tracker: Tracker) -> SearchFilters:
     )
 
 
-def describe_filters(filters: SearchFilters) -> str:
+def describe_filters(filters: SearchFilters, language: str | None = "it") -> str:
     """What was searched, in words: "Doposcuola, per bambini, a Rifredi, 8 anni"."""
     parts = []
     if filters.category:
-        parts.append(CATEGORY_LABELS[filters.category])
+        parts.append(label(language, CATEGORY_LABELS[filters.category]))
     if filters.target_group:
-        parts.append(f"per {TARGET_LABELS[filters.target_group]}")
+        target = label(language, TARGET_LABELS[filters.target_group])
+        parts.append(tr(language, N_("per {who}"), who=target))
     if filters.area:
-        parts.append(f"zona {filters.area}")
+        parts.append(tr(language, N_("zona {area}"), area=filters.area))
     elif filters.quartiere:
-        parts.append(f"quartiere {QUARTIERI[filters.quartiere]}")
+        parts.append(tr(language, N_("quartiere {name}"), name=QUARTIERI[filters.quartiere]))
     if filters.age is not None:
-        parts.append("meno di 1 anno" if filters.age == 0 else f"{filters.age} anni")
+        if filters.age == 0:
+            parts.append(tr(language, N_("meno di 1 anno")))
+        else:
+            parts.append(tr(language, N_("{age} anni"), age=filters.age))
     if filters.cost_mode:
-        parts.append(COST_LABELS[filters.cost_mode])
+        parts.append(label(language, COST_LABELS[filters.cost_mode]))
     return ", ".join(parts)
 
 
-def result_line(index: int, service: Service) -> str:
+def result_line(index: int, service: Service, language: str | None = "it") -> str:
     zone = QUARTIERI.get(service.quartiere, service.quartiere)
-    details = [zone, cost_words(service)]
+    details = [zone, cost_words(service, language)]
     if service.budget_payable:
-        details.append("si può pagare con il budget welfare")
+        details.append(tr(language, N_("si può pagare con il budget welfare")))
     return f"{index}. {service.title}\n   {', '.join(details)}"
 
 
@@ -124,6 +129,9 @@ def run_search(
     ``text`` replaces the words of the current search (a new request); by default the
     search reads them from the slot ``search_text``."""
     filters = filters_from_slots(tracker)
+    lang = language_of(tracker)
+    handoff = button(lang, HANDOFF_BUTTON)
+    new_search = button(lang, NEW_SEARCH_BUTTON)
     if text is None:
         text = tracker.get_slot("search_text") or ""
     cheap = wants_low_cost(text)
@@ -148,11 +156,11 @@ def run_search(
                     filters=result.interpreted,
                 )
             services = [hit.service for hit in result.hits]
-            lines = [result_line(offset + i, s) for i, s in enumerate(services, start=1)]
+            lines = [result_line(offset + i, s, lang) for i, s in enumerate(services, start=1)]
             codes = [s.code for s in services]
     except Exception:
         logger.exception("action_search_services: search failed")
-        dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+        dispatcher.utter_message(text=tr(lang, DB_ERROR_TEXT), buttons=[handoff])
         return []
     logger.info(
         "search: offset %d, %d hits of %d, missed=%s", offset, len(codes), result.total, missed
@@ -160,43 +168,53 @@ def run_search(
 
     if not codes:
         if offset > 0:
-            dispatcher.utter_message(text=NO_MORE_TEXT, buttons=[NEW_SEARCH_BUTTON, HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, NO_MORE_TEXT), buttons=[new_search, handoff])
             return []
-        understood = describe_filters(result.interpreted)
+        understood = describe_filters(result.interpreted, lang)
         what = f" ({understood})" if understood else ""
         dispatcher.utter_message(
-            text=NOTHING_FOUND_TEXT.format(what=what), buttons=[HANDOFF_BUTTON, NEW_SEARCH_BUTTON]
+            text=tr(lang, NOTHING_FOUND_TEXT, what=what), buttons=[handoff, new_search]
         )
         return [SlotSet("search_results", None), SlotSet("search_offset", 0)]
 
-    understood = describe_filters(result.interpreted)
+    understood = describe_filters(result.interpreted, lang)
+    what = f" ({understood})" if understood else ""
     if result.relaxed:
-        intro = "\n".join(
-            [
-                "Non ho trovato servizi che corrispondono proprio a tutto quello che cerchi"
-                + (f" ({understood})." if understood else "."),
-                *result.relaxed,
-            ]
+        missed_all = N_(
+            "Non ho trovato servizi che corrispondono proprio a tutto quello che cerchi{what}."
         )
+        # the catalogue's notes on what it widened (catalog.search) are Italian
+        intro = "\n".join([tr(lang, missed_all, what=what), *result.relaxed])
     elif offset == 0:
-        found = "1 servizio" if result.total == 1 else f"{result.total} servizi"
-        intro = f"Ho trovato {found}" + (f" ({understood})" if understood else "")
-        cheapest = ", dal meno caro" if cheap and len(codes) > 1 else ""
+        if result.total == 1:
+            intro = tr(lang, N_("Ho trovato 1 servizio{what}"), what=what)
+        else:
+            intro = tr(lang, N_("Ho trovato {count} servizi{what}"), count=result.total, what=what)
+        cheapest = tr(lang, N_(", dal meno caro")) if cheap and len(codes) > 1 else ""
         if result.total > len(codes):
-            intro += f". Ecco i primi {len(codes)}{cheapest}:"
+            intro += tr(lang, N_(". Ecco i primi {count}{cheapest}:"), count=len(codes),
+                        cheapest=cheapest)  # fmt: skip
         else:
             intro += f"{cheapest}:"
     else:
-        intro = f"Altri risultati ({offset + 1}-{offset + len(codes)} di {result.total}):"
+        intro = tr(
+            lang,
+            N_("Altri risultati ({first}-{last} di {total}):"),
+            first=offset + 1,
+            last=offset + len(codes),
+            total=result.total,
+        )
 
-    outro = "Tocca «Dettagli» per sapere costi, orari e come accedere."
+    outro = tr(lang, N_("Tocca «Dettagli» per sapere costi, orari e come accedere."))
     if result.relaxed:
-        outro += " Se non va bene nessuno, un Care Manager può aiutarti a trovare altro."
-    buttons = [details_button(offset + i, code) for i, code in enumerate(codes, start=1)]
+        outro += " " + tr(
+            lang, N_("Se non va bene nessuno, un Care Manager può aiutarti a trovare altro.")
+        )
+    buttons = [details_button(offset + i, code, lang) for i, code in enumerate(codes, start=1)]
     if offset + len(codes) < result.total:
-        buttons.append(MORE_BUTTON)
+        buttons.append(button(lang, MORE_BUTTON))
     if result.relaxed:
-        buttons.append(HANDOFF_BUTTON)
+        buttons.append(handoff)
     message: dict[str, Any] = {"text": "\n".join([intro, *lines, outro]), "buttons": buttons}
     if offset > 0:
         message["json_message"] = PAGE_CUSTOM
@@ -229,7 +247,10 @@ class ActionMoreResults(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if not tracker.get_slot("search_results"):
-            dispatcher.utter_message(text=NO_SEARCH_TEXT, buttons=[NEW_SEARCH_BUTTON])
+            lang = language_of(tracker)
+            dispatcher.utter_message(
+                text=tr(lang, NO_SEARCH_TEXT), buttons=[button(lang, NEW_SEARCH_BUTTON)]
+            )
             return []
         offset = int(tracker.get_slot("search_offset") or 0) + PAGE_SIZE
         return await asyncio.to_thread(run_search, dispatcher, tracker, offset=offset)

@@ -42,6 +42,7 @@ from actions.common import (
     slot_value,
 )
 from actions.search import PAGE_SIZE, filters_from_slots
+from actions.wording import N_, language_of, tr
 from catalog.areas import find_area_mention, resolve_area
 from catalog.filters import SearchFilters
 from catalog.search import search_services
@@ -315,10 +316,11 @@ class ValidateServiceSearchForm(FormValidationAction):
             return {"neighbourhood": ANY}
         area = resolve_area(str(slot_value))
         if area is None:
-            dispatcher.utter_message(
-                text="Non conosco questa zona. Prova con il nome del quartiere, per esempio "
+            unknown = N_(
+                "Non conosco questa zona. Prova con il nome del quartiere, per esempio "
                 "«Rifredi», «Isolotto» o «Campo di Marte»."
             )
+            dispatcher.utter_message(text=tr(language_of(tracker), unknown))
             return {"neighbourhood": None}
         return {"neighbourhood": area.quartiere if area.is_quartiere else area.name}
 
@@ -334,10 +336,10 @@ class ValidateServiceSearchForm(FormValidationAction):
         age = parse_age(str(slot_value))
         child_service = tracker.get_slot("service_category") in AGE_BOUND_CATEGORIES
         if age is None or (child_service and age > 25):
-            dispatcher.utter_message(
-                text="Scrivi solo gli anni del bambino o della bambina, con un numero: "
-                "per esempio 8."
+            only_years = N_(
+                "Scrivi solo gli anni del bambino o della bambina, con un numero: per esempio 8."
             )
+            dispatcher.utter_message(text=tr(language_of(tracker), only_years))
             return {"age": None}
         return {"age": str(age)}
 

@@ -24,11 +24,21 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.budget import not_linked
-from actions.common import HANDOFF_BUTTON, db_session, entity_values, logger, money, now
+from actions.common import (
+    HANDOFF_BUTTON,
+    SEARCH_BUTTON,
+    db_session,
+    entity_values,
+    local,
+    logger,
+    money,
+    now,
+)
 from actions.confirmation import ask, confirmed, confirmed_target, done
+from actions.wording import N_, button, language_of, tr
 from welfare.ledger.errors import LedgerError
 from welfare.ledger.linking import citizen_for_conversation
-from welfare.ledger.money import format_eur
+from welfare.ledger.plans import PaymentPlan
 from welfare.models import Voucher
 from welfare.qr import qr_url
 from welfare.vouchers import (
@@ -43,31 +53,76 @@ from welfare.vouchers import (
     quote,
 )
 
-DB_ERROR_TEXT = "Scusa, in questo momento non riesco a usare il budget. Riprova tra poco."
-WHICH_SERVICE_TEXT = (
+DB_ERROR_TEXT = N_("Scusa, in questo momento non riesco a usare il budget. Riprova tra poco.")
+WHICH_SERVICE_TEXT = N_(
     "Quale servizio vuoi pagare con il budget? Cercalo e apri i dettagli: lì trovi il "
     "pulsante «Paga con il budget welfare»."
 )
-NO_VOUCHER_TEXT = "Non hai voucher da annullare."
-WHICH_VOUCHER_TEXT = "Quale voucher vuoi annullare?"
-SEARCH_BUTTON = {"title": "Cerca un servizio", "payload": "/search_service"}
+NO_VOUCHER_TEXT = N_("Non hai voucher da annullare.")
+WHICH_VOUCHER_TEXT = N_("Quale voucher vuoi annullare?")
+PAY_TITLE = N_("Paga con il budget welfare")
+CANCEL_TITLE = N_("Annulla il voucher")
 
 
 def pay_button(service_code: str) -> dict[str, str]:
+    """Its title is a msgid: the caller translates it (actions.wording.button)."""
     payload = json.dumps({"service_code": service_code}, separators=(",", ":"))
-    return {"title": "Paga con il budget welfare", "payload": f"/pay_with_budget{payload}"}
+    return {"title": PAY_TITLE, "payload": f"/pay_with_budget{payload}"}
 
 
-def confirm_button(service_code: str, nonce: str) -> dict[str, str]:
+def confirm_button(service_code: str, nonce: str, language: str | None = "it") -> dict[str, str]:
     payload = json.dumps(
         {"service_code": service_code, "voucher_nonce": nonce}, separators=(",", ":")
     )
-    return {"title": "Conferma e paga", "payload": f"/confirm_payment{payload}"}
+    return {"title": tr(language, N_("Conferma e paga")), "payload": f"/confirm_payment{payload}"}
 
 
-def cancel_button(voucher: Voucher, title: str = "Annulla il voucher") -> dict[str, str]:
+def cancel_button(
+    voucher: Voucher, title: str | None = None, language: str | None = "it"
+) -> dict[str, str]:
     payload = json.dumps({"voucher_code": voucher.code}, separators=(",", ":"))
-    return {"title": title, "payload": f"/cancel_voucher{payload}"}
+    return {"title": title or tr(language, CANCEL_TITLE), "payload": f"/cancel_voucher{payload}"}
+
+
+def plan_words(plan: PaymentPlan, language: str | None = "it") -> str:
+    """What the budget covers (PaymentPlan.describe() in the citizen's language); the
+    budgets' names are data, as their funding sources wrote them."""
+    lang = language
+    pieces = ", ".join(
+        tr(
+            lang,
+            N_("{name} {amount} (scade il {day})"),
+            name=p.label,
+            amount=money(p.amount_cents, lang),
+            day=f"{local(p.expires_at):%d/%m/%Y}",
+        )
+        for p in plan.parts
+    )
+    total = money(plan.amount_cents, lang)
+    if not plan.parts:
+        return tr(
+            lang,
+            N_(
+                "Nessun budget disponibile copre questo servizio: "
+                "il costo di {total} è interamente a tuo carico."
+            ),
+            total=total,
+        )
+    if plan.uncovered_cents == 0:
+        return tr(
+            lang,
+            N_("Il costo di {total} è coperto interamente dal tuo budget: {pieces}."),
+            total=total,
+            pieces=pieces,
+        )
+    return tr(
+        lang,
+        N_("Il tuo budget copre {covered} su {total}: {pieces}. Restano a tuo carico {left}."),
+        covered=money(plan.covered_cents, lang),
+        total=total,
+        pieces=pieces,
+        left=money(plan.uncovered_cents, lang),
+    )
 
 
 def _first(tracker: Tracker, entity: str) -> str | None:
@@ -77,17 +132,21 @@ def _first(tracker: Tracker, entity: str) -> str | None:
     return None
 
 
-def voucher_text(voucher: Voucher, title: str) -> str:
+def voucher_text(voucher: Voucher, title: str, language: str | None = "it") -> str:
+    lang = language
+    code = format_voucher_code(voucher.code)
     lines = [
-        f"Ecco il tuo voucher per «{title}»: {format_voucher_code(voucher.code)}",
-        f"Il budget paga {money(voucher.covered_cents)}.",
+        tr(lang, N_("Ecco il tuo voucher per «{title}»: {code}"), title=title, code=code),
+        tr(lang, N_("Il budget paga {amount}."), amount=money(voucher.covered_cents, lang)),
     ]
     if voucher.uncovered_cents > 0:
-        lines.append(f"Restano da pagare all'ente {money(voucher.uncovered_cents)}.")
-    lines.append(
+        left = money(voucher.uncovered_cents, lang)
+        lines.append(tr(lang, N_("Restano da pagare all'ente {amount}."), amount=left))
+    show = N_(
         "Mostra il codice o il QR all'ente quando usi il servizio. Finché non lo usi puoi "
         "annullarlo: scrivi «annulla voucher»."
     )
+    lines.append(tr(lang, show))
     return "\n".join(lines)
 
 
@@ -99,8 +158,12 @@ class ActionPayWithBudget(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         code = _first(tracker, "service_code") or tracker.get_slot("selected_service")
+        lang = language_of(tracker)
+        handoff = button(lang, HANDOFF_BUTTON)
         if not code:
-            dispatcher.utter_message(text=WHICH_SERVICE_TEXT, buttons=[SEARCH_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, WHICH_SERVICE_TEXT), buttons=[button(lang, SEARCH_BUTTON)]
+            )
             return []
         try:
             with db_session() as session:
@@ -113,19 +176,25 @@ class ActionPayWithBudget(Action):
                 )
                 title = service.title
         except LedgerError as error:
-            dispatcher.utter_message(text=error.message, buttons=[HANDOFF_BUTTON])
+            # the ledger's refusals are in the actions' catalogue (welfare.ledger.errors)
+            dispatcher.utter_message(text=tr(lang, error.message), buttons=[handoff])
             return [SlotSet("selected_service", code)]
         except Exception:
             logger.exception("action_pay_with_budget: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, DB_ERROR_TEXT), buttons=[handoff])
             return []
-        text = f"{title}\nPrezzo: {format_eur(plan.amount_cents)}.\n{plan.describe()}"
+        price = tr(lang, N_("Prezzo: {amount}."), amount=money(plan.amount_cents, lang))
+        text = f"{title}\n{price}\n{plan_words(plan, lang)}"
         if not plan.parts:
-            dispatcher.utter_message(text=text, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=text, buttons=[handoff])
         else:
+            question = tr(lang, N_("Vuoi confermare? Ti darò un voucher da mostrare all'ente."))
             dispatcher.utter_message(
-                text=f"{text}\nVuoi confermare? Ti darò un voucher da mostrare all'ente.",
-                buttons=[confirm_button(code, new_nonce()), {"title": "No", "payload": "/deny"}],
+                text=f"{text}\n{question}",
+                buttons=[
+                    confirm_button(code, new_nonce(), lang),
+                    {"title": tr(lang, N_("No")), "payload": "/deny"},
+                ],
             )
         return [SlotSet("selected_service", code), SlotSet("citizen_linked", True)]
 
@@ -139,8 +208,11 @@ class ActionConfirmPayment(Action):
     ) -> list[dict[str, Any]]:
         code = _first(tracker, "service_code")
         nonce = _first(tracker, "voucher_nonce")
+        lang = language_of(tracker)
+        handoff = button(lang, HANDOFF_BUTTON)
+        which = {"text": tr(lang, WHICH_SERVICE_TEXT), "buttons": [button(lang, SEARCH_BUTTON)]}
         if not code or not nonce:
-            dispatcher.utter_message(text=WHICH_SERVICE_TEXT, buttons=[SEARCH_BUTTON])
+            dispatcher.utter_message(**which)
             return []
         try:
             with db_session() as session:
@@ -157,20 +229,21 @@ class ActionConfirmPayment(Action):
                     now=now(),
                 )
         except LedgerError as error:
-            dispatcher.utter_message(text=error.message, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, error.message), buttons=[handoff])
             return []
         except ValueError:
-            dispatcher.utter_message(text=WHICH_SERVICE_TEXT, buttons=[SEARCH_BUTTON])
+            dispatcher.utter_message(**which)
             return []
         except Exception:
             logger.exception("action_confirm_payment: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(text=tr(lang, DB_ERROR_TEXT), buttons=[handoff])
             return []
         logger.info("voucher %s for a service (new: %s)", voucher.id, created)
-        text = voucher_text(voucher, title)
+        text = voucher_text(voucher, title, lang)
         if not created:
-            text = "Hai già confermato: il pagamento è stato fatto una volta sola.\n" + text
-        dispatcher.utter_message(text=text, buttons=[cancel_button(voucher)])
+            once = N_("Hai già confermato: il pagamento è stato fatto una volta sola.")
+            text = f"{tr(lang, once)}\n{text}"
+        dispatcher.utter_message(text=text, buttons=[cancel_button(voucher, language=lang)])
         dispatcher.utter_message(image=qr_url(voucher.qr_token))
         return [SlotSet("selected_service", code)]
 
@@ -183,6 +256,7 @@ class ActionCancelVoucher(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         is_confirmed = confirmed(tracker, "cancel_voucher")
+        lang = language_of(tracker)
         code = _first(tracker, "voucher_code") or (
             confirmed_target(tracker) if is_confirmed else None
         )
@@ -195,34 +269,40 @@ class ActionCancelVoucher(Action):
                 if code:
                     voucher = find_voucher(session, code)
                     if voucher is None or voucher.citizen_id != citizen.id:
-                        dispatcher.utter_message(text=NO_VOUCHER_TEXT)
+                        dispatcher.utter_message(text=tr(lang, NO_VOUCHER_TEXT))
                         return []
                 else:
                     candidates = open_vouchers(session, citizen_id=citizen.id)
                     if not candidates:
-                        dispatcher.utter_message(text=NO_VOUCHER_TEXT)
+                        dispatcher.utter_message(text=tr(lang, NO_VOUCHER_TEXT))
                         return []
                     if len(candidates) > 1:
-                        buttons = [
+                        choices = [
                             cancel_button(
                                 v,
-                                f"{format_voucher_code(v.code)} · {money(v.covered_cents)}",
+                                f"{format_voucher_code(v.code)} · {money(v.covered_cents, lang)}",
                             )
                             for v in candidates[:5]
                         ]
-                        dispatcher.utter_message(text=WHICH_VOUCHER_TEXT, buttons=buttons)
+                        dispatcher.utter_message(text=tr(lang, WHICH_VOUCHER_TEXT), buttons=choices)
                         return []
                     voucher = candidates[0]
                 if not (is_confirmed and confirmed_target(tracker) == voucher.code):
-                    label = format_voucher_code(voucher.code)
+                    question = N_(
+                        "Vuoi annullare il voucher {code} ({amount})? Non potrai più usarlo: "
+                        "l'importo torna disponibile nel tuo budget."
+                    )
                     return ask(
                         dispatcher,
                         tracker,
                         kind="cancel_voucher",
-                        text=f"Vuoi annullare il voucher {label} "
-                        f"({money(voucher.covered_cents)})? Non potrai più usarlo: "
-                        "l'importo torna disponibile nel tuo budget.",
-                        yes_title="Sì, annulla voucher",
+                        text=tr(
+                            lang,
+                            question,
+                            code=format_voucher_code(voucher.code),
+                            amount=money(voucher.covered_cents, lang),
+                        ),
+                        yes_title=N_("Sì, annulla voucher"),
                         intent="cancel_voucher",
                         entities={"voucher_code": voucher.code},
                         target=voucher.code,
@@ -231,14 +311,21 @@ class ActionCancelVoucher(Action):
                     session, voucher=voucher, actor=f"citizen:{citizen.public_ref}", now=now()
                 )
         except VoucherError as error:
-            dispatcher.utter_message(text=error.message)
+            dispatcher.utter_message(text=tr(lang, error.message))
             return []
         except Exception:
             logger.exception("action_cancel_voucher: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, DB_ERROR_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
             return []
+        cancelled = N_("Voucher {code} annullato: {amount} tornano disponibili nel tuo budget.")
         dispatcher.utter_message(
-            text=f"Voucher {format_voucher_code(voucher.code)} annullato: "
-            f"{money(voucher.covered_cents)} tornano disponibili nel tuo budget."
+            text=tr(
+                lang,
+                cancelled,
+                code=format_voucher_code(voucher.code),
+                amount=money(voucher.covered_cents, lang),
+            )
         )
         return [done()]

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from actions.appointments import slot_label
 from actions.common import HANDOFF_BUTTON, db_session, logger, money, now, short_date
+from actions.wording import N_, button, language_of, tr
 from catalog.models import WelcomePlace
 from welfare.ledger.linking import citizen_for_conversation
 from welfare.models import (
@@ -26,11 +27,14 @@ from welfare.models import (
 from welfare.reimbursements import requests_of
 from welfare.vouchers import format_voucher_code, vouchers_of
 
-NOTHING_TEXT = "Non hai richieste, voucher o appuntamenti in corso."
-DB_ERROR_TEXT = "Scusa, in questo momento non riesco a controllare le tue richieste."
+NOTHING_TEXT = N_("Non hai richieste, voucher o appuntamenti in corso.")
+DB_ERROR_TEXT = N_("Scusa, in questo momento non riesco a controllare le tue richieste.")
 
 
-def status_lines(session: Session, conversation_id: str) -> list[str]:
+def status_lines(session: Session, conversation_id: str, language: str | None = "it") -> list[str]:
+    """Appointments, reimbursement requests and vouchers (the statuses' words are the
+    welfare models' labels, translated here; a refusal's reason is staff's words)."""
+    lang = language
     lines: list[str] = []
     rows = session.exec(
         select(Appointment, AppointmentSlot)
@@ -44,9 +48,15 @@ def status_lines(session: Session, conversation_id: str) -> list[str]:
     ).all()
     if rows:
         names = {p.code: p.name for p in session.exec(select(WelcomePlace)).all()}
-        lines.append("Appuntamenti:")
+        lines.append(tr(lang, N_("Appuntamenti:")))
         lines += [
-            f"- {a.number}: {slot_label(s)} al {names.get(s.place_code, 'Welcome Point')}"
+            tr(
+                lang,
+                N_("- {number}: {when} al {place}"),
+                number=a.number,
+                when=slot_label(s, lang),
+                place=names.get(s.place_code, "Welcome Point"),
+            )
             for a, s in rows
         ]
     citizen = citizen_for_conversation(session, conversation_id=conversation_id)
@@ -54,23 +64,34 @@ def status_lines(session: Session, conversation_id: str) -> list[str]:
         return lines
     requests = requests_of(session, citizen_id=citizen.id, limit=5)
     if requests:
-        lines.append("Richieste di rimborso:")
+        lines.append(tr(lang, N_("Richieste di rimborso:")))
         for r in requests:
-            line = (
-                f"- {r.number} del {short_date(r.created_at)}, {money(r.amount_cents)}: "
-                f"{REIMBURSEMENT_STATUS_LABELS[r.status]}"
+            line = tr(
+                lang,
+                N_("- {number} del {day}, {amount}: {status}"),
+                number=r.number,
+                day=short_date(r.created_at),
+                amount=money(r.amount_cents, lang),
+                status=tr(lang, REIMBURSEMENT_STATUS_LABELS[r.status]),
             )
             if r.approved_cents:
-                line += f" ({money(r.approved_cents)} rimborsati)"
+                paid = money(r.approved_cents, lang)
+                line += tr(lang, N_(" ({amount} rimborsati)"), amount=paid)
             if r.reason:
-                line += f". Motivo: {r.reason}"
+                line += tr(lang, N_(". Motivo: {reason}"), reason=r.reason)
             lines.append(line)
     vouchers = vouchers_of(session, citizen_id=citizen.id, limit=5)
     if vouchers:
-        lines.append("Voucher:")
+        lines.append(tr(lang, N_("Voucher:")))
         lines += [
-            f"- {format_voucher_code(v.code)} ({v.service_code}), {money(v.covered_cents)} "
-            f"dal budget: {VOUCHER_STATUS_LABELS[v.status]}"
+            tr(
+                lang,
+                N_("- {code} ({service}), {amount} dal budget: {status}"),
+                code=format_voucher_code(v.code),
+                service=v.service_code,
+                amount=money(v.covered_cents, lang),
+                status=tr(lang, VOUCHER_STATUS_LABELS[v.status]),
+            )
             for v in vouchers
         ]
     return lines
@@ -83,12 +104,15 @@ class ActionRequestStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        lang = language_of(tracker)
         try:
             with db_session() as session:
-                lines = status_lines(session, tracker.sender_id)
+                lines = status_lines(session, tracker.sender_id, lang)
         except Exception:
             logger.exception("action_request_status: database error")
-            dispatcher.utter_message(text=DB_ERROR_TEXT, buttons=[HANDOFF_BUTTON])
+            dispatcher.utter_message(
+                text=tr(lang, DB_ERROR_TEXT), buttons=[button(lang, HANDOFF_BUTTON)]
+            )
             return []
-        dispatcher.utter_message(text="\n".join(lines) if lines else NOTHING_TEXT)
+        dispatcher.utter_message(text="\n".join(lines) if lines else tr(lang, NOTHING_TEXT))
         return []

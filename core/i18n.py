@@ -3,7 +3,8 @@
 The languages are data: ``locale/languages.yml`` lists them (the source language ``it``
 first) with the words a citizen types to choose one, and the rule that detects them
 (conversations/language.py). Every text the gateway itself writes is an Italian msgid, as the
-code writes it; ``locale/<code>/LC_MESSAGES/gateway.po`` holds its translation. The ``.po``
+code writes it; ``locale/<code>/LC_MESSAGES/gateway.po`` holds its translation, and
+``actions.po`` beside it those of the Rasa actions' texts (``domain="actions"``). The ``.po``
 files are read with Babel on first use, in memory: no compiled ``.mo`` is kept in git or on
 disk. A text missing from a catalogue is sent in Italian (and fails
 tests/language/test_catalogues.py). docs/languages.md says how to add a language.
@@ -26,6 +27,8 @@ from core.settings import PROJECT_ROOT
 
 LOCALE_DIR = PROJECT_ROOT / "locale"
 DOMAIN = "gateway"  # the catalogue's name: locale/<code>/LC_MESSAGES/gateway.po
+# The Rasa actions' texts have their own catalogue: locale/<code>/LC_MESSAGES/actions.po
+ACTIONS_DOMAIN = "actions"
 
 
 @dataclass(frozen=True)
@@ -101,22 +104,24 @@ def supported(code: str | None) -> str:
     return code if code in config.codes else config.source
 
 
-def catalogue_path(code: str) -> Path:
-    return LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalogue_path(code: str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"
 
 
 @cache
-def catalogue(code: str) -> Catalog | None:
-    """The language's catalogue, read from its ``.po`` (None for the source language)."""
-    if code == languages().source:
+def catalogue(code: str, domain: str = DOMAIN) -> Catalog | None:
+    """The language's catalogue, read from its ``.po`` (None for the source language, or
+    when the language has no such catalogue yet: its texts then stay Italian)."""
+    path = catalogue_path(code, domain)
+    if code == languages().source or not path.exists():
         return None
-    with catalogue_path(code).open("rb") as handle:
-        return read_po(handle, locale=code, domain=DOMAIN)
+    with path.open("rb") as handle:
+        return read_po(handle, locale=code, domain=domain)
 
 
 @cache
-def _table(code: str) -> dict[str, str]:
-    found = catalogue(code)
+def _table(code: str, domain: str = DOMAIN) -> dict[str, str]:
+    found = catalogue(code, domain)
     if found is None:
         return {}
     return {
@@ -127,18 +132,21 @@ def _table(code: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def gettext(code: str | None, text: str) -> str:
-    """``text`` (an Italian msgid) in the language ``code``; itself when untranslated."""
+def gettext(code: str | None, text: str, *, domain: str = DOMAIN) -> str:
+    """``text`` (an Italian msgid) in the language ``code``; itself when untranslated.
+
+    ``domain`` names the catalogue: the gateway's by default, ``ACTIONS_DOMAIN`` for the
+    Rasa actions' texts."""
     code = supported(code)
     if code == languages().source or not text:
         return text
-    return _table(code).get(text, text)
+    return _table(code, domain).get(text, text)
 
 
-def translated(code: str | None, text: str) -> bool:
+def translated(code: str | None, text: str, *, domain: str = DOMAIN) -> bool:
     """Whether ``text`` has a translation in ``code`` (the source language always has)."""
     code = supported(code)
-    return code == languages().source or text in _table(code)
+    return code == languages().source or text in _table(code, domain)
 
 
 _ITALIAN_DAYS = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")

@@ -1,8 +1,9 @@
 """SafetyNet: the last NLU component; forces intent ``emergency`` when a safety rule fires.
 
-The rules (data/safety/emergency_patterns.yml) are read at training time and stored in the
-model, so a trained model is self-contained; their hash is part of the component's
-fingerprint, so editing the rules retrains only this component. When a rule fires, the
+The rules (every data/safety/emergency_patterns*.yml, one file a language, as the gateway's
+care/safety.py loads them) are read at training time and stored in the model, so a trained
+model is self-contained; their names and hash are part of the component's fingerprint, so
+editing the rules or adding a language's file retrains only this component. When a rule fires, the
 message's intent becomes ``emergency`` with confidence 1.0, put first in the intent ranking
 (the model's own ranking follows, unchanged) and the parse data carries
 ``safety_net: {"rule": ..., "kind": ..., "model_intent": ...}`` for the policies and actions.
@@ -24,17 +25,36 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import stored_spec
-from nlu.safety_rules import SafetyRules
+from nlu.safety_rules import PATTERNS_GLOB, SafetyRuleSet, pattern_files
 
 logger = logging.getLogger(__name__)
 
 SAFETY_NET_KEY = "safety_net"
 RULES_FILE_NAME = "emergency_patterns.yml"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _patterns_path(config: dict[str, Any]) -> Path:
+def patterns_paths(config: dict[str, Any]) -> list[Path]:
+    """The rules files the config names: a file, or a glob such as the default's."""
     # Rasa hands fingerprint_addon the config as written in config.yml, without defaults
-    return Path(config.get("patterns") or SafetyNet.get_default_config()["patterns"])
+    pattern = Path(config.get("patterns") or SafetyNet.get_default_config()["patterns"])
+    if not pattern.is_absolute():
+        pattern = PROJECT_ROOT / pattern
+    return pattern_files(pattern.parent, pattern.name)
+
+
+def stored_rules(paths: list[Path]) -> dict[str, Any]:
+    """What the model keeps: every file's spec, in order (``files: [{name, spec}]``)."""
+    return {
+        "version": 2,
+        "files": [{"name": path.name, "spec": stored_spec.read_source(path)} for path in paths],
+    }
+
+
+def rules_from_stored(stored: dict[str, Any]) -> SafetyRuleSet:
+    if "files" not in stored:  # a model trained before the rules came one file a language
+        return SafetyRuleSet.from_specs([stored])
+    return SafetyRuleSet.from_specs([item["spec"] for item in stored["files"]])
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -43,19 +63,22 @@ class SafetyNet(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"patterns": "data/safety/emergency_patterns.yml", "intent": "emergency"}
+        return {"patterns": f"data/safety/{PATTERNS_GLOB}", "intent": "emergency"}
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         here = Path(__file__).resolve().parent
-        return stored_spec.files_digest(
+        paths = patterns_paths(config)
+        names = ",".join(path.name for path in paths)
+        digest = stored_spec.files_digest(
             (
-                _patterns_path(config),
+                *paths,
                 here / "safety_rules.py",
                 here / "safety_net.py",
                 here / "stored_spec.py",
             )
         )
+        return f"{names}:{digest}"
 
     def __init__(
         self,
@@ -68,7 +91,7 @@ class SafetyNet(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._spec = spec
-        self._rules = SafetyRules(spec) if spec else None
+        self._rules = rules_from_stored(spec) if spec else None
 
     @classmethod
     def create(
@@ -81,10 +104,13 @@ class SafetyNet(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Reads the rules file and stores it in the model."""
-        spec = stored_spec.read_source(_patterns_path(self._config))
-        SafetyRules(spec)  # fail the training, not the first message, on a bad regex
-        stored_spec.store(self._model_storage, self._resource, RULES_FILE_NAME, spec)
+        """Reads every rules file and stores them in the model."""
+        paths = patterns_paths(self._config)
+        if not paths:
+            raise ValueError(f"no safety rules file matches {self._config.get('patterns')!r}")
+        stored = stored_rules(paths)
+        rules_from_stored(stored)  # fail the training, not the first message, on a bad regex
+        stored_spec.store(self._model_storage, self._resource, RULES_FILE_NAME, stored)
         return self._resource
 
     @classmethod

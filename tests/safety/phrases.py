@@ -120,3 +120,46 @@ NEGATIVE: list[str] = [
     "il basilico sta morendo",
     "il Comune non risponde alla mia PEC da giorni",
 ]
+
+# English (data/safety/emergency_patterns_en.yml, issue 17): written for the tests, as
+# foreign residents write (no apostrophes, typos, Italian words mixed in)
+EN_POSITIVE: list[tuple[str, str]] = [
+    ("my husband hits me", "violence"),
+    ("my boyfriend beat me again last nite", "violence"),
+    ("he punched me in the face", "violence"),
+    ("i was attacked on the way home", "violence"),
+    ("my ex says he will kill me", "violence"),
+    ("someone is breaking into my house", "violence"),
+    ("i want to kill myself", "self_harm"),
+    ("i dont want to live anymore", "self_harm"),
+    ("i took all my pills", "self_harm"),
+    ("my mother fainted and is not breathing", "medical"),
+    ("my dad has chest pain", "medical"),
+    ("pls call an ambulance", "medical"),
+    ("my baby swallowed a battery", "medical"),
+    ("my stepfather touches my little sister", "child_abuse"),
+    ("help me please", "danger"),
+    ("we are in danger", "danger"),
+]
+
+EN_NEGATIVE: list[str] = [
+    "please help me find a nursery for my son",
+    "help",
+    "please",
+    "this heat is killing me",
+    "my feet are killing me",
+    "my phone battery is dying",
+    "where can i donate blood?",
+    "first aid course in english",
+    "i am writing a thesis on suicide prevention",
+    "a documentary about domestic violence",
+    "my mother had a stroke two years ago, we need home care",
+    "i need help with the rent",
+]
+
+# negation in English: a `negatable` rule drops a match that "not", "never"... precede
+EN_NEGATED: list[str] = [
+    "my husband doesnt hit me, but we argue a lot",
+    "he never hits me",
+    "my partner does not hit me, he just shouts",
+]

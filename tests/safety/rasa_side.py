@@ -2,6 +2,10 @@
 
     python tests/safety/rasa_side.py rules     < texts.json   -> [{"kind", "rule"} | null, ...]
     python tests/safety/rasa_side.py component < texts.json   -> [parse data, ...]
+    python tests/safety/rasa_side.py files     < globs.json   -> [{"files", "fingerprint"}, ...]
+
+(`files`: for each `patterns` setting, null for the default config, the rules files the
+component reads and its fingerprint addon.)
 
 Imports only the Rasa side (nlu/), never the 3.11 side.
 """
@@ -26,14 +30,28 @@ def rules(texts: list[str]) -> list[dict[str, str] | None]:
     return out
 
 
+def files(patterns: list[str | None]) -> list[dict[str, object]]:
+    from nlu.safety_net import SafetyNet, patterns_paths
+
+    out: list[dict[str, object]] = []
+    for pattern in patterns:
+        config = {} if pattern is None else {"patterns": pattern}
+        out.append(
+            {
+                "files": [str(path) for path in patterns_paths(config)],
+                "fingerprint": SafetyNet.fingerprint_addon(config),
+            }
+        )
+    return out
+
+
 def component(texts: list[str]) -> list[dict[str, object]]:
-    import yaml
     from rasa.shared.nlu.training_data.message import Message
 
-    from nlu.safety_net import SafetyNet
+    from nlu.safety_net import SafetyNet, patterns_paths, stored_rules
 
-    spec = yaml.safe_load((ROOT / "data/safety/emergency_patterns.yml").read_text())
     config = {**SafetyNet.get_default_config()}
+    spec = stored_rules(patterns_paths(config))  # what train() stores in the model
     net = SafetyNet(config, model_storage=None, resource=None, spec=spec)  # type: ignore[arg-type]
     messages = []
     for text in texts:
@@ -52,4 +70,5 @@ def component(texts: list[str]) -> list[dict[str, object]]:
 
 if __name__ == "__main__":
     texts = json.load(sys.stdin)
-    print(json.dumps({"rules": rules, "component": component}[sys.argv[1]](texts)))
+    modes = {"rules": rules, "component": component, "files": files}
+    print(json.dumps(modes[sys.argv[1]](texts)))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from care.safety import detect
+from care.safety import detect, pattern_files
 from core.settings import PROJECT_ROOT, get_settings
 from devtools.rasa_env import RASA_PYTHON
-from tests.safety.phrases import NEGATIVE, POSITIVE
+from tests.safety.phrases import EN_NEGATED, EN_NEGATIVE, EN_POSITIVE, NEGATIVE, POSITIVE
 
 SCRIPT = PROJECT_ROOT / "tests" / "safety" / "rasa_side.py"
-TEXTS = [text for text, _ in POSITIVE] + NEGATIVE
+TEXTS = [text for text, _ in POSITIVE + EN_POSITIVE] + NEGATIVE + EN_NEGATIVE + EN_NEGATED
 
 
 def _rasa_side(mode: str, texts: list[str]) -> list:
@@ -41,6 +42,30 @@ def test_both_runtimes_answer_the_same() -> None:
         assert answer == expected, text
 
 
+def test_both_runtimes_load_the_same_rules_files() -> None:
+    """The gateway (care.safety) and the Rasa component read every emergency_patterns*.yml."""
+    (default,) = _rasa_side("files", [None])
+    assert default["files"] == [str(path) for path in pattern_files()]
+    assert [Path(name).name for name in default["files"]][:2] == [
+        "emergency_patterns.yml",
+        "emergency_patterns_en.yml",
+    ]
+
+
+def test_a_new_rules_file_changes_the_component_fingerprint(tmp_path: Path) -> None:
+    for path in pattern_files():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    glob = str(tmp_path / "emergency_patterns*.yml")
+    (before,) = _rasa_side("files", [glob])
+    (tmp_path / "emergency_patterns_ro.yml").write_text(
+        "version: 1\npatterns:\n- id: danger.plea\n  kind: danger\n  regex: ' ajutor'\n",
+        encoding="utf-8",
+    )
+    (after,) = _rasa_side("files", [glob])
+    assert len(after["files"]) == len(before["files"]) + 1
+    assert after["fingerprint"] != before["fingerprint"]
+
+
 @pytest.mark.rasa
 def test_component_forces_emergency_and_keeps_the_model_ranking() -> None:
     fired, quiet = "mio marito mi picchia", "cerco uno psicologo per l'ansia"
@@ -54,3 +79,7 @@ def test_component_forces_emergency_and_keeps_the_model_ranking() -> None:
 
     assert second["intent"]["name"] == "search_service"
     assert "safety_net" not in second
+
+    (english,) = _rasa_side("component", ["my boyfriend hits me"])
+    assert english["intent"] == {"name": "emergency", "confidence": 1.0}
+    assert english["safety_net"]["kind"] == "violence"

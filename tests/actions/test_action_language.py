@@ -16,6 +16,8 @@ from actions.details import ActionServiceDetails
 from actions.emergency import ActionEmergency
 from actions.handoff import ActionHandoff
 from actions.search import ActionSearchServices
+from actions.vouchers import ActionPayWithBudget
+from actions.welcome_points import ActionFindWelcomePoint
 from actions.wording import language_of
 from tests.language.test_catalogues import still_italian
 
@@ -174,3 +176,29 @@ def test_an_english_conversation_from_the_metadata_alone(seeded: Seeded) -> None
     messages, _ = run_action(ActionCheckBudget(), tracker)
     assert texts(messages).startswith("Here is your welfare budget, Anna:")
     assert not re.search(r"\bdisponibili\b|\bScade\b", texts(messages))
+
+
+def test_welcome_points_in_english(seeded: Seeded) -> None:
+    rifredi = [{"entity": "neighbourhood", "value": "Rifredi"}]
+    tracker = make_tracker(**english(intent="find_welcome_point", entities=rifredi))
+    messages, _ = run_action(ActionFindWelcomePoint(), tracker)
+    text = texts(messages)
+    assert text.startswith("Here are the Welcome Points nearest to Rifredi:")
+    assert "Via Carlo Bini 2, about 1.1 km away\n   Open now, until 13:00." in text
+    assert "Opening times: Monday to Friday 9:00–13:00" in text
+    assert "Closed now: it opens again tomorrow at 15:00." in text  # Isolotto: Tue and Thu
+    assert "Opening times: Tuesday and Thursday 15:00–18:00" in text
+
+
+def test_a_budget_payment_quote_in_english(seeded: Seeded) -> None:
+    camp = [{"entity": "service_code", "value": "CE-GAV"}]
+    tracker = make_tracker(**english(intent="pay_with_budget", entities=camp))
+    messages, _ = run_action(ActionPayWithBudget(), tracker)
+    assert texts(messages).splitlines() == [
+        "Centro estivo Gavinana",
+        "Price: €90.00.",
+        "Your budget pays all of the €90.00: Budget pubblico del Comune €90.00 (ends on "
+        "15/12/2026).",
+        "Do you confirm? I will give you a voucher to show to the service.",
+    ]
+    assert titles(messages) == ["Confirm and pay", "No"]

@@ -16,7 +16,7 @@ from typing import Final
 
 from rapidfuzz.distance import OSA
 
-from catalog.text import fold
+from catalog.text import fold, is_word
 
 QUARTIERI: Final[dict[str, str]] = {
     "Q1": "Centro Storico",
@@ -286,7 +286,9 @@ def find_area_mention(text: str) -> AreaMention | None:
             if area is not None and key in AMBIGUOUS_ALIASES and not cued:
                 area = None
             fuzzy_ok = size <= 3 and len(key) >= 5 and (prev in _CUES or len(key) >= 7)
-            if area is None and fuzzy_ok and not key.isdigit():
+            # an Italian word is no typo of a place («piange» is not «Piagge»)
+            fuzzy_ok = fuzzy_ok and not key.isdigit() and not all(map(is_word, key.split()))
+            if area is None and fuzzy_ok:
                 area = _fuzzy(key, allow_ambiguous=False)
             if area is None:
                 continue

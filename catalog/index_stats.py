@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from catalog.models import Service
 from catalog.repository import current_revision
 from catalog.synonyms import synonym_table
+from catalog.text import is_word
 
 
 def typo_budget(length: int) -> int:
@@ -66,19 +67,25 @@ class IndexStats:
     def knows(self, term: str) -> bool:
         return term in self.df or term in synonym_table().vocabulary
 
-    def correct(self, term: str) -> str | None:
+    def correct(self, term: str, word: str | None = None) -> str | None:
         """The known term closest to ``term`` within its typo budget (None if none).
 
-        Ties go to the term found in more services, then alphabetical order.
+        Ties go to the term found in more services, then alphabetical order. ``word`` is
+        what the citizen typed: when it is a real Italian word («marito», «denti») it is
+        no typo, and only a term that differs by its ending may replace it (two stems of
+        one word, «guardi» -> "guar" for "guard"), never another word ("mart", "sent").
         """
         if self.knows(term):
             return term
         budget = typo_budget(len(term))
         if budget == 0:
             return None
+        real_word = word is not None and is_word(word)
         best: tuple[int, int, str] | None = None
         for length in range(len(term) - budget, len(term) + budget + 1):
             for candidate in self._by_length.get(length, ()):
+                if real_word and not (candidate.startswith(term) or term.startswith(candidate)):
+                    continue
                 dist = OSA.distance(term, candidate, score_cutoff=budget)
                 if dist > budget:
                     continue

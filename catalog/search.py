@@ -113,7 +113,7 @@ def _prepare(text_terms: list[str], surface: dict[str, str], stats: IndexStats) 
     corrections: dict[str, str] = {}
     corrected: list[str] = []
     for t in text_terms:
-        fixed = stats.correct(t)
+        fixed = stats.correct(t, surface.get(t))
         if fixed is None:
             corrected.append(t)  # unknown: kept, it will simply match nothing
             continue

@@ -24,6 +24,7 @@ class Synonym:
     phrase: tuple[str, ...]
     category: str | None
     also: tuple[str, ...]
+    weak: bool = False  # a general word: its category only when no specific one is named
 
 
 @dataclass(slots=True)
@@ -41,20 +42,28 @@ class SynonymTable:
     vocabulary: frozenset[str]
 
     def match(self, query_terms: list[str]) -> SynonymMatch:
-        """Categories and extra terms for ``query_terms``; longest phrase first, no overlaps."""
+        """Categories and extra terms for ``query_terms``; longest phrase first, no overlaps.
+
+        Categories come in the order of the words, those of general words («casa»,
+        «lavoro», «mangiare») after those of specific ones: «lavoro fino alle 19 e non so
+        a chi lasciare il bambino» is childcare before job search.
+        """
         result = SynonymMatch()
+        weak: list[str] = []
         i = 0
         while i < len(query_terms):
             for syn in self.by_first.get(query_terms[i], ()):
                 if tuple(query_terms[i : i + len(syn.phrase)]) == syn.phrase:
-                    if syn.category and syn.category not in result.categories:
-                        result.categories.append(syn.category)
+                    found = weak if syn.weak else result.categories
+                    if syn.category and syn.category not in found:
+                        found.append(syn.category)
                     result.also.extend(t for t in syn.also if t not in result.also)
                     result.spans.append((i, i + len(syn.phrase)))
                     i += len(syn.phrase)
                     break
             else:
                 i += 1
+        result.categories += [c for c in weak if c not in result.categories]
         return result
 
 
@@ -67,6 +76,8 @@ def _validate(raw: object) -> list[dict[str, object]]:
         category = entry.get("category")
         if category is not None and category not in CATEGORY_LABELS:
             raise ValueError(f"{SYNONYMS_FILE}: unknown category {category!r}")
+        if not isinstance(entry.get("weak", False), bool):
+            raise ValueError(f"{SYNONYMS_FILE}: `weak` is true or false")
     return raw
 
 
@@ -80,10 +91,11 @@ def synonym_table() -> SynonymTable:
     for entry in entries:
         also = tuple(t for phrase in entry.get("also") or [] for t in terms(str(phrase)))
         category = entry.get("category")
+        weak = bool(entry.get("weak", False))
         for word in entry["words"]:  # type: ignore[union-attr]
             phrase = tuple(terms(str(word)))
             if phrase:
-                synonyms.append(Synonym(phrase, category, also))  # type: ignore[arg-type]
+                synonyms.append(Synonym(phrase, category, also, weak))  # type: ignore[arg-type]
     by_first: dict[str, list[Synonym]] = {}
     for syn in synonyms:
         by_first.setdefault(syn.phrase[0], []).append(syn)

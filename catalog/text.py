@@ -107,6 +107,38 @@ def _lemma_table() -> _LemmaTable:
     return _LemmaTable(lemmatizer.lookups.get_table("lemma_lookup"))
 
 
+@lru_cache(maxsize=1)
+def _lemmas() -> frozenset[str]:
+    """Every lemma of the lookup table (its keys are inflected forms, hashed)."""
+    table: Any = _lemma_table()._table
+    return frozenset(v for v in table.values() if isinstance(v, str))
+
+
+# Pronouns glued to an infinitive: «farmi», «farle», «aiutarci».
+_CLITICS: Final[tuple[str, ...]] = ("gliela", "glielo", "gli", "mi", "ti", "si", "ci", "vi",
+                                    "lo", "la", "li", "le", "ne")  # fmt: skip
+
+
+def is_word(word: str) -> bool:
+    """True when the lowercase ``word`` is an Italian word form the lemmatizer knows.
+
+    «marito», «denti», «babbo», «farmi» are words; «asistenza», «psicolgo», «cerko» are not.
+    A known word is not a typo: the search must not "correct" it into another one
+    («marito» into «marte», «denti» into «senti»).
+    """
+    if word in _stopwords() or word in LEMMA_FIXES:
+        return True
+    table = _lemma_table()
+    if table.get(word, "") or word in _lemmas():
+        return True
+    for clitic in _CLITICS:
+        if word.endswith(clitic) and len(word) > len(clitic) + 2:
+            stem = word[: -len(clitic)]
+            if stem.endswith("r") and (stem + "e" in _lemmas() or table.get(stem + "e", "")):
+                return True
+    return False
+
+
 _stemmer = snowballstemmer.stemmer("italian")
 
 

@@ -68,8 +68,9 @@ _BUDGET_RE = re.compile(
 
 # (pattern, target group, remove the words from the search terms)
 _TARGET_RES: Final[tuple[tuple[re.Pattern[str], str, bool], ...]] = (
-    (re.compile(r"\b(?:(?:per|a|con)\s+)?(?:(?:la|il|i|le)\s+)?(?:mia|mio|miei|mie|nostra|nostro)"
-                r"\s+(?:madre|padre|mamma|papa|nonna|nonno|nonni|genitori|suocera|suocero|zia|zio)"
+    (re.compile(r"\b(?:(?:per|a|con)\s+)?(?:(?:la|il|i|le)\s+)?(?:mia|mio|miei|mie|nostra|nostro|mi')"
+                r"\s*(?:madre|padre|mamma|papa|babbo|nonna|nonno|nonni|genitori|suocera|suocero|"
+                r"zia|zio)"
                 r"(?:\s+anzian[oaie])?\b"), "elderly", True),
     (re.compile(r"\b(?:anzian[oaie]|terza\s+eta|over\s*65|pensionat[oaie])\b"), "elderly", False),
     (re.compile(r"\b(?:neonat[oaie]|lattant[ei]|appena\s+nat[oaie])\b"), "infants", False),
@@ -91,6 +92,13 @@ _TARGET_RES: Final[tuple[tuple[re.Pattern[str], str, bool], ...]] = (
 _AGE_COVERS: Final[frozenset[str]] = frozenset({"children", "infants", "teenagers"})
 # "richiedenti asilo": the word "asilo" must not reach the synonym table (childcare).
 _ALWAYS_REMOVE_RE = re.compile(r"\brichiedent[ei]\s+asilo\b")
+# Phrases whose meaning is in a stopword or a number, which the terms would lose: «dopo
+# scuola» would be just "scuola", «senza casa» just "casa", «la 104» nothing.
+_REWRITES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"\bdopo\s*-?\s*(?:la\s+|il\s+)?scuola\b"), "doposcuola"),
+    (re.compile(r"\bsenza\s+(?:una\s+)?(?:casa|tetto)\b"), "senzatetto"),
+    (re.compile(r"\b(?:legge|la)\s+104\b"), "invalidita"),
+)
 
 # Conversational words that say nothing about the service wanted (after synonym matching).
 QUERY_FILLERS: Final[frozenset[str]] = frozenset(
@@ -199,6 +207,8 @@ def understand(text: str) -> Understanding:
             work = _cut(work, match.start(), match.end())
         break
     work = _ALWAYS_REMOVE_RE.sub(" ", work)
+    for pattern, replacement in _REWRITES:
+        work = pattern.sub(replacement, work)
 
     surface: dict[str, str] = {}
     terms: list[str] = []

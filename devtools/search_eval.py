@@ -14,7 +14,11 @@ miss (the assistant did not understand what was asked).
 The sets: tests/nlu_fresh/search_paraphrases_2026_12_07.yml is the headline (written by
 someone who saw neither the training data nor the older set's misses);
 tests/nlu_fresh/search_paraphrases.yml (2026-12-06) had its misses read and acted on and is
-reported as "regression". Without ``--data`` both are measured, on one stack.
+reported as "regression"; tests/nlu_fresh/search_paraphrases_dev.yml (125 requests, 2026-12-07)
+was written for the catalogue's vocabulary work and tuned on: development only. Without
+``--data`` all are measured, on one stack. ``--no-nlu`` needs no model: every request is
+read as search_service with no entity, so the catalogue's own understanding alone finds the
+kind of service (the path the search form takes when the NLU gives no category).
 ``make eval`` prints the figures; tests/nlu/test_search_paraphrases.py asserts a floor on
 the regression set with the session's Rasa.
 """
@@ -38,9 +42,12 @@ from core.settings import PROJECT_ROOT
 
 PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml"  # regression
 HEADLINE_PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_2026_12_07.yml"
+# written for issue 12's catalogue work and read while tuning the synonyms: development only
+DEV_PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev.yml"
 PARAPHRASE_SETS: dict[str, Path] = {
     "2026-12-07 (headline)": HEADLINE_PARAPHRASES,
     "2026-12-06 (regression)": PARAPHRASES,
+    "2026-12-07 dev (tuned on)": DEV_PARAPHRASES,
 }
 SKIP_ANSWER = "non importa"
 DETAILS = "/service_details"
@@ -307,6 +314,38 @@ def evaluate_parses(
     return report
 
 
+def catalogue_parses(requests: list[Request]) -> dict[str, Parse]:
+    """Every request read as search_service with no entity: only the catalogue's own
+    understanding (catalog.understanding, the synonyms) can find the kind of service."""
+    return {r.text: {"intent": {"name": "search_service"}, "entities": []} for r in requests}
+
+
+def measure_catalogue(requests: list[Request]) -> Report:
+    """The catalogue path without Rasa, on a temporary copy of the seed catalogue."""
+    import os
+
+    from core.db import get_engine
+    from core.settings import get_settings
+    from devtools.stack import prepare_catalog_db
+
+    with tempfile.TemporaryDirectory(prefix="search-eval-") as tmp:
+        database_url = prepare_catalog_db(Path(tmp) / "welcome.db")
+        previous = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = database_url
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        try:
+            return evaluate_parses(catalogue_parses(requests), database_url, requests)
+        finally:
+            get_engine().dispose()
+            if previous is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = previous
+            get_settings.cache_clear()
+            get_engine.cache_clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.search_eval")
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "welcome.tar.gz")
@@ -318,8 +357,20 @@ def main(argv: list[str] | None = None) -> int:
         help="no servers: the model's parses saved by devtools/rasa_parse_dump.py (run in "
         ".venv-rasa), the actions in process on DATABASE_URL (the seed catalogue)",
     )
+    parser.add_argument(
+        "--no-nlu",
+        action="store_true",
+        help="no model: every request read as search_service with no entity, the actions in "
+        "process on a temporary seed catalogue (the catalogue's own understanding alone)",
+    )
     args = parser.parse_args(argv)
     sets = {str(args.data): args.data} if args.data else PARAPHRASE_SETS
+    if args.no_nlu:
+        print("\n== Search by paraphrase, catalogue only (python -m devtools.search_eval) ==")
+        for label, path in sets.items():
+            report = measure_catalogue(load_requests(path))
+            print(f"{label}: {report.summary(misses=args.misses)}")
+        return 0
     if args.parses:
         from core.settings import get_settings
 

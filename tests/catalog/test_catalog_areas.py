@@ -101,6 +101,7 @@ def test_find_area_mention(text: str, name: str, removed: str) -> None:
         "cure domiciliari per mia madre",  # "cure" means care
         "le cure palliative",
         "castello gonfiabile per feste",
+        "mia figlia non mangia più e piange sempre",  # an Italian word, not «Piagge» mistyped
     ],
 )
 def test_ordinary_words_are_not_places(text: str) -> None:

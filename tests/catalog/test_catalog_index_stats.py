@@ -42,6 +42,17 @@ def test_correct() -> None:
     assert stats.correct(term("strizzacervelli") or "") == term("strizzacervelli")
 
 
+def test_a_real_word_is_not_corrected_into_another_word() -> None:
+    stats = stats_of([("mart chiav vogl", "guard assistent")])
+    assert stats.correct("mart") == "mart"
+    assert stats.correct("marit", "marito") is None  # «marito» is no typo of "Marte"
+    assert stats.correct("chiam", "chiamano") is None  # nor «chiamano» of «chiavi»
+    assert stats.correct("mogl", "moglie") is None
+    assert stats.correct("marit") == "mart"  # without the word typed: as before
+    assert stats.correct("guar", "guardi") == "guard"  # two stems of one verb
+    assert stats.correct("asistent", "asistenza") == "assistent"  # a real typo
+
+
 def test_ties_go_to_the_more_frequent_term() -> None:
     stats = stats_of([("aiutanti", ""), ("aiutante", ""), ("aiutante", "")])
     assert stats.correct("aiutantx") == "aiutante"  # both one edit away; "aiutante" is in 2

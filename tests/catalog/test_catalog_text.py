@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.text import fold, lemma, search_text, term, terms
+from catalog.text import fold, is_word, lemma, search_text, term, terms
 
 
 def test_fold_removes_accents_and_keeps_case() -> None:
@@ -61,3 +61,13 @@ def test_search_text_joins_parts() -> None:
     assert search_text("Doposcuola", None, "Aiuto compiti") == " ".join(
         terms("Doposcuola aiuto compiti")
     )
+
+
+@pytest.mark.parametrize("word", ["marito", "denti", "babbo", "moglie", "gente", "piange", "farmi"])
+def test_italian_words_are_known(word: str) -> None:
+    assert is_word(word)
+
+
+@pytest.mark.parametrize("word", ["asistenza", "psicolgo", "cerko", "doposcula", "rifredi"])
+def test_typos_and_names_are_not_italian_words(word: str) -> None:
+    assert not is_word(word)

@@ -37,6 +37,8 @@ from catalog.understanding import QUERY_FILLERS, understand
         ("neonato", {"target_group": "infants"}),
         ("centro per ragazzo disabile", {"target_group": "people_with_disabilities"}),
         ("psicologo", {}),
+        ("il mio babbo ha 88 anni", {"target_group": "elderly", "age": 88}),
+        ("qualcuno per la mi' mamma", {"target_group": "elderly"}),
     ],
 )  # fmt: skip
 def test_filters_understood(text: str, expected: dict[str, Any]) -> None:
@@ -76,3 +78,16 @@ def test_surface_keeps_what_the_user_typed() -> None:
 
 def test_accents_and_case_do_not_matter() -> None:
     assert understand("CITTÀ").terms == understand("citta").terms
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("dopo scuola per mio figlio", "doposcuola"),  # not just «scuola»
+        ("un posto dopo la scuola", "doposcuola"),
+        ("sono senza casa", "senzatetto"),  # not just «casa»
+        ("ho la 104 per mia figlia", "invalidità"),  # the number would be lost
+    ],
+)
+def test_phrases_a_stopword_would_break_are_rewritten(text: str, word: str) -> None:
+    assert terms(word)[0] in understand(text).terms

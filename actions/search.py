@@ -95,6 +95,33 @@ def describe_filters(filters: SearchFilters, language: str | None = "it") -> str
     return ", ".join(parts)
 
 
+# fields of a catalog.search.Note that are labels of the catalogue's vocabulary
+NOTE_LABELS = frozenset({"label", "what", "kinds"})
+
+
+def note_words(note: str, language: str | None = "it") -> str:
+    """A note of the search on how it widened (catalog.search.Note), in ``language``."""
+    msgid = getattr(note, "msgid", None)
+    if msgid is None or language in (None, "it"):
+        return note
+    fields: dict[str, Any] = {}
+    for name, value in getattr(note, "fields", {}).items():
+        if isinstance(value, tuple):
+            kinds = [f"«{label(language, v)}»" for v in value]
+            fields[name] = (
+                kinds[0]
+                if len(kinds) == 1
+                else tr(
+                    language, N_("{items} o {last}"), items=", ".join(kinds[:-1]), last=kinds[-1]
+                )
+            )
+        elif name in NOTE_LABELS and isinstance(value, str):
+            fields[name] = label(language, value)
+        else:
+            fields[name] = value
+    return tr(language, msgid, **fields)
+
+
 def result_line(index: int, service: Service, language: str | None = "it") -> str:
     zone = QUARTIERI.get(service.quartiere, service.quartiere)
     details = [zone, cost_words(service, language)]
@@ -183,8 +210,8 @@ def run_search(
         missed_all = N_(
             "Non ho trovato servizi che corrispondono proprio a tutto quello che cerchi{what}."
         )
-        # the catalogue's notes on what it widened (catalog.search) are Italian
-        intro = "\n".join([tr(lang, missed_all, what=what), *result.relaxed])
+        notes = [note_words(note, lang) for note in result.relaxed]
+        intro = "\n".join([tr(lang, missed_all, what=what), *notes])
     elif offset == 0:
         if result.total == 1:
             intro = tr(lang, N_("Ho trovato 1 servizio{what}"), what=what)

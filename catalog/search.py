@@ -80,6 +80,26 @@ class SearchHit:
     distance_km: float | None = None
 
 
+class Note(str):
+    """A note for citizens on how the search was widened («Non ho trovato servizi per 8
+    anni: ...»): the Italian text itself, plus its ``msgid`` and ``fields`` so that the
+    actions can say it in another language (actions/search.py, locale/*/actions.po).
+    Text fields are Italian labels of catalog.vocabulary, place names or the citizen's
+    words; a tuple field (``kinds``: category labels) is shown «quoted» and joined by «o»."""
+
+    msgid: str
+    fields: dict[str, Any]
+
+    def __new__(cls, msgid: str, **fields: Any) -> Note:
+        shown = {
+            k: " o ".join(f"«{x}»" for x in v) if isinstance(v, tuple) else v
+            for k, v in fields.items()
+        }
+        note = super().__new__(cls, msgid.format(**shown))
+        note.msgid, note.fields = msgid, fields
+        return note
+
+
 @dataclass(slots=True)
 class SearchResult:
     hits: list[SearchHit]
@@ -354,10 +374,6 @@ def _reasons(
 # --- relaxation ----------------------------------------------------------------------------
 
 
-def _plural(age: int) -> str:
-    return f"{age} ann{'o' if age == 1 else 'i'}"
-
-
 def _steps(hard: SearchFilters, area: Area | None) -> list[_Step]:
     """The attempts in turn: the filters asked, then each relaxation with its notes."""
     centre = (area.lat, area.lon) if area else None
@@ -366,14 +382,18 @@ def _steps(hard: SearchFilters, area: Area | None) -> list[_Step]:
     steps = [_Step(hard, [], ref, ref_name)]
     current, notes = hard, []
     if current.age is not None:
-        notes = [*notes, f"Non ho trovato servizi per {_plural(current.age)}: "
-                 "ti mostro anche quelli per altre età."]  # fmt: skip
+        notes = [*notes, Note(
+            "Non ho trovato servizi per 1 anno: ti mostro anche quelli per altre età."
+            if current.age == 1 else
+            "Non ho trovato servizi per {age} anni: ti mostro anche quelli per altre età.",
+            age=current.age)]  # fmt: skip
         current = current.without("age")
         steps.append(_Step(current, notes, ref, ref_name))
     if current.quartiere is not None:
         q = current.quartiere
-        notes = [*notes, f"Nel quartiere {q[1]} {QUARTIERI[q]} non ho trovato nulla: "
-                 "ti mostro i servizi più vicini."]  # fmt: skip
+        notes = [*notes, Note("Nel quartiere {number} {name} non ho trovato nulla: "
+                              "ti mostro i servizi più vicini.",
+                              number=q[1], name=QUARTIERI[q])]  # fmt: skip
         show = ref is not None
         point = ref or (quartiere_area(q).lat, quartiere_area(q).lon)
         for km in NEARBY_STEPS:
@@ -385,8 +405,9 @@ def _steps(hard: SearchFilters, area: Area | None) -> list[_Step]:
         show_final = ref is not None
     if current.target_group is not None:
         label = TARGET_LABELS[current.target_group]
-        notes = [*notes, f"Non ho trovato servizi pensati per {label}: "
-                 "ti mostro anche quelli per altre persone."]  # fmt: skip
+        notes = [*notes, Note("Non ho trovato servizi pensati per {label}: "
+                              "ti mostro anche quelli per altre persone.",
+                              label=label)]  # fmt: skip
         current = current.without("target_group")
         steps.append(_Step(current, notes, ref, ref_name, show_final))
     if current.cost_mode is not None or current.budget_payable:
@@ -394,20 +415,25 @@ def _steps(hard: SearchFilters, area: Area | None) -> list[_Step]:
             what = COST_LABELS[current.cost_mode]
             notes = [
                 *notes,
-                f"Non ho trovato servizi con costo «{what}»: ti mostro anche gli altri.",
-            ]
+                Note("Non ho trovato servizi con costo «{what}»: ti mostro anche gli altri.",
+                     what=what),
+            ]  # fmt: skip
         else:
-            notes = [*notes, "Non ho trovato servizi pagabili con il budget welfare: "
-                     "ti mostro anche gli altri."]  # fmt: skip
+            notes = [*notes, Note("Non ho trovato servizi pagabili con il budget welfare: "
+                                  "ti mostro anche gli altri.")]  # fmt: skip
         current = current.without("cost_mode", "budget_payable")
         steps.append(_Step(current, notes, ref, ref_name, show_final))
     return steps
 
 
-def _category_note(query: _Query) -> str:
-    labels = " o ".join(f"«{CATEGORY_LABELS[c]}»" for c in query.categories)
+def _category_note(query: _Query) -> Note:
+    kinds = tuple(CATEGORY_LABELS[c] for c in query.categories)
     words = ", ".join(query.surface.get(t, t) for t in query.typed)
-    return f"Non ho trovato servizi di tipo {labels}: ti mostro quelli che parlano di {words}."
+    return Note(
+        "Non ho trovato servizi di tipo {kinds}: ti mostro quelli che parlano di {words}.",
+        kinds=kinds,
+        words=words,
+    )
 
 
 def _first_answer(

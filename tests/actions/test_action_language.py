@@ -202,3 +202,24 @@ def test_a_budget_payment_quote_in_english(seeded: Seeded) -> None:
         "Do you confirm? I will give you a voucher to show to the service.",
     ]
     assert titles(messages) == ["Confirm and pay", "No"]
+
+
+def test_the_search_says_how_it_widened_in_english(seeded: Seeded) -> None:
+    """The catalogue's notes (catalog.search.Note) in the citizen's language."""
+    wanted = {"service_category": "after_school", "neighbourhood": "Campo di Marte", "age": "30"}
+    for language, lines in (
+        ("en", ["I found no services for age 30: here are also those for other ages.",
+                "I found nothing in area 2 Campo di Marte: here are the nearest services."]),
+        ("it", ["Non ho trovato servizi per 30 anni: ti mostro anche quelli per altre età.",
+                "Nel quartiere 2 Campo di Marte non ho trovato nulla: ti mostro i servizi più "
+                "vicini."]),
+    ):  # fmt: skip
+        tracker = make_tracker(intent="search_service", slots={**wanted, "language": language})
+        messages, _ = run_action(ActionSearchServices(), tracker)
+        assert texts(messages).splitlines()[1:3] == lines
+    wanted = {"service_category": "italian_course", "target_group": "elderly", "cost_mode": "paid"}
+    messages, _ = run_action(ActionSearchServices(), make_tracker(**english(slots=wanted)))
+    assert texts(messages).splitlines()[1:3] == [
+        "I found no services made for older people: here are also those for other people.",
+        "I found no services with the cost «you pay»: here are also the others.",
+    ]

@@ -5,8 +5,9 @@ Gathered by reading the action modules (AST), so that a new text is asked for as
 it is written: the Italian strings marked ``N_("...")`` or passed straight to
 ``tr(language, "...")``; plus the texts of the domain packages the actions show as they
 are (refusals of the ledger, vouchers and appointments, the linking outcomes, the status
-labels, the reimbursement intake's questions), listed below. ``unmarked_texts`` finds the
-Italian sentences of the action modules that do not go through the catalogue.
+labels, the reimbursement intake's questions, the search's notes), listed below.
+``unmarked_texts`` finds the Italian sentences of the action modules that do not go through
+the catalogue.
 """
 
 from __future__ import annotations
@@ -101,9 +102,21 @@ def domain_texts() -> Iterator[tuple[str, str]]:
         yield f"welfare.intake.{key}", getattr(intake, key)
 
 
+def note_msgids() -> Iterator[tuple[str, str]]:
+    """The msgids of the search's notes (``Note("...", **fields)`` in catalog/search.py)."""
+    path = PROJECT_ROOT / "catalog" / "search.py"
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and _name(node.func) == "Note" and node.args:
+            first = node.args[0]
+            for branch in (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,):
+                if isinstance(branch, ast.Constant) and isinstance(branch.value, str):
+                    yield "catalog.search.Note", branch.value
+
+
 def action_texts() -> Iterator[tuple[str, str]]:
     yield from action_msgids()
     yield from domain_texts()
+    yield from note_msgids()
 
 
 # --- what does not go through the catalogue ---------------------------------------------------

@@ -129,6 +129,13 @@ def confirm_button(nonce: str) -> dict[str, str]:
 CANCEL_BUTTON = {"title": N_("Annulla"), "payload": "/deny"}
 
 
+def intake_words(error: IntakeError, tracker: Tracker) -> str:
+    """Why an answer cannot be used (welfare.intake), in the citizen's language."""
+    lang = language_of(tracker)
+    fields = {name: day_month_year(day, lang) for name, day in error.fields.items()}
+    return tr(lang, error.msgid, **fields)
+
+
 def handoff_button(tracker: Tracker) -> dict[str, str]:
     return button(language_of(tracker), HANDOFF_BUTTON)
 
@@ -352,7 +359,7 @@ class ValidateReimbursementForm(FormValidationAction):
         try:
             cents = parse_amount(str(slot_value))
         except IntakeError as error:
-            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
+            dispatcher.utter_message(text=intake_words(error, tracker))
             return {AMOUNT: None}
         return {AMOUNT: str(cents)}
 
@@ -372,7 +379,7 @@ class ValidateReimbursementForm(FormValidationAction):
                 max_age_days=get_settings().reimbursement_max_age_days,
             )
         except IntakeError as error:
-            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
+            dispatcher.utter_message(text=intake_words(error, tracker))
             return {PAID_ON: None}
         return {PAID_ON: day.isoformat()}
 
@@ -388,7 +395,7 @@ class ValidateReimbursementForm(FormValidationAction):
         try:
             text = clean_provider_text(str(slot_value))
         except IntakeError as error:
-            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
+            dispatcher.utter_message(text=intake_words(error, tracker))
             return {PROVIDER: None}
         with db_session() as session:
             match = match_provider(session, text)
@@ -411,7 +418,7 @@ class ValidateReimbursementForm(FormValidationAction):
         try:
             return {BENEFICIARY: parse_beneficiary(value)}
         except IntakeError as error:
-            dispatcher.utter_message(text=tr(language_of(tracker), error.message))
+            dispatcher.utter_message(text=intake_words(error, tracker))
             return {BENEFICIARY: None}
 
     def validate_reimbursement_decision(

@@ -51,11 +51,14 @@ BENEFICIARY_CODES = {"self": SELF, "child": CHILD, "family": FAMILY}
 
 
 class IntakeError(ValueError):
-    """An answer that cannot be used; ``message`` says why, politely, in Italian."""
+    """An answer that cannot be used; ``message`` says why, politely, in Italian.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    ``msgid`` and ``fields`` (dates) let the actions say it in another language."""
+
+    def __init__(self, message: str, **fields: date) -> None:
+        self.msgid, self.fields = message, fields
+        self.message = message.format(**{k: italian_date(v) for k, v in fields.items()})
+        super().__init__(self.message)
 
 
 def fold(text: str) -> str:
@@ -151,12 +154,10 @@ DATE_IN_FUTURE = (
 DATE_INVALID = "Questo giorno non esiste nel calendario. Controlla la data e riscrivila."
 
 
-def _too_old(max_age_days: int, today: date) -> str:
-    oldest = today - timedelta(days=max_age_days)
-    return (
-        f"Posso chiedere il rimborso solo di spese pagate dal {italian_date(oldest)} in poi. "
-        "Per spese più vecchie chiedi a un operatore."
-    )
+DATE_TOO_OLD = (
+    "Posso chiedere il rimborso solo di spese pagate dal {day} in poi. "
+    "Per spese più vecchie chiedi a un operatore."
+)
 
 
 def _full_year(year: int) -> int:
@@ -217,7 +218,7 @@ def parse_paid_on(text: str, *, today: date, max_age_days: int) -> date:
     if found > today:
         raise IntakeError(DATE_IN_FUTURE)
     if found < today - timedelta(days=max_age_days):
-        raise IntakeError(_too_old(max_age_days, today))
+        raise IntakeError(DATE_TOO_OLD, day=today - timedelta(days=max_age_days))
     return found
 
 

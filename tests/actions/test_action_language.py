@@ -6,6 +6,7 @@ descriptions, addresses, providers, budget names) stays Italian by design.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from action_helpers import Seeded, customs, make_tracker, run_action, texts
@@ -15,11 +16,13 @@ from actions.budget import ActionCheckBudget
 from actions.details import ActionServiceDetails
 from actions.emergency import ActionEmergency
 from actions.handoff import ActionHandoff
+from actions.reimbursement import intake_words
 from actions.search import ActionSearchServices
 from actions.vouchers import ActionPayWithBudget
 from actions.welcome_points import ActionFindWelcomePoint
 from actions.wording import language_of
 from tests.language.test_catalogues import still_italian
+from welfare.intake import IntakeError, parse_paid_on
 
 AFTER_SCHOOL_RIFREDI = {
     "service_category": "after_school",
@@ -223,3 +226,15 @@ def test_the_search_says_how_it_widened_in_english(seeded: Seeded) -> None:
         "I found no services made for older people: here are also those for other people.",
         "I found no services with the cost «you pay»: here are also the others.",
     ]
+
+
+def test_the_reimbursement_intake_explains_a_refused_answer_in_english() -> None:
+    """welfare.intake's reasons, with their dates, in the citizen's language."""
+    with pytest.raises(IntakeError) as refused:
+        parse_paid_on("24/11/2025", today=date(2026, 11, 25), max_age_days=365)
+    assert intake_words(refused.value, make_tracker(slots={"language": "en"})) == (
+        "I can ask for your money back only for costs paid on 25 November 2025 or later. "
+        "For older costs, ask a person who works with us."
+    )
+    assert intake_words(refused.value, make_tracker()) == refused.value.message
+    assert "dal 25 novembre 2025 in poi" in refused.value.message

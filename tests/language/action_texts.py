@@ -32,7 +32,7 @@ LABELS = (("welfare.ledger.linking", "OUTCOME_MESSAGES"),
           ("welfare.models", "REIMBURSEMENT_STATUS_LABELS"))  # fmt: skip
 INTAKE_TEXTS = ("AMOUNT_NOT_UNDERSTOOD", "AMOUNT_ZERO", "AMOUNT_TOO_BIG", "DATE_NOT_UNDERSTOOD",
                 "DATE_IN_FUTURE", "DATE_INVALID", "PROVIDER_TOO_SHORT",
-                "BENEFICIARY_NOT_UNDERSTOOD", "CHILD", "FAMILY")  # fmt: skip
+                "BENEFICIARY_NOT_UNDERSTOOD", "DATE_TOO_OLD", "CHILD", "FAMILY")  # fmt: skip
 
 
 def action_modules() -> list[Path]:

@@ -152,7 +152,10 @@ _SKIP_RE = re.compile(
     r"\b(salta|saltiamo|skip|non importa|non mi importa|importa poco|indifferente|"
     r"qualsiasi|qualunque|ovunque|dovunque|tutta firenze|tutta la citta|in tutta|"
     r"tutte le zone|fa lo stesso|e uguale|uguale|non ha importanza|nessuna preferenza|"
-    r"va bene tutto|vanno bene tutti|non so|boh|passa|avanti|lascia stare)\b"
+    r"va bene tutto|vanno bene tutti|non so|boh|passa|avanti|lascia stare|"
+    # English: the answers an English conversation gives to the same questions
+    r"doesn't matter|does not matter|dont mind|don't mind|no preference|anywhere|any area|"
+    r"all of florence|whatever|i don't know|i dont know|not sure|never mind)\b"
 )
 
 
@@ -166,13 +169,18 @@ _NUMBER_WORDS = {
     "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "undici": 11, "dodici": 12,
     "tredici": 13, "quattordici": 14, "quindici": 15, "sedici": 16, "diciassette": 17,
     "diciotto": 18, "diciannove": 19, "venti": 20,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20,
 }  # fmt: skip
 
 
 def parse_age(text: str) -> int | None:
-    """The age in a short answer: "8", "ha 8 anni", "otto", "6 mesi" (0). None if absent."""
+    """The age in a short answer: "8", "ha 8 anni", "otto", "6 mesi" (0), "eight", "6 months"
+    (0). None if absent."""
     folded = fold(text)
-    if re.search(r"\b\d{1,2}\s*mes[ei]\b", folded) or re.search(r"\bmes[ei]\b", folded):
+    if re.search(r"\b(mes[ei]|months?)\b", folded):
         return 0
     match = re.search(r"\b(\d{1,3})\b", folded)
     if match:

@@ -90,9 +90,14 @@ INTERRUPTING_INTENTS = frozenset({"emergency", "human_handoff"})
 _CANCEL_RE = re.compile(
     r"^(annulla\w*|annull\w+ (tutto|la richiesta|il rimborso)|lascia (stare|perdere)|"
     r"basta( cosi)?|stop|esci|ferma(ti)?|non (lo )?voglio piu\w*( il rimborso)?|"
-    r"ho cambiato idea|cancella( tutto| la richiesta)?|niente)\b"
+    r"ho cambiato idea|cancella( tutto| la richiesta)?|niente|"
+    r"cancel\w*( it| the request| everything)?|never mind|forget (it|about it)|"
+    r"i changed my mind|i don't want it)\b"
 )
-_YES_RE = re.compile(r"^(si|conferm\w*|ok|okay|va bene|invia|esatto|giusto|tutto giusto)\b")
+_YES_RE = re.compile(
+    r"^(si|conferm\w*|ok|okay|va bene|invia|esatto|giusto|tutto giusto|"
+    r"yes|yeah|yep|confirm\w*|send( it)?|correct|that's right|all good)\b"
+)
 
 NOT_LINKED_INTRO = N_(
     "Per chiedere un rimborso devo prima collegare questa chat al tuo budget welfare."
@@ -144,6 +149,11 @@ def is_cancel(text: str) -> bool:
     """True when a message means "stop, forget this request"."""
     folded = fold(text)
     return bool(folded) and len(folded.split()) <= 6 and bool(_CANCEL_RE.match(folded))
+
+
+def is_yes(text: str) -> bool:
+    """True when a typed answer to the summary means "yes, send it" (Italian or English)."""
+    return bool(_YES_RE.match(fold(text)))
 
 
 def idempotency_key(conversation_id: str, nonce: str) -> str:
@@ -317,7 +327,7 @@ class ValidateReimbursementForm(FormValidationAction):
             tapped = _first_entity(tracker, NONCE)
             ok = tapped is not None and tapped == tracker.get_slot(NONCE)
             return {DECISION: CONFIRM if ok else "stale"}
-        if intent == "affirm" or _YES_RE.match(fold(latest_text(tracker))):
+        if intent == "affirm" or is_yes(latest_text(tracker)):
             return {DECISION: CONFIRM}
         if latest_text(tracker) or intent:
             return {DECISION: "unclear"}

@@ -13,10 +13,11 @@ from action_helpers import Seeded, customs, make_tracker, run_action, texts
 from sqlalchemy.engine import Engine
 
 from actions.budget import ActionCheckBudget
+from actions.common import is_skip, parse_age
 from actions.details import ActionServiceDetails
 from actions.emergency import ActionEmergency
 from actions.handoff import ActionHandoff
-from actions.reimbursement import intake_words
+from actions.reimbursement import intake_words, is_cancel, is_yes
 from actions.search import ActionSearchServices
 from actions.vouchers import ActionPayWithBudget
 from actions.welcome_points import ActionFindWelcomePoint
@@ -238,3 +239,15 @@ def test_the_reimbursement_intake_explains_a_refused_answer_in_english() -> None
     )
     assert intake_words(refused.value, make_tracker()) == refused.value.message
     assert "dal 25 novembre 2025 in poi" in refused.value.message
+
+
+def test_english_short_answers_are_understood_as_the_italian_ones() -> None:
+    """The questions of the search form and of the reimbursement summary, answered in
+    English (the Italian answers keep working)."""
+    assert is_skip("it doesn't matter") and is_skip("anywhere") and is_skip("non importa")
+    assert not is_skip("in Rifredi")
+    assert parse_age("eight") == 8 and parse_age("she is 6 months old") == 0
+    assert parse_age("otto") == 8 and parse_age("6 mesi") == 0
+    assert is_yes("yes") and is_yes("Confirm") and is_yes("sì") and not is_yes("no")
+    assert is_cancel("cancel") and is_cancel("never mind") and is_cancel("annulla")
+    assert not is_cancel("Cooperativa Il Ponte")

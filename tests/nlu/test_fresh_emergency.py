@@ -20,7 +20,7 @@ from devtools.nlu_metrics import load_examples
 from tests.fixtures.rasa import RasaStack
 
 UNION_RECALL_FLOOR = 0.90  # measured 0.929 and 0.939
-RULES_RECALL_FLOOR = 0.70  # measured 0.727
+RULES_RECALL_FLOOR = 0.80  # measured 0.727; 0.828 after the 2026-12-07 rules (not tuned on it)
 
 
 def test_the_set_is_large_and_balanced() -> None:

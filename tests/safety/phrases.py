@@ -81,6 +81,14 @@ POSITIVE: list[tuple[str, str]] = [
     ("ho pensieri di suicidio", "self_harm"),
     ("il mio ex mi fa stalking da mesi", "violence"),
     ("mi sono tagliata di nuovo le braccia", "self_harm"),
+    # 2026-12-07: third persons, indirect words, Tuscan (tests/nlu_fresh/emergency_it_dev.yml)
+    ("il vecchino del primo piano un si vede da tre giorni", "medical"),
+    ("la mi' zia l'è scivolata in cucina e un si rizza più", "medical"),
+    ("mio cognato mi ha messo le mani al collo davanti ai bambini", "violence"),
+    ("ha detto che se lo denuncio mi ammazza", "violence"),
+    ("la mia amica dice che vuole uccidersi stanotte", "self_harm"),
+    ("il bimbo dei vicini è solo in casa da venerdì", "child_abuse"),
+    ("mio figlio ha bevuto lo sgrassatore", "medical"),
 ]
 
 NEGATIVE: list[str] = [
@@ -119,6 +127,15 @@ NEGATIVE: list[str] = [
     "sto morendo di curiosità, quando esce il bando?",
     "il basilico sta morendo",
     "il Comune non risponde alla mia PEC da giorni",
+    # 2026-12-07: everyday words that sound alarming
+    "imposta una sveglia per domattina alle sette",
+    "la grandine mi ha picchiato sul parabrezza ieri",
+    "il mio gatto è sparito da ieri sera",
+    "l'ufficio tributi non risponde al telefono da una settimana",
+    "mio nonno ha avuto un infarto anni fa, cerco un cardiologo",
+    "stasera mio figlio dorme fuori da un compagno di scuola",
+    "il cuore mi batte forte prima dell'esame",
+    "sto annegando nelle bollette, c'è un aiuto?",
 ]
 
 # English (data/safety/emergency_patterns_en.yml, issue 17): written for the tests, as

@@ -169,8 +169,9 @@ def test_loaded_rules_on_the_italian_dev_set() -> None:
 
 
 # measured 2026-12-07 on the dev sets (tuned on them, so optimistic): English 1.000 (94/94)
-# and 0.005 (1/183); Italian 0.316 (48/152) and 0.130 (41/315)
+# and 0.005 (1/183); Italian 0.974 (148/152) and 0.000 (0/315), from 0.316 and 0.130
+# before the rules were widened
 ENGLISH_RECALL_FLOOR = 0.95
 ENGLISH_ALARM_CEILING = 0.02
-ITALIAN_RECALL_FLOOR = 0.30
-ITALIAN_ALARM_CEILING = 0.14
+ITALIAN_RECALL_FLOOR = 0.93
+ITALIAN_ALARM_CEILING = 0.01

@@ -3,6 +3,7 @@
     python tests/safety/rasa_side.py rules     < texts.json   -> [{"kind", "rule"} | null, ...]
     python tests/safety/rasa_side.py component < texts.json   -> [parse data, ...]
     python tests/safety/rasa_side.py files     < globs.json   -> [{"files", "fingerprint"}, ...]
+    python tests/safety/rasa_side.py stored    < texts.json   -> {"now": [...], "old": [...]}
 
 (`files`: for each `patterns` setting, null for the default config, the rules files the
 component reads and its fingerprint addon.)
@@ -45,6 +46,41 @@ def files(patterns: list[str | None]) -> list[dict[str, object]]:
     return out
 
 
+def stored(texts: list[str]) -> dict[str, list[object]]:
+    """train() into a model storage and load() back, as a real training and serving do;
+    and a model stored before the rules came one file a language (one spec, Italian)."""
+    import tempfile
+
+    import yaml
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlu import stored_spec
+    from nlu.safety_net import RULES_FILE_NAME, SafetyNet
+
+    config = SafetyNet.get_default_config()
+    context = ExecutionContext(GraphSchema({}), "safety-test")
+    out: dict[str, list[object]] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        storage = LocalModelStorage(Path(directory))
+        current, old = Resource("safety_net_now"), Resource("safety_net_old")
+        SafetyNet.create(config, storage, current, context).train(TrainingData())
+        italian = yaml.safe_load((ROOT / "data/safety/emergency_patterns.yml").read_text())
+        stored_spec.store(storage, old, RULES_FILE_NAME, italian)
+        for name, resource in (("now", current), ("old", old)):
+            net = SafetyNet.load(config, storage, resource, context)
+            messages = [Message({"text": text}) for text in texts]
+            net.process(messages)
+            out[name] = [
+                None if m.get("safety_net") is None else m.get("safety_net")["rule"]
+                for m in messages
+            ]
+    return out
+
+
 def component(texts: list[str]) -> list[dict[str, object]]:
     from rasa.shared.nlu.training_data.message import Message
 
@@ -70,5 +106,5 @@ def component(texts: list[str]) -> list[dict[str, object]]:
 
 if __name__ == "__main__":
     texts = json.load(sys.stdin)
-    modes = {"rules": rules, "component": component, "files": files}
+    modes = {"rules": rules, "component": component, "files": files, "stored": stored}
     print(json.dumps(modes[sys.argv[1]](texts)))

@@ -66,6 +66,14 @@ def test_a_new_rules_file_changes_the_component_fingerprint(tmp_path: Path) -> N
     assert after["fingerprint"] != before["fingerprint"]
 
 
+def test_the_component_stores_every_file_in_the_model_and_loads_old_models() -> None:
+    texts = ["my husband hits me", "mio marito mi picchia", "cerco un nido"]
+    answers = _rasa_side("stored", texts)
+    assert answers["now"] == ["violence.hit_me", "violence.hit_me", None]
+    # a model trained before the English file (one Italian spec) still serves Italian
+    assert answers["old"] == [None, "violence.hit_me", None]
+
+
 @pytest.mark.rasa
 def test_component_forces_emergency_and_keeps_the_model_ranking() -> None:
     fired, quiet = "mio marito mi picchia", "cerco uno psicologo per l'ansia"

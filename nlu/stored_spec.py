@@ -1,6 +1,6 @@
 """A YAML spec kept inside the trained model, for the rule-reading components of nlu/.
 
-SafetyNet (data/safety/emergency_patterns.yml) and IntentGate
+SafetyNet (every data/safety/emergency_patterns*.yml) and IntentGate
 (data/safety/emergency_support.yml) read their file at training time and store it in the
 model, so a trained model is self-contained; the file's hash is part of their fingerprint.
 """

@@ -115,6 +115,8 @@ def probe_catalogue(text: str, filters: SearchFilters) -> Probe | None:
             quartieri = len({s.quartiere for s in services})
             ages = len({(s.age_min, s.age_max) for s in services})
             kinds = len({s.category for s in services[:PAGE_SIZE]})
+            if result.leading_category is not None:
+                kinds = 1  # the best matches agree on one kind of service
     except Exception:
         logger.exception("search form: could not probe the catalogue")
         return None

@@ -52,6 +52,9 @@ OTHER_CATEGORY_BONUS: Final[float] = 0.8
 DISTANCE_BONUS: Final[float] = 0.5
 TARGET_BONUS: Final[float] = 0.1
 DEFAULT_REACH_KM: Final[float] = 5.0
+# A kind of service leads the text matches with this share of the first LEAD_POOL's score.
+LEAD_POOL: Final[int] = 5
+LEAD_SHARE: Final[float] = 0.6
 # Above this many matches the database is not asked to rank them all (bm25 costs about
 # a microsecond per match): the pool is then taken in index order and ranked in Python.
 RANK_LIMIT: Final[int] = 500
@@ -108,6 +111,8 @@ class SearchResult:
     relaxed: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # normalised terms searched
     corrections: dict[str, str] = field(default_factory=dict)  # typed term -> corrected
+    # no kind of service named, but the best matches of the words agree on one
+    leading_category: str | None = None
 
 
 @dataclass(slots=True)
@@ -371,6 +376,25 @@ def _reasons(
     return reasons
 
 
+def _leading_category(ranked: list[tuple[float, dict[str, Any]]]) -> str | None:
+    """The kind of service the best matches of the words agree on, or None when mixed.
+
+    The catalogue's own words stand in for the synonyms: «circolo dove giocare a carte»
+    names no kind of service, but the services that speak of «circolo» and «carte» are
+    centres for the elderly. The first match's category leads when it holds at least
+    LEAD_SHARE of the score of the first LEAD_POOL matches.
+    """
+    top = ranked[:LEAD_POOL]
+    if not top:
+        return None
+    weights: Counter[str] = Counter()
+    for score, row in top:
+        weights[row["category"]] += score
+    first = top[0][1]["category"]
+    total = sum(weights.values())
+    return first if total > 0 and weights[first] >= LEAD_SHARE * total else None
+
+
 # --- relaxation ----------------------------------------------------------------------------
 
 
@@ -507,7 +531,9 @@ def search_services(
 
     pool = max(get_settings().search_pool_size, (offset + limit) * 2)
     ids = _candidates(session, backend, query, mode, step, total, pool)
-    page = _rank(session, ids, query, step, stats)[offset : offset + limit]
+    ranked = _rank(session, ids, query, step, stats)
+    leading = _leading_category(ranked) if mode == "text" else None
+    page = ranked[offset : offset + limit]
     services: dict[int, Service] = {}
     if page:
         wanted = [row["id"] for _, row in page]
@@ -531,4 +557,5 @@ def search_services(
         relaxed=[*mode_notes, *step.notes],
         terms=query.terms,
         corrections=query.corrections,
+        leading_category=leading,
     )

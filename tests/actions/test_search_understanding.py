@@ -133,3 +133,19 @@ def test_gratis_filters_free_services(catalogue: Engine) -> None:
         for code in found.get("results", []):
             service = session.exec(select(Service).where(Service.code == code)).one()
             assert service.cost_mode == CostMode.free
+
+
+def test_words_only_the_catalogue_knows_need_no_kind_question(catalogue: Engine) -> None:
+    """No synonym names a kind of service, but the services that speak of «tombola» and
+    «carte» agree on one: no «Che tipo di servizio cerchi?» before the results."""
+    text = "dove si gioca a tombola e a carte?"
+    found = search_turn(text)
+    assert found["asked"] in (None, "neighbourhood", "age")
+    slots = {**found["slots"], "requested_slot": None}
+    if found["asked"]:
+        slots[found["asked"]] = "any"  # «non importa»
+    messages, events = run_action(
+        ActionSearchServices(), make_tracker(intent="search_service", text=text, slots=slots)
+    )
+    results = slot_events(events).get("search_results") or []
+    assert categories(catalogue, results)[0] == "elderly_day_care", texts(messages)

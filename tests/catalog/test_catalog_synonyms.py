@@ -52,6 +52,7 @@ def test_several_categories_in_order() -> None:
         ("corso di ballo", ["sport_leisure", "training"]),
         ("lavoro e non so a chi lasciare il bambino", ["childcare", "job_search"]),
         ("assistenza anziani a casa", ["home_care", "housing"]),
+        ("abitiamo in periferia e cerchiamo una badante", ["home_care", "housing"]),
         ("centro diurno per disabili", ["disability", "elderly_day_care"]),
         ("corso per diventare oss", ["training"]),  # «corso oss»: not home care
         # alone, a general word still says the kind of service

@@ -22,6 +22,12 @@ SCORED = [
     "cerco un centro estivo per mia figlia di 9 anni",
     "quanto mi resta sul budget welfare?",
     "/greet",
+    # both languages: refunds and charges that are not ours, and our own requests
+    "il comune mi ridà i soldi della tari pagata per sbaglio?",
+    "can the comune give back the bin tax I paid by mistake?",
+    "the bank charged me twice for the same coffee",
+    "please cancel the voucher for the swimming course",
+    "how much money is left on my welfare budget?",
 ]
 # text, DIET's ranking: the detector's probability decides the first two; the third is a
 # sure model emergency with a word of harm said in jest: the detector never touches it

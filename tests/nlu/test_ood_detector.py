@@ -115,6 +115,12 @@ def test_the_rasa_component_trains_stores_loads_and_feeds_the_gate() -> None:
     assert probability["cerco un centro estivo per mia figlia di 9 anni"] < 0.5
     assert probability["quanto mi resta sul budget welfare?"] < 0.5
     assert probability["/greet"] is None  # a button: left alone
+    # trained on Italian and English together, with refunds and charges that are not ours
+    assert probability["il comune mi ridà i soldi della tari pagata per sbaglio?"] > 0.5
+    assert probability["can the comune give back the bin tax I paid by mistake?"] > 0.5
+    assert probability["the bank charged me twice for the same coffee"] > 0.5
+    assert probability["please cancel the voucher for the swimming course"] < 0.5
+    assert probability["how much money is left on my welfare budget?"] < 0.5
     # a sure model emergency stays immediate however out of domain it sounds
     assert probability["questo comico mi uccide dal ridere, guardate il suo spettacolo"] > 0.5
     assert answer["gate"] == [
@@ -122,3 +128,39 @@ def test_the_rasa_component_trains_stores_loads_and_feeds_the_gate() -> None:
         {"intent": "search_service", "tier": None, "by_detector": False},
         {"intent": "emergency", "tier": IMMEDIATE, "by_detector": False},
     ]
+
+
+def test_the_prototype_trains_on_every_yaml_file_of_both_folders_once(tmp_path) -> None:
+    from devtools.ood_prototype import TRAIN_DIRS, training_files
+
+    italian, english = tmp_path / "nlu", tmp_path / "nlu" / "en"
+    english.mkdir(parents=True)
+    for path in (italian / "a.yml", english / "b.yml", italian / "c.yaml"):
+        path.write_text("nlu: []\n", encoding="utf-8")
+    (english / "README.md").write_text("# not training data\n", encoding="utf-8")
+    files = training_files([italian, english, tmp_path / "nlu_en"])  # nested, and missing
+    assert [p.relative_to(tmp_path).as_posix() for p in files] == [
+        "nlu/a.yml",
+        "nlu/c.yaml",
+        "nlu/en/b.yml",
+    ]
+    assert [d.name for d in TRAIN_DIRS] == ["nlu", "nlu_en"]
+
+
+def test_the_prototype_scores_every_validation_split_through_the_gate() -> None:
+    from devtools.ood_prototype import dev
+
+    splits = {s.name: s for s in dev()}
+    sizes = {name: len(s.texts) for name, s in splits.items()}
+    assert sizes["dev2 OOD it"] >= 300 and sizes["dev2 OOD en"] >= 60
+    assert sizes["dev2 requests it"] >= 150 and sizes["dev2 requests en"] >= 50
+    assert sizes["out_of_domain_dev OOD"] >= 160 and sizes["in_domain_dev requests"] >= 350
+    requests = splits["in_domain_dev requests"]
+    turnable = dict(zip(requests.texts, requests.turnable, strict=True))
+    # the gate never lets the detector turn away a greeting, an emergency or a word of danger
+    assert turnable["buongiorno a tutti"] is False
+    assert turnable["aiuto, mi sta seguendo una macchina da mezz'ora"] is False  # emergency
+    assert turnable["mio marito mi ha colpito con la cintura e ho paura che torni"] is False
+    assert turnable["ciao assistente"] is False
+    ood = splits["dev2 OOD it"]
+    assert dict(zip(ood.texts, ood.turnable, strict=True))["metti la sveglia alle 6 e un quarto"]

@@ -27,9 +27,10 @@ labelled "regression":
 starts a Rasa on the model and prints the figures (``--misses`` also every failure: only
 the test sets' own sentences, never citizens' messages). ``make eval`` prints them too.
 ``calibrate`` re-applies other gate settings to the recorded DIET ranking of the
-validation splits (tests/nlu_fresh/out_of_domain_dev.yml and in_domain_dev.yml), without
-retraining; ``--thresholds`` prints per-intent out-of-domain thresholds chosen on them
-(devtools.gate_thresholds); ``--calibrate-ood`` tries thresholds of the out-of-domain
+validation splits (tests/nlu_fresh/out_of_domain_dev.yml, in_domain_dev.yml and
+out_of_domain_dev2.yml), without retraining; ``--thresholds`` prints per-intent
+out-of-domain thresholds chosen on them (devtools.gate_thresholds); ``--calibrate-ood``
+tries thresholds of the out-of-domain
 detector (nlu/ood_detector.py) with the rest of config.yml's gate.
 
 The out-of-domain detector's effect (nlu/ood_detector.py): the lines "detector: ... turned
@@ -71,7 +72,9 @@ FRESH_DIR = PROJECT_ROOT / "tests" / "nlu_fresh"
 OOD_TEST = FRESH_DIR / "out_of_domain.yml"
 OOD_DEV = FRESH_DIR / "out_of_domain_dev.yml"
 IN_DOMAIN_DEV = FRESH_DIR / "in_domain_dev.yml"  # validation only: per-intent thresholds
-DEV_SETS = (OOD_DEV, IN_DOMAIN_DEV)
+# validation only: the detector's settings (Italian and English OOD, welfare requests near it)
+OOD_DEV2 = FRESH_DIR / "out_of_domain_dev2.yml"
+DEV_SETS = (OOD_DEV, IN_DOMAIN_DEV, OOD_DEV2)
 EVERYDAY = FRESH_DIR / "everyday.yml"
 FRESH_EMERGENCY = FRESH_DIR / "emergency_2026_12.yml"  # 2026-12-06, a regression check since
 FIRST_FRESH = FRESH_DIR / "emergency.yml"  # 2026-11-25, a regression check since
@@ -397,7 +400,7 @@ def grid() -> list[GateSettings]:
 
 def ood_grid(base: GateSettings) -> list[GateSettings]:
     """config.yml's gate with each candidate threshold of the out-of-domain detector."""
-    steps = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    steps = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9)
     return [replace(base, ood_threshold=t) for t in steps]
 
 

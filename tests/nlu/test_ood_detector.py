@@ -148,7 +148,10 @@ def test_the_prototype_trains_on_every_yaml_file_of_both_folders_once(tmp_path) 
 
 
 def test_the_prototype_scores_every_validation_split_through_the_gate() -> None:
-    from devtools.ood_prototype import dev
+    from devtools.gate_eval import DEV_SETS, OOD_DEV2
+    from devtools.ood_prototype import DEV2, dev
+
+    assert DEV2 == OOD_DEV2 and OOD_DEV2 in DEV_SETS  # gate_eval --calibrate-ood uses it too
 
     splits = {s.name: s for s in dev()}
     sizes = {name: len(s.texts) for name, s in splits.items()}

@@ -30,8 +30,8 @@ the test sets' own sentences, never citizens' messages). ``make eval`` prints th
 validation splits (tests/nlu_fresh/out_of_domain_dev.yml, in_domain_dev.yml and
 out_of_domain_dev2.yml), without retraining; ``--thresholds`` prints per-intent
 out-of-domain thresholds chosen on them (devtools.gate_thresholds); ``--calibrate-ood``
-tries thresholds of the out-of-domain
-detector (nlu/ood_detector.py) with the rest of config.yml's gate.
+tries thresholds of the out-of-domain detector (nlu/ood_detector.py) with the rest of
+config.yml's gate.
 
 The out-of-domain detector's effect (nlu/ood_detector.py): the lines "detector: ... turned
 away" count the welfare intents it turned into out_of_scope; on the held-out's in-domain

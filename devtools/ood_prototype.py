@@ -134,7 +134,7 @@ def candidates():
     from nlu.ood_model import DetectorSettings
 
     yield DetectorSettings()
-    for c in (3.0, 30.0, 100.0, 300.0):
+    for c in (3.0, 10.0, 30.0, 300.0):
         yield DetectorSettings(c=c)
     yield DetectorSettings(c=100.0, char_ngrams=(3, 5))
     yield DetectorSettings(c=100.0, char_ngrams=(1, 5))

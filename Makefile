@@ -9,7 +9,7 @@ PY := .venv/bin/python
 help:
 	@echo "make run    start the assistant (Rasa, actions, gateway, web chat) on this machine"
 	@echo "make test   run the whole test suite (PostgreSQL/Redis parts skipped, with the reason, if absent)"
-	@echo "make eval   train and evaluate the NLU model on the held-out set, plus search by paraphrase"
+	@echo "make eval   train and evaluate the NLU model on the held-out sets (Italian, English), plus search by paraphrase"
 	@echo "make bench  run the benchmarks in bench/ and print figures"
 	@echo "make lint   ruff and import-linter (the layered layout)"
 
@@ -30,6 +30,7 @@ train: setup
 
 eval: setup
 	@$(PY) -m devtools.evaluate $(ARGS)
+	@$(PY) -m devtools.english_eval
 	@$(PY) -m devtools.search_eval
 
 bench: setup

@@ -24,9 +24,7 @@ from core.i18n import languages
 LANGUAGE_ENTITY = "language"
 
 # Rasa's payload: /intent_name, optional @confidence, optional JSON object of entities
-_PAYLOAD = re.compile(
-    r"^/(?P<intent>[\w.-]+)(?P<confidence>@[0-9.]+)?(?P<entities>\{.*\})?$", re.S
-)
+_PAYLOAD = re.compile(r"^/(?P<intent>[\w.-]+)(?P<confidence>@[0-9.]+)?(?P<entities>\{.*\})?$", re.S)
 
 
 def with_language(payload: str, conversation: Conversation) -> str:

@@ -31,7 +31,9 @@ def test_the_english_sets_are_large_enough() -> None:
 @pytest.mark.rasa
 def test_english_macro_f1_and_emergencies(rasa_stack: RasaStack) -> None:
     figures = measure(rasa_stack.parse)
+    # figures only, never the sentences: nobody may read this set's misses (it stays fresh)
     report = figures.report()
-    assert figures.macro_f1 >= MACRO_F1_FLOOR, report
-    assert figures.found.value >= FOUND_FLOOR, report
-    assert figures.negatives_paged.value <= NEGATIVES_PAGED_CEILING, report
+    macro_f1, found, paged = figures.macro_f1, figures.found.value, figures.negatives_paged.value
+    assert macro_f1 >= MACRO_F1_FLOOR, report
+    assert found >= FOUND_FLOOR, report
+    assert paged <= NEGATIVES_PAGED_CEILING, report

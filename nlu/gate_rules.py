@@ -10,7 +10,8 @@ Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergenc
 
 - ``immediate``: the model's emergency confidence is at least ``immediate_confidence`` and
   an unambiguous word of danger, harm or the body (``groups`` of
-  data/safety/emergency_support.yml) is in the message: 112/1522 and the top-priority
+  data/safety/emergency_support*.yml: Italian, English..., one file a language, merged) is
+  in the message: 112/1522 and the top-priority
   hand-off at once, as for a rule match;
 - ``ask``: emergency is the model's first intent but less sure or with only an ambiguous
   word (``ask_only``: «paura», «sangue», «vomita»... also said of spiders, blood tests and
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +50,8 @@ from typing import Any
 
 import yaml
 
-SUPPORT_FILE = Path(__file__).resolve().parents[1] / "data" / "safety" / "emergency_support.yml"
+SAFETY_DIR = Path(__file__).resolve().parents[1] / "data" / "safety"
+SUPPORT_FILE = SAFETY_DIR / "emergency_support.yml"  # Italian: always the first file
 EMERGENCY = "emergency"
 FALLBACK = "nlu_fallback"
 IMMEDIATE = "immediate"
@@ -140,10 +143,37 @@ class SupportWords:
         """An unambiguous word of danger, harm or the body: enough for an immediate page."""
         return bool(self._pattern.search(normalise(text)))
 
+    @classmethod
+    def from_files(cls, paths: Iterable[Path]) -> SupportWords:
+        specs = []
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                specs.append(yaml.safe_load(handle) or {})
+        return cls(merge_specs(specs))
+
+
+def support_files(first: Path = SUPPORT_FILE) -> list[Path]:
+    """``first`` (emergency_support.yml), then its siblings ``<stem>*.yml`` by name.
+
+    One file a language (emergency_support_en.yml...): a new language is a new file.
+    """
+    others = sorted(p for p in first.parent.glob(f"{first.stem}*.yml") if p.name != first.name)
+    return [first, *others]
+
+
+def merge_specs(specs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One spec with the ``groups`` and ``ask_only`` of every file (same-named groups joined)."""
+    merged: dict[str, dict[str, list[str]]] = {"groups": {}, "ask_only": {}}
+    for spec in specs:
+        for key, lists in merged.items():
+            for name, stems in (spec.get(key) or {}).items():
+                lists.setdefault(str(name), []).extend(str(stem) for stem in stems or [])
+    return dict(merged)
+
 
 @lru_cache(maxsize=1)
 def default_support() -> SupportWords:
-    return SupportWords.from_file(SUPPORT_FILE)
+    return SupportWords.from_files(support_files())
 
 
 @dataclass(frozen=True)

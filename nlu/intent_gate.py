@@ -15,9 +15,10 @@ component applies it to Rasa's messages:
   changed the outcome.
 
 Messages that start with "/" (buttons, `/intent{...}`) are left to Rasa's
-RegexMessageHandler. The support words (data/safety/emergency_support.yml) are read at
-training time and stored in the model; their hash is part of the fingerprint, so editing
-them or the thresholds in config.yml retrains only this component.
+RegexMessageHandler. The support words (data/safety/emergency_support.yml and its
+siblings emergency_support_*.yml, one file a language, merged) are read at training time
+and stored in the model; their hash is part of the fingerprint, so editing them or the
+thresholds in config.yml retrains only this component.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import stored_spec
-from nlu.gate_rules import GateSettings, SupportWords, decide
+from nlu.gate_rules import GateSettings, SupportWords, decide, merge_specs, support_files
 from nlu.ood_detector import DETECTOR_KEY
 
 GATE_KEY = "intent_gate"
@@ -68,7 +69,7 @@ class IntentGate(GraphComponent, IntentClassifier):
         here = Path(__file__).resolve().parent
         return stored_spec.files_digest(
             (
-                _support_path(config),
+                *support_files(_support_path(config)),
                 here / "gate_rules.py",
                 here / "intent_gate.py",
                 here / "stored_spec.py",
@@ -99,7 +100,8 @@ class IntentGate(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        spec = stored_spec.read_source(_support_path(self._config))
+        paths = support_files(_support_path(self._config))
+        spec = merge_specs(stored_spec.read_source(path) for path in paths)
         SupportWords(spec)  # fail the training on a bad file
         stored_spec.store(self._model_storage, self._resource, SUPPORT_FILE_NAME, spec)
         return self._resource

@@ -18,14 +18,15 @@ model trains on both languages; a missing folder, a file listed twice and non-YA
 are skipped). A sentence counts as turned away as the gate (nlu/gate_rules.decide) would
 turn it: P(out) at or over the threshold, a labelled intent that is a welfare intent (not
 emergency, not greet/goodbye/thank/bot_challenge; out_of_scope for the OOD sentences) and
-no word of data/safety/emergency_support.yml in it; DIET is assumed to find the labelled
-intent. The threshold is the lowest P(out) at which at most ``--max-lost-share`` (1 %) of
-the in-domain validation requests of all splits together would be turned away; every split
-is also scored at config.yml's ``ood_threshold`` (``--at``, 0.45). The cross-validation
-picks its threshold on each held-out fold (1 % of its in-domain examples, no gate
-exceptions): a comparison of the settings at equal loss, not an estimate of a shipped
-figure. ``--misses`` prints the validation sentences on the wrong side of ``--at`` for the
-first candidate.
+no word of data/safety/emergency_support.yml in it, or only words of its ``ask_only`` list
+and P(out) at or over ``--ask-only-at`` (config.yml's ``ood_ask_only_threshold``, 0.9; 0:
+every such word protects); DIET is assumed to find the labelled intent. The threshold is
+the lowest P(out) at which at most ``--max-lost-share`` (1 %) of the in-domain validation
+requests of all splits together would be turned away; every split is also scored at
+config.yml's ``ood_threshold`` (``--at``, 0.45). The cross-validation picks its threshold
+on each held-out fold (1 % of its in-domain examples, no gate exceptions): a comparison of
+the settings at equal loss, not an estimate of a shipped figure. ``--misses`` prints the
+validation sentences on the wrong side of ``--at`` for the first candidate.
 
     PYTHONPATH=. .venv-rasa/bin/python devtools/ood_prototype.py --dump MODEL OUT.json FILE...
 
@@ -56,6 +57,7 @@ OOD_DEV = FRESH / "out_of_domain_dev.yml"
 IN_DEV = FRESH / "in_domain_dev.yml"
 DEV2 = FRESH / "out_of_domain_dev2.yml"
 CONFIG_THRESHOLD = 0.45  # config.yml's ood_threshold
+CONFIG_ASK_ONLY_THRESHOLD = 0.9  # config.yml's ood_ask_only_threshold
 OUT_OF_SCOPE = "out_of_scope"  # nlu.ood_model.OUT_OF_SCOPE (that module needs scikit-learn)
 
 
@@ -88,6 +90,16 @@ class Split:
     texts: tuple[str, ...]
     out: bool  # True: out-of-domain sentences (caught is good); False: requests (lost)
     turnable: tuple[bool, ...]
+    # a welfare (or OOD) text whose only protection is a word of the ask_only list: turned
+    # away too when P(out) reaches config.yml's ``ood_ask_only_threshold``
+    ask_only: tuple[bool, ...] = ()
+
+    def turned_away(self, probs: Sequence[float], at: float, ask_only_at: float) -> list[bool]:
+        ask_only = self.ask_only or (False,) * len(self.texts)
+        return [
+            p >= at and (free or (weak and ask_only_at > 0.0 and p >= ask_only_at))
+            for p, free, weak in zip(probs, self.turnable, ask_only, strict=True)
+        ]
 
 
 def blocks(path: Path) -> list[tuple[str, str, str]]:
@@ -113,10 +125,13 @@ def dev() -> list[Split]:
 
     def split(name: str, rows: list[tuple[str, str, str]], out: bool, language: str) -> Split:
         kept = [(t, i) for t, i, lang in rows if lang == language and (i == OUT_OF_SCOPE) == out]
-        turnable = tuple(
-            (out or i not in NEVER_TURNED_AWAY) and not support.supports(t) for t, i in kept
+        eligible = [out or i not in NEVER_TURNED_AWAY for _, i in kept]
+        pairs = list(zip(eligible, kept, strict=True))
+        turnable = tuple(e and not support.supports(t) for e, (t, _) in pairs)
+        ask_only = tuple(
+            e and support.supports(t) and not support.supports_immediate(t) for e, (t, _) in pairs
         )
-        return Split(name, tuple(t for t, _ in kept), out, turnable)
+        return Split(name, tuple(t for t, _ in kept), out, turnable, ask_only)
 
     ood_dev, in_dev, dev2 = blocks(OOD_DEV), blocks(IN_DEV), blocks(DEV2)
     return [
@@ -194,6 +209,7 @@ def run_detectors(
     with_cv: bool,
     at: float,
     misses: bool,
+    ask_only_at: float = 0.0,
 ) -> None:
     import time
 
@@ -228,19 +244,15 @@ def run_detectors(
         for threshold, label in ((t, f"1 % threshold {t:.3f}"), (at, f"at {at}")):
             cells = []
             for s in splits:
-                hits = sum(
-                    p >= threshold and turnable
-                    for p, turnable in zip(probs[s.name], s.turnable, strict=True)
-                )
+                hits = sum(s.turned_away(probs[s.name], threshold, ask_only_at))
                 cells.append(f"{s.name} {'caught' if s.out else 'lost'} {hits}/{len(s.texts)}")
             print(f"  {label}: " + "; ".join(cells))
         if misses and n == 0:
             for s in splits:
-                rows = sorted(
-                    zip(s.texts, probs[s.name], s.turnable, strict=True), key=lambda x: x[1]
-                )
-                for text, p, turnable in rows:
-                    if (p >= at and turnable) != s.out:
+                away = s.turned_away(probs[s.name], at, ask_only_at)
+                rows = sorted(zip(s.texts, probs[s.name], away, strict=True), key=lambda x: x[1])
+                for text, p, gone in rows:
+                    if gone != s.out:
                         print(f"    miss [{s.name}] {p:.3f} {text}")
 
 
@@ -285,10 +297,13 @@ def main() -> None:
     parser.add_argument("--train", type=Path, nargs="+", default=list(TRAIN_DIRS))
     parser.add_argument("--max-lost-share", type=float, default=0.01)
     parser.add_argument("--at", type=float, default=CONFIG_THRESHOLD)
+    parser.add_argument("--ask-only-at", type=float, default=CONFIG_ASK_ONLY_THRESHOLD)
     parser.add_argument("--no-cv", action="store_true")
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    run_detectors(args.train, args.max_lost_share, not args.no_cv, args.at, args.misses)
+    run_detectors(
+        args.train, args.max_lost_share, not args.no_cv, args.at, args.misses, args.ask_only_at
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,12 @@ gives ``ood_probability``, P(out of domain). At or over ``ood_threshold`` (0 = o
 - a welfare intent (anything but emergency, the social intents of ``NEVER_TURNED_AWAY``,
   ``low_confidence_intent`` and the fallback) becomes ``low_confidence_intent``, unless a
   word of data/safety/emergency_support.yml (either list) is in the message: what looks
-  like an emergency is never sent away by the detector;
+  like an emergency is never sent away by the detector. Only when P(out) is at or over
+  ``ood_ask_only_threshold`` (0 = never) does a word of the ``ask_only`` list («paura»,
+  «tagli», «brucia», «non risponde»: also everyday and figurative) no longer protect the
+  message; a word of ``groups`` always does. Such a message reaches the detector only
+  when the emergency question was not asked (DIET's emergency under ``ask_confidence``),
+  so this never hides a page nor a question;
 - a model emergency is left to the tiers above: the detector never hides one nor turns
   its page into the question (real emergencies in other languages, «SOS», «chiamate la
   polizia» score high P(out) in cross-validation; docs/nlu-pipeline.md);
@@ -81,6 +86,7 @@ class GateSettings:
     thresholds: dict[str, float] = field(default_factory=dict)
     low_confidence_intent: str = FALLBACK
     ood_threshold: float = 0.0  # P(out of domain) from nlu/ood_detector.py; 0 = off
+    ood_ask_only_threshold: float = 0.0  # P(out) over which ask_only words stop protecting
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> GateSettings:
@@ -99,6 +105,9 @@ class GateSettings:
                 config.get("low_confidence_intent", defaults.low_confidence_intent)
             ),
             ood_threshold=float(config.get("ood_threshold", defaults.ood_threshold)),
+            ood_ask_only_threshold=float(
+                config.get("ood_ask_only_threshold", defaults.ood_ask_only_threshold)
+            ),
         )
 
 
@@ -268,9 +277,16 @@ def decide(
     threshold = settings.thresholds.get(top_name, settings.default_threshold)
     if current_intent == top_name and top_conf < threshold:
         return out(settings.low_confidence_intent, 1.0 - top_conf, None)
+    # a word of either list protects the message from the detector; an ask_only word (never
+    # a word of groups) stops protecting it when the detector is very sure
+    protected = supported and (
+        supported_immediate
+        or settings.ood_ask_only_threshold <= 0.0
+        or (ood_probability or 0.0) < settings.ood_ask_only_threshold
+    )
     if (
         detector_says_out
-        and not supported
+        and not protected
         and current_intent not in NEVER_TURNED_AWAY
         and current_intent != settings.low_confidence_intent
     ):

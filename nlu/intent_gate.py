@@ -62,6 +62,7 @@ class IntentGate(GraphComponent, IntentClassifier):
             "thresholds": {},
             "low_confidence_intent": "nlu_fallback",
             "ood_threshold": 0.0,
+            "ood_ask_only_threshold": 0.0,
         }
 
     @classmethod

@@ -7,6 +7,8 @@ environment: tests/nlu/rasa_side_ood.py trains it on data/nlu/ and runs it).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import yaml
 
@@ -76,6 +78,30 @@ def test_an_emergency_already_asked_stays_asked() -> None:
     decision = run("mia madre è caduta in bagno", 0.95, ("search_service", 0.6), ("emergency", 0.3))
     assert (decision.intent, decision.tier) == ("emergency", ASK)
     assert not decision.by_detector
+
+
+def test_a_very_sure_detector_overrides_an_everyday_word_never_a_word_of_danger() -> None:
+    sure = replace(SETTINGS, ood_ask_only_threshold=0.9)
+    support = default_support()
+    everyday = "ho una paura folle dei serpenti, consigli per un documentario?"
+    assert support.supports(everyday) and not support.supports_immediate(everyday)
+    # off (0) as before: any word of the support list protects the message
+    assert run(everyday, 0.95, ("search_service", 0.9)).intent == "search_service"
+    turned = run(everyday, 0.95, ("search_service", 0.9), settings=sure)
+    assert (turned.intent, turned.tier, turned.by_detector) == ("out_of_scope", None, True)
+    assert run(everyday, 0.85, ("search_service", 0.9), settings=sure).intent == "search_service"
+    danger = "mi ha picchiata, cerco un centro antiviolenza"
+    assert support.supports_immediate(danger)
+    assert run(danger, 0.99, ("search_service", 0.9), settings=sure).intent == "search_service"
+    # the emergency question comes first: never hidden by the detector
+    asked = run(everyday, 0.99, ("search_service", 0.6), ("emergency", 0.3), settings=sure)
+    assert (asked.intent, asked.tier) == ("emergency", ASK)
+
+
+def test_the_shipped_config_lets_only_a_very_sure_detector_past_an_everyday_word() -> None:
+    settings = config_settings()
+    assert settings.ood_threshold < settings.ood_ask_only_threshold < 1.0
+    assert GateSettings.from_config({}).ood_ask_only_threshold == 0.0
 
 
 def test_the_settings_read_the_threshold_from_the_config() -> None:

@@ -16,9 +16,11 @@ from tests.fixtures.rasa import RasaStack
 
 # measured on the first joint model (2026-12-07): typed-intent macro-F1 0.915 (`rasa test
 # nlu`), emergencies immediate or asked 0.928 (90/97), hard non-emergencies paged at once
-# 0.069 (5/72); one training moves these by 1-2 points
+# 0.069 (5/72); on the model of the third session (with the English support words and
+# emergency examples): 0.906, 0.969 (94/97), 0.069 (5/72). One training moves these by 1-2
+# points.
 MACRO_F1_FLOOR = 0.88  # over the intents a citizen types (devtools/english_eval.py)
-FOUND_FLOOR = 0.90  # emergencies found at once or with «Are you in danger now?»
+FOUND_FLOOR = 0.93  # emergencies found at once or with «Are you in danger now?»
 NEGATIVES_PAGED_CEILING = 0.10  # hard non-emergencies paged at once
 
 

@@ -30,7 +30,9 @@ NEGATIVES_PAGED_CEILING = 0.025  # 0.014 (14/1017), then 0.002 (2/1028)
 # Headline sets of 2026-12-07 (tests/nlu_fresh/*_2026_12_07.yml, written by someone who
 # saw neither the training data nor the older misses), measured once on the model of
 # 2026-12-07 before any failure was read.
-HEADLINE_OOD_KEPT_OUT_FLOOR = 0.88  # 0.858 (218/254), then 0.917 (233/254) with the detector
+# 0.858 (218/254), 0.917 (233/254) with the detector, 0.929 (236/254) on the model for
+# Italian and English with the day's out-of-domain data (docs/nlu-pipeline.md)
+HEADLINE_OOD_KEPT_OUT_FLOOR = 0.90
 HEADLINE_OOD_PAGED_CEILING = 0.01  # 0.004 (1/254)
 HEADLINE_FOUND_FLOOR = 0.90  # immediate or asked: 0.932 (109/117)
 HEADLINE_NEGATIVES_PAGED_CEILING = 0.025  # 0.017 (11/630), then 0.010 (6/630)

@@ -14,9 +14,10 @@ from devtools.rasa_env import HELDOUT_FILE
 from tests.fixtures.rasa import RasaStack
 
 # measured 0.941 (2026-12-06, 453 examples), 0.916 (2026-12-07, 100 DIET epochs), then 0.903
-# with 50 epochs and the out-of-domain detector (464 examples: it turns 4 requests away);
-# the goal is 0.93 (issue 12), one training moves this by 1-2 points
-MACRO_F1_FLOOR = 0.89
+# with 50 epochs and the out-of-domain detector (464 examples: it turns 4 requests away),
+# then 0.926 (`rasa test nlu`) on the one model for Italian and English (2026-12-07, third
+# session); the goal is 0.93 (issue 12), one training moves this by 1-2 points
+MACRO_F1_FLOOR = 0.90
 EMERGENCY_RECALL_FLOOR = 0.95
 
 pytestmark = [pytest.mark.rasa]

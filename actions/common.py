@@ -275,14 +275,8 @@ def _hours_words(hours: OpeningHours, language: str | None) -> str:
         if hours.by_appointment:
             return tr(language, N_("solo su appuntamento"))
         return tr(language, N_("orari non indicati"))
-    per_day: dict[int, tuple[tuple[int, int], ...]] = {}
-    for iv in hours.intervals:
-        per_day[iv.day] = (*per_day.get(iv.day, ()), (iv.start, iv.end))
-    groups: dict[tuple[tuple[int, int], ...], list[int]] = {}
-    for day in sorted(per_day):
-        groups.setdefault(per_day[day], []).append(day)
     parts = []
-    for ranges, days in groups.items():
+    for ranges, days in hours.day_groups():
         times = _and([f"{_hhmm(s)}–{_hhmm(e)}" for s, e in ranges], language)
         consecutive = all((b - a) % 7 == 1 for a, b in itertools.pairwise(days))
         if len(days) == 7:

@@ -190,6 +190,17 @@ class OpeningHours:
                     return opening
         return None
 
+    def day_groups(self) -> list[tuple[tuple[tuple[int, int], ...], list[int]]]:
+        """(the day's time ranges, the days with exactly those ranges), days in week order:
+        what a description says once per group ("dal lunedì al venerdì 9:00–13:00")."""
+        per_day: dict[int, tuple[tuple[int, int], ...]] = {}
+        for iv in self.intervals:
+            per_day[iv.day] = (*per_day.get(iv.day, ()), (iv.start, iv.end))
+        groups: dict[tuple[tuple[int, int], ...], list[int]] = {}
+        for day in sorted(per_day):
+            groups.setdefault(per_day[day], []).append(day)
+        return list(groups.items())
+
     def describe(self) -> str:
         """Italian, for citizens.
 
@@ -197,14 +208,8 @@ class OpeningHours:
         """
         if not self.intervals:
             return "solo su appuntamento" if self.by_appointment else "orari non indicati"
-        per_day: dict[int, tuple[tuple[int, int], ...]] = {}
-        for iv in self.intervals:
-            per_day[iv.day] = (*per_day.get(iv.day, ()), (iv.start, iv.end))
-        groups: dict[tuple[tuple[int, int], ...], list[int]] = {}
-        for day in sorted(per_day):
-            groups.setdefault(per_day[day], []).append(day)
         parts = []
-        for ranges, days in groups.items():
+        for ranges, days in self.day_groups():
             times = _join([f"{_fmt(s)}–{_fmt(e)}" for s, e in ranges])
             parts.append(f"{_describe_days(days)} {times}")
         text = "; ".join(parts)

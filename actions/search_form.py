@@ -46,6 +46,7 @@ from actions.wording import N_, language_of, tr
 from catalog.areas import find_area_mention, resolve_area
 from catalog.filters import SearchFilters
 from catalog.search import search_services
+from catalog.synonyms import is_general_word
 from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
 
 FORM = "service_search_form"
@@ -87,6 +88,22 @@ def asked_in_this_form(tracker: Tracker) -> list[str]:
 def _candidates(tracker: Tracker) -> set[str]:
     """Slots Rasa extracted from this message (the trailing SlotSet events)."""
     return set(tracker.slots_to_validate())
+
+
+def category_from_general_word(tracker: Tracker) -> bool:
+    """The NLU took this message's kind of service from a general word only («casa» in
+    «qualcuno che l'aiuti in casa», «lavoro»: catalog.synonyms.is_general_word), before any
+    question: the catalogue's understanding of the whole message decides instead (it counts
+    a general word only when nothing more specific is said)."""
+    if "service_category" not in _candidates(tracker) or asked_in_this_form(tracker):
+        return False
+    text = str(tracker.latest_message.get("text") or "")
+    spans = [
+        text[int(e.get("start") or 0) : int(e.get("end") or 0)]
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == "service_category"
+    ]
+    return bool(spans) and all(span and is_general_word(span) for span in spans)
 
 
 @dataclass(frozen=True)
@@ -195,13 +212,16 @@ class ValidateServiceSearchForm(FormValidationAction):
             ]
             tracker.slots.update({e["name"]: e["value"] for e in reset})
         understood: list[dict[str, Any]] = []
+        general = category_from_general_word(tracker)
+        if general:
+            tracker.slots["service_category"] = None  # validate_service_category keeps it so
         if not asked_in_this_form(tracker) or reset:
             # before the first question: what the catalogue understands in the words
             found = probe_now(tracker)
             values = {
                 slot: value
                 for slot, value in understood_slots(tracker, found).items()
-                if slot not in _candidates(tracker)
+                if slot not in _candidates(tracker) or (general and slot == "service_category")
             }
             understood = [SlotSet(slot, value) for slot, value in values.items()]
             tracker.slots.update(values)
@@ -297,6 +317,8 @@ class ValidateServiceSearchForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if category_from_general_word(tracker):  # what the catalogue understood, or nothing
+            return {"service_category": tracker.get_slot("service_category")}
         if slot_value in CATEGORIES:
             return {"service_category": slot_value}
         if slot_value != ANY:

@@ -66,6 +66,21 @@ class SynonymTable:
         result.categories += [c for c in weak if c not in result.categories]
         return result
 
+    def general(self, phrase: list[str]) -> bool:
+        """Whether synonyms.yaml marks ``phrase`` (terms) as a general word (``weak``), such
+        as «casa» or «lavoro» (a category's own label may be the same word)."""
+        if not phrase:
+            return False
+        return any(
+            syn.weak and syn.phrase == tuple(phrase) for syn in self.by_first.get(phrase[0], ())
+        )
+
+
+def is_general_word(text: str) -> bool:
+    """«casa», «lavoro», «mangiare»: a word that names a kind of service only when nothing
+    more specific is said (synonyms.yaml, ``weak``)."""
+    return synonym_table().general(terms(text))
+
 
 def _validate(raw: object) -> list[dict[str, object]]:
     if not isinstance(raw, list):

@@ -70,6 +70,31 @@ def test_the_elderly_mother_at_gavinana_gets_home_care_at_once(catalogue: Engine
     assert categories(catalogue, found["results"])[0] == "home_care"
 
 
+def test_a_general_word_taken_by_the_nlu_leaves_the_choice_to_the_catalogue(
+    catalogue: Engine,
+) -> None:
+    """The NLU read «casa» in «qualcuno che l'aiuti in casa» as housing (the model of
+    2026-12-07, third session): a general word alone does not fix the kind of service."""
+    text = (
+        "mia mamma ha 84 anni e non ce la fa più da sola, ci vorrebbe qualcuno che l'aiuti in "
+        "casa. abitiamo a gavinana"
+    )
+    start = text.index("casa")
+    casa = {"entity": "service_category", "value": "housing", "start": start, "end": start + 4}
+    found = search_turn(text, [casa])
+    assert found["asked"] is None
+    assert found["slots"]["service_category"] == "home_care"
+    assert categories(catalogue, found["results"])[0] == "home_care"
+
+
+def test_a_specific_word_taken_by_the_nlu_stays(catalogue: Engine) -> None:
+    text = "mi hanno dato lo sfratto, cerco un alloggio"
+    start = text.index("sfratto")
+    sfratto = {"entity": "service_category", "value": "housing", "start": start, "end": start + 7}
+    found = search_turn(text, [sfratto])
+    assert found["slots"]["service_category"] == "housing"
+
+
 def test_rent_this_month_gets_housing(catalogue: Engine) -> None:
     found = search_turn("non riesco a pagare l'affitto questo mese, c'è qualche aiuto?")
     assert found["asked"] in (None, "neighbourhood")

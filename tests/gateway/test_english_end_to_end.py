@@ -31,7 +31,7 @@ from tests.language.test_catalogues import still_italian
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(900)]
 
-CHAT = 730001
+CHAT = 731001  # unique in the suite: the model tests share one database
 
 
 def service_data(stack: RasaStack) -> list[str]:

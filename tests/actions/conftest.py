@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import actions.common as common
+from catalog.importer import import_catalog
 from core.db import get_engine
-from core.settings import get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 
 @pytest.fixture
@@ -39,3 +40,13 @@ def seeded(db: Engine) -> Seeded:
         result = seed_citizens(session)
         session.commit()
     return result
+
+
+@pytest.fixture
+def catalogue(db: Engine) -> Iterator[Engine]:
+    """The actions' database with the real seed catalogue (data/catalog/) imported."""
+    with Session(db) as session:
+        report = import_catalog(session, PROJECT_ROOT / "data" / "catalog")
+        assert report.ok, report.summary()
+        session.commit()
+    yield db

@@ -11,15 +11,12 @@ paraphrase"); the floors sit a little under what it answers now.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from catalog.importer import import_catalog
-from core.settings import PROJECT_ROOT, get_settings
+from core.settings import get_settings
 from devtools.search_eval import (
     DEV_PARAPHRASES,
     PARAPHRASES,
@@ -29,15 +26,6 @@ from devtools.search_eval import (
 )
 
 FLOORS = {DEV_PARAPHRASES: 0.93, PARAPHRASES: 0.95}  # measured 121/125 and 65/65
-
-
-@pytest.fixture
-def catalogue(db: Engine) -> Iterator[Engine]:
-    with Session(db) as session:
-        report = import_catalog(session, PROJECT_ROOT / "data" / "catalog")
-        assert report.ok, report.summary()
-        session.commit()
-    yield db
 
 
 @pytest.mark.parametrize("path", list(FLOORS), ids=lambda p: p.name)

@@ -4,28 +4,15 @@ get results at once or after one question, and cost wishes rank or filter by cos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from action_helpers import make_tracker, run_action, slot_events, texts
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from actions.search import ActionSearchServices, cost_key
 from actions.search_form import FORM, ValidateServiceSearchForm, reset_search_events
-from catalog.importer import import_catalog
 from catalog.models import CostMode, Service
-from core.settings import PROJECT_ROOT
-
-
-@pytest.fixture
-def catalogue(db: Engine) -> Iterator[Engine]:
-    with Session(db) as session:
-        report = import_catalog(session, PROJECT_ROOT / "data" / "catalog")
-        assert report.ok, report.summary()
-        session.commit()
-    yield db
 
 
 def search_turn(text: str, entities: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]

@@ -48,21 +48,25 @@ CONTACT_KINDS = {"phone": N_("telefono"), "web": N_("sito"), "email": N_("e-mail
 
 
 def contact_lines(office: Office, language: str | None = "it") -> list[str]:
-    """ "- telefono 055 055 (Contact center del Comune)": the value and its note are data."""
+    """ "- telefono 055 055 (Contact center del Comune)": the value and its note are data,
+    in ``language`` (data/offices/)."""
     lines = []
     for contact in office.contacts:
         kind = CONTACT_KINDS.get(contact.kind)
-        text = f"{tr(language, kind)} {contact.value}" if kind else contact.value
-        lines.append(f"- {text} ({contact.note})" if contact.note else f"- {text}")
+        value = contact.value_in(language)
+        text = f"{tr(language, kind)} {value}" if kind else value
+        note = contact.note_in(language)
+        lines.append(f"- {text} ({note})" if note else f"- {text}")
     return lines
 
 
 def office_text(text: str, *, specific_only: bool = False, language: str | None = "it") -> str:
     """The lines naming the office for ``text`` (the general contact when none matches,
-    nothing then if ``specific_only``). The office's name, subject and contacts are data
-    (data/offices/), in Italian."""
+    nothing then if ``specific_only``). The office is matched on the topics of ``language``
+    and Italian ones; its name, subject and contacts are data (data/offices/), given in
+    ``language``."""
     try:
-        office = office_for(text) if text else None
+        office = office_for(text, language) if text else None
         if office is not None and office.general and specific_only:
             return ""
         if office is None:
@@ -76,11 +80,11 @@ def office_text(text: str, *, specific_only: bool = False, language: str | None 
         return "" if specific_only else tr(language, FALLBACK_CONTACT_TEXT)
     if office.general:
         general = N_("Per le altre domande sul Comune di Firenze c'è il {office}:")
-        lead = tr(language, general, office=office.name)
+        lead = tr(language, general, office=office.name_in(language))
     else:
         lead = tr(
-            language, N_("Per {what} puoi rivolgerti a {office}:"), what=office.what,
-            office=office.name,
+            language, N_("Per {what} puoi rivolgerti a {office}:"),
+            what=office.what_in(language), office=office.name_in(language),
         )  # fmt: skip
     return "\n".join([lead, *contact_lines(office, language)])
 

@@ -60,13 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     offices = commands.add_parser(
         "offices", help="check data/offices (file:line errors) and show the office for a text"
     )
-    offices.add_argument("text", nargs="?", default="", help="a request, in Italian")
+    offices.add_argument("text", nargs="?", default="", help="a request, in any language")
     offices.add_argument("--directory", type=Path, help="folder with the offices' YAML files")
     return parser
 
 
 def _offices(text: str, directory: Path | None) -> int:
     from catalog.offices import OFFICES_DIR, OfficeDataError, load_offices
+    from core.i18n import languages
 
     try:
         found = load_offices(directory or OFFICES_DIR)
@@ -76,6 +77,9 @@ def _offices(text: str, directory: Path | None) -> int:
         return 1
     unverified = [o.code for o in found.offices if not o.verified]
     print(f"{len(found.offices)} offices; to be verified by staff: {', '.join(unverified) or '-'}")
+    for code in languages().codes:
+        for line in found.untranslated(code):
+            print(f"warning: {line} (it reads Italian)")
     if text:
         office = found.match(text) or found.general()
         print(f"{office.name}: {office.how_to_reach()}" if office else "no office")

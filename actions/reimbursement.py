@@ -7,12 +7,14 @@
    citizen started with it.
 2. ``reimbursement_form`` asks one thing at a time (``validate_reimbursement_form``):
    the receipt (photo or PDF: text is not enough), the amount («35,50 €» -> 3550 cents),
-   the day of payment («ieri», «12/11», «12 novembre»; not in the future, not older than
-   REIMBURSEMENT_MAX_AGE_DAYS), who was paid (matched to a catalogue provider when the
-   words name one), for whom (buttons), then the summary with «Conferma» / «Annulla»
-   (``action_ask_reimbursement_decision``). While the form asks, whatever the citizen
-   writes is read as the answer (except an emergency or asking for a person); an answer
-   that cannot be used gets a polite explanation and the question again, nothing changes.
+   the day of payment («ieri», «12/11», «12 novembre», «yesterday», «March 3rd»; not in the
+   future, not older than REIMBURSEMENT_MAX_AGE_DAYS), who was paid (matched to a catalogue
+   provider when the words name one), for whom (buttons, or «per mia madre», «for my
+   son»: welfare.intake reads every language of locale/<code>/intake.yml), then the
+   summary with «Conferma» / «Annulla» (``action_ask_reimbursement_decision``). While the
+   form asks, whatever the citizen writes is read as the answer (except an emergency or
+   asking for a person); an answer that cannot be used gets a polite explanation and the
+   question again, nothing changes.
    «annulla» (or «basta», «lascia stare») ends it at any point, nothing is sent.
 3. ``action_submit_reimbursement`` (the form ended, or a «Conferma» tapped again later):
    ``welfare.reimbursements.submit_reimbursement`` with the key
@@ -61,6 +63,8 @@ from welfare.intake import (
     parse_amount,
     parse_beneficiary,
     parse_paid_on,
+    recorded_relative,
+    relative_name,
 )
 from welfare.ledger.errors import LedgerError
 from welfare.ledger.linking import citizen_for_conversation
@@ -460,9 +464,12 @@ def summary_text(tracker: Tracker, receipt: Attachment | None) -> str:
     beneficiary = tracker.get_slot(BENEFICIARY)
     day = date.fromisoformat(paid_on) if paid_on else None
     when = day_month_year(day, lang) if day else "-"
+    relative = recorded_relative(beneficiary) if beneficiary else None
     if beneficiary == SELF:
         who = tr(lang, N_("te"))
-    else:  # «figlio o figlia», «altro familiare» (welfare.intake), or the citizen's words
+    elif relative is not None:  # «familiare (madre)»: the relative in the citizen's words
+        who = tr(lang, N_("familiare ({relative})"), relative=relative_name(relative, lang))
+    else:  # «figlio o figlia», «altro familiare» (welfare.intake)
         who = tr(lang, beneficiary) if beneficiary else "-"
     paid = money(int(amount), lang) if amount else "-"
     lines = [

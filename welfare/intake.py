@@ -6,43 +6,45 @@ validation, the tests call them directly. Each parser returns a value or raises
 
 - ``parse_amount("35,50 €") -> 3550``: «35 euro», «35,50 €», «€ 12», «12.5», «1.234,56»,
   «ho pagato 35 euro e 50»; integer cents, never a float.
-- ``parse_paid_on("ieri", today=...) -> date``: «oggi», «ieri», «l'altro ieri», «lunedì»
-  (the last one), «12/11», «12/11/2026», «12-11-26», «12 novembre», «12 nov 2025»; a day
-  without a year is the latest one not in the future; refused when in the future or older
-  than ``max_age_days``.
+- ``parse_paid_on("ieri", today=...) -> date``: «oggi», «ieri», «l'altro ieri», «3 giorni
+  fa», «lunedì» (the last one), «12/11», «12/11/2026», «12-11-26», «12 novembre», «12 nov
+  2025»; in English too: «yesterday», «3 days ago», «last Monday», «on 3 March», «March 3rd,
+  2026», «the 3rd of March»; a day without a year is the latest one not in the future;
+  refused when in the future («domani», «next Monday») or older than ``max_age_days``.
 - ``match_provider(session, "coop acquerello") -> Provider | None``: the catalogue provider
   the words name (approved ones only), when exactly one fits.
-- ``parse_beneficiary("per mia madre") -> "familiare (madre)"``.
+- ``parse_beneficiary("per mia madre") -> "familiare (madre)"``; «for my mother» too.
+
+The words of the day and of whom are data, one file per language:
+``locale/<code>/intake.yml`` (``intake_words``), every language's read for every answer; the
+request records the Italian ones («familiare (madre)»: staff read Italian), and
+``relative_name`` gives a recorded relative in the citizen's language for the summary.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from difflib import SequenceMatcher
+from functools import cache
+from pathlib import Path
+from typing import Any
 
+import yaml
 from sqlmodel import Session, select
 
 from catalog.models import AdhesionStatus, Provider, Service
+from core.i18n import LOCALE_DIR, languages
 
 MAX_AMOUNT_CENTS = 1_000_000  # 10.000,00 €: more than any receipt a family pays at once
 
-MONTHS = {
-    "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6,
-    "luglio": 7, "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
-    "gen": 1, "feb": 2, "mar": 3, "apr": 4, "mag": 5, "giu": 6, "lug": 7, "ago": 8,
-    "set": 9, "sett": 9, "ott": 10, "nov": 11, "dic": 12,
-}  # fmt: skip
 MONTH_NAMES = (
     "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
     "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
 )  # fmt: skip
-WEEKDAYS = {
-    "lunedi": 0, "martedi": 1, "mercoledi": 2, "giovedi": 3, "venerdi": 4, "sabato": 5,
-    "domenica": 6,
-}  # fmt: skip
 
 SELF = "il richiedente"
 CHILD = "figlio o figlia"
@@ -71,6 +73,169 @@ def fold(text: str) -> str:
 def italian_date(day: date) -> str:
     """``date(2026, 11, 12)`` -> ``"12 novembre 2026"``."""
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+# --- the words of each language ---------------------------------------------------------------
+
+INTAKE_FILE = "intake.yml"  # locale/<code>/intake.yml
+
+
+def intake_path(code: str) -> Path:
+    return LOCALE_DIR / code / INTAKE_FILE
+
+
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    """``phrase`` as whole words of a folded text."""
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+
+
+def _any_of(words: Iterable[str]) -> str:
+    """A regex alternative of ``words``, the longest first (``sett`` before ``set``)."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+@dataclass(frozen=True)
+class IntakeWords:
+    """The words of every language's ``intake.yml``, folded and merged (see load)."""
+
+    days_back: tuple[tuple[re.Pattern[str], int], ...]  # the longest phrase first
+    days_ago: tuple[re.Pattern[str], ...]  # group 1: the number of days
+    numeric: re.Pattern[str]  # 12/11, 12-11-2026 (day first)
+    day_month: re.Pattern[str]  # «12 novembre 2025», «3rd of March»
+    month_day: re.Pattern[str]  # «March 3rd, 2026»
+    months: dict[str, int]
+    weekdays: tuple[tuple[re.Pattern[str], int], ...]
+    this_week: re.Pattern[str] | None
+    next_week: re.Pattern[str] | None
+    child: re.Pattern[str]
+    relatives: tuple[tuple[re.Pattern[str], str], ...]  # (word, recorded key), longest first
+    family: re.Pattern[str]
+    self: re.Pattern[str]
+    relative_names: dict[str, dict[str, str]]  # language -> recorded key -> its name
+
+
+class _Merge:
+    """Folded words of several files; a word given two meanings is an error."""
+
+    def __init__(self) -> None:
+        self.meaning: dict[str, dict[str, tuple[Any, str]]] = {}
+
+    def add(self, kind: str, word: Any, value: Any, where: str) -> str:
+        if not isinstance(word, str) or not fold(word):
+            raise ValueError(f"{where}: {kind}: {word!r} is not a word")
+        folded = fold(word).replace("’", "'")
+        seen = self.meaning.setdefault(kind, {})
+        if folded in seen and seen[folded][0] != value:
+            raise ValueError(
+                f"{where}: {kind}: «{word}» already means {seen[folded][0]!r} in {seen[folded][1]}"
+            )
+        seen[folded] = (value, where)
+        return folded
+
+    def words(self, kind: str) -> dict[str, Any]:
+        return {word: value for word, (value, _) in self.meaning.get(kind, {}).items()}
+
+
+def _listed(raw: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = raw.get(key) or []
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: {key} must be a list")
+    return value
+
+
+def load_intake_words(files: Iterable[tuple[str, Path]]) -> IntakeWords:
+    """Read ``(language, path)`` files into one ``IntakeWords``; ``ValueError`` names the
+    file and what is wrong (12 months, 7 days of the week, a word with two meanings...)."""
+    merge = _Merge()
+    days_ago: list[re.Pattern[str]] = []
+    names: dict[str, dict[str, str]] = {}
+    for code, path in files:
+        where = str(path)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        paid_on, whom = raw.get("paid_on") or {}, raw.get("beneficiary") or {}
+        for back, phrases in (paid_on.get("days_back") or {}).items():
+            if not isinstance(back, int) or not isinstance(phrases, list):
+                raise ValueError(f"{where}: days_back: a number of days, then a list of phrases")
+            for phrase in phrases:
+                merge.add("days_back", phrase, back, where)
+        for pattern in _listed(paid_on, "days_ago", where):
+            if not isinstance(pattern, str) or pattern.count("{n}") != 1:
+                raise ValueError(f"{where}: days_ago: {pattern!r} must hold «{{n}}» once")
+            before, after = (re.escape(part) for part in fold(pattern).split("{n}"))
+            days_ago.append(re.compile(rf"(?<!\w){before}(\d{{1,3}}){after}(?!\w)"))
+        for kind, count in (("months", 12), ("weekdays", 7)):
+            rows = _listed(paid_on, kind, where)
+            if len(rows) != count or not all(isinstance(r, list) and r for r in rows):
+                raise ValueError(f"{where}: {kind}: {count} lists of words, the first one first")
+            for number, row in enumerate(rows, start=1 if kind == "months" else 0):
+                for word in row:
+                    merge.add(kind, word, number, where)
+        for kind in ("this_week", "next_week", "ordinals", "day_of", "articles"):
+            for word in _listed(paid_on, kind, where):
+                merge.add(kind, word, kind, where)
+        for kind in ("self", "child", "family"):
+            for word in _listed(whom, kind, where):
+                merge.add("beneficiary", word, kind, where)
+        for key, words in (whom.get("relatives") or {}).items():
+            if not isinstance(words, list):
+                raise ValueError(f"{where}: relatives: {key}: a list of words")
+            for word in words:
+                merge.add("beneficiary", word, f"relative:{key}", where)
+        names[code] = {str(k): str(v) for k, v in (whom.get("relative_names") or {}).items()}
+    months = merge.words("months")
+    if not months:
+        raise ValueError("no intake.yml with the months was found")
+    month_names = _any_of(months)
+    ordinals = _any_of(merge.words("ordinals")) or "(?!)"
+    day_of = _any_of(merge.words("day_of")) or "(?!)"
+    articles = _any_of(merge.words("articles")) or "(?!)"
+    whom = merge.words("beneficiary")
+
+    def group(kind: str) -> re.Pattern[str]:
+        found = [word for word, value in whom.items() if value == kind]
+        return re.compile(rf"(?<!\w)(?:{_any_of(found) or '(?!)'})(?!\w)")
+
+    def optional(kind: str) -> re.Pattern[str] | None:
+        found = merge.words(kind)
+        return re.compile(rf"(?<!\w)(?:{_any_of(found)})(?!\w)") if found else None
+
+    by_length = sorted(merge.words("days_back").items(), key=lambda item: -len(item[0]))
+    relatives = sorted(
+        ((w, v.split(":", 1)[1]) for w, v in whom.items() if v.startswith("relative:")),
+        key=lambda item: -len(item[0]),
+    )
+    return IntakeWords(
+        days_back=tuple((_whole_words(phrase), back) for phrase, back in by_length),
+        days_ago=tuple(days_ago),
+        numeric=re.compile(r"\b(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?\b"),
+        day_month=re.compile(
+            rf"\b(\d{{1,2}})(?:\s*(?:{ordinals}))?\s*(?:(?:{day_of})\s+)?({month_names})"
+            rf"(?:\.|\b)(?:,?\s+(\d{{4}}|\d{{2}})\b)?"
+        ),
+        month_day=re.compile(
+            rf"(?<!\w)({month_names})\.?\s+(?:(?:{articles})\s+)?(\d{{1,2}})"
+            rf"(?:\s*(?:{ordinals}))?\b(?:,?\s+(\d{{4}})\b)?"
+        ),
+        months=months,
+        weekdays=tuple((_whole_words(w), d) for w, d in merge.words("weekdays").items()),
+        this_week=optional("this_week"),
+        next_week=optional("next_week"),
+        child=group("child"),
+        relatives=tuple((_whole_words(word), key) for word, key in relatives),
+        family=group("family"),
+        self=group("self"),
+        relative_names=names,
+    )
+
+
+@cache
+def intake_words() -> IntakeWords:
+    """The words of every language of locale/languages.yml that has its ``intake.yml``."""
+    config = languages()
+    if not intake_path(config.source).exists():
+        raise ValueError(f"{intake_path(config.source)} is missing")
+    codes = [code for code in config.codes if intake_path(code).exists()]
+    return load_intake_words((code, intake_path(code)) for code in codes)
 
 
 # --- the amount ---------------------------------------------------------------------------
@@ -176,31 +341,36 @@ def _day_without_year(day: int, month: int, today: date) -> date:
 
 
 def _read_date(folded: str, today: date) -> date | None:
-    if re.search(r"\b(oggi|stamattina|stamani|stasera|poco fa)\b", folded):
-        return today
-    if re.search(r"\b(l'altro ieri|l altro ieri|altroieri|avantieri|ieri l'altro)\b", folded):
-        return today - timedelta(days=2)
-    if re.search(r"\bieri\b", folded):
-        return today - timedelta(days=1)
-    match = re.search(r"\b(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?\b", folded)
+    words = intake_words()
+    for phrase, back in words.days_back:  # «oggi», «ieri», «the day before yesterday»
+        if phrase.search(folded):
+            return today - timedelta(days=back)
+    for pattern in words.days_ago:  # «3 giorni fa», «3 days ago»
+        found = pattern.search(folded)
+        if found:
+            return today - timedelta(days=int(found.group(1)))
+    match = words.numeric.search(folded)
     if match:
         day, month = int(match.group(1)), int(match.group(2))
         if match.group(3):
             return date(_full_year(int(match.group(3))), month, day)
         return _day_without_year(day, month, today)
-    months = "|".join(sorted(MONTHS, key=len, reverse=True))
-    match = re.search(
-        rf"\b(\d{{1,2}})\s*(?:°\s*)?({months})(?:\.|\b)(?:\s+(\d{{4}}|\d{{2}})\b)?", folded
-    )
-    if match:
-        day, month = int(match.group(1)), MONTHS[match.group(2)]
-        if match.group(3):
-            return date(_full_year(int(match.group(3))), month, day)
-        return _day_without_year(day, month, today)
-    for name, weekday in WEEKDAYS.items():
-        if re.search(rf"\b{name}\b", folded):
+    for pattern, day_group, month_group in (
+        (words.day_month, 1, 2),  # «12 novembre 2025», «the 3rd of March»
+        (words.month_day, 2, 1),  # «March 3rd, 2026»
+    ):
+        match = pattern.search(folded)
+        if match:
+            day, month = int(match.group(day_group)), words.months[match.group(month_group)]
+            if match.group(3):
+                return date(_full_year(int(match.group(3))), month, day)
+            return _day_without_year(day, month, today)
+    for name, weekday in words.weekdays:
+        if name.search(folded):
+            if words.next_week and words.next_week.search(folded):
+                return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
             back = (today.weekday() - weekday) % 7 or 7  # "lunedì" said on a Monday: last week
-            if re.search(r"\b(oggi|questo)\b", folded):
+            if words.this_week and words.this_week.search(folded):
                 back = (today.weekday() - weekday) % 7
             return today - timedelta(days=back)
     return None
@@ -298,25 +468,38 @@ BENEFICIARY_NOT_UNDERSTOOD = (
     "Per chi era la spesa? Premi un pulsante qui sotto oppure scrivi, per esempio, "
     "«per me» o «per mio figlio»."
 )
-_RELATIVES = (
-    "madre", "mamma", "padre", "papa", "moglie", "marito", "compagna", "compagno",
-    "nonna", "nonno", "sorella", "fratello", "suocera", "suocero", "zia", "zio",
-    "nipote", "partner",
-)  # fmt: skip
 
 
 def parse_beneficiary(text: str) -> str:
-    """ "per me" -> ``SELF``; "mio figlio" -> ``CHILD``; "mia madre" -> "familiare (madre)"."""
+    """ "per me" -> ``SELF``; "mio figlio" -> ``CHILD``; "mia madre" -> "familiare (madre)";
+    in any language of ``intake_words`` («for my mother» -> "familiare (madre)")."""
     folded = fold(text)
     if folded in BENEFICIARY_CODES:
         return BENEFICIARY_CODES[folded]
-    if re.search(r"\b(figli[oae]?|bimb[oaie]|bambin[oaie]|ragazz[oaie])\b", folded):
+    words = intake_words()
+    if words.child.search(folded):
         return CHILD
-    for relative in _RELATIVES:
-        if re.search(rf"\b{relative}\b", folded):
-            return f"familiare ({'papà' if relative == 'papa' else relative})"
-    if re.search(r"\b(familiar[ei]|parente)\b", folded):
+    for word, key in words.relatives:
+        if word.search(folded):
+            return f"{RELATIVE_PREFIX} ({key})"
+    if words.family.search(folded):
         return FAMILY
-    if re.search(r"\b(me|io|me stess[oa]|personale)\b", folded):
+    if words.self.search(folded):
         return SELF
     raise IntakeError(BENEFICIARY_NOT_UNDERSTOOD)
+
+
+RELATIVE_PREFIX = "familiare"
+_RECORDED_RELATIVE = re.compile(rf"^{RELATIVE_PREFIX} \((.+)\)$")
+
+
+def recorded_relative(beneficiary: str) -> str | None:
+    """ "familiare (madre)" -> "madre"; None for another value."""
+    match = _RECORDED_RELATIVE.match(beneficiary)
+    return match.group(1) if match else None
+
+
+def relative_name(key: str, language: str | None) -> str:
+    """A recorded relative («madre») as the summary says it in ``language`` («mother»); the
+    Italian word itself when the language's intake.yml does not name it."""
+    return intake_words().relative_names.get(language or "", {}).get(key, key)

@@ -4,12 +4,14 @@ numbered once however many times «Conferma» is tapped."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from actions import common
 from actions.reimbursement import (
     AMOUNT,
     BENEFICIARY,
@@ -239,6 +241,62 @@ def test_bad_answers_change_nothing(db: Engine, slot: str, text: str, says: str)
     assert all(changed.get(s, slots[s]) == slots[s] for s in FILLED)
 
 
+@pytest.mark.parametrize(
+    ("slot", "text", "value"),
+    [
+        (PAID_ON, "yesterday", "2026-11-24"),
+        (PAID_ON, "on 3 March", "2026-03-03"),
+        (PAID_ON, "March 3rd", "2026-03-03"),
+        (PAID_ON, "the 3rd of March", "2026-03-03"),
+        (PAID_ON, "last Monday", "2026-11-23"),
+        (BENEFICIARY, "for me", SELF),
+        (BENEFICIARY, "for my son", "figlio o figlia"),
+        (BENEFICIARY, "for my mother", "familiare (madre)"),
+    ],
+)
+def test_answers_typed_in_english(db: Engine, slot: str, text: str, value: str) -> None:
+    """An English conversation's answers are read (and recorded as the Italian ones)."""
+    messages, events = _answer({"requested_slot": slot, "language": "en"}, text)
+    assert slot_events(events)[slot] == value
+    assert not texts(messages)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "says"),
+    [
+        (PAID_ON, "tomorrow", "This date is in the future. Write the day you already paid"),
+        (PAID_ON, "next Monday", "This date is in the future."),
+        (PAID_ON, "no idea", "I did not understand the date. Write the day you paid, for "
+         "example «yesterday», «12 November» or «12/11» (day/month)."),
+        (PAID_ON, "February 30", "This day is not in the calendar."),
+        (BENEFICIARY, "no idea", "Who was the cost for? Tap a button below, or write, for "
+         "example, «for me» or «for my son»."),
+    ],
+)  # fmt: skip
+def test_bad_answers_in_english_are_explained_in_english(
+    db: Engine, slot: str, text: str, says: str
+) -> None:
+    slots = {**FILLED, slot: None, "requested_slot": slot, "language": "en"}
+    messages, events = _answer(slots, text)
+    assert says in texts(messages)
+    changed = slot_events(events)
+    assert changed[slot] is None
+    assert all(changed.get(s, slots[s]) == slots[s] for s in FILLED)
+
+
+def test_the_day_is_the_calendar_day_in_florence(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 00:30 in Florence (23:30 UTC the day before), «today» is Florence's day."""
+    monkeypatch.setattr(common, "clock", lambda: datetime(2026, 11, 24, 23, 30, tzinfo=UTC))
+    for text, value in (("today", "2026-11-25"), ("yesterday", "2026-11-24"),
+                        ("oggi", "2026-11-25")):  # fmt: skip
+        _, events = _answer({"requested_slot": PAID_ON, "language": "en"}, text)
+        assert slot_events(events)[PAID_ON] == value, text
+    messages, events = _answer({"requested_slot": PAID_ON, "language": "en"}, "26/11/2026")
+    assert slot_events(events)[PAID_ON] is None and "in the future" in texts(messages)
+
+
 def test_provider_matched_to_the_catalogue_or_kept_as_written(db: Engine) -> None:
     _, events = _answer({"requested_slot": PROVIDER}, "alla cooperativa ponte")
     assert slot_events(events)[PROVIDER] == "Cooperativa Ponte"
@@ -311,6 +369,21 @@ def test_summary_then_confirm(db: Engine) -> None:
     assert slot_events(events)[DECISION] is None and "precedente" in texts(messages)
     messages, events = _answer(asked, "forse", intent="inform")
     assert slot_events(events)[DECISION] is None and "Premi «Conferma»" in texts(messages)
+
+
+def test_the_summary_names_a_relative_in_the_citizens_language(db: Engine) -> None:
+    photo = _attachment(db, SENDER)
+    slots = {**FILLED, RECEIPT: str(photo), BENEFICIARY: "familiare (suocera)"}
+    messages, _ = run_action(
+        ActionAskReimbursementDecision(),
+        make_tracker(intent="inform", text="x", slots={**slots, "language": "en"}),
+    )
+    assert "- For whom: family member (mother-in-law)" in texts(messages).splitlines()
+    assert "suocera" not in texts(messages) and "24 November 2026" in texts(messages)
+    messages, _ = run_action(
+        ActionAskReimbursementDecision(), make_tracker(intent="inform", text="x", slots=slots)
+    )
+    assert "- Per chi: familiare (suocera)" in texts(messages).splitlines()
 
 
 # --- submitting ---------------------------------------------------------------------------------

@@ -166,8 +166,17 @@ class Gateway:
         state = language.LanguageState.of(conversation)
         if language.next_state(state, detection) == state:
             return conversation
-        return await self.db.run(
+        updated: Conversation = await self.db.run(
             language.observe, conversation_id=conversation.conversation_id, detection=detection
+        )
+        if updated.language != conversation.language:
+            self._language_changed(updated)
+        return updated
+
+    def _language_changed(self, conversation: Conversation) -> None:
+        """Tell the web chat page, whose own texts follow the conversation's language."""
+        self.events.publish(
+            conversation.conversation_id, {"type": "language", "language": conversation.language}
         )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -458,6 +467,7 @@ class Gateway:
         log.info(
             "conversation %s: language %s chosen", conversation.conversation_id, request.language
         )
+        self._language_changed(conversation)
         await self.sender.reply(
             conversation, switch.chosen(request.language), message, finish=Status.processed
         )

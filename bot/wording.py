@@ -99,4 +99,6 @@ TOO_MANY_EMERGENCIES = (
 )
 TOO_MANY_FILES = "Da questa rete sono arrivati molti file nell'ultima ora. Riprova più tardi."
 TOO_MANY_STREAMS = "Ci sono troppe chat aperte da questa rete. Chiudi le altre e riprova."
+TOO_MANY_MESSAGES = "Troppi messaggi: aspetta qualche secondo."
+DOCUMENT_NOT_FOUND = "Non trovo questo documento."
 REQUEST_TOO_LARGE = "La richiesta è troppo grande."

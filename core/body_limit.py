@@ -3,7 +3,9 @@
 ASGI middleware: a declared ``Content-Length`` over the limit is answered 413 at once
 (nothing read); a body without one (chunked) is counted while the route reads it and cut at
 the limit with 413. Limits are per path prefix (the longest matching prefix wins), else the
-default. Install it with ``app.add_middleware`` (inside Starlette's error middleware).
+default; ``None`` for a route that caps its own body (the web chat's files, refused in the
+conversation's language). Install it with ``app.add_middleware`` (inside Starlette's error
+middleware).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class BodyLimit:
         app: ASGIApp,
         *,
         default: int,
-        routes: Sequence[tuple[str, int]] = (),
+        routes: Sequence[tuple[str, int | None]] = (),
         detail: str = TOO_LARGE,
     ) -> None:
         self.app = app
@@ -45,7 +47,7 @@ class BodyLimit:
         self.routes = sorted(routes, key=lambda item: len(item[0]), reverse=True)
         self.detail = detail
 
-    def limit_for(self, path: str) -> int:
+    def limit_for(self, path: str) -> int | None:
         for prefix, limit in self.routes:
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return limit
@@ -71,6 +73,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope.get("path", ""))
+        if limit is None:  # the route reads its body under its own cap
+            await self.app(scope, receive, send)
+            return
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

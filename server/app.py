@@ -305,12 +305,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def body_limits(settings: Settings) -> list[tuple[str, int]]:
+def body_limits(settings: Settings) -> list[tuple[str, int | None]]:
     """Routes whose bodies may be larger (files) or must be smaller (the login form) than
-    HTTP_MAX_BODY_BYTES."""
+    HTTP_MAX_BODY_BYTES. The web chat's files cap their body themselves at UPLOAD_MAX_BYTES
+    (by its Content-Length, then as it streams), so that the citizen reads why in the
+    conversation's language."""
     multipart = 64 * 1024  # the form's other fields and the multipart framing
     return [
-        ("/api/chat/files", settings.upload_max_bytes),
+        ("/api/chat/files", None),
         (f"{CONSOLE_PATH}/avvisi", settings.broadcast_image_max_bytes + multipart),
         (f"{CONSOLE_PATH}/accesso", LOGIN_MAX_BODY_BYTES),
         (ADHESION_PATH, len(DOCUMENT_KINDS) * settings.upload_max_bytes + multipart),

@@ -175,7 +175,7 @@ def test_web_chat_the_pages_control(web: RunningGateway, fake_rasa: FakeRasa) ->
     page = web.client().get("/").text
     assert 'id="languages"' in page
     listed = web.client().get("/api/chat/languages").json()["languages"]
-    assert listed == [{"code": "it", "name": "Italiano"}, {"code": "en", "name": "English"}]
+    assert [(x["code"], x["name"]) for x in listed] == [("it", "Italiano"), ("en", "English")]
 
     chat = Chat(web)
     chat.send(command="start")

@@ -66,7 +66,7 @@ def test_the_page_is_italian_accessible_and_needs_no_build(web_gateway: RunningG
         page = client.get("/")
         assert page.status_code == 200 and '<html lang="it">' in page.text
         assert 'aria-live="polite"' in page.text and 'role="log"' in page.text
-        assert '<label for="text">' in page.text and "Condividi posizione" in page.text
+        assert '<label for="text"' in page.text and "Condividi posizione" in page.text
         assert client.get("/static/webchat/chat.js").status_code == 200
         assert client.get("/static/webchat/chat.css").status_code == 200
         assert client.get("/healthz").json()["status"] == "ok"
@@ -83,7 +83,7 @@ def test_a_token_is_required(web_gateway: RunningGateway) -> None:
 
 def test_consent_then_conversation(web_gateway: RunningGateway, fake_rasa: FakeRasa) -> None:
     chat = Chat(web_gateway)
-    assert chat.history() == {"consent": False, "mode": "bot", "messages": []}
+    assert chat.history() == {"consent": False, "mode": "bot", "language": "it", "messages": []}
     chat.send(command="start")
     notice = chat.wait_reply("Chi li tiene")
     assert [b["title"] for b in notice["buttons"]] == ["Accetto", "Non accetto", "🌐 Lingua"]

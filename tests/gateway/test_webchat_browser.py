@@ -234,3 +234,84 @@ def test_the_language_control_of_the_page(
     expect(log).to_contain_text("da ora ti scrivo in italiano")
     assert fake_rasa.requests == []
     context.close()
+
+
+def test_the_pages_own_texts_follow_the_conversations_language(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    """Issue 17: «English» on the control puts the page's own texts (title, labels, buttons,
+    placeholder, footer, status lines, <html lang>) in English at once, without a reload;
+    a reload keeps them English; «Italiano» brings the Italian back."""
+    from playwright.sync_api import expect
+
+    from tests.language.test_catalogues import still_italian
+
+    context, page = _page(browser, web_gateway)
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("Chi li tiene")
+    expect(page.get_by_label("Scrivi un messaggio")).to_be_visible()
+    control = page.get_by_role("navigation", name="Lingua · Language")
+    control.get_by_role("button", name="English", exact=True).click()
+    expect(log).to_contain_text("Who keeps it")
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_title("WEL.CO.ME – Assistant for community welfare in Florence")
+    box = page.get_by_label("Write a message")
+    expect(box).to_have_attribute("placeholder", re.compile("^For example"))
+    expect(page.locator("#send")).to_have_text("Send")
+    expect(page.get_by_role("button", name="📎 Attach a photo or PDF")).to_be_visible()
+    expect(page.locator("#share-location")).to_have_text("📍 Share my location")
+    expect(page.locator("footer")).to_have_text(re.compile("If you are in danger, call 112"))
+    expect(page.locator("footer strong")).to_have_count(2)
+    expect(log).to_have_attribute("aria-label", "Messages of the conversation")
+    expect(page.locator(".msg.me").first).to_contain_text("You:")  # drawn again
+    shown = page.evaluate(
+        """() => [
+            ...[...document.querySelectorAll('[data-text]')].map((e) => e.textContent),
+            ...[...document.querySelectorAll('[placeholder]')].map((e) => e.placeholder),
+            ...[...document.querySelectorAll('[aria-label]')].map((e) => e.ariaLabel),
+            ...[...document.querySelectorAll('.who')].map((e) => e.textContent),
+            document.title,
+        ]"""
+    )
+    italian = [text for text in shown if text != "Lingua · Language" and still_italian(text)]
+    assert len(shown) > 15 and italian == []
+
+    page.locator("#send").click()  # a status line the page writes: English too
+    expect(page.locator("#status")).to_have_text("Write a message before you press Send.")
+    page.locator("#file").set_input_files(  # a refusal the server writes: English too
+        {"name": "ricevuta.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0" * 64}
+    )
+    expect(page.locator("#status")).to_have_text(re.compile("^Before you send a file"))
+
+    page.reload()  # the language comes from the conversation, not from the click
+    expect(page.get_by_label("Write a message")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("button", name="I accept", exact=True).click()
+    expect(log).to_contain_text("Thank you!")
+
+    control.get_by_role("button", name="Italiano", exact=True).click()
+    expect(log).to_contain_text("da ora ti scrivo in italiano")
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.get_by_label("Scrivi un messaggio")).to_be_visible()
+    expect(page.locator("#send")).to_have_text("Invia")
+    expect(page.locator("footer")).to_have_text(re.compile("In caso di pericolo chiama il 112"))
+    assert fake_rasa.requests == []
+    context.close()
+
+
+def test_an_english_message_puts_the_page_in_english(
+    browser: Any, web_gateway: RunningGateway, fake_rasa: FakeRasa
+) -> None:
+    """A language detected from what the citizen writes reaches the page as well."""
+    from playwright.sync_api import expect
+
+    context, page = _page(browser, web_gateway)
+    expect(page.get_by_role("log")).to_contain_text("Chi li tiene")
+    box = page.get_by_label("Scrivi un messaggio")
+    box.fill("Hello, I am looking for help with my rent, can you help me?")
+    box.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text("I need your consent")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_label("Write a message")).to_be_visible()
+    context.close()

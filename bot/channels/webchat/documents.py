@@ -3,7 +3,8 @@ downloaded by the browser with the chat's own token.
 
 ``GET /api/chat/documents/{message_id}``: only an outbound message of the token's own
 conversation that carries a document, and only once it counts as sent; anything else is
-404, so a guessed id reveals nothing. Never cached.
+404, so a guessed id reveals nothing (its sentence in the conversation's language). Never
+cached.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from bot import wording
 from bot.channels.webchat.auth import bearer_token, chat_key
 from bot.gateway import Gateway
 from conversations import repository as repo
 from conversations.models import Channel, Direction, Status
 from conversations.outgoing import Document
+from core.i18n import gettext
 
 router = APIRouter()
 Token = Annotated[str, Depends(bearer_token)]
-NOT_FOUND = "documento non trovato"
 DELIVERED = {Status.sent, Status.delivered, Status.read}
 
 
@@ -33,6 +35,9 @@ async def download(request: Request, message_id: int, token: Token) -> Response:
         repo.find_conversation, channel=Channel.webchat, chat_key=chat_key(token)
     )
     message = await gateway.db.run(repo.get_message, message_id=message_id)
+    not_found = HTTPException(
+        404, gettext(conversation.language if conversation else None, wording.DOCUMENT_NOT_FOUND)
+    )
     if (
         conversation is None
         or message is None
@@ -41,7 +46,7 @@ async def download(request: Request, message_id: int, token: Token) -> Response:
         or message.status not in DELIVERED
         or not (message.data or {}).get("document")
     ):
-        raise HTTPException(404, NOT_FOUND)
+        raise not_found
     document = Document.from_dict(message.data["document"])
     attachment = await gateway.db.run(
         repo.get_attachment,
@@ -49,12 +54,12 @@ async def download(request: Request, message_id: int, token: Token) -> Response:
         conversation_id=conversation.conversation_id,
     )
     if attachment is None:
-        raise HTTPException(404, NOT_FOUND)
+        raise not_found
     try:
         path = gateway.uploads.path_of(attachment.path)
         content = await asyncio.to_thread(path.read_bytes)
     except (OSError, ValueError) as exc:
-        raise HTTPException(404, NOT_FOUND) from exc
+        raise not_found from exc
     return Response(
         content,
         media_type=document.mime_type,

@@ -1,6 +1,9 @@
 // WEL.CO.ME web chat: plain JavaScript, no build step.
 // The conversation token lives in localStorage, so a reload shows the same conversation.
 // Replies arrive as server-sent events, read with fetch() so the token travels in a header.
+// The page writes no sentence of its own: every text it shows is a key of the tables the
+// server puts in the page (bot/channels/webchat/page_texts.py, translated by the gateway's
+// catalogues), in the conversation's language.
 "use strict";
 
 (function () {
@@ -15,6 +18,13 @@
   const attachButton = document.getElementById("attach");
   const fileInput = document.getElementById("file");
   const shown = new Map(); // message id -> element
+  const views = new Map(); // message id -> view, drawn again when the language changes
+  const tables = new Map(); // language code -> {code, name, dir, texts}
+  for (const language of JSON.parse(document.getElementById("page-texts").textContent || "[]")) {
+    tables.set(language.code, language);
+  }
+  const source = tables.size ? tables.keys().next().value : "it";
+  let current = source;
   let token = localStorage.getItem(TOKEN_KEY);
   let lastId = 0;
   let typingTimer = null;
@@ -26,8 +36,72 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function say(text) {
-    statusLine.textContent = text || "";
+  // A text of the page in the conversation's language ({name} fields filled from `fields`);
+  // the source language's text when a language lacks it.
+  function t(key, fields) {
+    const own = tables.get(current);
+    const fallback = tables.get(source);
+    let text = (own && own.texts[key]) || (fallback && fallback.texts[key]) || "";
+    for (const [name, value] of Object.entries(fields || {})) {
+      text = text.split("{" + name + "}").join(String(value));
+    }
+    return text;
+  }
+
+  // An element's text; a field made of digits ({112}) is that number in bold.
+  function put(element, text) {
+    const parts = text.split(/\{(\d+)\}/);
+    if (parts.length === 1) {
+      element.textContent = text;
+      return;
+    }
+    element.replaceChildren();
+    parts.forEach((part, i) => {
+      if (i % 2) {
+        const strong = document.createElement("strong");
+        strong.textContent = part;
+        element.appendChild(strong);
+      } else if (part) {
+        element.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
+  // The page in the language `code`: its static texts, <html lang dir>, the messages' labels.
+  function useLanguage(code) {
+    if (!tables.has(code)) code = source;
+    if (code === current && document.documentElement.lang === code) return;
+    current = code;
+    document.documentElement.lang = code;
+    document.documentElement.dir = tables.get(code) ? tables.get(code).dir : "ltr";
+    for (const element of document.querySelectorAll("[data-text]")) {
+      if (element.tagName === "TITLE") document.title = t(element.dataset.text);
+      else put(element, t(element.dataset.text));
+    }
+    for (const element of document.querySelectorAll("[data-text-placeholder]")) {
+      element.placeholder = t(element.dataset.textPlaceholder);
+    }
+    for (const element of document.querySelectorAll("[data-text-aria-label]")) {
+      element.setAttribute("aria-label", t(element.dataset.textAriaLabel));
+    }
+    for (const view of views.values()) render(view);
+    if (statusLine.dataset.key) say(statusLine.dataset.key);
+  }
+
+  // The status line shows a text of the page (a key), or a sentence the server wrote (the
+  // API's errors, already in the conversation's language).
+  function say(key) {
+    statusLine.dataset.key = key || "";
+    statusLine.textContent = key ? t(key) : "";
+  }
+
+  function sayDetail(detail, key) {
+    if (typeof detail === "string" && detail) {
+      statusLine.dataset.key = "";
+      statusLine.textContent = detail;
+    } else {
+      say(key);
+    }
   }
 
   function headers() {
@@ -39,15 +113,15 @@
   }
 
   function who(view) {
-    if (mine(view)) return "Tu";
-    if (view.author === "staff") return "Operatore";
-    return "Assistente";
+    if (mine(view)) return t("who_me");
+    if (view.author === "staff") return t("who_staff");
+    return t("who_bot");
   }
 
   function textOf(view) {
     if (mine(view)) {
-      if (view.location) return "📍 Posizione condivisa";
-      if (view.attachment) return view.text || "📎 File inviato";
+      if (view.location) return t("location_shared");
+      if (view.attachment) return view.text || t("file_sent");
     }
     return view.text || "";
   }
@@ -57,6 +131,7 @@
     if (!mine(view) && view.status === "queued") return; // not sent yet
     const buttons = view.buttons || [];
     if (!textOf(view) && !view.image && !buttons.length && !view.location_request) return;
+    views.set(view.id, view);
     let element = shown.get(view.id);
     const isNew = !element;
     if (isNew) {
@@ -77,7 +152,7 @@
     if (view.image) {
       const image = document.createElement("img");
       image.src = view.image;
-      image.alt = "Immagine inviata dall'assistente";
+      image.alt = t("image_alt");
       element.appendChild(image);
     }
     if (view.document) {
@@ -85,7 +160,7 @@
       b.type = "button";
       b.className = "download";
       const kb = Math.max(1, Math.round((view.document.size_bytes || 0) / 1024));
-      b.textContent = "⬇ Scarica " + view.document.filename + " (" + kb + " KB)";
+      b.textContent = t("download", { filename: view.document.filename, kb: kb });
       b.addEventListener("click", () => download(view.id, view.document.filename));
       element.appendChild(b);
     }
@@ -93,7 +168,7 @@
       const group = document.createElement("div");
       group.className = "buttons";
       group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Scelte possibili");
+      group.setAttribute("aria-label", t("choices_label"));
       for (const button of buttons) {
         const b = document.createElement("button");
         b.type = "button";
@@ -104,7 +179,7 @@
       if (view.location_request) {
         const b = document.createElement("button");
         b.type = "button";
-        b.textContent = "📍 Condividi posizione";
+        b.textContent = t("share_location");
         b.addEventListener("click", shareLocation);
         group.appendChild(b);
       }
@@ -135,7 +210,7 @@
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (error) {
-      say("Non riesco a scaricare il file. Riprova tra poco.");
+      say("download_failed");
     }
   }
 
@@ -145,7 +220,7 @@
     if (!response.ok) {
       let detail = "";
       try { detail = (await response.json()).detail; } catch (e) { detail = ""; }
-      say(typeof detail === "string" && detail ? detail : "Non riesco ad aprire la chat: riprova più tardi.");
+      sayDetail(detail, "session_failed");
       throw new Error("session " + response.status);
     }
     token = (await response.json()).token;
@@ -157,6 +232,7 @@
     const response = await fetch("/api/chat/history?after=" + lastId, { headers: headers() });
     if (!response.ok) throw new Error("history " + response.status);
     const data = await response.json();
+    if (data.language) useLanguage(data.language);
     data.messages.forEach(render);
     return data;
   }
@@ -178,7 +254,7 @@
           method: "POST", headers: headers(), body: JSON.stringify(item),
         });
       } catch (e) {
-        say("Connessione assente: il messaggio partirà appena possibile.");
+        say("offline");
         setTimeout(flushOutbox, 3000);
         return;
       }
@@ -186,17 +262,17 @@
         // a per-address limit (e.g. urgent requests): the answer says what to do instead
         let detail = "";
         try { detail = (await response.json()).detail; } catch (e) { detail = ""; }
-        say(typeof detail === "string" && detail ? detail : "Troppe richieste: riprova più tardi.");
+        sayDetail(detail, "too_many_requests");
         saveOutbox(outbox().slice(1));
         return;
       }
       if (response.status === 429) {
-        say("Stai scrivendo molto velocemente: aspetta qualche secondo.");
+        say("too_fast");
         setTimeout(flushOutbox, 3000);
         return;
       }
       if (!response.ok && response.status !== 422) {
-        say("Il messaggio non è partito: riprovo tra poco.");
+        say("not_sent");
         setTimeout(flushOutbox, 3000);
         return;
       }
@@ -214,16 +290,16 @@
   }
 
   // A photo or PDF goes straight to the server (too big to wait in localStorage); the
-  // server checks size and type and says in Italian what is wrong. What is written in the
+  // server checks size and type and says what is wrong, in the conversation's language. What is written in the
   // box goes with it as its caption (a header, percent-encoded), as on Telegram.
   async function sendFile(file) {
     if (!file) return;
     if (!file.size) {
-      say("Il file è vuoto. Puoi mandare una foto o un PDF?");
+      say("file_empty");
       return;
     }
     const caption = textarea.value.trim();
-    say("Invio il file…");
+    say("file_sending");
     attachButton.disabled = true;
     try {
       const headers = { "Authorization": "Bearer " + token, "Content-Type": file.type || "application/octet-stream" };
@@ -239,10 +315,10 @@
       } else {
         let detail = "";
         try { detail = (await response.json()).detail; } catch (e) { detail = ""; }
-        say(typeof detail === "string" && detail ? detail : "Il file non è partito: riprova tra poco.");
+        sayDetail(detail, "file_failed");
       }
     } catch (e) {
-      say("Il file non è partito: controlla la connessione e riprova.");
+      say("file_offline");
     } finally {
       attachButton.disabled = false;
       fileInput.value = "";
@@ -251,16 +327,16 @@
 
   function shareLocation() {
     if (!navigator.geolocation) {
-      say("Il tuo browser non permette di condividere la posizione. Scrivi il nome del quartiere.");
+      say("no_geolocation");
       return;
     }
-    say("Cerco la tua posizione…");
+    say("locating");
     navigator.geolocation.getCurrentPosition(
       (position) => {
         say("");
         send({ location: { lat: position.coords.latitude, lon: position.coords.longitude } });
       },
-      () => say("Non riesco a leggere la posizione. Puoi scrivere il nome del quartiere."),
+      () => say("location_failed"),
       { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 }
     );
   }
@@ -298,10 +374,11 @@
             const payload = JSON.parse(data);
             if (event === "message") render(payload);
             else if (event === "typing") showTyping();
+            else if (event === "language") useLanguage(payload.language);
           }
         }
       } catch (e) {
-        say("Connessione interrotta: provo a ricollegarmi…");
+        say("reconnecting");
       }
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
@@ -311,7 +388,7 @@
     event.preventDefault();
     const text = textarea.value;
     if (!text.trim()) {
-      say("Scrivi un messaggio prima di premere Invia.");
+      say("empty_message");
       textarea.focus();
       return;
     }
@@ -328,25 +405,23 @@
   });
 
   // The language switch: one button per language of locale/languages.yml, each in its own
-  // language; a tap sends "/lingua CODE", which the gateway answers (bot/language.py).
-  async function showLanguages() {
+  // language; a tap sends "/lingua CODE", which the gateway answers (bot/language.py), and
+  // puts the page in that language at once (the events confirm it).
+  function showLanguages() {
     const nav = document.getElementById("languages");
-    try {
-      const response = await fetch("/api/chat/languages");
-      if (!response.ok) return;
-      const body = await response.json();
-      for (const language of body.languages) {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.lang = language.code;
-        button.textContent = language.name;
-        button.addEventListener("click", () => send({ text: "/lingua " + language.code }));
-        nav.appendChild(button);
-      }
-      nav.hidden = false;
-    } catch (e) {
-      // without the list the page works as before; /lingua can still be typed
+    if (tables.size < 2) return; // /lingua can still be typed
+    for (const language of tables.values()) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.lang = language.code;
+      button.textContent = language.name;
+      button.addEventListener("click", () => {
+        useLanguage(language.code);
+        send({ text: "/lingua " + language.code });
+      });
+      nav.appendChild(button);
     }
+    nav.hidden = false;
   }
 
   shareButton.addEventListener("click", shareLocation);
@@ -360,7 +435,7 @@
       if (fresh) await send({ command: "start" });
       else flushOutbox();
     } catch (e) {
-      say("Il servizio non risponde. Riprova tra poco.");
+      say("unavailable");
     }
     listen();
     showLanguages();

@@ -3,11 +3,12 @@
 ``prepare`` builds the two files (read only; refuses a conversation erased or purged, and a
 channel that cannot take them or a file over its limit: ``CannotSend``). ``store_copy`` then,
 in the caller's transaction, stores three outbound messages in the same conversation (a
-line of explanation, the PDF, the JSON), each document kept as an ``Attachment`` of its
-message (VAR_DIR/uploads, deleted by retention and erasure with the conversation's other
-files), and marks the request done. The rows are queued like every reply: the gateway sends
-them at once, and a channel failure leaves them to the outbox, which retries until sent.
-Nothing here knows the chat address: the copy can only go where the request came from.
+line of explanation, the PDF, the JSON, in the conversation's language), each document kept
+as an ``Attachment`` of its message (VAR_DIR/uploads, deleted by retention and erasure with
+the conversation's other files), and marks the request done. The rows are queued like
+every reply: the gateway sends them at once, and a channel failure leaves them to the
+outbox, which retries until sent. Nothing here knows the chat address: the copy can only go
+where the request came from.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from conversations import repository as repo
 from conversations.models import Author, Channel, Kind, Message
 from conversations.outgoing import Document
 from conversations.uploads import SavedFile
+from core.i18n import gettext
 from privacy.copy_files import CopyFile, build_files
+from privacy.copy_wording import CAPTIONS, INTRO_TEXT
 from privacy.data_copy import (
     DataCopy,
     collect,
@@ -32,15 +35,6 @@ from privacy.data_copy import (
 )
 from privacy.requests import PrivacyRequest
 
-INTRO_TEXT = (
-    "Ecco la copia dei tuoi dati che ci hai chiesto. Ti mandiamo due file: un documento PDF "
-    "da leggere e un file JSON con gli stessi dati, che serve solo se vuoi portarli a un "
-    "altro servizio. Conservali con cura: contengono i tuoi dati personali."
-)
-CAPTIONS = {
-    "application/pdf": "La copia dei tuoi dati da leggere (PDF).",
-    "application/json": "Gli stessi dati in un file per il computer (JSON).",
-}
 EXTENSIONS = {"application/pdf": "pdf", "application/json": "json"}
 
 
@@ -118,10 +112,15 @@ def store_copy(
     Raises ``ConversationGone`` (erased or purged meanwhile) or ``RequestGone``."""
     cid = prepared.request.conversation_id
     conversation = live_conversation(session, conversation_id=cid)
-    items = [repo.OutboundItem(author=Author.staff, kind=Kind.text, text=INTRO_TEXT, data={})]
+    language = conversation.language  # sent as staff's, so translated here
+    intro = gettext(language, INTRO_TEXT)
+    items = [repo.OutboundItem(author=Author.staff, kind=Kind.text, text=intro, data={})]
     items += [
         repo.OutboundItem(
-            author=Author.staff, kind=Kind.attachment, text=CAPTIONS[f.mime_type], data={}
+            author=Author.staff,
+            kind=Kind.attachment,
+            text=gettext(language, CAPTIONS[f.mime_type]),
+            data={},
         )
         for f in prepared.files
     ]

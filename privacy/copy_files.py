@@ -1,10 +1,11 @@
-"""The two files of a data copy: a readable PDF in plain Italian and a JSON for machines.
+"""The two files of a data copy: a readable PDF in plain words and a JSON for machines.
 
 The JSON follows the schema ``welcome.data-copy`` version 1 (docs/contracts.md): times
 ISO-8601 with the Europe/Rome offset, money in integer cents, one key per section. The PDF
 (WeasyPrint, as the monthly report) shows the same sections as tables, money in euro and
-times as «07/12/2026 10:30». Neither is ever logged; the console's audit line keeps only
-their sizes and SHA-256.
+times as «07/12/2026 10:30», in the conversation's language (privacy.copy_wording, the
+gateway's catalogue; the numbers in that language's way). Neither is ever logged; the
+console's audit line keeps only their sizes and SHA-256.
 """
 
 from __future__ import annotations
@@ -16,68 +17,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from catalog.hours import ROME
+from core.i18n import gettext, languages
+from privacy import copy_wording as words
+from privacy.copy_wording import FIELD_LABELS
 from privacy.data_copy import SCHEMA, SCHEMA_VERSION, DataCopy, iso
 
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_MIME = "application/pdf"
 JSON_MIME = "application/json"
-
-#: the Italian name of each field, for the readable copy (the JSON keeps the English keys)
-FIELD_LABELS = {
-    "at": "Quando",
-    "from": "Da chi",
-    "kind": "Tipo",
-    "text": "Testo",
-    "file": "File",
-    "channel": "Canale",
-    "chat_started_at": "Chat iniziata il",
-    "consent_version": "Versione dell'informativa",
-    "consent_given_at": "Consenso dato il",
-    "consent_declined_at": "Consenso rifiutato il",
-    "active": "Attiva",
-    "since": "Dal",
-    "stopped_at": "Fermata il",
-    "topics": "Quartieri e interessi",
-    "number": "Numero",
-    "place": "Dove",
-    "starts_at": "Inizio",
-    "ends_at": "Fine",
-    "booked_at": "Prenotato il",
-    "cancelled_at": "Annullato il",
-    "reference": "Codice cittadino",
-    "first_name": "Nome",
-    "family_name": "Cognome",
-    "tax_code": "Codice fiscale",
-    "quartiere": "Quartiere",
-    "employer": "Datore di lavoro",
-    "budget": "Budget",
-    "amount_cents": "Importo",
-    "held_cents": "Importo bloccato",
-    "service_code": "Servizio",
-    "memo": "Nota",
-    "code": "Codice",
-    "provider_code": "Ente",
-    "price_cents": "Prezzo",
-    "covered_cents": "Pagato dal budget",
-    "status": "Stato",
-    "created_at": "Creato il",
-    "closed_at": "Chiuso il",
-    "paid_on": "Pagato il",
-    "provider_name": "Pagato a",
-    "beneficiary": "Per chi",
-    "category": "Categoria",
-    "approved_cents": "Importo approvato",
-    "reason": "Motivo",
-    "submitted_at": "Mandata il",
-    "reviewed_at": "Decisa il",
-    "requested_at": "Chiesta il",
-    "taken_at": "Presa in carico il",
-    "outcome": "Esito",
-    "notes": "Note dell'operatore",
-}
 
 
 @dataclass(frozen=True)
@@ -111,27 +62,33 @@ def json_file(copy: DataCopy) -> CopyFile:
 
 
 def _filename(copy: DataCopy, extension: str) -> str:
-    return f"welcome-copia-dati-{copy.created_at.astimezone(ROME):%Y-%m-%d}.{extension}"
+    day = f"{copy.created_at.astimezone(ROME):%Y-%m-%d}"
+    return gettext(copy.language, words.FILENAME).format(day=day) + f".{extension}"
 
 
-def euro(cents: int) -> str:
+def euro(cents: int, language: str = "it") -> str:
+    if language != languages().source:  # "€500.00" in English
+        return format_currency(cents / 100, "EUR", locale=language)
     sign = "-" if cents < 0 else ""
     whole, rest = divmod(abs(cents), 100)
     return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d} €"
 
 
-def readable(key: str, value: Any) -> str:
-    """One value as the PDF shows it."""
+def readable(key: str, value: Any, language: str = "it") -> str:
+    """One value as the PDF shows it, in ``language``."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
-        return "sì" if value else "no"
+        return gettext(language, words.YES if value else words.NO)
     if key.endswith("_cents") and isinstance(value, int):
-        return euro(value)
+        return euro(value, language)
     if key == "file" and isinstance(value, dict):
-        return f"{value.get('type')}, {value.get('bytes')} byte (il file non è nella copia)"
+        text = gettext(language, words.FILE_NOT_IN_COPY)
+        return text.format(type=value.get("type"), bytes=value.get("bytes"))
+    if key == "from" and isinstance(value, str):
+        return gettext(language, value)  # cittadino, assistente, operatore
     if key == "notes" and isinstance(value, list):
-        return "\n".join(f"{readable('at', n.get('at'))}: {n.get('text')}" for n in value)
+        return "\n".join(f"{readable('at', n.get('at'), language)}: {n.get('text')}" for n in value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
@@ -143,19 +100,28 @@ def readable(key: str, value: Any) -> str:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.globals["show"] = readable
-    env.globals["label"] = lambda key: FIELD_LABELS.get(key, key)
-    return env
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def html_text(copy: DataCopy) -> str:
+    language = copy.language
+
+    def t(text: str, **fields: Any) -> str:
+        return gettext(language, text).format(**fields)
+
+    when = copy.created_at.astimezone(ROME)
     return (
         _environment()
         .get_template("data_copy.html")
         .render(
             copy=copy,
-            created=copy.created_at.astimezone(ROME).strftime("%d/%m/%Y alle %H:%M"),
+            language=language,
+            words=words,
+            t=t,
+            show=lambda key, value: readable(key, value, language),
+            label=lambda key: t(FIELD_LABELS[key]) if key in FIELD_LABELS else key,
+            section_label=lambda key, label: t(words.SECTION_LABELS.get(key, label)),
+            created=t(words.CREATED_AT, day=f"{when:%d/%m/%Y}", time=f"{when:%H:%M}"),
         )
     )
 

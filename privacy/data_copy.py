@@ -26,7 +26,9 @@ from care.models import FlagKind
 from catalog.hours import ROME
 from catalog.models import WelcomePlace
 from conversations.models import PURGED_PREFIX, Attachment, Author, Conversation, Message
+from core.i18n import supported
 from privacy import requests
+from privacy.copy_wording import AUTHORS, SECTION_LABELS
 from privacy.requests import PrivacyRequest
 from staff.models import AuditLog
 from welfare.ledger.linking import citizen_for_conversation
@@ -85,7 +87,7 @@ class ConversationGone(Exception):
 @dataclass(frozen=True)
 class Section:
     key: str  # the JSON's key
-    label: str  # Italian, as the preview and the PDF show it
+    label: str  # Italian, as the console's preview shows it (the PDF translates it)
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -95,6 +97,7 @@ class DataCopy:
     channel: str
     created_at: datetime
     sections: list[Section]
+    language: str = "it"  # the conversation's: the PDF's and the messages' language
 
     def counts(self) -> list[tuple[str, int]]:
         return [(s.label, len(s.items)) for s in self.sections]
@@ -117,14 +120,6 @@ def live_conversation(session: Session, *, conversation_id: str) -> Conversation
     if conversation is None or conversation.chat_key.startswith(PURGED_PREFIX):
         raise ConversationGone(conversation_id)
     return conversation
-
-
-AUTHORS = {
-    Author.citizen: "cittadino",
-    Author.bot: "assistente",
-    Author.gateway: "assistente",
-    Author.staff: "operatore",
-}
 
 
 def _messages(session: Session, cid: str) -> list[dict[str, Any]]:
@@ -322,19 +317,20 @@ def collect(session: Session, *, conversation_id: str, now: datetime) -> DataCop
     cid = conversation_id
     citizen_id, citizen = _citizen(session, cid)
     sections = [
-        Section("messages", "Messaggi della chat", _messages(session, cid)),
-        Section("consent", "Consenso all'informativa privacy", _consent(conversation)),
-        Section("subscriptions", "Iscrizione agli avvisi", _subscriptions(session, cid)),
-        Section("appointments", "Appuntamenti ai Welcome Point", _appointments(session, cid)),
-        Section("citizen", "Dati anagrafici del budget welfare", citizen),
-        Section("ledger_entries", "Movimenti del budget welfare", _ledger(session, citizen_id)),
-        Section("vouchers", "Voucher", _vouchers(session, cid)),
-        Section("reimbursements", "Richieste di rimborso", _reimbursements(session, cid)),
-        Section("handoffs", "Conversazioni con un operatore", _handoffs(session, cid)),
+        Section("messages", SECTION_LABELS["messages"], _messages(session, cid)),
+        Section("consent", SECTION_LABELS["consent"], _consent(conversation)),
+        Section("subscriptions", SECTION_LABELS["subscriptions"], _subscriptions(session, cid)),
+        Section("appointments", SECTION_LABELS["appointments"], _appointments(session, cid)),
+        Section("citizen", SECTION_LABELS["citizen"], citizen),
+        Section("ledger_entries", SECTION_LABELS["ledger_entries"], _ledger(session, citizen_id)),
+        Section("vouchers", SECTION_LABELS["vouchers"], _vouchers(session, cid)),
+        Section("reimbursements", SECTION_LABELS["reimbursements"], _reimbursements(session, cid)),
+        Section("handoffs", SECTION_LABELS["handoffs"], _handoffs(session, cid)),
     ]
     return DataCopy(
         conversation_id=cid,
         channel=str(conversation.channel),
         created_at=now,
         sections=sections,
+        language=supported(conversation.language),
     )

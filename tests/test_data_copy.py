@@ -241,3 +241,62 @@ def test_each_channel_takes_documents_up_to_its_limit() -> None:
         copy_delivery.check_channel("webchat", [big])
     with pytest.raises(copy_delivery.CannotSend):
         copy_delivery.check_channel("sms", [small])
+
+
+def _in_english(world: World) -> None:
+    from conversations.language import choose
+
+    with session_scope(world.engine) as session:
+        choose(session, conversation_id=world.me, language="en")
+
+
+def test_the_readable_copy_is_in_english_for_an_english_conversation(world: World) -> None:
+    """Issue 17: the copy's own words follow the conversation's language; what was written
+    (messages, notes, names) stays as it was written, and the JSON does not change."""
+    from tests.language.test_catalogues import still_italian
+
+    json_before = copy_files.json_file(_copy(world)).content
+    _in_english(world)
+    copy = _copy(world)
+    assert copy.language == "en"
+    html = copy_files.html_text(copy)
+    for words in (
+        '<html lang="en">',
+        "A copy of your data",
+        "Chat messages (5)",
+        "Payments and changes of the welfare budget (1)",
+        "€500.00",  # 50,000 cents
+        "sono Anna, abito in via Roma 3",  # what the citizen wrote
+        "Anna: sfratto",  # the operator's note
+        "Appointments at the Welcome Points (0)",
+        "the file is not in the copy",
+    ):
+        assert words in html, words
+    # the copy's own words: the cells hold the data as kept (names of budgets, providers)
+    own = re.sub(r"<style>.*?</style>|<td>.*?</td>", "", html, flags=re.DOTALL)
+    shown = re.sub(r"<[^>]+>", "\n", own)
+    written = {m["text"] for m in copy.sections[0].items} | {"Anna: sfratto"}
+    italian = [
+        line
+        for line in (" ".join(part.split()) for part in shown.split("\n"))
+        if line and not any(text and text in line for text in written) and still_italian(line)
+    ]
+    assert italian == []
+    assert copy_files.json_file(copy).content == json_before  # the contract's data
+    pdf = copy_files.pdf_file(copy)
+    assert pdf.content.startswith(b"%PDF-") and pdf.filename.startswith("welcome-data-copy-")
+
+
+def test_the_copys_messages_are_in_english_for_an_english_conversation(
+    world: World, tmp_path: Path
+) -> None:
+    _in_english(world)
+    prepared, saved = _prepared(world, tmp_path)
+    with session_scope(world.engine) as session:
+        rows, _ = copy_delivery.store_copy(
+            session, prepared=prepared, saved=saved, staff_user_id=None, now=NOW
+        )
+        texts = [r.text for r in rows]
+    assert texts[0].startswith("Here is the copy of your data")
+    assert texts[1:] == ["The copy of your data, to read (PDF).",
+                         "The same data in a file for computers (JSON)."]  # fmt: skip

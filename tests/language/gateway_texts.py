@@ -18,6 +18,7 @@ TEXT_MODULES = (
     "broadcast.formatting",
     "broadcast.broadcasts",
     "bot.channels.webchat.page_texts",
+    "privacy.copy_wording",
 )
 # constants of those modules that are not texts (payloads, markers, hours, aliases, place
 # names), or are gathered below from where they are defined (CATEGORY_LABELS)

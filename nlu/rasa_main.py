@@ -9,7 +9,9 @@ with two additions:
   ``sys.argv`` inside this process: the kernel's copy of the command line (``ps``,
   /proc/PID/cmdline, readable by every local user) never holds it, while the environment
   (/proc/PID/environ) is readable only by its owner.
-- ``WELCOME_RASA_SPEEDUPS=0`` skips nlu.rasa_speedups (the bench's comparison).
+- ``WELCOME_RASA_SPEEDUPS=0`` skips nlu.rasa_speedups (the bench's comparison); a list of
+  patch names (``action-result-validation,rule-keys-cache``) applies only those (to measure
+  one patch against the others).
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ def with_auth_token(argv: list[str], environ: dict[str, str] | os._Environ[str])
 
 
 def main() -> None:
-    if os.environ.get(SPEEDUPS_ENV, "1") != "0":
+    speedups = os.environ.get(SPEEDUPS_ENV, "1")
+    if speedups != "0":
         from nlu.rasa_speedups import apply
 
-        apply()
+        apply(None if speedups == "1" else [name.strip() for name in speedups.split(",")])
     from rasa.__main__ import main as rasa_main
 
     sys.argv = with_auth_token(sys.argv, os.environ)

@@ -1,10 +1,20 @@
-"""nlu.rasa_speedups changes Rasa's speed, not its answers: action-server answers are
-accepted and refused exactly as Rasa's own validation does (same exception, same message)."""
+"""nlu.rasa_speedups changes Rasa's speed, not its answers: each part of Rasa it replaces
+gives the same outcome on the same inputs before and after (tests/nlu/rasa_speedups_check.py):
+
+- action-server answers are accepted and refused exactly as Rasa's own validation does
+  (same exception, same message);
+- the tracker store writes and reads back the same rows and trackers, and a new
+  conversation no longer costs an empty save;
+- the action server receives the same bytes;
+- RulePolicy finds the same rules for each conversation state, also once a rule is gone;
+- the graph runner returns the same outputs and raises the same errors as dask did."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,9 +22,18 @@ from core.settings import PROJECT_ROOT, get_settings
 from devtools.rasa_env import RASA_PYTHON, rasa_env
 
 SCRIPT = PROJECT_ROOT / "tests" / "nlu" / "rasa_speedups_check.py"
+PATCHES = [
+    "action-result-validation",
+    "empty-tracker-save",
+    "action-call-json",
+    "rule-keys-cache",
+    "sqlite-pool",
+    "graph-runner",
+]
 
 
-def test_action_answers_are_validated_as_rasa_does() -> None:
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
     if not RASA_PYTHON.exists():
         pytest.skip("the Rasa environment (.venv-rasa) is not installed: scripts/setup.sh rasa")
     completed = subprocess.run(
@@ -26,10 +45,87 @@ def test_action_answers_are_validated_as_rasa_does() -> None:
         timeout=240,
         check=True,
     )
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert result["applied"] == ["action-result-validation"]
-    assert result["after"] == result["before"]
-    assert result["before"][:3] == ["ok", "ok", "ok"]
-    refused = result["before"][3:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_every_patch_is_in_effect(result: dict[str, Any]) -> None:
+    assert result["applied"] == PATCHES
+
+
+def test_action_answers_are_validated_as_rasa_does(result: dict[str, Any]) -> None:
+    assert result["after"]["validation"] == result["before"]["validation"]
+    assert result["before"]["validation"][:3] == ["ok", "ok", "ok"]
+    refused = result["before"]["validation"][3:]
     assert all(outcome.startswith("ValidationError: ") for outcome in refused)
     assert all("Failed to validate Action server response" in outcome for outcome in refused)
+
+
+def test_the_tracker_store_keeps_the_same_rows(result: dict[str, Any]) -> None:
+    before, after = result["before"]["tracker_store"], result["after"]["tracker_store"]
+    assert after == before
+    assert [row[2] for row in before["rows"]][:4] == ["action", "action", "user", "slot"]
+    assert before["bob"] == ["action"]
+    evidence = result["evidence"]
+    # a new conversation: Rasa read it, then "saved" its empty tracker; now only the read
+    assert evidence["before"]["statements_on_new_conversation"] == 2
+    assert evidence["after"]["statements_on_new_conversation"] == 1
+    assert (evidence["before"]["pool"], evidence["after"]["pool"]) == ("NullPool", "QueuePool")
+
+
+def test_the_action_server_gets_the_same_bytes(result: dict[str, Any]) -> None:
+    before, after = result["before"]["action_calls"], result["after"]["action_calls"]
+    assert after == before
+    assert len(before) == 6
+    first = json.loads(before[0])
+    assert first["next_action"] == "action_search_services"
+    assert list(first)[-1] == "domain" and first["domain"]["slots"]
+
+
+def test_the_rule_policy_finds_the_same_rules(result: dict[str, Any]) -> None:
+    before, after = result["before"]["rule_keys"], result["after"]["rule_keys"]
+    assert after == before
+    assert before[0] and before[:6] == before[6:12]  # asked twice: the same
+    assert before[12] != before[0]  # a rule removed from the table is no longer found
+    evidence = result["evidence"]
+    assert evidence["before"]["rule_checks_when_asked_again"] > 0
+    assert evidence["after"]["rule_checks_when_asked_again"] == 0
+
+
+def test_the_graph_runs_as_with_dask(result: dict[str, Any]) -> None:
+    before, after = result["before"]["graph"], result["after"]["graph"]
+    assert after == before
+    assert set(before[2]) == {"nlu", "core"}
+    assert before[-2].startswith("GraphComponentException: ")
+    assert before[-1].startswith("GraphRunError: Missing input")
+    assert result["evidence"]["before"]["dask_runs"] == 7
+    assert result["evidence"]["after"]["dask_runs"] == 0
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_test_stories_pass_through_the_speedups(tmp_path: Path) -> None:
+    """`rasa test core` on tests/test_stories.yml as tests/conversations/test_rasa_stories.py
+    runs it, but through nlu.rasa_main: the patched RulePolicy and graph runner predict every
+    action of every story."""
+    if not RASA_PYTHON.exists():
+        pytest.skip("the Rasa environment (.venv-rasa) is not installed: scripts/setup.sh rasa")
+    from devtools.train import ensure_model
+
+    model = ensure_model().model
+    out = tmp_path / "results"
+    stories = PROJECT_ROOT / "tests" / "test_stories.yml"
+    command = [str(RASA_PYTHON), "-m", "nlu.rasa_main", "test", "core", "--model", str(model)]
+    completed = subprocess.run(
+        [*command, "--stories", str(stories), "--out", str(out), "--no-plot"],
+        cwd=PROJECT_ROOT,
+        env=rasa_env(get_settings()),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=1500,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    failed = (out / "failed_test_stories.yml").read_text()
+    assert "None of the test stories failed" in failed, f"failed stories:\n{failed}"

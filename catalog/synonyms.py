@@ -32,6 +32,7 @@ class SynonymMatch:
     """What the synonym table found in a query's terms."""
 
     categories: list[str] = field(default_factory=list)
+    specific: list[str] = field(default_factory=list)  # named by a word not `weak` anywhere
     also: list[str] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)
 
@@ -57,6 +58,9 @@ class SynonymTable:
                     found = weak if syn.weak else result.categories
                     if syn.category and syn.category not in found:
                         found.append(syn.category)
+                    general = syn.weak or self.general(list(syn.phrase))
+                    if syn.category and not general and syn.category not in result.specific:
+                        result.specific.append(syn.category)
                     result.also.extend(t for t in syn.also if t not in result.also)
                     result.spans.append((i, i + len(syn.phrase)))
                     i += len(syn.phrase)

@@ -13,6 +13,7 @@ from typing import Final
 
 from catalog.areas import find_area_mention
 from catalog.filters import SearchFilters
+from catalog.synonyms import synonym_table
 from catalog.text import fold, term
 
 _NUMBERS: Final[dict[str, int]] = {
@@ -224,3 +225,15 @@ def understand(text: str) -> Understanding:
         surface=surface,
         rest=" ".join(work.split()),
     )
+
+
+def named_kind(text: str) -> str | None:
+    """The kind of service the citizen's own words name with a specific word («badante»,
+    «sfratto», «psicologo»; a category's label), or None.
+
+    General words («casa», «lavoro»: ``weak`` in synonyms.yaml) do not count, and there is
+    no typo correction: a message the assistant did not otherwise understand is searched
+    only on words the citizen actually typed.
+    """
+    match = synonym_table().match(understand(text).terms)
+    return match.specific[0] if match.specific else None

@@ -94,14 +94,15 @@ def category_from_general_word(tracker: Tracker) -> bool:
     """The NLU took this message's kind of service from a general word only («casa» in
     «qualcuno che l'aiuti in casa», «lavoro»: catalog.synonyms.is_general_word), before any
     question: the catalogue's understanding of the whole message decides instead (it counts
-    a general word only when nothing more specific is said)."""
+    a general word only when nothing more specific is said). Values the NLU could not map
+    onto a category (a typo: «asistenza») are not a specific word."""
     if "service_category" not in _candidates(tracker) or asked_in_this_form(tracker):
         return False
     text = str(tracker.latest_message.get("text") or "")
-    spans = [
+    spans = [  # a value the NLU could not map («asistenza», a typo) names nothing
         text[int(e.get("start") or 0) : int(e.get("end") or 0)]
         for e in tracker.latest_message.get("entities") or []
-        if e.get("entity") == "service_category"
+        if e.get("entity") == "service_category" and e.get("value") in CATEGORIES
     ]
     return bool(spans) and all(span and is_general_word(span) for span in spans)
 

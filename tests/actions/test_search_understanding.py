@@ -74,6 +74,17 @@ def test_a_general_word_taken_by_the_nlu_leaves_the_choice_to_the_catalogue(
     assert categories(catalogue, found["results"])[0] == "home_care"
 
 
+def test_a_typo_the_nlu_could_not_map_is_not_a_specific_word(catalogue: Engine) -> None:
+    """«asistenza anziani a casa»: the NLU marks «asistenza» with no category it knows and
+    «casa» as housing; the catalogue reads the typo as «assistenza» and finds home care."""
+    text = "asistenza anziani a casa"
+    typo = {"entity": "service_category", "value": "asistenza", "start": 0, "end": 9}
+    start = text.index("casa")
+    casa = {"entity": "service_category", "value": "housing", "start": start, "end": start + 4}
+    found = search_turn(text, [typo, casa])
+    assert found["slots"]["service_category"] == "home_care"
+
+
 def test_a_specific_word_taken_by_the_nlu_stays(catalogue: Engine) -> None:
     text = "mi hanno dato lo sfratto, cerco un alloggio"
     start = text.index("sfratto")

@@ -8,18 +8,22 @@ Two tiers (docs/nlu-pipeline.md, "Emergency tiers"):
   numbers, the top-priority hand-off and the flag, as always;
 - ask: the model alone, less sure (``intent_gate.tier == "ask"``): the numbers at once and
   «Sei in pericolo adesso?» with the buttons Sì / No; no hand-off yet. «No» goes on
-  (utter_not_in_danger).
+  (``action_not_in_danger``): the numbers once more and then what the citizen asked, the
+  services of the kind their message named («mia nonna sta tutto il giorno sola...»:
+  actions.catalogue_guess), or «Come posso aiutarti?» (utter_not_in_danger).
 
 The reply goes out even if the database is down: the numbers come first, the flag after.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalogue_guess import guessed_search, kind_in_words
 from actions.common import db_session, intent_of, logger
 from actions.wording import N_, buttons, language_of, tr
 from care.flags import raise_flag
@@ -107,4 +111,43 @@ class ActionEmergency(Action):
             # the citizen already has the numbers; the gateway's handoff payload and the
             # safety net still reach a human
             logger.exception("action_emergency: could not store the emergency flag")
+        return []
+
+
+NOT_IN_DANGER_TEXT = N_(
+    "Bene, mi fa piacere. Se la situazione cambia, chiama subito il 112 (o il 1522 per "
+    "violenza e stalking) oppure scrivimi."
+)
+
+
+def message_before(tracker: Tracker) -> str:
+    """The citizen's typed message before the latest one (the one that brought the
+    question «Sei in pericolo adesso?»); empty when it was a button."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return ""
+    text = str(users[-2].get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+class ActionNotInDanger(Action):
+    """«No» to «Sei in pericolo adesso?»: go on with what the citizen asked."""
+
+    def name(self) -> str:
+        return "action_not_in_danger"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        request = message_before(tracker)
+        kind = kind_in_words(request)
+        if kind is not None:
+            lead = tr(language_of(tracker), NOT_IN_DANGER_TEXT)
+            found = await asyncio.to_thread(
+                guessed_search, dispatcher, tracker, kind, text=request, lead=lead
+            )
+            if found is not None:
+                logger.info("not in danger: went on with the services asked for")
+                return found
+        dispatcher.utter_message(response="utter_not_in_danger")
         return []

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalogue_guess import guessed_kind, guessed_search
 from actions.common import HANDOFF_BUTTON, db_session, logger
 from actions.redirect import last_typed_text, office_text
 from actions.wording import N_, button, buttons, language_of, tr
@@ -116,6 +118,12 @@ class ActionDefaultAskAffirmation(Action):
         maybe_emergency = any(
             r.get("name") == "emergency" and (r.get("confidence") or 0) >= 0.05 for r in ranking[:3]
         )
+        kind = None if maybe_emergency else guessed_kind(tracker.latest_message)
+        if kind is not None:  # the words name a kind of service: its services, no question
+            found = await asyncio.to_thread(guessed_search, dispatcher, tracker, kind, paging=False)
+            if found is not None:
+                logger.info("ask_affirmation: searched instead")
+                return found
         lang = language_of(tracker)
         offered = [
             {"title": tr(lang, INTENT_LABELS[i]), "payload": _payload(i, entities)} for i in top

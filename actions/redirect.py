@@ -4,11 +4,13 @@ when no office matches; then say what the assistant can do."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalogue_guess import guessed_kind, guessed_search
 from actions.common import latest_text, logger
 from actions.wording import N_, buttons, language_of, tr
 from catalog.offices import Office, OfficeDataError, general_office, office_for
@@ -90,7 +92,9 @@ def office_text(text: str, *, specific_only: bool = False, language: str | None 
 
 
 class ActionOutOfScope(Action):
-    """out_of_scope: the office that can help (or the contact centre), then what I do."""
+    """out_of_scope: the office that can help (or the contact centre), then what I do; the
+    services of a kind the words clearly name, when the model's own guess was a search
+    (actions.catalogue_guess)."""
 
     def name(self) -> str:
         return "action_out_of_scope"
@@ -98,6 +102,11 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        kind = None if tracker.active_loop_name else guessed_kind(tracker.latest_message)
+        if kind is not None:
+            found = await asyncio.to_thread(guessed_search, dispatcher, tracker, kind)
+            if found is not None:
+                return found
         lang = language_of(tracker)
         where = office_text(last_typed_text(tracker), language=lang)
         dispatcher.utter_message(

@@ -149,13 +149,22 @@ def by_cost(result: SearchResult, *, offset: int, limit: int) -> SearchResult:
 
 
 def run_search(
-    dispatcher: CollectingDispatcher, tracker: Tracker, *, offset: int, text: str | None = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    offset: int,
+    text: str | None = None,
+    filters: SearchFilters | None = None,
+    paging: bool = True,
 ) -> list[dict[str, Any]]:
     """Search, reply, and remember the page; shared by the first page and the next ones.
 
     ``text`` replaces the words of the current search (a new request); by default the
-    search reads them from the slot ``search_text``."""
-    filters = filters_from_slots(tracker)
+    search reads them from the slot ``search_text``. ``filters`` replace the slots' (the
+    caller then sets the slots to match, so that the next page finds the same). Without
+    ``paging`` there is no «Altri risultati» (the caller's slots would not last)."""
+    if filters is None:
+        filters = filters_from_slots(tracker)
     lang = language_of(tracker)
     handoff = button(lang, HANDOFF_BUTTON)
     new_search = button(lang, NEW_SEARCH_BUTTON)
@@ -238,7 +247,7 @@ def run_search(
             lang, N_("Se non va bene nessuno, un Care Manager può aiutarti a trovare altro.")
         )
     buttons = [details_button(offset + i, code, lang) for i, code in enumerate(codes, start=1)]
-    if offset + len(codes) < result.total:
+    if paging and offset + len(codes) < result.total:
         buttons.append(button(lang, MORE_BUTTON))
     if result.relaxed:
         buttons.append(handoff)

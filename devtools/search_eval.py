@@ -8,8 +8,10 @@ request as answered when the first results come after at most one question and t
 service listed has the expected category (or one of ``also``).
 
 The one question is answered as a citizen who gave everything in the first message would:
-«non importa» to the zone or the age. A question about the kind of service counts as a
-miss (the assistant did not understand what was asked).
+«non importa» to the zone or the age, «no» to «Sei in pericolo adesso?» (the emergency
+question of the less sure tier; until the fourth session of 2026-12-07 it got «non
+importa» too, which the assistant read as a new, empty search). A question about the kind
+of service counts as a miss (the assistant did not understand what was asked).
 
 The sets: tests/nlu_fresh/search_paraphrases_2026_12_07.yml is the headline (written by
 someone who saw neither the training data nor the older set's misses);
@@ -50,6 +52,8 @@ PARAPHRASE_SETS: dict[str, Path] = {
     "2026-12-07 dev (tuned on)": DEV_PARAPHRASES,
 }
 SKIP_ANSWER = "non importa"
+NOT_IN_DANGER = "no"  # the answer to «Sei in pericolo adesso?» (since 2026-12-07, 4th session)
+DANGER_YES, DANGER_NO = "/emergency", "/deny"
 DETAILS = "/service_details"
 
 Send = Callable[[str, str], list[dict[str, Any]]]
@@ -71,7 +75,7 @@ class Outcome:
     request: Request
     got: str | None  # category of the first service listed
     questions: int
-    asked: str  # "" | "category" | "other"
+    asked: str  # "" | "category" | "danger" | "other" (zone or age)
     reply: str  # the assistant's last words (for the misses report)
 
     @property
@@ -103,6 +107,7 @@ class Report:
             "right_with_no_question": sum(o.ok and o.questions == 0 for o in self.outcomes),
             "asked_the_kind_of_service": sum(o.asked == "category" for o in self.outcomes),
             "asked_zone_or_age": sum(o.asked == "other" for o in self.outcomes),
+            "asked_whether_in_danger": sum(o.asked == "danger" for o in self.outcomes),
             "no_results": sum(o.got is None for o in self.outcomes),
         }
 
@@ -113,7 +118,8 @@ class Report:
             "the right category after at most one question",
             f"  right at once (no question): {figures['right_with_no_question']}; asked the "
             f"kind of service: {figures['asked_the_kind_of_service']}; asked zone or age: "
-            f"{figures['asked_zone_or_age']}; no results: {figures['no_results']}",
+            f"{figures['asked_zone_or_age']}; asked whether in danger: "
+            f"{figures['asked_whether_in_danger']}; no results: {figures['no_results']}",
         ]
         if misses:
             for o in self.outcomes:
@@ -160,15 +166,26 @@ def _words(replies: list[dict[str, Any]]) -> str:
     return "\n".join(str(r.get("text") or "") for r in replies)
 
 
+def _asks_danger(replies: list[dict[str, Any]]) -> bool:
+    """«Sei in pericolo adesso?» (action_emergency, tier ask): its buttons Sì / No."""
+    payloads = {str(b.get("payload") or "") for r in replies for b in r.get("buttons") or []}
+    return {DANGER_YES, DANGER_NO} <= payloads
+
+
 def converse(send: Send, request: Request, category_of: Callable[[str], str | None]) -> Outcome:
-    """One new citizen: the request, and «non importa» to a question about zone or age."""
+    """One new citizen: the request, then «non importa» to a question about zone or age, or
+    «no» to «Sei in pericolo adesso?» (they asked for a service)."""
     sender = uuid.uuid4().hex
     replies = send(sender, request.text)
     questions, asked = 0, ""
     codes = _codes(replies)
     if not codes and _asks_category(replies):
         return Outcome(request, None, 1, "category", _words(replies))
-    if not codes and "?" in _words(replies) and any(r.get("buttons") for r in replies):
+    if not codes and _asks_danger(replies):
+        questions, asked = 1, "danger"
+        replies = send(sender, NOT_IN_DANGER)
+        codes = _codes(replies)
+    elif not codes and "?" in _words(replies) and any(r.get("buttons") for r in replies):
         questions, asked = 1, "other"
         replies = send(sender, SKIP_ANSWER)
         codes = _codes(replies)

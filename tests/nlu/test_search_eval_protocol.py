@@ -1,0 +1,50 @@
+"""The search-by-paraphrase protocol (devtools/search_eval.py), on scripted replies: which
+question gets which answer, and what counts as answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devtools.search_eval import NOT_IN_DANGER, SKIP_ANSWER, Request, converse
+
+DETAILS = '/service_details{"service_code":"%s"}'
+CATEGORY = {"s-home": "home_care", "s-house": "housing"}
+DANGER = {
+    "text": "Sei in pericolo adesso?",
+    "buttons": [{"title": "Sì", "payload": "/emergency"}, {"title": "No", "payload": "/deny"}],
+}
+ZONE = {"text": "In quale zona?", "buttons": [{"title": "Non importa", "payload": "/deny"}]}
+
+
+def results(code: str) -> dict[str, Any]:
+    return {"text": "Ho trovato 1 servizio:", "buttons": [{"payload": DETAILS % code}]}
+
+
+def scripted(first: dict[str, Any], answers: dict[str, dict[str, Any]]) -> tuple[Any, list[str]]:
+    sent: list[str] = []
+
+    def send(sender: str, text: str) -> list[dict[str, Any]]:
+        sent.append(text)
+        return [first] if len(sent) == 1 else [answers.get(text, {"text": "?"})]
+
+    return send, sent
+
+
+def test_the_danger_question_is_answered_no() -> None:
+    send, sent = scripted(DANGER, {NOT_IN_DANGER: results("s-home")})
+    outcome = converse(send, Request("mia nonna è sola", "home_care"), CATEGORY.get)
+    assert sent[1:] == ["no"]
+    assert outcome.ok and outcome.questions == 1 and outcome.asked == "danger"
+
+
+def test_a_zone_question_is_answered_non_importa() -> None:
+    send, sent = scripted(ZONE, {SKIP_ANSWER: results("s-house")})
+    outcome = converse(send, Request("cerco casa", "housing"), CATEGORY.get)
+    assert sent[1:] == ["non importa"]
+    assert outcome.ok and outcome.asked == "other"
+
+
+def test_the_wrong_kind_is_a_miss() -> None:
+    send, _ = scripted(results("s-house"), {})
+    outcome = converse(send, Request("una badante", "home_care"), CATEGORY.get)
+    assert not outcome.ok and outcome.questions == 0

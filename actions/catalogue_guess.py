@@ -24,7 +24,7 @@ model said no").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -32,9 +32,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text, logger
-from actions.search import run_search
+from actions.search import filter_slots, run_search
 from actions.wording import N_, language_of, tr
-from catalog.filters import SearchFilters
 from catalog.offices import OfficeDataError, office_for
 from catalog.understanding import named_kind, understand
 
@@ -140,16 +139,7 @@ def guessed_search(
     (the loop's «clarification»): ``paging=False`` leaves out «Altri risultati» there."""
     text = latest_text(tracker) if text is None else text
     lang = language_of(tracker)
-    understood = understand(text).filters
-    filters = SearchFilters(
-        category=kind,
-        target_group=understood.target_group,
-        quartiere=understood.quartiere,
-        area=understood.area,
-        age=understood.age,
-        cost_mode=understood.cost_mode,
-        budget_payable=understood.budget_payable,
-    )
+    filters = replace(understand(text).filters, category=kind)
     results = CollectingDispatcher()
     events = run_search(results, tracker, offset=0, text=text, filters=filters, paging=paging)
     if not any(e.get("name") == "search_results" and e.get("value") for e in events):
@@ -160,12 +150,5 @@ def guessed_search(
     messages[0]["text"] = f"{first}\n{messages[0].get('text') or ''}"
     messages[-1]["text"] = f"{messages[-1].get('text') or ''}\n{tr(lang, GUESS_HELP_TEXT)}"
     dispatcher.messages.extend(messages)
-    slots = {
-        "service_category": kind,
-        "search_text": text,
-        "target_group": filters.target_group,
-        "neighbourhood": filters.area or filters.quartiere,
-        "age": str(filters.age) if filters.age is not None else None,
-        "cost_mode": filters.cost_mode,
-    }
+    slots = {**filter_slots(filters), "search_text": text}
     return [SlotSet(name, value) for name, value in slots.items()] + events

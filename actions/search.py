@@ -73,6 +73,17 @@ def filters_from_slots(tracker: Tracker) -> SearchFilters:
     )
 
 
+def filter_slots(filters: SearchFilters) -> dict[str, Any]:
+    """The slots that hold ``filters`` (the other way round from ``filters_from_slots``)."""
+    return {
+        "service_category": filters.category,
+        "neighbourhood": filters.area or filters.quartiere,
+        "age": str(filters.age) if filters.age is not None else None,
+        "target_group": filters.target_group,
+        "cost_mode": filters.cost_mode,
+    }
+
+
 def describe_filters(filters: SearchFilters, language: str | None = "it") -> str:
     """What was searched, in words: "Doposcuola, per bambini, a Rifredi, 8 anni"."""
     parts = []

@@ -41,7 +41,7 @@ from actions.common import (
     parse_age,
     slot_value,
 )
-from actions.search import PAGE_SIZE, filters_from_slots
+from actions.search import PAGE_SIZE, filter_slots, filters_from_slots
 from actions.wording import N_, language_of, tr
 from catalog.areas import find_area_mention, resolve_area
 from catalog.filters import SearchFilters
@@ -151,17 +151,9 @@ def understood_slots(tracker: Tracker, found: Probe | None) -> dict[str, Any]:
     """Slot values the catalogue understood in the citizen's words, for the empty slots."""
     if found is None:
         return {}
-    f = found.interpreted
-    values: dict[str, Any] = {
-        "service_category": f.category,
-        "neighbourhood": f.area or f.quartiere,
-        "age": str(f.age) if f.age is not None else None,
-        "target_group": f.target_group,
-        "cost_mode": f.cost_mode,
-    }
     return {
         slot: value
-        for slot, value in values.items()
+        for slot, value in filter_slots(found.interpreted).items()
         if value is not None and tracker.get_slot(slot) is None
     }
 

@@ -3,9 +3,10 @@ services of the right category after at most one question, through the real Rasa
 server and seed catalogue.
 
 Both sets (the 2026-12-07 headline and the 2026-12-06 regression set) must be large,
-labelled with every category and absent from the training data. The floor is on the
-regression set, a little under its measured figure (docs/nlu-pipeline.md, "Search by
-paraphrase"); the headline set has no floor until it is measured.
+labelled with every category and absent from the training data. Floors a little under
+the measured figures (docs/nlu-pipeline.md, "The catalogue where the model said no"): on
+the regression set, whose misses are printed on failure, and on the headline set, whose
+misses are never printed (nobody reads them: it stays independent).
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from devtools.search_eval import PARAPHRASE_SETS, PARAPHRASES, evaluate, load_requests
+from devtools.search_eval import (
+    HEADLINE_PARAPHRASES,
+    PARAPHRASE_SETS,
+    PARAPHRASES,
+    evaluate,
+    load_requests,
+)
 from tests.fixtures.rasa import RasaStack
 
 SETS = list(PARAPHRASE_SETS.values())
 
-SHARE_FLOOR = 0.65  # measured 0.723 and 0.754 on 2026-12-06: docs/nlu-pipeline.md
+SHARE_FLOOR = 0.80  # regression set: 0.877 measured on 2026-12-07 (fourth session)
+HEADLINE_FLOOR = 0.45  # headline set: 0.537 measured on 2026-12-07 (fourth session)
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
@@ -48,3 +56,9 @@ def test_the_set_is_not_training_data(path: Path) -> None:
 def test_natural_requests_get_the_right_services(rasa_stack: RasaStack) -> None:
     report = evaluate(rasa_stack.send, rasa_stack.database_url, load_requests(PARAPHRASES))
     assert report.share >= SHARE_FLOOR, report.summary(misses=True)
+
+
+@pytest.mark.rasa
+def test_the_headline_set_keeps_its_floor(rasa_stack: RasaStack) -> None:
+    report = evaluate(rasa_stack.send, rasa_stack.database_url, load_requests(HEADLINE_PARAPHRASES))
+    assert report.share >= HEADLINE_FLOOR, report.summary()  # figures only, never the misses

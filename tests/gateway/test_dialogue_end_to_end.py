@@ -6,7 +6,10 @@
   qualcuno che l'aiuti in casa ... gavinana») gets home-care services at once, without
   «Che tipo di servizio cerchi?» (the office redirect of out_of_scope is tested on the
   action, tests/actions/test_offices.py: which intent the NLU gives a municipal question
-  is the out-of-domain work's).
+  is the out-of-domain work's);
+- on Telegram, a request the model turns away but whose words name a kind of service
+  («aiuto bollette») gets those services, and «Altri risultati» continues them; «No» to
+  «Sei in pericolo adesso?» goes on with the services the first message asked for.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(900)]
 
 CHAT_ERASE = 720001
 CHAT_NEWS = 720002
+CHAT_GUESS = 720003
+CHAT_NOT_IN_DANGER = 720004
 
 
 @pytest.fixture
@@ -157,3 +162,38 @@ def test_web_chat_search_uses_the_catalogue_understanding(
     home_care = [s.title for s in services if s.category == "home_care"]
     first = said.split("1. ", 1)[1].splitlines()[0]
     assert first in home_care, said
+
+
+def test_a_turned_away_request_naming_a_kind_gets_its_services(
+    gateway: RunningGateway, fake_telegram: FakeTelegram
+) -> None:
+    chat = Chat(fake_telegram, CHAT_GUESS)
+    accept_consent(fake_telegram, CHAT_GUESS)
+    listed = chat.say("aiuto bollette")
+    said = text_of(listed)
+    assert "Forse cerchi un servizio come questi" in said, said
+    assert "Di questo non mi occupo" not in said
+    assert any(t.startswith("Dettagli") for t in buttons(listed)), said
+    if "Altri risultati" in buttons(listed):  # the search goes on from the guessed kind
+        more = chat.tap("Altri risultati")
+        assert "Altri risultati (6-" in text_of(more), text_of(more)
+
+
+def test_not_in_danger_goes_on_with_the_request(
+    gateway: RunningGateway, fake_telegram: FakeTelegram
+) -> None:
+    chat = Chat(fake_telegram, CHAT_NOT_IN_DANGER)
+    accept_consent(fake_telegram, CHAT_NOT_IN_DANGER)
+    asked = chat.say(
+        "mia nonna sta tutto il giorno sola mentre siamo al lavoro, c'è un posto dove la "
+        "possono tenere di giorno?"
+    )
+    assert "Sei in pericolo adesso?" in text_of(asked), text_of(asked)
+    went_on = chat.tap("No")
+    said = text_of(went_on)
+    assert "Bene, mi fa piacere" in said and "Forse cerchi" in said, said
+    with Session(gateway.engine) as session:
+        day_care = {s.title for s in session.exec(select(Service)).all()
+                    if s.category == "elderly_day_care"}  # fmt: skip
+    first = said.split("1. ", 1)[1].splitlines()[0]
+    assert first in day_care, said

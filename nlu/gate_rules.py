@@ -11,13 +11,14 @@ Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergenc
 - ``immediate``: the model's emergency confidence is at least ``immediate_confidence`` and
   an unambiguous word of danger, harm or the body (``groups`` of
   data/safety/emergency_support*.yml: Italian, English..., one file a language, merged) is
-  in the message: 112/1522 and the top-priority
-  hand-off at once, as for a rule match;
+  in the message, and no word of ``reported`` (news, books, films, theses, and a few
+  idioms: «al telegiornale», «un romanzo», «il sole picchia»): 112/1522 and the
+  top-priority hand-off at once, as for a rule match;
 - ``ask``: emergency is the model's first intent but less sure or with only an ambiguous
   word (``ask_only``: «paura», «sangue», «vomita»... also said of spiders, blood tests and
-  cats) or none, or emergency is not first but has at least ``ask_confidence`` and a word
-  of either list: 112/1522 at once and the question «Sei in pericolo adesso?» (Sì opens
-  the hand-off, No goes on);
+  cats) or none, or a word of ``reported``, or emergency is not first but has at least
+  ``ask_confidence`` and a word of either list: 112/1522 at once and the question «Sei
+  in pericolo adesso?» (Sì opens the hand-off, No goes on);
 - none: emergency first without any such word and under ``unsupported_confidence``: the
   message is treated as out of domain (``low_confidence_intent``).
 
@@ -135,8 +136,10 @@ class SupportWords:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.stems = _stems(spec.get("groups"))
         self.ask_stems = _stems(spec.get("ask_only"))
+        self.reported_stems = _stems(spec.get("reported"))
         self._pattern = _pattern(self.stems)
         self._ask_pattern = _pattern(self.ask_stems)
+        self._reported_pattern = _pattern(self.reported_stems)
 
     @classmethod
     def from_file(cls, path: Path | str) -> SupportWords:
@@ -149,8 +152,12 @@ class SupportWords:
         return bool(self._pattern.search(folded) or self._ask_pattern.search(folded))
 
     def supports_immediate(self, text: str) -> bool:
-        """An unambiguous word of danger, harm or the body: enough for an immediate page."""
-        return bool(self._pattern.search(normalise(text)))
+        """An unambiguous word of danger, harm or the body, and no word that tells the
+        danger is reported or figurative (``reported``: «telegiornale», «romanzo», «il sole
+        picchia»): enough for an immediate page. With such a word the model's emergency
+        gets the question «Sei in pericolo adesso?» (112/1522 at once) instead."""
+        folded = normalise(text)
+        return bool(self._pattern.search(folded)) and not self._reported_pattern.search(folded)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> SupportWords:
@@ -171,8 +178,9 @@ def support_files(first: Path = SUPPORT_FILE) -> list[Path]:
 
 
 def merge_specs(specs: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """One spec with the ``groups`` and ``ask_only`` of every file (same-named groups joined)."""
-    merged: dict[str, dict[str, list[str]]] = {"groups": {}, "ask_only": {}}
+    """One spec with the ``groups``, ``ask_only`` and ``reported`` of every file (same-named
+    groups joined)."""
+    merged: dict[str, dict[str, list[str]]] = {"groups": {}, "ask_only": {}, "reported": {}}
     for spec in specs:
         for key, lists in merged.items():
             for name, stems in (spec.get(key) or {}).items():

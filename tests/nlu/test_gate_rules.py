@@ -49,6 +49,30 @@ def test_a_sure_model_without_words_of_danger_only_asks(text: str) -> None:
     assert (decision.intent, decision.tier) == ("emergency", ASK)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "al telegiornale hanno detto che un uomo ha picchiato la moglie",
+        "sto leggendo un romanzo dove lei viene violentata",
+        "oggi il sole picchia forte",
+        "the news said a man stabbed his wife",
+    ],
+)
+def test_danger_reported_or_figurative_only_asks(text: str) -> None:
+    """A word of ``reported`` (news, fiction, research, idioms) caps the model's emergency
+    at the question: 112/1522 at once, a person only after «Sì»."""
+    decision = run(text, ("emergency", 1.0), ("out_of_scope", 0.0))
+    assert (decision.intent, decision.tier) == ("emergency", ASK)
+
+
+def test_news_about_someone_else_does_not_touch_a_real_page() -> None:
+    # «notizie» is not a reported word: «no news of my sister» can be an emergency told
+    decision = run(
+        "non ho notizie di mia sorella da ieri, il marito la picchia", ("emergency", 0.99)
+    )
+    assert decision.tier == IMMEDIATE
+
+
 def test_a_less_sure_model_asks_even_with_words_of_danger() -> None:
     decision = run("ho paura", ("emergency", 0.55), ("help", 0.3))
     assert decision.tier == ASK

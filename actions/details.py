@@ -15,6 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlmodel import Session, select
 
+from actions.catalogue_guess import kind_in_words
 from actions.common import (
     HANDOFF_BUTTON,
     SEARCH_BUTTON,
@@ -137,6 +138,14 @@ def contact_words(service: Service, provider: Provider) -> str:
     return service.contacts.strip() or ", ".join(c for c in (provider.phone, provider.email) if c)
 
 
+def names_a_kind(tracker: Tracker) -> bool:
+    """The message names a kind of service: an NLU entity, or a specific word of the
+    catalogue's synonyms («dove si può misurare la pressione?»: health)."""
+    if entity_values(tracker, "service_category"):
+        return True
+    return kind_in_words(latest_text(tracker)) is not None
+
+
 def list_named_kind(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """«quanto costa un centro estivo?», «voglio iscriverla al doposcuola» with no service
     in context: the search list, whose lines show costs and «Dettagli» buttons."""
@@ -195,7 +204,7 @@ class ActionServiceDetails(Action):
                     details_button(offset + i, c, lang) for i, c in enumerate(shown, start=1)
                 ]
                 dispatcher.utter_message(text=tr(lang, ASK_WHICH_TEXT), buttons=numbers)
-            elif entity_values(tracker, "service_category"):
+            elif names_a_kind(tracker):
                 return list_named_kind(dispatcher, tracker)
             else:
                 dispatcher.utter_message(
@@ -261,7 +270,7 @@ class ActionBookService(Action):
         lang = language_of(tracker)
         handoff = button(lang, HANDOFF_BUTTON)
         if code is None:
-            if entity_values(tracker, "service_category"):
+            if names_a_kind(tracker):
                 return list_named_kind(dispatcher, tracker)
             dispatcher.utter_message(
                 text=tr(lang, BOOK_NO_SERVICE_TEXT),

@@ -112,6 +112,14 @@ def test_a_cost_question_about_a_kind_of_service_searches_it(seeded: Seeded) -> 
     assert slots["search_results"] == ["CE-GAV"]
 
 
+def test_a_kind_named_by_a_word_the_nlu_did_not_mark_searches_it(seeded: Seeded) -> None:
+    # no entity: the catalogue's synonyms name the kind («centro estivo»), so the list
+    # comes instead of «Dimmi prima che servizio cerchi»
+    messages, slots = details(intent="service_details", text="quanto costa il centro estivo?")
+    assert "Centro estivo Gavinana" in texts(messages)
+    assert slots["search_results"] == ["CE-GAV"]
+
+
 def test_a_service_of_a_provider_not_approved_is_not_shown(seeded: Seeded) -> None:
     messages, slots = details(
         intent="service_details", entities=[{"entity": "service_code", "value": "HIDDEN-1"}]

@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
     parser.add_argument(
         "--model", type=Path, default=None, help="a trained model (default: devtools.train's)"
     )
+    parser.add_argument(
+        "--speedups",
+        default="",
+        help="only these patches of nlu.rasa_speedups, comma-separated (default: all)",
+    )
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -97,7 +102,7 @@ def measure(stack: RasaStack, turns: int) -> dict[str, object]:
     }
 
 
-def _one_run(model: Path, turns: int, *, speedups: bool) -> dict[str, object]:
+def _one_run(model: Path, turns: int, *, speedups: bool | tuple[str, ...]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="rasa-turn-bench-") as tmp:
         workdir = Path(tmp)
         database_url = prepare_catalog_db(workdir / "welcome.db")
@@ -124,7 +129,8 @@ def run(args: argparse.Namespace) -> None:
     turns = 50 if getattr(args, "quick", False) else args.turns
     model = getattr(args, "model", None) or ensure_model().model
     load = os.getloadavg()[0]
-    figures = _one_run(model, turns, speedups=True)
+    names = tuple(n.strip() for n in (getattr(args, "speedups", "") or "").split(",") if n.strip())
+    figures = _one_run(model, turns, speedups=names or True)
     _print("as served", figures, turns)
     print(f"actions run by one turn: {figures['actions']}; start-up {figures['startup_s']:.0f} s")
     if getattr(args, "compare", False):

@@ -66,6 +66,13 @@ def action_server_service(
     )
 
 
+def speedups_value(speedups: bool | tuple[str, ...]) -> str:
+    """WELCOME_RASA_SPEEDUPS for nlu.rasa_main: all (1), none (0) or the named patches."""
+    if isinstance(speedups, tuple):
+        return ",".join(speedups) or "0"
+    return "1" if speedups else "0"
+
+
 def rasa_service(
     *,
     port: int,
@@ -79,12 +86,12 @@ def rasa_service(
     workers: int | None = None,
     ready_timeout: float = RASA_READY_TIMEOUT,
     settings: Settings | None = None,
-    speedups: bool = True,
+    speedups: bool | tuple[str, ...] = True,
 ) -> Service:
     """Rasa's server (``workers`` and ``lock_store_url`` default to the settings').
 
     ``speedups=False`` starts Rasa's plain command line, without nlu.rasa_speedups (for the
-    bench's comparison only).
+    bench's comparison only); a tuple of names applies only those patches.
 
     ``token`` (RASA_AUTH_TOKEN: the HTTP API's token and the REST channel's secret) and
     ``action_secret`` (sent to the action server) travel in the environment: a command line
@@ -111,7 +118,7 @@ def rasa_service(
             RASA_SECRET_ENV: token,
             ACTION_SECRET_ENV: action_secret,
             "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES),
-            SPEEDUPS_ENV: "1" if speedups else "0",
+            SPEEDUPS_ENV: speedups_value(speedups),
         },
     )
     # nlu.rasa_main: Rasa's own command line after nlu.rasa_speedups (measured waste removed),
@@ -219,7 +226,7 @@ def start_local_stack(
     rasa_workers: int = 1,
     lock_store_url: str = "",
     tracker_url: str = "",
-    speedups: bool = True,
+    speedups: bool | tuple[str, ...] = True,
 ) -> RasaStack:
     """Action server + Rasa on free loopback ports, a fresh token and a SQLite tracker store
     in ``workdir`` (logs there too); returns once both answer. ``close()`` stops them.

@@ -129,3 +129,12 @@ def test_the_test_stories_pass_through_the_speedups(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     failed = (out / "failed_test_stories.yml").read_text()
     assert "None of the test stories failed" in failed, f"failed stories:\n{failed}"
+
+
+def test_the_bench_can_name_the_patches_it_measures() -> None:
+    from devtools.stack import speedups_value
+
+    assert speedups_value(True) == "1" and speedups_value(False) == "0"
+    assert speedups_value(("action-result-validation", "rule-keys-cache")) == (
+        "action-result-validation,rule-keys-cache"
+    )

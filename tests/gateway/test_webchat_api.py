@@ -60,6 +60,48 @@ class Chat:
         self.send(button=accept["ref"])
         self.wait_reply("Grazie")
 
+    def listen(
+        self, after: int, done: Callable[[list[tuple[str, dict[str, Any]]]], bool]
+    ) -> EventStream:
+        """Reads ``/api/chat/events`` in a thread until ``done(events)``; ``ready`` is set
+        once the stream is open."""
+        stream = EventStream()
+
+        def read() -> None:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            with (
+                httpx.Client(base_url=self.gateway.url, timeout=10) as client,
+                client.stream(
+                    "GET", "/api/chat/events", params={"after": after}, headers=headers
+                ) as response,
+            ):
+                stream.ready.set()
+                event = ""
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        stream.events.append((event, json.loads(line[6:])))
+                        if done(stream.events):
+                            return
+
+        stream.thread = threading.Thread(target=read, daemon=True)
+        stream.thread.start()
+        return stream
+
+
+class EventStream:
+    """The server-sent events one ``Chat.listen`` has read so far."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.ready = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def join(self, timeout: float) -> None:
+        assert self.thread is not None
+        self.thread.join(timeout)
+
 
 def test_the_page_is_italian_accessible_and_needs_no_build(web_gateway: RunningGateway) -> None:
     with web_gateway.client() as client:
@@ -143,32 +185,16 @@ def test_server_sent_events_bring_replies(web_gateway: RunningGateway) -> None:
     chat = Chat(web_gateway)
     chat.consent()
     last_id = chat.history()["messages"][-1]["id"]
-    events: list[tuple[str, dict[str, Any]]] = []
-    ready = threading.Event()
 
-    def listen() -> None:
-        headers = {"Authorization": f"Bearer {chat.token}"}
-        with (
-            httpx.Client(base_url=web_gateway.url, timeout=10) as client,
-            client.stream(
-                "GET", "/api/chat/events", params={"after": last_id}, headers=headers
-            ) as response,
-        ):
-            ready.set()
-            event = ""
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    events.append((event, json.loads(line[6:])))
-                    if event == "message" and "Hai scritto" in events[-1][1]["text"]:
-                        return
+    def echoed(events: list[tuple[str, dict[str, Any]]]) -> bool:
+        kind, data = events[-1]
+        return kind == "message" and "Hai scritto" in data["text"]
 
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
-    ready.wait(5)
+    stream = chat.listen(last_id, echoed)
+    stream.ready.wait(5)
     chat.send(text="in diretta")
-    thread.join(10)
+    stream.join(10)
+    events = stream.events
     texts = [data["text"] for kind, data in events if kind == "message"]
     assert "in diretta" in texts and any("Hai scritto: in diretta" in t for t in texts)
     assert any(kind == "typing" for kind, _ in events)

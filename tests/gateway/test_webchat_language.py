@@ -72,33 +72,16 @@ def test_the_history_and_the_events_say_the_language(web_gateway: RunningGateway
     chat.wait_reply("Chi li tiene")
     assert chat.history()["language"] == "it"
     last_id = chat.history()["messages"][-1]["id"]
-    languages: list[str] = []
-    ready = threading.Event()
 
-    def listen() -> None:
-        headers = {"Authorization": f"Bearer {chat.token}"}
-        with (
-            httpx.Client(base_url=web_gateway.url, timeout=10) as client,
-            client.stream(
-                "GET", "/api/chat/events", params={"after": last_id}, headers=headers
-            ) as response,
-        ):
-            event = ""
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event == "language":
-                    languages.append(json.loads(line[6:])["language"])
-                    ready.set()
-                    if len(languages) == 2:
-                        return
+    def languages(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        return [data["language"] for kind, data in events if kind == "language"]
 
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
-    assert ready.wait(10)  # the stream starts with the conversation's language
+    stream = chat.listen(last_id, lambda events: len(languages(events)) == 2)
+    # the stream starts with the conversation's language
+    web_gateway.wait_until(lambda: languages(stream.events) or None, what="the language event")
     chat.send(text="/lingua en")
-    thread.join(10)
-    assert languages == ["it", "en"]
+    stream.join(10)
+    assert languages(stream.events) == ["it", "en"]
     assert chat.history()["language"] == "en"
 
 

@@ -2,7 +2,9 @@
 
 The model is trained once and reused (``devtools.train.ensure_model`` keys it on its
 inputs). The stories give the intents, so this checks the dialogue (rules, stories,
-forms, fallback), not the NLU, which has its own held-out evaluation.
+forms, fallback), not the NLU, which has its own held-out evaluation. Rasa runs through
+``nlu.rasa_main``, as it is served: the patched RulePolicy and graph runner of
+``nlu.rasa_speedups`` predict every action of every story.
 """
 
 from __future__ import annotations
@@ -20,26 +22,28 @@ pytestmark = [pytest.mark.rasa, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def _rasa() -> tuple[Path, Path, dict[str, str]]:
-    """(rasa executable, trained model, environment), or skip saying what is missing."""
+    """(Rasa's Python, trained model, environment), or skip saying what is missing."""
     try:
-        from devtools.rasa_env import RasaNotInstalledError, rasa_env, require_rasa
+        from devtools.rasa_env import RASA_PYTHON, RasaNotInstalledError, rasa_env, require_rasa
         from devtools.train import ensure_model
     except ImportError as error:  # the platform's helpers are not there yet
         pytest.skip(f"Rasa helpers unavailable: {error}")
     try:
-        rasa = require_rasa()
+        require_rasa()
     except RasaNotInstalledError as error:
         pytest.skip(str(error))
     model = ensure_model().model
-    return rasa, model, rasa_env(get_settings())
+    return RASA_PYTHON, model, rasa_env(get_settings())
 
 
 def test_every_conversation_story_passes(tmp_path: Path) -> None:
-    rasa, model, env = _rasa()
+    python, model, env = _rasa()
     out = tmp_path / "results"
     completed = subprocess.run(
         [
-            str(rasa),
+            str(python),
+            "-m",
+            "nlu.rasa_main",
             "test",
             "core",
             "--model",

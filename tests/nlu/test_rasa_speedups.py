@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,33 +103,6 @@ def test_the_graph_runs_as_with_dask(result: dict[str, Any]) -> None:
 @pytest.mark.rasa
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_the_test_stories_pass_through_the_speedups(tmp_path: Path) -> None:
-    """`rasa test core` on tests/test_stories.yml as tests/conversations/test_rasa_stories.py
-    runs it, but through nlu.rasa_main: the patched RulePolicy and graph runner predict every
-    action of every story."""
-    if not RASA_PYTHON.exists():
-        pytest.skip("the Rasa environment (.venv-rasa) is not installed: scripts/setup.sh rasa")
-    from devtools.train import ensure_model
-
-    model = ensure_model().model
-    out = tmp_path / "results"
-    stories = PROJECT_ROOT / "tests" / "test_stories.yml"
-    command = [str(RASA_PYTHON), "-m", "nlu.rasa_main", "test", "core", "--model", str(model)]
-    completed = subprocess.run(
-        [*command, "--stories", str(stories), "--out", str(out), "--no-plot"],
-        cwd=PROJECT_ROOT,
-        env=rasa_env(get_settings()),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-        timeout=1500,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    failed = (out / "failed_test_stories.yml").read_text()
-    assert "None of the test stories failed" in failed, f"failed stories:\n{failed}"
-
-
 def test_the_bench_can_name_the_patches_it_measures() -> None:
     from devtools.stack import speedups_value
 

@@ -48,3 +48,11 @@ def test_the_wrong_kind_is_a_miss() -> None:
     send, _ = scripted(results("s-house"), {})
     outcome = converse(send, Request("una badante", "home_care"), CATEGORY.get)
     assert not outcome.ok and outcome.questions == 0
+
+
+def test_the_headline_misses_are_never_listed() -> None:
+    from devtools.search_eval import DEV_PARAPHRASES, HEADLINE_PARAPHRASES, show_misses
+
+    assert show_misses(True, DEV_PARAPHRASES)
+    assert not show_misses(True, HEADLINE_PARAPHRASES)
+    assert not show_misses(False, DEV_PARAPHRASES)

@@ -75,3 +75,17 @@ def test_no_sentence_repeats_an_older_set() -> None:
     new = [e.text for e in [*headline_emergencies(), *headline_negatives()]]
     new += [r.text for r in load_requests(HEADLINE_PARAPHRASES)]
     assert [t for t in new if fold(t) and fold(t) in older] == []
+
+
+def test_their_failures_are_never_listed() -> None:
+    from dataclasses import fields
+
+    from devtools.gate_eval import GateFigures, Share
+
+    figures = GateFigures(*(Share(f.name) for f in fields(GateFigures)))
+    for share in figures.shares():
+        share.add(f"sentence of {share.name}", False, failure_when=False)
+    listed = figures.report(misses=True)
+    unread = {share.name for share in figures.unread()}
+    assert unread and all(f"sentence of {name}" not in listed for name in unread)
+    assert "sentence of ood_kept_out" in listed  # a regression set's failures are listed

@@ -75,5 +75,8 @@ def test_overview_charts_in_chromium(
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         page.screenshot(path=str(SCREENSHOT), full_page=True)
     page.click("nav.mon-tabs a:text('Assistenza')")
+    # the tab is a link: wait for its page before counting (a loaded CI machine saw 0)
+    page.wait_for_url(f"{live_url}{CONSOLE}/monitoraggio/assistenza*")
+    page.locator("svg.chart").nth(3).wait_for()
     assert page.locator("svg.chart").count() >= 4
     assert not problems, problems

@@ -41,6 +41,7 @@ class SynonymMatch:
 class SynonymTable:
     by_first: dict[str, tuple[Synonym, ...]]
     vocabulary: frozenset[str]
+    general_phrases: frozenset[tuple[str, ...]] = frozenset()  # the phrases of weak entries
 
     def match(self, query_terms: list[str]) -> SynonymMatch:
         """Categories and extra terms for ``query_terms``; longest phrase first, no overlaps.
@@ -58,7 +59,7 @@ class SynonymTable:
                     found = weak if syn.weak else result.categories
                     if syn.category and syn.category not in found:
                         found.append(syn.category)
-                    general = syn.weak or self.general(list(syn.phrase))
+                    general = syn.weak or syn.phrase in self.general_phrases
                     if syn.category and not general and syn.category not in result.specific:
                         result.specific.append(syn.category)
                     result.also.extend(t for t in syn.also if t not in result.also)
@@ -73,11 +74,7 @@ class SynonymTable:
     def general(self, phrase: list[str]) -> bool:
         """Whether synonyms.yaml marks ``phrase`` (terms) as a general word (``weak``), such
         as «casa» or «lavoro» (a category's own label may be the same word)."""
-        if not phrase:
-            return False
-        return any(
-            syn.weak and syn.phrase == tuple(phrase) for syn in self.by_first.get(phrase[0], ())
-        )
+        return tuple(phrase) in self.general_phrases
 
 
 def is_general_word(text: str) -> bool:
@@ -123,4 +120,5 @@ def synonym_table() -> SynonymTable:
         for k, v in by_first.items()
     }
     vocabulary = frozenset(t for syn in synonyms for t in (*syn.phrase, *syn.also))
-    return SynonymTable(by_first=ordered, vocabulary=vocabulary)
+    general = frozenset(syn.phrase for syn in synonyms if syn.weak)
+    return SynonymTable(by_first=ordered, vocabulary=vocabulary, general_phrases=general)

@@ -53,7 +53,6 @@ PARAPHRASE_SETS: dict[str, Path] = {
 }
 SKIP_ANSWER = "non importa"
 NOT_IN_DANGER = "no"  # the answer to «Sei in pericolo adesso?» (since 2026-12-07, 4th session)
-DANGER_YES, DANGER_NO = "/emergency", "/deny"
 DETAILS = "/service_details"
 
 Send = Callable[[str, str], list[dict[str, Any]]]
@@ -168,8 +167,10 @@ def _words(replies: list[dict[str, Any]]) -> str:
 
 def _asks_danger(replies: list[dict[str, Any]]) -> bool:
     """«Sei in pericolo adesso?» (action_emergency, tier ask): its buttons Sì / No."""
+    from actions.emergency import ASK_BUTTONS
+
     payloads = {str(b.get("payload") or "") for r in replies for b in r.get("buttons") or []}
-    return {DANGER_YES, DANGER_NO} <= payloads
+    return {b["payload"] for b in ASK_BUTTONS} <= payloads
 
 
 def converse(send: Send, request: Request, category_of: Callable[[str], str | None]) -> Outcome:

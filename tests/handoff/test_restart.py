@@ -112,10 +112,19 @@ def test_a_crash_between_the_steps_is_completed_after_restart(
     people.append(waiting)
     waiting.wait_for("Care Manager")  # the hand-off was recreated and the citizen told
     again.wait_until(lambda: again.conversation(closing_id).mode == Mode.bot, what="returned")
+
+    def closed_handoff() -> Handoff | None:
+        with Session(again.engine) as session:
+            return session.get(Handoff, hid)
+
+    # the mode switches before the step is marked done: wait for the mark, not the mode
+    closed = again.wait_until(
+        lambda: (h := closed_handoff()) is not None and h.returned_at is not None and h,
+        what="return marked",
+    )
+    assert closed.rasa_resumed_at is not None
     with Session(again.engine) as session:
         recreated = core.open_handoff(session, conversation_id=waiting_id)
         assert recreated is not None and recreated.reason == "recovered"
-        closed = session.get(Handoff, hid)
-        assert closed.returned_at is not None and closed.rasa_resumed_at is not None
     again.wait_until(lambda: "pause" in fake_rasa.events_of(waiting_id), what="paused")
     assert fake_rasa.events_of(closing_id) == ["resume"]

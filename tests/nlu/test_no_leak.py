@@ -43,6 +43,7 @@ SEARCH_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev_check.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_2026_12_07b.yml",
 ]
 ENGLISH_SETS = [
     PROJECT_ROOT / "tests" / "nlu_heldout_en" / "nlu.yml",

@@ -50,9 +50,17 @@ def test_the_wrong_kind_is_a_miss() -> None:
     assert not outcome.ok and outcome.questions == 0
 
 
-def test_the_headline_misses_are_never_listed() -> None:
-    from devtools.search_eval import DEV_PARAPHRASES, HEADLINE_PARAPHRASES, show_misses
+def test_the_independent_sets_misses_are_never_listed() -> None:
+    from devtools.search_eval import (
+        DEV_PARAPHRASES,
+        FRESH_PARAPHRASES_B,
+        HEADLINE_PARAPHRASES,
+        PARAPHRASE_SETS,
+        show_misses,
+    )
 
     assert show_misses(True, DEV_PARAPHRASES)
     assert not show_misses(True, HEADLINE_PARAPHRASES)
+    assert not show_misses(True, FRESH_PARAPHRASES_B)
     assert not show_misses(False, DEV_PARAPHRASES)
+    assert PARAPHRASE_SETS["2026-12-07b (fresh, untuned)"] == FRESH_PARAPHRASES_B

@@ -99,7 +99,17 @@ _REWRITES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bdopo\s*-?\s*(?:la\s+|il\s+)?scuola\b"), "doposcuola"),
     (re.compile(r"\bsenza\s+(?:una\s+)?(?:casa|tetto)\b"), "senzatetto"),
     (re.compile(r"\b(?:legge|la)\s+104\b"), "invalidita"),
-)
+    # «mi sento solo», «sono rimasta sola»: «solo» is a stopword («solo il sabato»)
+    (re.compile(r"\b(?:mi\s+sento\s+|sono\s+(?:rimast[oaie]\s+)?|siamo\s+(?:rimast[ie]\s+)?)"
+                r"(?:molto\s+|tanto\s+|cosi\s+|troppo\s+|sempre\s+)?sol[oaie]\b"), "isolamento"),
+    # «senza lavoro», «non ho (più) un lavoro»: the need, not «lavoro» as the citizen's day
+    (re.compile(r"\b(?:senza\s+|non\s+ho\s+(?:piu\s+)?|non\s+abbiamo\s+(?:piu\s+)?)(?:un\s+)?"
+                r"(?:lavoro|impiego)\b"), "disoccupato"),
+    # «non ce la faccio più»: tiredness (a weak word), never a danger by itself
+    (re.compile(r"\bnon\s+ce\s+la\s+(?:faccio|facciamo|fa)(?:\s+piu)?\b"), "esausto"),
+    # «non vedente»: «vedente» shares its stem with «vedere»
+    (re.compile(r"\bnon\s*-?\s*vedent[ei]\b"), "ciechi"),
+)  # fmt: skip
 
 # Conversational words that say nothing about the service wanted (after synonym matching).
 QUERY_FILLERS: Final[frozenset[str]] = frozenset(

@@ -109,6 +109,9 @@ _REWRITES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bnon\s+ce\s+la\s+(?:faccio|facciamo|fa)(?:\s+piu)?\b"), "esausto"),
     # «non vedente»: «vedente» shares its stem with «vedere»
     (re.compile(r"\bnon\s*-?\s*vedent[ei]\b"), "ciechi"),
+    # «lavoriamo tutti e due»: two working parents («tutti», «due» are stopwords)
+    (re.compile(r"\blavoriamo\s+(?:tutti\s+e\s+due|entrambi|in\s+due)|"
+                r"\b(?:tutti\s+e\s+due|entrambi)\s+lavoriamo\b"), "lavoriamoentrambi"),
 )  # fmt: skip
 
 # Conversational words that say nothing about the service wanted (after synonym matching).

@@ -98,15 +98,18 @@ _ALWAYS_REMOVE_RE = re.compile(r"\brichiedent[ei]\s+asilo\b")
 _REWRITES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bdopo\s*-?\s*(?:la\s+|il\s+)?scuola\b"), "doposcuola"),
     (re.compile(r"\bsenza\s+(?:una\s+)?(?:casa|tetto)\b"), "senzatetto"),
-    (re.compile(r"\b(?:legge|la)\s+104\b"), "invalidita"),
+    (re.compile(r"\b(?:legge|la|della)\s+104\b"), "invalidita"),
     # «mi sento solo», «sono rimasta sola»: «solo» is a stopword («solo il sabato»)
     (re.compile(r"\b(?:mi\s+sento\s+|sono\s+(?:rimast[oaie]\s+)?|siamo\s+(?:rimast[ie]\s+)?)"
                 r"(?:molto\s+|tanto\s+|cosi\s+|troppo\s+|sempre\s+)?sol[oaie]\b"), "isolamento"),
     # «senza lavoro», «non ho (più) un lavoro»: the need, not «lavoro» as the citizen's day
     (re.compile(r"\b(?:senza\s+|non\s+ho\s+(?:piu\s+)?|non\s+abbiamo\s+(?:piu\s+)?)(?:un\s+)?"
                 r"(?:lavoro|impiego)\b"), "disoccupato"),
+    # «(mio padre) non ce la fa più da solo», «non è più autonoma»: someone to care for
+    (re.compile(r"\bnon\s+(?:ce\s+la\s+fa|e\s+piu\s+autonom[oa]|riesce\s+piu\s+a\s+"
+                r"(?:fare|badare\s+a\s+se))(?:\s+piu)?(?:\s+da\s+sol[oa])?\b"), "nonautonomo"),
     # «non ce la faccio più»: tiredness (a weak word), never a danger by itself
-    (re.compile(r"\bnon\s+ce\s+la\s+(?:faccio|facciamo|fa)(?:\s+piu)?\b"), "esausto"),
+    (re.compile(r"\bnon\s+ce\s+la\s+(?:faccio|facciamo)(?:\s+piu)?\b"), "esausto"),
     # «non vedente»: «vedente» shares its stem with «vedere»
     (re.compile(r"\bnon\s*-?\s*vedent[ei]\b"), "ciechi"),
     # «lavoriamo tutti e due»: two working parents («tutti», «due» are stopwords)

@@ -98,6 +98,10 @@ _ALWAYS_REMOVE_RE = re.compile(r"\brichiedent[ei]\s+asilo\b")
 _REWRITES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bdopo\s*-?\s*(?:la\s+|il\s+)?scuola\b"), "doposcuola"),
     (re.compile(r"\bsenza\s+(?:una\s+)?(?:casa|tetto)\b"), "senzatetto"),
+    (re.compile(r"\bnon\s+(?:ho|abbiamo|hanno|ha)\s+(?:piu\s+)?(?:una\s+)?casa\b"), "nonhocasa"),
+    # «la pensione non basta», «i soldi non bastano»: «basta» is a stopword
+    (re.compile(r"\b(?:pensione|stipendio|soldi|reddito|entrate)\s+non\s+(?:mi\s+|ci\s+)?"
+                r"(?:basta|bastano|bastava|bastavano)\b"), "nonbasta"),
     (re.compile(r"\b(?:legge|la|della)\s+104\b"), "invalidita"),
     # «mi sento solo», «sono rimasta sola»: «solo» is a stopword («solo il sabato»)
     (re.compile(r"\b(?:mi\s+sento\s+|sono\s+(?:rimast[oaie]\s+)?|siamo\s+(?:rimast[ie]\s+)?)"

@@ -265,6 +265,12 @@ class OfficeDirectory:
         """The office whose topics the words match best (longer topics count more); the
         general contact only when nothing more specific matches. The topics of
         ``language`` and Italian ones; every language's when ``language`` is None."""
+        best = self.scored_match(text, language)
+        return best[1] if best else None
+
+    def scored_match(self, text: str, language: str | None = None) -> tuple[int, Office] | None:
+        """``match`` with its score: the number of words of the topics matched (1 for a lone
+        word such as «scuola», 2 for «iscrizione scuola» or two lone words)."""
         source = languages().source
         codes = {source, language} if language else {c for o in self.offices for c in o.topics}
         words = {code: words_of(text, code) for code in codes}
@@ -272,17 +278,18 @@ class OfficeDirectory:
             return None
         best: tuple[int, Office] | None = None
         for office in self.offices:
-            score = sum(
-                len(topic)
+            matched = {  # a topic two spellings share («scuola», «scuole») counts once
+                topic
                 for code in codes
                 for topic in office.topics.get(code, ())
                 if _contains(words[code], topic)
-            )
+            }
+            score = sum(len(topic) for topic in matched)
             if office.general:
                 score = min(score, 1)  # any specific office wins over the general one
             if score and (best is None or score > best[0]):
                 best = (score, office)
-        return best[1] if best else None
+        return best
 
 
 def _contains(words: list[str], topic: tuple[str, ...]) -> bool:
@@ -350,6 +357,11 @@ def office_directory() -> OfficeDirectory:
 def office_for(text: str, language: str | None = None) -> Office | None:
     """The office for ``text`` (see ``OfficeDirectory.match``)."""
     return office_directory().match(text, language)
+
+
+def scored_office_for(text: str, language: str | None = None) -> tuple[int, Office] | None:
+    """The office for ``text`` and its score (see ``OfficeDirectory.scored_match``)."""
+    return office_directory().scored_match(text, language)
 
 
 def general_office() -> Office | None:

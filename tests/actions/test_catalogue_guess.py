@@ -11,7 +11,7 @@ from action_helpers import button_payloads, make_tracker, run_action, slot_event
 from rasa_sdk import Tracker
 from sqlalchemy.engine import Engine
 
-from actions.catalogue_guess import RULE, guessed_kind
+from actions.catalogue_guess import RULE, guessed_kind, kind_in_words
 from actions.emergency import ActionNotInDanger
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.redirect import ActionOutOfScope
@@ -77,11 +77,17 @@ def test_a_turned_away_request_that_names_a_kind_gets_the_services(catalogue: En
 @pytest.mark.parametrize(
     ("tracker", "why"),
     [
-        (turned_away(HOME_CARE, "check_budget"), "the model's guess was not a search"),
+        (
+            turned_away(HOME_CARE, "check_budget", ood=RULE.welfare_ood),
+            "the model's guess was not a search, the detector not sure it is welfare",
+        ),
         (turned_away("che tempo fa domani a gavinana?"), "no kind of service named"),
         (turned_away("come pago la TARI della casa?"), "an office of the Comune matches"),
         (turned_away(HOME_CARE, ood=RULE.max_ood), "the detector is sure it is not welfare"),
-        (turned_away(HOME_CARE, confidence=RULE.min_confidence / 2), "the model barely guessed"),
+        (
+            turned_away(HOME_CARE, confidence=RULE.min_confidence / 2, ood=RULE.welfare_ood),
+            "the model barely guessed",
+        ),
     ],
 )
 def test_otherwise_the_office_and_what_i_do(catalogue: Engine, tracker: Tracker, why: str) -> None:
@@ -103,6 +109,43 @@ def test_the_detector_sure_of_welfare_overrides_the_first_guess(catalogue: Engin
     ):
         messages, _ = run_action(ActionOutOfScope(), tracker)
         assert not details_codes(messages)
+
+
+def test_a_plain_request_the_model_turned_away_with_full_confidence(catalogue: Engine) -> None:
+    # DIET: out_of_scope 1.00; the detector unsure (0.53): the words name the kind
+    tracker = turned_away(
+        "chi mi aiuta a scrivere il curriculum?", "out_of_scope", confidence=1.0, ood=0.53
+    )
+    messages, events = run_action(ActionOutOfScope(), tracker)
+    assert details_codes(messages)
+    assert slot_events(events)["service_category"] == "job_search"
+    # the detector clearly out of domain: the redirect, as before
+    tracker = turned_away("chi mi aiuta a scrivere il curriculum?", "out_of_scope", ood=0.9)
+    messages, _ = run_action(ActionOutOfScope(), tracker)
+    assert not details_codes(messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # one lone word of an office («scuola», «famiglia») does not beat a specific word
+        (
+            "mio figlio ha la sindrome di down, ha 19 anni e finita la scuola non fa niente, "
+            "ci sono centri per lui?",
+            "disability",
+        ),
+        (
+            "io e mio marito ci stiamo separando, c'è un consultorio per le famiglie?",
+            "family_counselling",
+        ),
+        # a topic of two words («iscrizione scuola», «carta d'identità») does
+        ("iscrizione a scuola per mio figlio con la sindrome di down", None),
+        ("carta d'identità per mia madre con l'alzheimer", None),
+    ],
+)
+def test_an_office_wins_only_with_more_than_one_lone_word(text: str, kind: str | None) -> None:
+    assert named_kind(text) is not None  # the words name a kind in every case
+    assert kind_in_words(text) == kind
 
 
 def test_a_button_or_an_open_form_is_never_guessed(catalogue: Engine) -> None:

@@ -34,10 +34,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_text, logger
+from actions.common import db_session, latest_text, logger
 from actions.search import filter_slots, run_search
 from actions.wording import N_, language_of, tr
 from catalog.offices import OfficeDataError, scored_office_for
+from catalog.search import search_services
 from catalog.understanding import named_kind, understand
 
 # The model's first guesses that mean "a request about services".
@@ -133,6 +134,34 @@ def kind_in_words(text: str) -> str | None:
     if kind is None or office_wins(text):
         return None
     return kind
+
+
+def kind_the_catalogue_finds(text: str) -> str | None:
+    """The kind of service the catalogue's own search settles on for ``text``, for a message
+    already known to be a request (the citizen said «No» to «Sei in pericolo adesso?», or
+    asked for details with no service in view): a specific word (``named_kind``); else, when
+    the words also say whom it is for (a group or an age: «il mio babbo ha 88 anni», «per
+    ragazzi»), any word of the lexicon, general ones included («non riesce più a
+    cucinare»), or the kind the best matches of the words agree on («misurare la pressione
+    per mio padre»: health). A general word alone is not enough («lui urla tanto stasera»
+    is not a request for a babysitter). None when an office answers it better, when the
+    words name nothing, or when the catalogue cannot be read."""
+    if not text or text.startswith("/") or office_wins(text):
+        return None
+    if kind := named_kind(text):
+        return kind
+    understood = understand(text).filters
+    if understood.target_group is None and understood.age is None:
+        return None
+    try:
+        with db_session() as session:
+            result = search_services(session, text=text, limit=1)
+    except Exception:
+        logger.exception("could not read the catalogue for the kind of service")
+        return None
+    if not result.total:
+        return None
+    return result.interpreted.category or result.leading_category
 
 
 def guessed_kind(message: dict[str, Any], rule: GuessRule = RULE) -> str | None:

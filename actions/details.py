@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlmodel import Session, select
 
-from actions.catalogue_guess import kind_in_words
+from actions.catalogue_guess import kind_the_catalogue_finds
 from actions.common import (
     HANDOFF_BUTTON,
     SEARCH_BUTTON,
@@ -139,11 +139,11 @@ def contact_words(service: Service, provider: Provider) -> str:
 
 
 def names_a_kind(tracker: Tracker) -> bool:
-    """The message names a kind of service: an NLU entity, or a specific word of the
-    catalogue's synonyms («dove si può misurare la pressione?»: health)."""
+    """The message names a kind of service: an NLU entity, or a kind the catalogue's
+    search settles on for the words («dove si può misurare la pressione?»: health)."""
     if entity_values(tracker, "service_category"):
         return True
-    return kind_in_words(latest_text(tracker)) is not None
+    return kind_the_catalogue_finds(latest_text(tracker)) is not None
 
 
 def list_named_kind(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:

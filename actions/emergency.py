@@ -23,7 +23,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalogue_guess import guessed_search, kind_in_words
+from actions.catalogue_guess import guessed_search, kind_the_catalogue_finds
 from actions.common import db_session, intent_of, logger
 from actions.wording import N_, buttons, language_of, tr
 from care.flags import raise_flag
@@ -140,7 +140,7 @@ class ActionNotInDanger(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         request = message_before(tracker)
-        kind = kind_in_words(request)
+        kind = await asyncio.to_thread(kind_the_catalogue_finds, request)
         if kind is not None:
             lead = tr(language_of(tracker), NOT_IN_DANGER_TEXT)
             found = await asyncio.to_thread(

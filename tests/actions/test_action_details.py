@@ -185,3 +185,13 @@ def test_the_place_is_asked_with_a_location_request(seeded: Seeded) -> None:
     assert button_payloads(messages)[0] == '/find_welcome_point{"neighbourhood":"Q1"}'
     assert len(button_payloads(messages)) == 5
     assert customs(messages) == [{"type": "location_request"}]
+
+
+def test_details_of_a_kind_the_catalogue_reads_in_the_words(seeded: Seeded) -> None:
+    # no entity and no word of the lexicon, but the words say whom it is for (40 anni) and
+    # the catalogue's best match («Lezioni di italiano per adulti») settles the kind
+    text = "quanto costano le lezioni per mia moglie di 40 anni?"
+    messages, slots = details(intent="service_details", text=text)
+    assert "Dimmi prima che servizio cerchi" not in texts(messages)
+    assert "Corso di italiano per stranieri" in texts(messages)
+    assert slots["search_text"] == text

@@ -11,7 +11,7 @@ from action_helpers import button_payloads, make_tracker, run_action, slot_event
 from rasa_sdk import Tracker
 from sqlalchemy.engine import Engine
 
-from actions.catalogue_guess import RULE, guessed_kind, kind_in_words
+from actions.catalogue_guess import RULE, guessed_kind, kind_in_words, kind_the_catalogue_finds
 from actions.emergency import ActionNotInDanger
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.redirect import ActionOutOfScope
@@ -238,3 +238,29 @@ def test_no_danger_without_a_kind_asks_how_to_help(catalogue: Engine) -> None:
     messages, events = run_action(ActionNotInDanger(), not_in_danger("lui urla tanto stasera"))
     assert [m.get("response") for m in messages] == ["utter_not_in_danger"]
     assert not details_codes(messages) and not slot_events(events)
+
+
+def test_no_danger_goes_on_with_a_kind_general_words_name_for_someone(
+    catalogue: Engine,
+) -> None:
+    # no specific word: «cucinare», «pulire» are general words, but the request says whom
+    # it is for (88 anni), so the catalogue's own reading of the words decides
+    request = "il mio babbo ha 88 anni, vive solo e non riesce più a cucinare né a pulire"
+    assert named_kind(request) is None
+    messages, events = run_action(ActionNotInDanger(), not_in_danger(request))
+    assert texts(messages).startswith("Bene, mi fa piacere.")
+    assert details_codes(messages)
+    assert slot_events(events)["service_category"] == "home_care"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("dove si può misurare la pressione gratis? è per mio padre", "health"),
+        ("lui urla tanto stasera", None),  # a general word («sera») and nobody it is for
+        ("quanto costa?", None),
+        ("iscrizione a scuola per mio figlio con la sindrome di down", None),  # the office
+    ],
+)
+def test_the_kind_the_catalogue_finds(catalogue: Engine, text: str, kind: str | None) -> None:
+    assert kind_the_catalogue_finds(text) == kind

@@ -27,7 +27,7 @@ from tests.fixtures.rasa import RasaStack
 SETS = list(PARAPHRASE_SETS.values())
 
 SHARE_FLOOR = 0.85  # regression set: 0.908 measured on 2026-12-07 (fourth session)
-HEADLINE_FLOOR = 0.47  # headline set: 0.549 measured on 2026-12-07 (fourth session)
+HEADLINE_FLOOR = 0.58  # headline set: 0.549 (fourth session), 0.659 (fifth) on 2026-12-07
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)

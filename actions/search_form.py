@@ -22,6 +22,7 @@ skip a question: the slot takes the value ``any`` and the search ignores it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,8 +186,25 @@ def useful_questions(tracker: Tracker, found: Probe | None = None) -> list[str]:
     return wanted
 
 
+# The probes of the form's run in progress, by (words, filters). rasa-sdk asks
+# ``required_slots`` three times in one run (extraction, validation, the next slot) and the
+# run probes once before; without slots changed in between, all four searched the same.
+# The words and filters are the key, so a slot set during the run probes again. Each run
+# (one request, one asyncio task) has its own; outside a run nothing is kept.
+_run_probes: ContextVar[dict[tuple[str, SearchFilters], Probe | None] | None] = ContextVar(
+    "search_form_run_probes", default=None
+)
+
+
 def probe_now(tracker: Tracker) -> Probe | None:
-    return probe(search_words(tracker), filters_from_slots(tracker))
+    text, filters = search_words(tracker), filters_from_slots(tracker)
+    probes = _run_probes.get()
+    if probes is None:
+        return probe(text, filters)
+    key = (text, filters)
+    if key not in probes:
+        probes[key] = probe(text, filters)
+    return probes[key]
 
 
 class ValidateServiceSearchForm(FormValidationAction):
@@ -194,6 +212,15 @@ class ValidateServiceSearchForm(FormValidationAction):
         return "validate_service_search_form"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        token = _run_probes.set({})
+        try:
+            return await self._run(dispatcher, tracker, domain)
+        finally:
+            _run_probes.reset(token)
+
+    async def _run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         # "anzi, cerco un nido": a new request in the middle of the questions starts over

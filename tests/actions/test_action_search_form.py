@@ -13,6 +13,7 @@ from action_helpers import make_tracker, run_action, slot_events, texts
 
 import actions.search_form as search_form
 from actions.search_form import FORM, ValidateServiceSearchForm
+from catalog.filters import SearchFilters
 
 
 @pytest.fixture(autouse=True)
@@ -238,3 +239,76 @@ def test_a_new_request_in_the_middle_starts_over() -> None:
     assert "target_group" not in slots  # mentioned again: kept as extracted
     assert slots["age"] is None
     assert slots["requested_slot"] == "neighbourhood"
+
+
+# --- one probe per distinct request in a run (issue 18: the action server's CPU) -----------
+
+
+class _NoMemo:
+    """Stands in for the run's memo of probes: every call probes, as before it existed."""
+
+    def set(self, value: object) -> None:
+        return None
+
+    def reset(self, token: object) -> None:
+        return None
+
+    def get(self) -> None:
+        return None
+
+
+def _home_care_probe(calls: list[tuple[str, SearchFilters]]) -> Any:
+    """The catalogue as a stub: the words say home care; without that category the matches
+    are many pages in several quartieri (the zone would be asked), with it a few."""
+
+    def probe(text: str, filters: SearchFilters) -> search_form.Probe:
+        calls.append((text, filters))
+        many = filters.category is None
+        return search_form.Probe(
+            interpreted=SearchFilters(category="home_care"),
+            total=40 if many else 3,
+            searchable=True,
+            quartieri=4 if many else 1,
+            age_limits=1,
+            relaxed=False,
+        )
+
+    return probe
+
+
+@pytest.mark.parametrize("text", ["qualcuno che aiuti la mia mamma in casa", ""])
+def test_a_run_probes_each_request_once_with_the_same_outcome(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """rasa-sdk asks required_slots three times per run: each distinct (words, filters) is
+    searched once, and the form decides as when every call searched."""
+    before: list[tuple[str, SearchFilters]] = []
+    monkeypatch.setattr(search_form, "probe", _home_care_probe(before))
+    with monkeypatch.context() as patch:
+        patch.setattr(search_form, "_run_probes", _NoMemo())
+        expected = form_turn(intent="search_service", text=text)
+    after: list[tuple[str, SearchFilters]] = []
+    monkeypatch.setattr(search_form, "probe", _home_care_probe(after))
+    assert form_turn(intent="search_service", text=text) == expected
+    assert len(before) == 4 and len(after) == len(set(after)) == len(set(before))
+
+
+def test_a_slot_set_during_the_run_probes_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalogue understood home care in the words: the form's later questions are
+    decided on the search with that category, not on the first probe (which would ask the
+    zone of 40 matches in 4 quartieri)."""
+    calls: list[tuple[str, SearchFilters]] = []
+    monkeypatch.setattr(search_form, "probe", _home_care_probe(calls))
+    _, slots = form_turn(intent="search_service", text="qualcuno che aiuti la mia mamma in casa")
+    assert slots["service_category"] == "home_care"
+    assert slots["requested_slot"] is None  # a few matches: nothing to ask
+    assert [f.category for _, f in calls] == [None, "home_care"]
+
+
+def test_nothing_is_kept_between_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, SearchFilters]] = []
+    monkeypatch.setattr(search_form, "probe", _home_care_probe(calls))
+    form_turn(intent="search_service", text="badante")
+    form_turn(intent="search_service", text="badante")
+    assert len(calls) == 4  # two per run: before and after the category understood
+    assert search_form._run_probes.get() is None

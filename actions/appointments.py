@@ -36,7 +36,14 @@ from actions.confirmation import ask, confirmed, confirmed_target, done
 from actions.wording import N_, button, buttons, language_of, short_weekday, tr
 from catalog.areas import haversine_km, resolve_area
 from catalog.models import WelcomePlace
-from welfare.appointments import AppointmentError, book, cancel, free_slots, move
+from welfare.appointments import (
+    AppointmentError,
+    book,
+    cancel,
+    free_slots,
+    move,
+    places_with_free_slots,
+)
 from welfare.models import Appointment, AppointmentSlot
 
 DB_ERROR_TEXT = N_(
@@ -68,8 +75,11 @@ def appointment_buttons(
 ) -> list[dict[str, str]]:
     """ "Appuntamento a <posto>" for the places that have free slots (for the points list)."""
     offered = []
+    open_places = places_with_free_slots(
+        session, place_codes=[place.code for place in places], now=now()
+    )
     for place in places:
-        if free_slots(session, place_code=place.code, now=now(), limit=1):
+        if place.code in open_places:
             offered.append(
                 {
                     "title": tr(language, N_("Appuntamento a {place}"), place=place.name),

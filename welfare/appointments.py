@@ -10,6 +10,7 @@ what refuses a second booking, also when two requests race: the loser gets ``Slo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,6 +95,28 @@ def free_slots(
             )
             .order_by(col(AppointmentSlot.starts_at))
             .limit(limit)
+        ).all()
+    )
+
+
+def places_with_free_slots(
+    session: Session, *, place_codes: Iterable[str], now: datetime
+) -> set[str]:
+    """The places among ``place_codes`` with at least one free slot (``free_slots`` not
+    empty), in one query for all of them."""
+    codes = list(dict.fromkeys(place_codes))
+    if not codes:
+        return set()
+    return set(
+        session.exec(
+            select(AppointmentSlot.place_code)
+            .where(
+                col(AppointmentSlot.place_code).in_(codes),
+                col(AppointmentSlot.starts_at) > now,
+                col(AppointmentSlot.withdrawn_at).is_(None),
+                col(AppointmentSlot.id).not_in(_active_slot_ids(session)),
+            )
+            .distinct()
         ).all()
     )
 

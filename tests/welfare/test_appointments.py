@@ -21,6 +21,7 @@ from welfare.appointments import (
     free_slots,
     mark_reminded,
     move,
+    places_with_free_slots,
     publish_slots,
     reminder_text,
 )
@@ -126,3 +127,38 @@ def test_reminders_of_tomorrow_once(session: Session) -> None:
     session.commit()
     assert due_reminders(session, now=NOW) == []
     assert "domani alle 09:00" in reminder_text(due[0][1], "Welcome Point Rifredi")
+
+
+def test_places_with_free_slots_in_one_query(session: Session) -> None:
+    """The points list's «Appuntamento a ...» buttons ask once for all places (issue 18): the
+    same places as asking ``free_slots`` place by place, after a booking, a cancellation,
+    a withdrawal, and for a place whose slots are past or that has none."""
+    places = {"WP-RIF": 2, "WP-BOOKED": 1, "WP-WITHDRAWN": 1, "WP-PAST": 1}
+    slots = {
+        code: publish_slots(
+            session,
+            place_code=code,
+            first_start=NOW - timedelta(days=1) if code == "WP-PAST" else TOMORROW_9,
+            minutes=30,
+            count=count,
+            created_by="staff:1",
+            now=NOW - timedelta(days=2),
+        )
+        for code, count in places.items()
+    }
+    booked = book(session, slot_id=slots["WP-BOOKED"][0].id or 0, conversation_id="a" * 32, now=NOW)
+    slots["WP-WITHDRAWN"][0].withdrawn_at = NOW
+    session.add(slots["WP-WITHDRAWN"][0])
+    session.commit()
+    codes = [*places, "WP-NONE", "WP-RIF"]
+
+    def one_by_one() -> set[str]:
+        return {c for c in codes if free_slots(session, place_code=c, now=NOW, limit=1)}
+
+    assert places_with_free_slots(session, place_codes=codes, now=NOW) == {"WP-RIF"}
+    assert one_by_one() == {"WP-RIF"}
+    cancel(session, appointment=booked, now=NOW)
+    session.commit()
+    assert places_with_free_slots(session, place_codes=codes, now=NOW) == one_by_one()
+    assert one_by_one() == {"WP-RIF", "WP-BOOKED"}
+    assert places_with_free_slots(session, place_codes=[], now=NOW) == set()

@@ -71,6 +71,8 @@ ATTACHMENT_MESSAGE = "/request_reimbursement"
 STALE_AFTER = timedelta(seconds=30)
 TYPING_DELAY_SECONDS = 0.8
 TYPING_EVERY_SECONDS = 4.5
+# messages remembered as read clear by the safety net on receipt (a few minutes of traffic)
+SAFETY_CLEAR_KEPT = 5000
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,10 @@ class Gateway:
         self._claimed: set[int] = set()
         # handled by the safety net outside the ordered pass (a pass may hold a stale list)
         self._safety_done: deque[int] = deque(maxlen=1000)
+        # read by the safety net in ``receive`` and found clear: the ordered pass does not
+        # read them again (a message recovered after a crash, or stored by another gateway
+        # process, is not here and is read there); bounded, oldest dropped first
+        self._safety_clear: dict[int, bool] = {}
 
     @property
     def channels(self) -> dict[Channel, ChannelAdapter]:
@@ -153,8 +159,15 @@ class Gateway:
             self._claimed.add(message.id)  # the ordered pass leaves it to the safety net
             self.spawn(self._emergency(conversation, message, match))
         else:
+            self._note_safety_clear(message)
             self.schedule(conversation.conversation_id)
         return stored
+
+    def _note_safety_clear(self, message: Message) -> None:
+        assert message.id is not None
+        self._safety_clear[message.id] = True
+        if len(self._safety_clear) > SAFETY_CLEAR_KEPT:
+            del self._safety_clear[next(iter(self._safety_clear))]
 
     async def _observe_language(self, conversation: Conversation, message: Message) -> Conversation:
         """The conversation's language after this message (docs/languages.md): written only
@@ -288,7 +301,9 @@ class Gateway:
         self, conversation: Conversation, message: Message, *, rasa_down: bool
     ) -> bool:
         """Handle one message; False when it has to wait for Rasa."""
-        if message.status == Status.received:
+        assert message.id is not None
+        read_on_receipt = self._safety_clear.pop(message.id, False)
+        if message.status == Status.received and not read_on_receipt:
             match = safety.check(safety_text(message))
             if match is not None:  # a message recovered after a crash
                 assert message.id is not None
@@ -338,12 +353,14 @@ class Gateway:
         if message.kind == Kind.text and not message.text:
             await self._answer(conversation, message, wording.EMPTY_MESSAGE, Status.rejected)
             return True
-        menu_reply = await self.db.run(
-            menus.intercept,
-            conversation_id=conversation.conversation_id,
-            payload=message.payload,
-            text=message.text,
-        )
+        menu_reply = None
+        if menus.intercepts(payload=message.payload, text=message.text):
+            menu_reply = await self.db.run(
+                menus.intercept,
+                conversation_id=conversation.conversation_id,
+                payload=message.payload,
+                text=message.text,
+            )
         if menu_reply is not None:  # the announcements menu answers by itself
             await self.sender.reply(conversation, menu_reply, message, finish=Status.processed)
             return True

@@ -28,6 +28,13 @@ def _outgoing(reply: menu.MenuReply | None) -> Outgoing | None:
     return Outgoing(text=reply.text, buttons=list(reply.buttons), gateway=True)
 
 
+def intercepts(*, payload: str | None, text: str) -> bool:
+    """Whether ``intercept`` may answer this message: a ``sub:`` button or a typed «stop
+    avvisi». Read from the message alone, so that every other message goes on to Rasa
+    without a database transaction for the menu."""
+    return menu.intercepts(payload=payload, text=text)
+
+
 def intercept(
     session: Session, *, conversation_id: str, payload: str | None, text: str
 ) -> Outgoing | None:

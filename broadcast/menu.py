@@ -268,6 +268,12 @@ def _interest(session: Session, conversation_id: str, arg: str, now: datetime) -
     return _interests(_choices(session, conversation_id), 1)
 
 
+def intercepts(*, payload: str | None, text: str) -> bool:
+    """Whether ``intercept`` may answer this message (the message alone, no database): a
+    ``sub:`` button or a typed «stop avvisi»; for anything else it returns None."""
+    return is_menu_payload(payload) or is_stop_request(text)
+
+
 def intercept(
     session: Session, *, conversation_id: str, payload: str | None, text: str, now: datetime
 ) -> MenuReply | None:

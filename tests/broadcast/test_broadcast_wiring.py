@@ -78,3 +78,30 @@ def test_what_the_gateway_answers_by_itself(sqlite_engine: Engine) -> None:
             now=now,
         )
         assert unsub.text.startswith("Non ricevi avvisi")
+
+
+def test_intercepts_names_exactly_what_intercept_answers(sqlite_engine: Engine) -> None:
+    """The gateway skips the menu's transaction when ``intercepts`` says no (issue 18): it
+    must agree with ``intercept`` on every kind of message."""
+    now = utcnow()
+    messages = [
+        ("sub:on", "Sì"),
+        ("sub:stop:ok", "Sì, basta avvisi"),
+        ("sub:done", "Fatto"),
+        (None, "Stop avvisi"),
+        (None, "stop avvisi!"),
+        ("stop_avvisi", "/stop_avvisi@NomeDelBot"),
+        (None, "ciao"),
+        (None, "stop"),
+        (None, "non voglio più avvisi"),
+        ("/search_service", "Cerca un servizio"),
+        ("gw:lang", "Lingua"),
+        (None, ""),
+    ]
+    with session_scope(sqlite_engine) as session:
+        cid = add_citizen(session)
+        for payload, text in messages:
+            answered = menu.intercept(
+                session, conversation_id=cid, payload=payload, text=text, now=now
+            )
+            assert menu.intercepts(payload=payload, text=text) == (answered is not None), text

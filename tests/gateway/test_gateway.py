@@ -10,16 +10,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot import menus, safety
 from bot.channels.base import Delivered, FilePayload
 from bot.gateway import Gateway, GatewayConfig
 from bot.rasa_client import RasaClient
 from care.models import ConversationFlag
 from channels.outcome import ChannelError, Outcome, Result
+from conversations import repository as repo
 from conversations.inbound import Inbound
 from conversations.models import Author, Channel, Conversation, Kind, Message, Mode, Status
 from conversations.outgoing import Outgoing
 from conversations.uploads import UploadStore
 from core.database import Database
+from core.db import session_scope
 from core.events import EventBus
 from tests.fakes.fake_rasa import FakeRasa
 
@@ -222,3 +225,58 @@ async def test_the_announcements_menu_is_answered_without_rasa(
     await gateway.receive(_in("stop avvisi"))
     await gateway.drain()
     assert len(fake_rasa.requests) == asked
+
+
+# --- work done once per message (issue 18: the gateway's CPU) ------------------------------
+
+
+async def test_the_safety_net_reads_a_message_once(
+    setup: tuple[Gateway, RecordingChannel], fake_rasa: FakeRasa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``receive`` reads every message; the ordered pass does not read it a second time."""
+    gateway, _channel = setup
+    await _consented(gateway)
+    read: list[str] = []
+    check = safety.check
+    monkeypatch.setattr(safety, "check", lambda text: read.append(text) or check(text))
+    await gateway.receive(_in("cerco un doposcuola a rifredi"))
+    await gateway.drain()
+    assert read == ["cerco un doposcuola a rifredi"]
+    assert fake_rasa.messages()[-1] == "cerco un doposcuola a rifredi"
+
+
+async def test_a_message_not_received_here_is_still_read_by_the_safety_net(
+    setup: tuple[Gateway, RecordingChannel], fake_rasa: FakeRasa, sqlite_engine: Engine
+) -> None:
+    """Stored but never read on receipt (a crash, or another gateway process): the ordered
+    pass reads it, and an emergency gets the numbers and a person, not Rasa."""
+    gateway, channel = setup
+    conversation_id = await _consented(gateway)
+    with session_scope(sqlite_engine) as session:
+        repo.store_inbound(session, inbound=_in("mio marito mi picchia", key="crash:1"))
+    gateway.schedule(conversation_id)
+    await gateway.drain()
+    assert "1522" in channel.texts()[-1]
+    assert "mio marito mi picchia" not in fake_rasa.messages()
+
+
+async def test_the_announcements_menu_costs_nothing_to_other_messages(
+    setup: tuple[Gateway, RecordingChannel], fake_rasa: FakeRasa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The menu's transaction runs only for what it may answer (a ``sub:`` button, «stop
+    avvisi»); everything else goes to Rasa as before."""
+    gateway, _channel = setup
+    await _consented(gateway)
+    asked: list[str] = []
+    intercept = menus.intercept
+    monkeypatch.setattr(
+        menus,
+        "intercept",
+        lambda session, **kw: asked.append(kw["text"]) or intercept(session, **kw),
+    )
+    await gateway.receive(_in("ciao"))
+    await gateway.drain()
+    assert asked == [] and fake_rasa.messages()[-1] == "ciao"
+    await gateway.receive(_in("stop avvisi"))
+    await gateway.drain()
+    assert asked == ["stop avvisi"] and fake_rasa.messages()[-1] == "ciao"

@@ -2,6 +2,7 @@
 action server; reply latency (p50/p95/p99) and sustained messages per second.
 
     python -m bench gateway [--users 60] [--rates 10,25,40,60] [--seconds 20] [--fake-rasa]
+        [--model PATH] [--py-spy DIR]
     python -m bench.gateway_bench --quick
 
 Starts the action server and Rasa as the test fixture does (cached model, a temporary
@@ -13,6 +14,9 @@ the time from its injection as a Telegram update to the bot's first sendMessage 
 chat. The gateway "breaks" at the first rate where p95 exceeds the target (200 ms) or the
 achieved rate falls below 95 % of the target. ``--fake-rasa`` replaces Rasa with the small
 scripted fake, to measure the gateway alone. Figures go to stdout and bench/out/gateway.json.
+``--py-spy DIR`` samples the gateway and the action server (its Sanic workers included)
+during every rate's sending time (``py-spy record -f raw``) into DIR/<process>-<rate>.txt;
+``python -m bench.profile DIR/*.txt`` sums such files by function.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +73,17 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
         default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14"),
         help="Redis URL of Rasa's lock store, used when --rasa-workers > 1",
     )
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a trained model (default: devtools.train's)"
+    )
+    parser.add_argument(
+        "--py-spy",
+        dest="py_spy",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record py-spy profiles of the gateway and the action server into DIR",
+    )
 
 
 def _tree(pid: int) -> list[int]:
@@ -92,6 +108,7 @@ class Step:
     latencies_ms: list[float] = field(default_factory=list)
     duration_s: float = 0.0
     cpu_percent: dict[str, float] = field(default_factory=dict)
+    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, float | int]:
         lat = self.latencies_ms
@@ -106,6 +123,7 @@ class Step:
             "p99_ms": round(percentile(lat, 99), 1),
             "max_ms": round(max(lat), 1) if lat else float("nan"),
             "cpu_percent": self.cpu_percent,
+            "cpu_ms_per_message": self.cpu_ms_per_message,
         }
 
 
@@ -145,8 +163,15 @@ class Users:
                     step.latencies_ms.append((call.at - started) * 1000)
                     step.answered += 1
 
-    def run_step(self, target: float, seconds: float, processes: dict[str, int]) -> Step:
+    def run_step(
+        self,
+        target: float,
+        seconds: float,
+        processes: dict[str, int],
+        profile_dir: Path | None = None,
+    ) -> Step:
         step = Step(target)
+        spies = _start_py_spy(profile_dir, processes, target, seconds) if profile_dir else []
         cpu_before = {name: sum(map(cpu_seconds, _tree(pid))) for name, pid in processes.items()}
         self.collect(Step(0))  # forget what came before
         interval = 1.0 / target
@@ -177,15 +202,42 @@ class Users:
             self.collect(step)
             time.sleep(0.01)
         step.duration_s = time.monotonic() - start
-        step.cpu_percent = {
-            name: round(
-                100 * (sum(map(cpu_seconds, _tree(pid))) - cpu_before[name]) / step.duration_s
-            )
+        used = {
+            name: sum(map(cpu_seconds, _tree(pid))) - cpu_before[name]
             for name, pid in processes.items()
+        }
+        step.cpu_percent = {name: round(100 * cpu / step.duration_s) for name, cpu in used.items()}
+        step.cpu_ms_per_message = {
+            name: round(1000 * cpu / max(1, step.sent), 1) for name, cpu in used.items()
         }
         with self.lock:
             self.pending.clear()
+        for spy in spies:
+            try:
+                spy.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                spy.kill()
         return step
+
+
+PROFILED = ("gateway", "action server")
+
+
+def _start_py_spy(
+    out: Path, processes: dict[str, int], target: float, seconds: float
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling each profiled process for the step's sending time (raw stacks)."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name in PROFILED:
+        if name not in processes:
+            continue
+        path = out / f"{name.replace(' ', '_')}-{target:g}.txt"
+        command = [py_spy, "record", "--subprocesses", "-f", "raw", "-r", "100"]
+        command += ["-d", str(int(seconds)), "-p", str(processes[name]), "-o", str(path)]
+        spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+    return spies
 
 
 def _rasa_alone(stack: object, turns: int = 30) -> dict[str, float]:
@@ -246,7 +298,7 @@ def run(args: argparse.Namespace) -> None:
             stack.callback(fake.stop)
             rasa_url, token, action_url = fake.url, "", fake.url
         else:
-            model = ensure_model().model
+            model = getattr(args, "model", None) or ensure_model().model
             tracker_url = ""
             if getattr(args, "tracker", "sqlite") == "postgres":
                 tracker_url = stack.enter_context(temporary_postgres("welcome_bench_tracker"))
@@ -294,7 +346,8 @@ def run(args: argparse.Namespace) -> None:
         for chat in users.chats[:warm]:  # warm-up: first calls of the actions and the model
             telegram.send_text(chat, MESSAGES[0])
         time.sleep(3)
-        steps = [users.run_step(rate, seconds, processes) for rate in rates]
+        profile_dir = getattr(args, "py_spy", None)
+        steps = [users.run_step(rate, seconds, processes, profile_dir) for rate in rates]
     results = [s.summary() for s in steps]
     breaks = next(
         (
@@ -324,7 +377,7 @@ def run(args: argparse.Namespace) -> None:
         print(
             f"{r['target_msg_s']:>7.0f} {r['achieved_msg_s']:>9.1f} {r['sent']:>5} "
             f"{r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['skipped_busy']:>5}"
-            f"  CPU% {r['cpu_percent']}"
+            f"  CPU% {r['cpu_percent']}  CPU ms/msg {r['cpu_ms_per_message']}"
         )
     at_target = next((r for r in results if r["target_msg_s"] == TARGET_RATE), None)
     if at_target is not None:

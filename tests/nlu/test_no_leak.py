@@ -37,6 +37,7 @@ HELD_OUT_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "everyday_2026_12_07.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "out_of_domain_dev2.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "emergency_it_dev.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "negatives_dev.yml",
 ]
 # Search-by-paraphrase sets (their own format: text and category), issue 12
 SEARCH_SETS = [

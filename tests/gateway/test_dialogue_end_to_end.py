@@ -164,22 +164,50 @@ def test_web_chat_search_uses_the_catalogue_understanding(
     assert first in home_care, said
 
 
-def test_a_turned_away_request_naming_a_kind_gets_its_services(
+# How a given model reads a sentence changes with each training (DIET is not reproducible
+# across machines): «aiuto bollette» was out_of_scope for one model and search_service for
+# the next. These tests check what the citizen gets whichever way the model reads it; the
+# path each reading takes is tested apart (tests/actions/test_catalogue_guess.py).
+FORM_QUESTIONS = ("In quale zona", "Quanti anni")
+
+
+def first_services(chat: Chat, replies: list[Any]) -> tuple[str, str]:
+    """(the reply with the list, the path that led there) after at most one question: the
+    zone or the age (answered «Non importa») or «Sei in pericolo adesso?» (answered «No»)."""
+    said = text_of(replies)
+    if "Sei in pericolo adesso?" in said:
+        went_on = text_of(chat.tap("No"))
+        assert "Bene, mi fa piacere" in went_on, went_on
+        return went_on, "not in danger"
+    if any(q in said for q in FORM_QUESTIONS):
+        return text_of(chat.tap("Non importa")), "form"
+    return said, "at once"
+
+
+def first_listed(said: str) -> str:
+    assert "1. " in said, said
+    return said.split("1. ", 1)[1].splitlines()[0]
+
+
+def titles_of(gateway: RunningGateway, category: str) -> set[str]:
+    with Session(gateway.engine) as session:
+        return {s.title for s in session.exec(select(Service)).all() if s.category == category}
+
+
+def test_a_request_naming_a_kind_gets_its_services(
     gateway: RunningGateway, fake_telegram: FakeTelegram
 ) -> None:
     chat = Chat(fake_telegram, CHAT_GUESS)
     accept_consent(fake_telegram, CHAT_GUESS)
     listed = chat.say("aiuto bollette")
-    said = text_of(listed)
-    assert "Forse cerchi un servizio come questi" in said, said
-    assert "Di questo non mi occupo" not in said
-    assert any(t.startswith("Dettagli") for t in buttons(listed)), said
-    if "Altri risultati" in buttons(listed):  # the search goes on from the guessed kind
-        more = chat.tap("Altri risultati")
-        assert "Altri risultati (6-" in text_of(more), text_of(more)
+    said, path = first_services(chat, listed)
+    assert "Di questo non mi occupo" not in said, said
+    assert first_listed(said) in titles_of(gateway, "income_support"), (path, said)
+    if "Forse cerchi un servizio come questi" in said:  # the model turned it away
+        assert path == "at once", said
 
 
-def test_not_in_danger_goes_on_with_the_request(
+def test_a_request_read_as_a_possible_emergency_goes_on_after_no(
     gateway: RunningGateway, fake_telegram: FakeTelegram
 ) -> None:
     chat = Chat(fake_telegram, CHAT_NOT_IN_DANGER)
@@ -188,12 +216,5 @@ def test_not_in_danger_goes_on_with_the_request(
         "mia nonna sta tutto il giorno sola mentre siamo al lavoro, c'è un posto dove la "
         "possono tenere di giorno?"
     )
-    assert "Sei in pericolo adesso?" in text_of(asked), text_of(asked)
-    went_on = chat.tap("No")
-    said = text_of(went_on)
-    assert "Bene, mi fa piacere" in said and "Forse cerchi" in said, said
-    with Session(gateway.engine) as session:
-        day_care = {s.title for s in session.exec(select(Service)).all()
-                    if s.category == "elderly_day_care"}  # fmt: skip
-    first = said.split("1. ", 1)[1].splitlines()[0]
-    assert first in day_care, said
+    said, path = first_services(chat, asked)
+    assert first_listed(said) in titles_of(gateway, "elderly_day_care"), (path, said)

@@ -34,7 +34,7 @@ SCORED = [
 GATED = [
     ("che tempo farà sabato a Prato?", [("service_details", 0.97), ("inform", 0.02)]),
     ("cerco un centro estivo per mia figlia di 9 anni", [("search_service", 0.97)]),
-    ("questo comico mi uccide dal ridere, guardate il suo spettacolo", [("emergency", 0.995)]),
+    ("questo comico mi uccide, guardate il suo spettacolo", [("emergency", 0.995)]),
 ]
 
 

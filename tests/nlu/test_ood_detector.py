@@ -147,8 +147,9 @@ def test_the_rasa_component_trains_stores_loads_and_feeds_the_gate() -> None:
     assert probability["the bank charged me twice for the same coffee"] > 0.5
     assert probability["please cancel the voucher for the swimming course"] < 0.5
     assert probability["how much money is left on my welfare budget?"] < 0.5
-    # a sure model emergency stays immediate however out of domain it sounds
-    assert probability["questo comico mi uccide dal ridere, guardate il suo spettacolo"] > 0.5
+    # a sure model emergency stays immediate however out of domain it sounds (an idiom such
+    # as «mi uccide dal ridere» only asks since 2026-12-07: tests/nlu/test_gate_idioms.py)
+    assert probability["questo comico mi uccide, guardate il suo spettacolo"] > 0.5
     assert answer["gate"] == [
         {"intent": "out_of_scope", "tier": None, "by_detector": True},
         {"intent": "search_service", "tier": None, "by_detector": False},

@@ -416,13 +416,16 @@ class BroadcastWorker:
                 outcome = Outcome(
                     Result.transient, error=f"sender:{type(exc).__name__}"[:60], uncertain=True
                 )
+        if outcome.result == Result.rate_limited:
+            # in memory only, before the commit: the other threads of this worker must not
+            # send while the outcome is being written
+            self._pause(recipient.channel, time.time() + outcome.retry_after)
         # first of all, the outcome: nothing between the answer and its commit
         status = self._record(recipient, token, outcome, mark)
         self.gap.sent(recipient.conversation_id)  # counted from the answer
         if announcement is not None and outcome.file_id:
             announcement.remember_upload(recipient.channel, outcome.file_id)
         if outcome.result == Result.rate_limited:
-            self._pause(recipient.channel, time.time() + outcome.retry_after)
             self._rates[recipient.channel].limited()
             log.warning(
                 "broadcast %d: %s rate limited, channel paused %.1f s",

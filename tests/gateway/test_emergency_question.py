@@ -76,8 +76,13 @@ def test_telegram_asks_then_yes_pages_a_person(
     fake_telegram.wait_sent(CHAT, "Ho avvisato subito un operatore")
     assert tier_rasa.messages()[-1] == "/emergency"
     gateway.wait_until(lambda: flags(gateway) == [("emergency", "top")], what="a top flag")
-    conversation = next(c for c in gateway.conversations() if c.chat_key == str(CHAT))
-    assert conversation.mode == Mode.human
+    # the switch to a person follows the flag, in its own transaction
+    gateway.wait_until(
+        lambda: (
+            next(c for c in gateway.conversations() if c.chat_key == str(CHAT)).mode == Mode.human
+        ),
+        what="the conversation with a person",
+    )
 
 
 def test_web_chat_asks_then_no_goes_on(

@@ -2,12 +2,15 @@
 
 Two tiers (docs/nlu-pipeline.md, "Emergency tiers"):
 
-- immediate: a safety rule matched (``safety_net`` in the parse data), or the model is sure
-  and the words support it (``intent_gate.tier == "immediate"``), or the citizen answered
-  «Sì» (the button sends ``/emergency``; a typed yes is ``affirm``, data/rules.yml): the
-  numbers, the top-priority hand-off and the flag, as always;
-- ask: the model alone, less sure (``intent_gate.tier == "ask"``): the numbers at once and
-  «Sei in pericolo adesso?» with the buttons Sì / No; no hand-off yet. «No» goes on
+- immediate: a safety rule matched (``safety_net`` in the parse data, its ``tier``
+  immediate), or the model is sure and the words support it (``intent_gate.tier ==
+  "immediate"``), or the citizen answered «Sì» (the button sends ``/emergency``; a typed
+  yes is ``affirm``, data/rules.yml): the numbers, the top-priority hand-off and the flag,
+  as always;
+- ask: the model alone, less sure (``intent_gate.tier == "ask"``), or a safety rule whose
+  message has a word of the reported lists, idioms, jokes, games, news (``safety_net.tier
+  == "ask"``, nlu/safety_net.py): the numbers at once and «Sei in pericolo adesso?» with
+  the buttons Sì / No; no hand-off yet. «No» goes on
   (``action_not_in_danger``): the numbers once more and then what the citizen asked, the
   services of the kind their message named («mia nonna sta tutto il giorno sola...»:
   actions.catalogue_guess), or «Come posso aiutarti?» (utter_not_in_danger).
@@ -70,10 +73,12 @@ def safety_kind(tracker: Tracker) -> str | None:
 
 
 def emergency_tier(tracker: Tracker) -> str:
-    """``ask`` only when the model alone chose emergency and was less sure; else immediate."""
+    """``ask`` when the model alone chose emergency and was less sure, or a safety rule's
+    match has the ask tier (a word of the reported lists); else immediate."""
     latest = tracker.latest_message
-    if isinstance(latest.get("safety_net"), dict):
-        return IMMEDIATE
+    net = latest.get("safety_net")
+    if isinstance(net, dict):
+        return ASK if net.get("tier") == ASK else IMMEDIATE
     if intent_of(tracker) != "emergency":  # «Sì» typed after the question (affirm)
         return IMMEDIATE
     gate = latest.get("intent_gate")
@@ -90,7 +95,7 @@ class ActionEmergency(Action):
         lang = language_of(tracker)
         if emergency_tier(tracker) == ASK:
             dispatcher.utter_message(text=tr(lang, ASK_TEXT), buttons=buttons(lang, ASK_BUTTONS))
-            logger.info("action_emergency: model less sure, asked whether in danger now")
+            logger.info("action_emergency: tier ask, asked whether in danger now")
             return []
         kind = safety_kind(tracker)
         lead = LEADS.get(kind or "")

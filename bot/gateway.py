@@ -5,6 +5,17 @@ after it. The emergency safety net runs right there, on every message, in any mo
 before consent, without waiting behind other work. Everything else happens in
 ``process_conversation``, one conversation at a time and in order: consent gate, bad input,
 then the router's destination (Rasa, or the console in human mode).
+
+A rule match has two tiers (care/safety.py, docs/nlu-pipeline.md "Emergency tiers"):
+``immediate`` is answered right in ``receive`` (112/1522, the top-priority flag, human
+mode); ``ask`` (a word of the ``reported`` lists: «ahah», «a carte», «al tg») goes to Rasa
+in order, whose safety net gives it the ask tier: action_emergency answers with 112/1522
+and «Sei in pericolo adesso?» (Sì / No), and nobody is paged. The gateway still makes sure
+of the numbers: when Rasa is down it sends them itself at once (care.handoff_wording's
+EMERGENCY_NUMBERS, in the citizen's language), and when Rasa's answer has no 112 in it
+(a model older than the rules) it puts them before that answer. Where Rasa cannot ask
+(no consent yet, a group, human mode, a command, a caption, an edit, a text too long for
+Rasa) an ask-tier match pages at once, as before the tiers: never less than the question.
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ from bot.delivery import Sender
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rasa_payload import with_language
 from bot.recorded_turns import RecordedTurns
-from bot.rendering import Handoff, render_rasa
+from bot.rendering import Handoff, Turn, render_rasa
 from bot.review_capture import (
     THUMBS_DOWN_PAYLOAD,
     THUMBS_DOWN_THANKS,
@@ -39,8 +50,9 @@ from bot.review_capture import (
 from bot.router import Router
 from bot.text import truncate_words
 from care.flags import raise_flag
+from care.handoff_wording import EMERGENCY_NUMBERS
 from care.models import FlagKind, FlagPriority
-from care.safety import SafetyMatch
+from care.safety import ASK, SafetyMatch
 from conversations import language
 from conversations import repository as repo
 from conversations.inbound import Inbound
@@ -153,15 +165,33 @@ class Gateway:
                     conversation.conversation_id,
                     released,
                 )
-        match = safety.check(safety_text(message))
-        if match is not None:
+        text = safety_text(message)
+        match = safety.check(text)
+        if match is not None and not self._rasa_asks(conversation, message, text):
             assert message.id is not None
             self._claimed.add(message.id)  # the ordered pass leaves it to the safety net
             self.spawn(self._emergency(conversation, message, match))
         else:
-            self._note_safety_clear(message)
+            if match is None:
+                self._note_safety_clear(message)
+            # an ask-tier match is read again, in order, and goes to Rasa (_handle)
             self.schedule(conversation.conversation_id)
         return stored
+
+    def _rasa_asks(self, conversation: Conversation, message: Message, text: str) -> bool:
+        """Whether a rule match on ``text`` only asks «Sei in pericolo adesso?» (its tier is
+        ``ask``) and Rasa, which asks it, will read the message: a plain text in a private
+        chat in bot mode, after consent. Otherwise the match pages at once, as it always did."""
+        return (
+            message.kind == Kind.text
+            and bool(message.text)
+            and not message.text.startswith("/")
+            and len(message.text) <= self.config.message_max_chars
+            and conversation.has_consent
+            and not conversation.is_group
+            and Router.destination(conversation) == Mode.bot
+            and safety.tier(text) == ASK
+        )
 
     def _note_safety_clear(self, message: Message) -> None:
         assert message.id is not None
@@ -260,6 +290,27 @@ class Gateway:
             self._claimed.discard(message.id)
         self.schedule(conversation_id)  # what waits behind it now follows the human mode
 
+    async def _safety_question(
+        self, conversation: Conversation, message: Message, match: SafetyMatch, rasa_down: bool
+    ) -> bool:
+        """A rule match of the ask tier: Rasa's safety net gives it the same tier and
+        action_emergency answers with 112/1522 and «Sei in pericolo adesso?»; nobody is paged
+        unless the citizen answers «Sì». The numbers go out even if Rasa does not ask."""
+        assert message.id is not None
+        log.warning(
+            "conversation %s: safety net matched %s (%s) with a word of the reported lists: "
+            "Rasa asks whether in danger now",
+            conversation.conversation_id,
+            match.rule,
+            match.kind,
+        )
+        await self.db.run(
+            repo.update_message_data,
+            message_id=message.id,
+            changes={"safety": {"kind": match.kind, "rule": match.rule, "tier": ASK}},
+        )
+        return await self._to_rasa(conversation, message, rasa_down=rasa_down, numbers=True)
+
     # --- processing, one conversation at a time ----------------------------------------------
 
     async def process_conversation(self, conversation_id: str) -> None:
@@ -304,12 +355,18 @@ class Gateway:
         assert message.id is not None
         read_on_receipt = self._safety_clear.pop(message.id, False)
         if message.status == Status.received and not read_on_receipt:
-            match = safety.check(safety_text(message))
-            if match is not None:  # a message recovered after a crash
+            text = safety_text(message)
+            match = safety.check(text)
+            if match is not None and self._rasa_asks(conversation, message, text):
+                return await self._safety_question(conversation, message, match, rasa_down)
+            if match is not None:  # a message recovered after a crash, or one that cannot ask
                 assert message.id is not None
                 self._claimed.add(message.id)
                 await self._emergency(conversation, message, match)
                 return True
+        elif _asked(message) and self._rasa_asks(conversation, message, message.text):
+            # a question Rasa could not ask yet (it was down): the numbers were sent already
+            return await self._to_rasa(conversation, message, rasa_down=rasa_down, numbers=True)
         if conversation.is_group:
             # groups: a short pointer to the private chat when addressed, silence otherwise
             if message.data.get("addressed") or message.payload:
@@ -560,8 +617,17 @@ class Gateway:
         return text, metadata
 
     async def _to_rasa(
-        self, conversation: Conversation, message: Message, *, rasa_down: bool
+        self,
+        conversation: Conversation,
+        message: Message,
+        *,
+        rasa_down: bool,
+        numbers: bool = False,
     ) -> bool:
+        """Rasa's answer to the message; False when Rasa is down (retried later).
+
+        ``numbers``: a safety rule matched (ask tier): 112/1522 must reach the citizen even
+        if Rasa does not answer, or answers without them."""
         assert message.id is not None
         text, metadata = self.rasa_request(conversation, message)
         if text is None:
@@ -571,7 +637,9 @@ class Gateway:
         if metadata.get("truncated") and first_attempt:
             await self.sender.reply(conversation, Outgoing(text=wording.TOO_LONG, gateway=True))
         if rasa_down:  # an earlier message of this pass found Rasa down: keep the order
-            await self._rasa_unavailable(conversation, message, "rasa:down", first_attempt)
+            await self._rasa_unavailable(
+                conversation, message, "rasa:down", first_attempt, numbers=numbers
+            )
             return False
         replies = await self._answered_before(conversation, message, first_attempt)
         if replies is None:
@@ -584,11 +652,20 @@ class Gateway:
                     metadata=metadata,
                 )
             except RasaUnavailable as exc:
-                await self._rasa_unavailable(conversation, message, str(exc), first_attempt)
+                await self._rasa_unavailable(
+                    conversation, message, str(exc), first_attempt, numbers=numbers
+                )
                 return False
             finally:
                 typing.cancel()
         turn = render_rasa(replies)
+        if numbers and not _gives_numbers(turn):
+            log.warning(
+                "conversation %s: a safety rule matched but Rasa's answer has no 112: "
+                "the gateway sends the numbers first",
+                conversation.conversation_id,
+            )
+            turn.replies.insert(0, Outgoing(text=EMERGENCY_NUMBERS, gateway=True))
         typed = answers_typed(message) and turn.handoff is None
         with_thumbs_down(turn.replies, channel=conversation.channel, typed=typed)
         outgoings = await self._build_menus(conversation, turn.replies)
@@ -638,8 +715,16 @@ class Gateway:
         return built
 
     async def _rasa_unavailable(
-        self, conversation: Conversation, message: Message, error: str, first_attempt: bool
+        self,
+        conversation: Conversation,
+        message: Message,
+        error: str,
+        first_attempt: bool,
+        *,
+        numbers: bool = False,
     ) -> None:
+        """The message waits for Rasa; the citizen is told once. ``numbers``: a safety rule
+        matched (ask tier), so 112/1522 go out at once, before Rasa can ask."""
         deferred = await self._defer(message, error)
         log.warning(
             "conversation %s: message %s waits for Rasa (%s), attempt %d",
@@ -657,6 +742,10 @@ class Gateway:
             )
             return
         if first_attempt:
+            if numbers:
+                await self.sender.reply(
+                    conversation, Outgoing(text=EMERGENCY_NUMBERS, gateway=True), message
+                )
             await self.sender.reply(
                 conversation, Outgoing(text=wording.UNAVAILABLE, gateway=True), message
             )
@@ -732,6 +821,20 @@ def safety_text(message: Message) -> str:
     if message.kind == Kind.command and lookup(message.payload or "") is not None:
         return message.text.split(maxsplit=1)[1] if " " in message.text.strip() else ""
     return message.text
+
+
+def _asked(message: Message) -> bool:
+    """A rule match of the ask tier sent to Rasa before (``_safety_question``)."""
+    safety_data = message.data.get("safety")
+    return isinstance(safety_data, dict) and safety_data.get("tier") == ASK
+
+
+def _gives_numbers(turn: Turn) -> bool:
+    """Whether Rasa's answer carries 112 (the question of the ask tier, or the immediate
+    answer with its top-priority hand-off): in every language the number is written so."""
+    if turn.handoff is not None and turn.handoff.priority == "top":
+        return True
+    return any("112" in reply.text for reply in turn.replies)
 
 
 def _raise_flag(

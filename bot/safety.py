@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from care.safety import SafetyMatch, detect
+from care.safety import IMMEDIATE, SafetyMatch, detect
+from care.safety import tier as rule_tier
 
 log = logging.getLogger(__name__)
 
@@ -18,3 +19,13 @@ def check(text: str) -> SafetyMatch | None:
     except Exception:
         log.exception("safety net failed; message not checked")
         return None
+
+
+def tier(text: str) -> str:
+    """The tier of a rule match on ``text`` (care.safety.tier: ``ask`` or ``immediate``),
+    never raising: when the support words cannot be read, ``immediate``, as before the tiers."""
+    try:
+        return rule_tier(text)
+    except Exception:
+        log.exception("safety net tier failed; the match pages at once")
+        return IMMEDIATE

@@ -3,12 +3,19 @@
 What the assistant does with a message, as the gateway and Rasa together act on it:
 
 - ``immediate``: the safety rules fire (care.safety.detect, run by the gateway on every
-  message), or Rasa's intent is emergency with the immediate tier (a rule inside Rasa, or
-  the model sure with supporting words, nlu/gate_rules.py; a model without the gate is
-  immediate, as before the tiers): 112/1522 and a top-priority page at once;
-- ``ask``: Rasa's intent is emergency with the ask tier: 112/1522 and «Sei in pericolo
-  adesso?»;
+  message) and the message has no word of the ``reported`` lists (care.safety.tier), or
+  Rasa's intent is emergency with the immediate tier (a rule inside Rasa, or the model
+  sure with supporting words, nlu/gate_rules.py; a model without the gate is immediate,
+  as before the tiers): 112/1522 and a top-priority page at once;
+- ``ask``: a rule match with such a word (the gateway lets Rasa ask; a Rasa that does not
+  see the rule still gets the numbers sent by the gateway), or Rasa's intent is emergency
+  with the ask tier: 112/1522 and «Sei in pericolo adesso?»;
 - otherwise the final intent answers.
+
+The messages are taken as a consented conversation in bot mode would send them (before
+consent a rule match always pages at once: Rasa, which asks, reads nothing yet).
+``--rules-always-immediate`` gives the figures as they were before the rules had two
+tiers (every rule match paged at once), on the same model.
 
 Figures, first on the headline sets (tests/nlu_fresh/*_2026_12_07.yml: written on
 2026-12-07 by someone who saw neither the training data nor the older sets' misses),
@@ -21,6 +28,9 @@ labelled "regression":
 - negatives: the share paged at once. Headline: the 2026-12-07 out-of-domain and everyday
   sets and the hard non-emergencies of the 2026-12-07 emergency set. Regression: the
   2026-12-06 OOD test split, everyday sentences and the held-out's non-emergencies.
+- development sets (read and tuned on): the negatives of tests/nlu_fresh/negatives_dev.yml
+  (idioms, jokes, news) paged and asked, the emergencies of emergency_it_dev.yml and
+  emergency_en_dev.yml immediate and immediate-or-asked.
 
     python -m devtools.gate_eval [--model models/welcome.tar.gz] [--misses]
 
@@ -55,6 +65,7 @@ from typing import Any
 import yaml
 
 from care.safety import detect
+from care.safety import tier as rule_tier
 from core.settings import PROJECT_ROOT
 from devtools.gate_thresholds import Scored, as_config, choose
 from devtools.nlu_metrics import Example, load_examples
@@ -82,6 +93,10 @@ FIRST_FRESH = FRESH_DIR / "emergency.yml"  # 2026-11-25, a regression check sinc
 HEADLINE_OOD = FRESH_DIR / "out_of_domain_2026_12_07.yml"
 HEADLINE_EVERYDAY = FRESH_DIR / "everyday_2026_12_07.yml"
 HEADLINE_EMERGENCY = FRESH_DIR / "emergency_2026_12_07.yml"  # emergencies and hard negatives
+# development sets: their failures were read and acted on
+NEGATIVES_DEV = FRESH_DIR / "negatives_dev.yml"
+EMERGENCY_IT_DEV = FRESH_DIR / "emergency_it_dev.yml"
+EMERGENCY_EN_DEV = FRESH_DIR / "emergency_en_dev.yml"
 HELDOUT = PROJECT_ROOT / "tests" / "nlu_heldout" / "nlu.yml"
 CONFIG = PROJECT_ROOT / "config.yml"
 GATE_COMPONENT = "nlu.intent_gate.IntentGate"
@@ -101,14 +116,23 @@ class Outcome:
         return self.action == "none" and self.intent in KEPT_OUT
 
 
-def outcome(text: str, parsed: dict[str, Any]) -> Outcome:
-    """What the gateway and Rasa do with one message."""
-    if detect(text) is not None or parsed.get("safety_net"):
+def outcome(text: str, parsed: dict[str, Any], *, rule_tiers: bool = True) -> Outcome:
+    """What the gateway and Rasa do with one message (``rule_tiers=False``: as before the
+    rules had two tiers, every rule match paged at once)."""
+    matched = detect(text) is not None
+    net = parsed.get("safety_net")
+    if not rule_tiers and (matched or net):
         return Outcome(EMERGENCY, IMMEDIATE)
+    if matched and rule_tier(text) == IMMEDIATE:
+        return Outcome(EMERGENCY, IMMEDIATE)  # the gateway pages, Rasa never reads it
+    if isinstance(net, dict):
+        return Outcome(EMERGENCY, ASK if net.get("tier") == ASK else IMMEDIATE)
     intent = str((parsed.get("intent") or {}).get("name") or "")
     gate = parsed.get("intent_gate")
     gate = gate if isinstance(gate, dict) else {}
     by_detector = bool(gate.get("by_detector"))
+    if matched and intent != EMERGENCY:
+        return Outcome(intent, ASK, by_detector)  # the gateway sends the numbers itself
     if intent != EMERGENCY:
         return Outcome(intent, "none", by_detector)
     return Outcome(intent, ASK if gate.get("tier") == ASK else IMMEDIATE, by_detector)
@@ -190,6 +214,13 @@ class GateFigures:
     # the out-of-domain detector's effect
     headline_ood_by_detector: Share
     heldout_turned_away: Share
+    # development sets (read and tuned on)
+    dev_negatives_paged: Share
+    dev_negatives_asked: Share
+    dev_it_immediate: Share
+    dev_it_asked_or_immediate: Share
+    dev_en_immediate: Share
+    dev_en_asked_or_immediate: Share
 
     def shares(self) -> list[Share]:
         return [
@@ -211,6 +242,12 @@ class GateFigures:
             self.rules_negatives,
             self.headline_ood_by_detector,
             self.heldout_turned_away,
+            self.dev_negatives_paged,
+            self.dev_negatives_asked,
+            self.dev_it_immediate,
+            self.dev_it_asked_or_immediate,
+            self.dev_en_immediate,
+            self.dev_en_asked_or_immediate,
         ]
 
     def unread(self) -> list[Share]:
@@ -276,6 +313,12 @@ def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
         Share("regression negatives: safety rules fire"),
         Share("detector: OOD 12-07 turned away"),
         Share("detector: held-out in-domain requests turned away"),
+        Share("dev negatives (negatives_dev): paged at once"),
+        Share("dev negatives (negatives_dev): asked"),
+        Share("dev emergencies it: immediate"),
+        Share("dev emergencies it: immediate or asked"),
+        Share("dev emergencies en: immediate"),
+        Share("dev emergencies en: immediate or asked"),
     )
     for example in load_examples(HEADLINE_OOD):
         got = decide_one(example.text)
@@ -323,15 +366,29 @@ def figures(decide_one: Callable[[str], Outcome]) -> GateFigures:
         if example.intent not in ("out_of_scope", EMERGENCY):
             got = decide_one(example.text)
             result.heldout_turned_away.add(example.text, got.by_detector, failure_when=True)
+    for example in load_examples(NEGATIVES_DEV):
+        if example.intent != EMERGENCY:
+            got = decide_one(example.text)
+            result.dev_negatives_paged.add(example.text, got.action == IMMEDIATE, failure_when=True)
+            result.dev_negatives_asked.add(example.text, got.action == ASK, failure_when=True)
+    for path, immediate, found in (
+        (EMERGENCY_IT_DEV, result.dev_it_immediate, result.dev_it_asked_or_immediate),
+        (EMERGENCY_EN_DEV, result.dev_en_immediate, result.dev_en_asked_or_immediate),
+    ):
+        for example in load_examples(path):
+            if example.intent == EMERGENCY:
+                got = decide_one(example.text)
+                immediate.add(example.text, got.action == IMMEDIATE, failure_when=False)
+                found.add(example.text, got.action != "none", failure_when=False)
     return result
 
 
-def measure(parse: Parse) -> GateFigures:
+def measure(parse: Parse, *, rule_tiers: bool = True) -> GateFigures:
     cache: dict[str, Outcome] = {}
 
     def one(text: str) -> Outcome:
         if text not in cache:
-            cache[text] = outcome(text, parse(text))
+            cache[text] = outcome(text, parse(text), rule_tiers=rule_tiers)
         return cache[text]
 
     return figures(one)
@@ -484,6 +541,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ood-threshold", type=float, help="with --parses: the detector's threshold (0: off)"
     )
+    parser.add_argument(
+        "--rules-always-immediate",
+        action="store_true",
+        help="every rule match pages at once, as before the rules had two tiers",
+    )
     args = parser.parse_args(argv)
     if args.parses:
         parses = json.loads(args.parses.read_text(encoding="utf-8"))
@@ -514,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.thresholds is not None:
                 print_thresholds(scored_dev(stack.parse), args.thresholds)
                 return 0
-            result = measure(stack.parse)
+            result = measure(stack.parse, rule_tiers=not args.rules_always_immediate)
         finally:
             stack.close()
     print(f"model {args.model}")

@@ -5,7 +5,9 @@
 For each set: recall on its emergencies and the false-alarm rate on its other sentences,
 for the loaded rule set (every data/safety/emergency_patterns*.yml, what both runtimes run)
 and for each rules file alone (the cross-language precision: English rules on Italian
-sentences and the other way round). No Rasa, no model.
+sentences and the other way round). No Rasa, no model. Each count is split by the tier the
+match gets (care.safety.tier): «now» pages at once, «ask» gets 112/1522 and «Sei in
+pericolo adesso?» (a word of the reported lists of data/safety/emergency_support*.yml).
 
 The independent test sets (tests/nlu_fresh/*2026_12*, tests/nlu_fresh_en/, tests/nlu_heldout*/)
 are NOT in DEV_SETS on purpose: whoever tunes the rules must not read their misses.
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from care.safety import SafetyMatch, SafetyRules, default_rules, pattern_files
+from care.safety import ASK, SafetyMatch, SafetyRules, default_rules, pattern_files, tier
 from core.settings import PROJECT_ROOT
 from devtools.nlu_metrics import load_examples
 
@@ -32,6 +34,7 @@ DEV_SETS: tuple[tuple[Path, str], ...] = (
     (FRESH / "out_of_domain.yml", "it"),
     (FRESH / "out_of_domain_dev.yml", "it"),
     (FRESH / "in_domain_dev.yml", "it"),
+    (FRESH / "negatives_dev.yml", "it"),
     (FRESH / "emergency_en_dev.yml", "en"),
 )
 
@@ -43,6 +46,8 @@ class SetScore:
     caught: int = 0
     others: int = 0
     alarms: int = 0
+    caught_asked: int = 0  # of ``caught``: the ask tier
+    alarms_asked: int = 0  # of ``alarms``: the ask tier
     misses: list[str] = field(default_factory=list)
     false_alarms: list[str] = field(default_factory=list)
 
@@ -56,26 +61,39 @@ class SetScore:
 
     def line(self) -> str:
         recall, rate = self.recall, self.alarm_rate
-        left = "" if recall is None else f"recall {recall:.3f} ({self.caught}/{self.emergencies})"
-        right = "" if rate is None else f"false alarms {rate:.3f} ({self.alarms}/{self.others})"
-        return f"{self.name:26} {left:28} {right}"
+        left = (
+            ""
+            if recall is None
+            else f"recall {recall:.3f} ({self.caught}/{self.emergencies}, ask {self.caught_asked})"
+        )
+        right = (
+            ""
+            if rate is None
+            else f"false alarms {rate:.3f} ({self.alarms}/{self.others}, "
+            f"now {self.alarms - self.alarms_asked}, ask {self.alarms_asked})"
+        )
+        return f"{self.name:26} {left:36} {right}"
 
 
 def score(path: Path, detect: Callable[[str], SafetyMatch | None]) -> SetScore:
     result = SetScore(path.name)
     for example in load_examples(path):
         fired = detect(example.text)
+        asked = fired is not None and tier(example.text) == ASK
         if example.intent == EMERGENCY:
             result.emergencies += 1
             if fired is not None:
                 result.caught += 1
+                result.caught_asked += int(asked)
             else:
                 result.misses.append(example.text)
         else:
             result.others += 1
             if fired is not None:
                 result.alarms += 1
-                result.false_alarms.append(f"{example.text}  [{fired.rule}]")
+                result.alarms_asked += int(asked)
+                label = f"{fired.rule}, ask" if asked else fired.rule
+                result.false_alarms.append(f"{example.text}  [{label}]")
     return result
 
 

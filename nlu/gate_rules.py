@@ -1,10 +1,27 @@
 """The intent gate's decision: out-of-domain thresholds and the two emergency tiers.
 
 Pure (standard library and PyYAML only, like nlu/safety_rules.py), so the Rasa component
-(nlu/intent_gate.py, Python 3.10) and the evaluation and tests (Python 3.11) run the very
-same code. It reads the model's own intent ranking (DIET's, before the fallback), never
-the safety rules: a rule match is always an immediate emergency and is decided by
-nlu/safety_net.py (in Rasa) and care/safety.py (in the gateway).
+(nlu/intent_gate.py, Python 3.10), the gateway (care/safety.py) and the evaluation and
+tests (Python 3.11) run the very same code. ``decide`` reads the model's own intent ranking
+(DIET's, before the fallback), never the safety rules, which nlu/safety_net.py (in Rasa)
+and care/safety.py (in the gateway) run; ``rule_tier`` gives a rule match its tier.
+
+Emergency tiers when a safety *rule* fires (data/safety/emergency_patterns*.yml):
+
+- ``immediate``: no word of ``reported`` in the message: 112/1522 and the top-priority
+  hand-off at once, whatever the model says;
+- ``ask``: a word of ``reported`` (the same lists, files and matching as below: «di
+  risate», «ahah», «a briscola», «al tg», «un film»), except the groups of
+  ``RULES_STAY_IMMEDIATE``: the same answer as the model's ask tier, 112/1522 at once and
+  «Sei in pericolo adesso?» («Sì» opens the top-priority hand-off). Never less: a rule
+  match always gets at least the question, whatever its kind (self-harm said with «ahah»
+  too: the numbers at once, and «Sì» reaches a person at top priority).
+
+``RULES_STAY_IMMEDIATE`` keeps two groups of ``reported`` from lowering a rule: threats
+that hang on a condition («mi ammazza se...», ``joking_threats``), the very words of a
+real threat («mi ammazza se lo lascio», «ti ammazzo se esci»: the rules' own ``unless``
+spares the trifles), and the long past (``past``: «anni fa», «l'anno scorso»), which a
+victim tells beside what happens now («l'anno scorso l'ho denunciato, ora è tornato»).
 
 Emergency tiers when the *model* says emergency (docs/nlu-pipeline.md, "Emergency tiers"):
 
@@ -41,7 +58,9 @@ gives ``ood_probability``, P(out of domain). At or over ``ood_threshold`` (0 = o
 - a model emergency is left to the tiers above: the detector never hides one nor turns
   its page into the question (real emergencies in other languages, «SOS», «chiamate la
   polizia» score high P(out) in cross-validation; docs/nlu-pipeline.md);
-- a safety rule is not seen here: it always pages at once (nlu/safety_net.py runs last).
+- a safety rule is not seen here: nlu/safety_net.py runs last and gives its match the
+  tier this module's ``rule_tier`` says (the parse data's ``intent_gate.rule_tier``,
+  computed here from the support words stored in the model).
 """
 
 from __future__ import annotations
@@ -67,6 +86,9 @@ ASK = "ask"
 NEVER_TURNED_AWAY = frozenset(
     {"out_of_scope", "greet", "goodbye", "thank", "bot_challenge", EMERGENCY, FALLBACK}
 )
+
+# groups of ``reported`` that never turn a safety rule's match into the question (above)
+RULES_STAY_IMMEDIATE = frozenset({"joking_threats", "past"})
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -137,9 +159,14 @@ class SupportWords:
         self.stems = _stems(spec.get("groups"))
         self.ask_stems = _stems(spec.get("ask_only"))
         self.reported_stems = _stems(spec.get("reported"))
+        reported = dict(spec.get("reported") or {})
+        self.rule_reported_stems = _stems(
+            {name: stems for name, stems in reported.items() if name not in RULES_STAY_IMMEDIATE}
+        )
         self._pattern = _pattern(self.stems)
         self._ask_pattern = _pattern(self.ask_stems)
         self._reported_pattern = _pattern(self.reported_stems)
+        self._rule_reported_pattern = _pattern(self.rule_reported_stems)
 
     @classmethod
     def from_file(cls, path: Path | str) -> SupportWords:
@@ -158,6 +185,16 @@ class SupportWords:
         gets the question «Sei in pericolo adesso?» (112/1522 at once) instead."""
         folded = normalise(text)
         return bool(self._pattern.search(folded)) and not self._reported_pattern.search(folded)
+
+    def reported(self, text: str) -> bool:
+        """A word of ``reported``: the danger is told of, joked about or a figure of speech
+        («al telegiornale», «ahah», «mi uccide se», «a briscola»)."""
+        return bool(self._reported_pattern.search(normalise(text)))
+
+    def rule_reported(self, text: str) -> bool:
+        """A word of ``reported`` outside ``RULES_STAY_IMMEDIATE``: a safety rule's match on
+        this text only asks (``rule_tier``)."""
+        return bool(self._rule_reported_pattern.search(normalise(text)))
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> SupportWords:
@@ -193,6 +230,14 @@ def default_support() -> SupportWords:
     return SupportWords.from_files(support_files())
 
 
+def rule_tier(text: str, support: SupportWords) -> str:
+    """The tier of a safety rule's match on ``text``: ``ask`` with a word of ``reported``
+    outside ``RULES_STAY_IMMEDIATE`` (the question «Sei in pericolo adesso?» with 112/1522
+    at once, as for the model's ask tier), else ``immediate``. Never anything lower: a rule
+    match is always an emergency."""
+    return ASK if support.rule_reported(text) else IMMEDIATE
+
+
 @dataclass(frozen=True)
 class GateDecision:
     intent: str  # the final intent name
@@ -207,6 +252,7 @@ class GateDecision:
     supported_immediate: bool = False
     ood_probability: float | None = None  # the detector's P(out of domain), when present
     by_detector: bool = False  # the out-of-domain detector turned the intent away
+    rule_tier: str = IMMEDIATE  # a safety rule's tier on this text (``rule_tier``)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -223,6 +269,7 @@ class GateDecision:
                 None if self.ood_probability is None else round(self.ood_probability, 4)
             ),
             "by_detector": self.by_detector,
+            "rule_tier": self.rule_tier,
         }
 
 
@@ -239,8 +286,11 @@ def decide(
     ``ood_probability``: the out-of-domain detector's P(out), or None without a detector.
     """
     model = [e for e in ranking if e.get("name") and e.get("name") != FALLBACK]
+    tier_of_rules = rule_tier(text, support)
     if not model:
-        return GateDecision(current_intent, 0.0, None, False, "", 0.0, 0.0, False)
+        return GateDecision(
+            current_intent, 0.0, None, False, "", 0.0, 0.0, False, rule_tier=tier_of_rules
+        )
     top_name = str(model[0]["name"])
     top_conf = float(model[0].get("confidence") or 0.0)
     em_conf = next(
@@ -271,6 +321,7 @@ def decide(
             supported_immediate=supported_immediate,
             ood_probability=ood_probability,
             by_detector=by_detector,
+            rule_tier=tier_of_rules,
         )
 
     if top_name == EMERGENCY:

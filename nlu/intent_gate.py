@@ -1,8 +1,8 @@
 """IntentGate: out-of-domain thresholds and the emergency tier, after the fallback.
 
 Runs after FallbackClassifier and before the rule-based SafetyNet (which still overrides
-everything with an immediate emergency). The decision itself is nlu/gate_rules.py; this
-component applies it to Rasa's messages:
+everything with an emergency, of the tier this component writes in ``rule_tier``). The
+decision itself is nlu/gate_rules.py; this component applies it to Rasa's messages:
 
 - the intent becomes what ``gate_rules.decide`` says (``emergency``, the low-confidence
   intent, or unchanged);
@@ -12,7 +12,9 @@ component applies it to Rasa's messages:
   ``model_ranking`` is DIET's top five, for the evaluation (devtools/gate_eval.py);
   ``ood_probability`` is the out-of-domain detector's P(out) (nlu/ood_detector.py, when it
   runs before this component; ``ood_threshold`` decides) and ``by_detector`` whether it
-  changed the outcome.
+  changed the outcome; ``rule_tier`` is the tier a safety rule's match on this text gets
+  (``ask`` with a word of the ``reported`` lists, else ``immediate``: gate_rules.rule_tier),
+  which nlu/safety_net.py reads.
 
 Messages that start with "/" (buttons, `/intent{...}`) are left to Rasa's
 RegexMessageHandler. The support words (data/safety/emergency_support.yml and its

@@ -6,7 +6,17 @@ model is self-contained; their names and hash are part of the component's finger
 editing the rules or adding a language's file retrains only this component. When a rule fires, the
 message's intent becomes ``emergency`` with confidence 1.0, put first in the intent ranking
 (the model's own ranking follows, unchanged) and the parse data carries
-``safety_net: {"rule": ..., "kind": ..., "model_intent": ...}`` for the policies and actions.
+``safety_net: {"rule": ..., "kind": ..., "model_intent": ..., "tier": ...}`` for the
+policies and actions.
+
+``tier`` (docs/nlu-pipeline.md, "Emergency tiers") is ``immediate`` (112/1522 and the
+top-priority hand-off, actions/emergency.py) or ``ask`` (112/1522 and «Sei in pericolo
+adesso?»), as nlu/gate_rules.py ``rule_tier`` says: ``ask`` when the message has a word of
+the ``reported`` lists of data/safety/emergency_support*.yml («ahah», «a carte», «al tg»).
+The IntentGate, which runs just before this component and keeps those lists in the model,
+writes that tier in its parse data (``intent_gate.rule_tier``); without it (a pipeline
+without the gate, a message the gate skips) the tier is ``immediate``, as before the tiers.
+The gateway's safety net (care/safety.py) gives the same tier with the same function.
 """
 
 from __future__ import annotations
@@ -25,6 +35,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import stored_spec
+from nlu.gate_rules import ASK, IMMEDIATE
+from nlu.intent_gate import GATE_KEY
 from nlu.safety_rules import PATTERNS_GLOB, SafetyRuleSet, pattern_files
 
 logger = logging.getLogger(__name__)
@@ -49,6 +61,14 @@ def stored_rules(paths: list[Path]) -> dict[str, Any]:
         "version": 2,
         "files": [{"name": path.name, "spec": stored_spec.read_source(path)} for path in paths],
     }
+
+
+def rule_tier(message: Message) -> str:
+    """The tier of a rule match on this message: the IntentGate's ``rule_tier`` (``ask``
+    with a word of the reported lists), else ``immediate``."""
+    gate = message.get(GATE_KEY)
+    tier = gate.get("rule_tier") if isinstance(gate, dict) else None
+    return ASK if tier == ASK else IMMEDIATE
 
 
 def rules_from_stored(stored: dict[str, Any]) -> SafetyRuleSet:
@@ -145,10 +165,16 @@ class SafetyNet(GraphComponent, IntentClassifier):
             ]
             message.set(INTENT, forced, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [forced, *ranking], add_to_output=True)
+            tier = rule_tier(message)
             message.set(
                 SAFETY_NET_KEY,
-                {"rule": match.rule, "kind": match.kind, "model_intent": model_intent},
+                {
+                    "rule": match.rule,
+                    "kind": match.kind,
+                    "model_intent": model_intent,
+                    "tier": tier,
+                },
                 add_to_output=True,
             )
-            logger.info("safety net rule %s fired", match.rule)
+            logger.info("safety net rule %s fired (tier %s)", match.rule, tier)
         return messages

@@ -1,8 +1,9 @@
 """The two emergency tiers of action_emergency (issue 12 point 2).
 
 Immediate (a rule, or the model sure with supporting words, or «Sì»): 112/1522, the
-top-priority hand-off payload and the flag. Ask (the model alone, less sure): 112/1522 at
-once and «Sei in pericolo adesso?» with Sì (/emergency) and No (/deny), no hand-off, no flag.
+top-priority hand-off payload and the flag. Ask (the model alone, less sure, or a rule
+whose message has a figure of speech: ``safety_net.tier`` ask): 112/1522 at once and «Sei
+in pericolo adesso?» with Sì (/emergency) and No (/deny), no hand-off, no flag.
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from care.flags import open_flags
 from care.models import FlagPriority
 
 
-def _tracker(tier: str | None, *, intent: str = "emergency", safety_net: bool = False):
+def _tracker(
+    tier: str | None,
+    *,
+    intent: str = "emergency",
+    safety_net: bool = False,
+    rule_tier: str | None = None,
+):
     tracker = make_tracker(intent=intent, text="non so, ho un brutto presentimento")
     if tier is not None:
         tracker.latest_message["intent_gate"] = {"tier": tier, "model_intent": "emergency"}
     if safety_net:
         tracker.latest_message["safety_net"] = {"rule": "r", "kind": "violence"}
+        if rule_tier is not None:
+            tracker.latest_message["safety_net"]["tier"] = rule_tier
     return tracker
 
 
@@ -54,6 +63,28 @@ def test_a_safety_rule_is_immediate_whatever_the_model_tier(db: Engine) -> None:
     assert emergency_tier(tracker) == IMMEDIATE
     messages, _ = run_action(ActionEmergency(), tracker)
     assert customs(messages)[0]["priority"] == "top"
+
+
+def test_a_safety_rule_of_the_immediate_tier_pages_even_if_the_model_asks(db: Engine) -> None:
+    tracker = _tracker(ASK, safety_net=True, rule_tier=IMMEDIATE)
+    assert emergency_tier(tracker) == IMMEDIATE
+    messages, _ = run_action(ActionEmergency(), tracker)
+    assert customs(messages)[0]["priority"] == "top"
+    assert _open_flags(db) == [FlagPriority.top]
+
+
+def test_a_safety_rule_of_the_ask_tier_asks_and_pages_nobody(db: Engine) -> None:
+    # «ieri a carte ho preso delle botte dal nonno»: nlu/safety_net.py gives tier ask
+    for model_tier in (None, IMMEDIATE):
+        tracker = _tracker(model_tier, safety_net=True, rule_tier=ASK)
+        assert emergency_tier(tracker) == ASK
+        messages, events = run_action(ActionEmergency(), tracker)
+        text = texts(messages)
+        assert "112" in text and "1522" in text and "Sei in pericolo adesso?" in text
+        assert button_payloads(messages) == ["/emergency", "/deny"]
+        assert customs(messages) == []
+        assert events == []
+    assert _open_flags(db) == []
 
 
 def test_yes_opens_the_top_priority_handoff(db: Engine) -> None:

@@ -5,15 +5,26 @@ Manager at once on «mi ammazza di risate quel comico» or «mio padre mi uccide
 la macchina». The ``reported`` list of data/safety/emergency_support*.yml now holds these
 figures of speech too: the page becomes the question «Sei in pericolo adesso?» with
 112/1522 at once, never less. Real danger told with the same words still pages at once,
-through the safety rules or because no such figure is in the message.
+through the safety rules or because no such figure is in the message. A safety rule's match
+with such a figure only asks too (nlu/gate_rules.py ``rule_tier``; tests/safety/
+test_rule_tiers.py), except a threat that hangs on a condition or the long past.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from nlu.gate_rules import ASK, EMERGENCY, IMMEDIATE, GateSettings, decide, default_support
+from nlu.gate_rules import (
+    ASK,
+    EMERGENCY,
+    IMMEDIATE,
+    GateSettings,
+    decide,
+    default_support,
+    rule_tier,
+)
 from nlu.safety_rules import detect
+from tests.fixtures.rasa import RasaStack
 
 SETTINGS = GateSettings(immediate_confidence=0.99, ask_confidence=0.2)
 
@@ -77,9 +88,11 @@ def test_danger_without_such_a_figure_still_pages_at_once(text: str) -> None:
     ],
 )
 def test_a_real_threat_with_the_same_words_pages_through_the_rules(text: str) -> None:
-    # the gate only asks («mi ammazza se»), the safety rule pages at once
+    # the gate only asks («mi ammazza se»), the safety rule pages at once: a conditional
+    # threat never lowers a rule's match (RULES_STAY_IMMEDIATE)
     assert tier(text) == (EMERGENCY, ASK)
     assert detect(text) is not None
+    assert rule_tier(text, default_support()) == IMMEDIATE
 
 
 def test_the_figures_never_touch_the_lists_of_danger_words() -> None:
@@ -91,3 +104,20 @@ def test_the_figures_never_touch_the_lists_of_danger_words() -> None:
     # left out on purpose: hunger, cold, heat and not waking up are emergencies
     for phrase in ("di fame", "di freddo", "di caldo", "dal sonno", "e una bomba"):
         assert phrase not in reported
+
+
+@pytest.mark.rasa
+def test_a_rule_match_with_a_figure_of_speech_only_asks_inside_rasa(rasa_stack: RasaStack) -> None:
+    """The model's IntentGate writes ``rule_tier`` and its SafetyNet gives it to the match:
+    the same tier as the gateway's care.safety.tier (issue 12: rules in two tiers)."""
+    for text, tier in (
+        ("ieri a carte ho preso delle botte incredibili dal nonno", ASK),
+        ("piuttosto che rifare quel colloquio mi butto sotto un treno, ahah", ASK),
+        ("voglio uccidermi ahah", ASK),  # self-harm with a joke: at least the question
+        ("mio marito mi picchia", IMMEDIATE),
+        ("mio marito mi ha detto che mi ammazza se lo lascio", IMMEDIATE),
+    ):
+        parsed = rasa_stack.parse(text)
+        assert parsed["intent"]["name"] == EMERGENCY, text
+        assert parsed["safety_net"]["tier"] == tier, text
+        assert parsed["intent_gate"]["rule_tier"] == tier, text

@@ -4,6 +4,10 @@
     python tests/safety/rasa_side.py component < texts.json   -> [parse data, ...]
     python tests/safety/rasa_side.py files     < globs.json   -> [{"files", "fingerprint"}, ...]
     python tests/safety/rasa_side.py stored    < texts.json   -> {"now": [...], "old": [...]}
+    python tests/safety/rasa_side.py pipeline  < texts.json   -> [parse data, ...]
+
+(`pipeline`: the IntentGate, then the SafetyNet, both with what training stores in the
+model, on a message DIET read as a search: the tier a rule's match gets inside Rasa.)
 
 (`files`: for each `patterns` setting, null for the default config, the rules files the
 component reads and its fingerprint addon.)
@@ -104,7 +108,42 @@ def component(texts: list[str]) -> list[dict[str, object]]:
     return [m.as_dict(only_output_properties=True) for m in messages]
 
 
+def pipeline(texts: list[str]) -> list[dict[str, object]]:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu import stored_spec
+    from nlu.gate_rules import merge_specs, support_files
+    from nlu.intent_gate import IntentGate
+    from nlu.safety_net import SafetyNet, patterns_paths, stored_rules
+
+    gate_config = IntentGate.get_default_config()
+    gate_spec = merge_specs(stored_spec.read_source(path) for path in support_files())
+    gate = IntentGate(gate_config, model_storage=None, resource=None, spec=gate_spec)  # type: ignore[arg-type]
+    net_config = SafetyNet.get_default_config()
+    net_spec = stored_rules(patterns_paths(net_config))
+    net = SafetyNet(net_config, model_storage=None, resource=None, spec=net_spec)  # type: ignore[arg-type]
+    messages = []
+    for text in texts:
+        ranking = [
+            {"name": "search_service", "confidence": 0.9},
+            {"name": "emergency", "confidence": 0.05},
+            {"name": "greet", "confidence": 0.05},
+        ]
+        message = Message({"text": text})
+        message.set("intent", ranking[0], add_to_output=True)
+        message.set("intent_ranking", ranking, add_to_output=True)
+        messages.append(message)
+    net.process(gate.process(messages))
+    return [m.as_dict(only_output_properties=True) for m in messages]
+
+
 if __name__ == "__main__":
     texts = json.load(sys.stdin)
-    modes = {"rules": rules, "component": component, "files": files, "stored": stored}
+    modes = {
+        "rules": rules,
+        "component": component,
+        "files": files,
+        "stored": stored,
+        "pipeline": pipeline,
+    }
     print(json.dumps(modes[sys.argv[1]](texts)))

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from care.safety import detect, pattern_files
+from care.safety import detect, pattern_files, tier
 from core.settings import PROJECT_ROOT, get_settings
 from devtools.rasa_env import RASA_PYTHON
 from tests.safety.phrases import EN_NEGATED, EN_NEGATIVE, EN_POSITIVE, NEGATIVE, POSITIVE
+from tests.safety.test_rule_tiers import DANGER, FIGURES
 
 SCRIPT = PROJECT_ROOT / "tests" / "safety" / "rasa_side.py"
 TEXTS = [text for text, _ in POSITIVE + EN_POSITIVE] + NEGATIVE + EN_NEGATIVE + EN_NEGATED
@@ -91,3 +92,17 @@ def test_component_forces_emergency_and_keeps_the_model_ranking() -> None:
     (english,) = _rasa_side("component", ["my boyfriend hits me"])
     assert english["intent"] == {"name": "emergency", "confidence": 1.0}
     assert english["safety_net"]["kind"] == "violence"
+
+
+def test_a_rule_match_gets_the_same_tier_inside_rasa() -> None:
+    """The IntentGate writes ``rule_tier`` and the SafetyNet gives it to its match: «ask»
+    with a figure of speech, as the gateway's care.safety.tier says, «immediate» without."""
+    jokes = ["voglio uccidermi ahah", "i want to die haha"]
+    texts = [*FIGURES, *DANGER, *jokes]
+    parsed = _rasa_side("pipeline", texts)
+    for text, parse in zip(texts, parsed, strict=True):
+        assert parse["intent"] == {"name": "emergency", "confidence": 1.0}, text
+        assert parse["safety_net"]["rule"] == detect(text).rule, text
+        assert parse["safety_net"]["tier"] == tier(text), text
+    tiers = [parse["safety_net"]["tier"] for parse in parsed]
+    assert tiers == ["ask"] * len(FIGURES) + ["immediate"] * len(DANGER) + ["ask"] * len(jokes)

@@ -37,6 +37,12 @@ HEADLINE_OOD_PAGED_CEILING = 0.01  # 0.004 (1/254)
 HEADLINE_FOUND_FLOOR = 0.90  # immediate or asked: 0.932 (109/117)
 HEADLINE_NEGATIVES_PAGED_CEILING = 0.025  # 0.017 (11/630), then 0.010 (6/630)
 
+# Development sets (read and tuned on). The safety rules in two tiers (a figure of speech
+# only asks) took negatives_dev.yml from 54 to 44 of 315 paged at once on the model of
+# 2026-12-07 16:53 UTC; the development emergencies stay all found.
+DEV_NEGATIVES_PAGED_CEILING = 0.16  # 0.171 (54/315) before the rules' ask tier, 0.140 (44/315)
+DEV_FOUND_FLOOR = 0.97  # immediate or asked: 1.000 (152/152 Italian, 94/94 English)
+
 
 def test_the_sets_are_large_enough_and_apart() -> None:
     assert len(negatives()) >= 1000
@@ -59,3 +65,6 @@ def test_out_of_domain_and_emergency_tiers(rasa_stack: RasaStack) -> None:
     assert result.headline_ood_paged.value <= HEADLINE_OOD_PAGED_CEILING, report
     assert result.headline_asked_or_immediate.value >= HEADLINE_FOUND_FLOOR, report
     assert result.headline_negatives_paged.value <= HEADLINE_NEGATIVES_PAGED_CEILING, report
+    assert result.dev_negatives_paged.value <= DEV_NEGATIVES_PAGED_CEILING, report
+    assert result.dev_it_asked_or_immediate.value >= DEV_FOUND_FLOOR, report
+    assert result.dev_en_asked_or_immediate.value >= DEV_FOUND_FLOOR, report

@@ -34,6 +34,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     ANY,
     db_session,
+    entity_values,
     fold,
     intent_of,
     is_skip,
@@ -43,12 +44,12 @@ from actions.common import (
     slot_value,
 )
 from actions.search import PAGE_SIZE, filter_slots, filters_from_slots
-from actions.wording import N_, language_of, tr
+from actions.wording import N_, button, label, language_of, tr
 from catalog.areas import find_area_mention, resolve_area
 from catalog.filters import SearchFilters
-from catalog.search import search_services
+from catalog.search import category_candidates, search_services
 from catalog.synonyms import is_general_word
-from catalog.vocabulary import CATEGORIES, TARGET_GROUPS
+from catalog.vocabulary import CATEGORIES, CATEGORY_LABELS, TARGET_GROUPS
 
 FORM = "service_search_form"
 FORM_SLOTS = ("service_category", "neighbourhood", "age")
@@ -56,6 +57,16 @@ MAX_QUESTIONS = 1
 PROBE_SIZE = 30  # matches looked at to decide whether a question would change the results
 AGE_BOUND_CATEGORIES = frozenset({"childcare", "babysitting", "after_school", "summer_camp"})
 COST_MODES = frozenset({"free", "co_payment", "paid"})
+
+# The question about the kind of service with the catalogue's candidates (at most 3,
+# catalog.search.category_candidates) and «Altro», which shows the full question.
+OTHER = "other"  # the value «Altro» sends: no kind of service, the full question follows
+CANDIDATES_TEXT = N_(
+    "Cerchi uno di questi servizi? Scegli qui sotto oppure scrivilo con parole tue."
+)
+CANDIDATE_TEXT = N_("Cerchi questo servizio? Toccalo qui sotto oppure scrivilo con parole tue.")
+OTHER_BUTTON = {"title": N_("Altro"), "payload": f'/inform{{"service_category":"{OTHER}"}}'}
+FULL_QUESTION = "utter_ask_service_category"  # domain.yml: the main kinds, «Non importa»
 
 # Intents whose message can be an answer to the form's question; any other intent is a
 # change of topic, which the form must not swallow (the rules answer it).
@@ -386,6 +397,59 @@ class ValidateServiceSearchForm(FormValidationAction):
             dispatcher.utter_message(text=tr(language_of(tracker), only_years))
             return {"age": None}
         return {"age": str(age)}
+
+
+def category_button(category: str, language: str | None = "it") -> dict[str, str]:
+    """A kind of service as an answer: its label in the catalogue's vocabulary."""
+    return {
+        "title": label(language, CATEGORY_LABELS[category]),
+        "payload": f'/inform{{"service_category":"{category}"}}',
+    }
+
+
+def kind_candidates(tracker: Tracker) -> list[str]:
+    """The kinds of service the catalogue has evidence for in the request so far (its
+    words and the slots), best first; empty without evidence or when «Altro» was chosen."""
+    if OTHER in entity_values(tracker, "service_category"):
+        return []
+    try:
+        with db_session() as session:
+            result = search_services(
+                session,
+                text=search_words(tracker),
+                filters=filters_from_slots(tracker),
+                limit=PROBE_SIZE,
+            )
+            return category_candidates(session, result)
+    except Exception:
+        logger.exception("search form: could not read the candidates in the catalogue")
+        return []
+
+
+class ActionAskServiceCategory(Action):
+    """The form's question about the kind of service (Rasa calls ``action_ask_<slot>``
+    when the domain declares it). With the catalogue's candidates: «Cerchi uno di questi
+    servizi?», a button for each and «Altro»; a candidate chosen lists its services at
+    once (the form asks nothing more). Without candidates, or after «Altro»: the full
+    question of the domain (``utter_ask_service_category``), as before."""
+
+    def name(self) -> str:
+        return "action_ask_service_category"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        kinds = kind_candidates(tracker)
+        if not kinds:
+            dispatcher.utter_message(response=FULL_QUESTION)
+            return []
+        language = language_of(tracker)
+        logger.info("search form: the kind of service among %s", ",".join(kinds))
+        question = CANDIDATES_TEXT if len(kinds) > 1 else CANDIDATE_TEXT
+        buttons = [category_button(c, language) for c in kinds]
+        buttons.append(button(language, OTHER_BUTTON))
+        dispatcher.utter_message(text=tr(language, question), buttons=buttons)
+        return []
 
 
 def reset_search_events(tracker: Tracker) -> list[dict[str, Any]]:

@@ -36,13 +36,27 @@ from catalog.fts import TITLE_WEIGHT, Backend, Match, Within, backend_for, in_ti
 from catalog.index_stats import IndexStats, get_index_stats
 from catalog.models import AdhesionStatus, Service
 from catalog.synonyms import synonym_table
-from catalog.tags import HIDDEN, PUBLISHED, category_tag, cells_within, filter_groups
+from catalog.tags import (
+    HIDDEN,
+    PUBLISHED,
+    age_tag,
+    category_tag,
+    cells_within,
+    filter_groups,
+    target_tag,
+)
 from catalog.text import term
 from catalog.understanding import QUERY_FILLERS, understand
 from catalog.vocabulary import CATEGORY_LABELS, COST_LABELS, TARGET_LABELS
 from core.settings import get_settings
 
-__all__ = ["SearchFilters", "SearchHit", "SearchResult", "search_services"]
+__all__ = [
+    "SearchFilters",
+    "SearchHit",
+    "SearchResult",
+    "category_candidates",
+    "search_services",
+]
 
 K1: Final[float] = 1.2
 B: Final[float] = 0.75
@@ -393,6 +407,62 @@ def _leading_category(ranked: list[tuple[float, dict[str, Any]]]) -> str | None:
     first = top[0][1]["category"]
     total = sum(weights.values())
     return first if total > 0 and weights[first] >= LEAD_SHARE * total else None
+
+
+# --- candidates for a question about the kind of service ----------------------------------
+
+# The best matches whose scores vote for their kind of service.
+CANDIDATE_POOL: Final[int] = 10
+# A kind is a candidate with at least this share of the best kind's evidence.
+CANDIDATE_SHARE: Final[float] = 0.5
+MAX_CANDIDATES: Final[int] = 3
+
+
+def category_candidates(
+    session: Session, result: SearchResult, *, limit: int = MAX_CANDIDATES
+) -> list[str]:
+    """The kinds of service the catalogue has evidence for, best first (at most ``limit``),
+    when ``result`` settles none: what a question «Cerchi uno di questi servizi?» offers.
+
+    The evidence is the catalogue's own: with words, the scores of the best matches
+    (``result.hits``, as ranked; the first CANDIDATE_POOL vote for their category, as for
+    ``leading_category``); with no words, or words that found nothing, the services made
+    for the target group or the age understood (those open to everyone or to any age say
+    nothing about the kind), counted by category. A kind is kept with at least
+    CANDIDATE_SHARE of the best kind's evidence; with more such kinds than ``limit`` the
+    evidence is spread and nothing is offered (never a padded or arbitrary list). Empty:
+    no evidence.
+    """
+    weights: Counter[str] = Counter()
+    for hit in result.hits[:CANDIDATE_POOL] if result.terms else ():
+        weights[hit.service.category] += hit.score
+    if not +weights:  # no words, or words that found nothing: whom it is for
+        weights = _audience_weights(session, result.interpreted)
+    ranked = [(w, c) for c, w in weights.items() if w > 0]
+    if not ranked:
+        return []
+    ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+    best = ranked[0][0]
+    kept = [c for w, c in ranked if w >= CANDIDATE_SHARE * best]
+    return kept if len(kept) <= limit else []
+
+
+def _audience_weights(session: Session, f: SearchFilters) -> Counter[str]:
+    """Published services made for ``f``'s target group or holding its age, by category."""
+    audience = []
+    if f.target_group and f.target_group != "everyone":
+        audience.append(target_tag(f.target_group))
+    if f.age is not None:
+        audience.append(age_tag(f.age))
+    weights: Counter[str] = Counter()
+    if not audience:
+        return weights
+    backend = backend_for(session.get_bind().dialect.name)
+    for category in CATEGORY_LABELS:
+        for tag in audience:
+            match = Match(((category_tag(category),), (tag,)))
+            weights[category] += backend.count(session, match, None)
+    return weights
 
 
 # --- relaxation ----------------------------------------------------------------------------

@@ -41,6 +41,16 @@ def category_tag(category: str) -> str:
     return f"{PREFIX}c{_slug(category)}"
 
 
+def target_tag(group: str) -> str:
+    """Services made for the target group ``group`` (not those open to everyone)."""
+    return f"{PREFIX}t{_slug(group)}"
+
+
+def age_tag(age: int) -> str:
+    """Services whose age range holds ``age`` (not those with no age limit, ``zzaall``)."""
+    return f"{PREFIX}a{min(max(age, 0), MAX_AGE)}"
+
+
 def cell(lat: float, lon: float) -> tuple[int, int]:
     return (
         max(0, math.floor((lat - GRID_LAT0) / GRID_LAT_STEP)),
@@ -91,14 +101,14 @@ def service_tags(data: Mapping[str, Any], *, published: bool) -> str:
     tags.append(f"{PREFIX}k{_slug(str(data['cost_mode']))}")
     if data.get("budget_payable"):
         tags.append(f"{PREFIX}budget")
-    tags.extend(f"{PREFIX}t{_slug(str(t))}" for t in dict.fromkeys(data.get("target_groups") or []))
+    tags.extend(target_tag(str(t)) for t in dict.fromkeys(data.get("target_groups") or []))
     age_min, age_max = data.get("age_min"), data.get("age_max")
     if age_min is None and age_max is None:
         tags.append(f"{PREFIX}aall")
     else:
         low = max(0, age_min or 0)
         high = min(MAX_AGE, MAX_AGE if age_max is None else age_max)
-        tags.extend(f"{PREFIX}a{year}" for year in range(low, high + 1))
+        tags.extend(age_tag(year) for year in range(low, high + 1))
     i, j = cell(float(data["lat"]), float(data["lon"]))
     tags.extend((cell_tag(i, j), coarse_tag(i, j)))
     return " ".join(tags)
@@ -121,9 +131,9 @@ def filter_groups(f: SearchFilters) -> list[list[str]]:
     if f.budget_payable:
         groups.append([f"{PREFIX}budget"])
     if f.target_group:
-        groups.append([f"{PREFIX}t{_slug(f.target_group)}", f"{PREFIX}teveryone"])
+        groups.append([target_tag(f.target_group), target_tag("everyone")])
     if f.age is not None:
-        groups.append([f"{PREFIX}a{min(f.age, MAX_AGE)}", f"{PREFIX}aall"])
+        groups.append([age_tag(f.age), f"{PREFIX}aall"])
     if f.near is not None and f.max_km is not None:
         groups.append(cells_within(f.near[0], f.near[1], f.max_km))
     return groups

@@ -11,7 +11,16 @@ The one question is answered as a citizen who gave everything in the first messa
 «non importa» to the zone or the age, «no» to «Sei in pericolo adesso?» (the emergency
 question of the less sure tier; until the fourth session of 2026-12-07 it got «non
 importa» too, which the assistant read as a new, empty search). A question about the kind
-of service counts as a miss (the assistant did not understand what was asked).
+of service WITH the catalogue's candidates («Cerchi uno di questi servizi?», since the
+fifth session of 2026-12-07: actions.search_form.ActionAskServiceCategory) is answered as
+a citizen who knows what they want: by the button of the expected category (or of one of
+``also``) if it is offered, which counts as the one question; otherwise it is a miss. The
+full question about the kind of service (no candidates: the fixed buttons of
+utter_ask_service_category) is a miss (the assistant did not understand what was asked).
+
+Two figures are printed: answered after at most one question (the candidates' button
+included), and the strict one of before the candidates, in which any question about the
+kind of service is a miss (and «right at once», no question at all).
 
 The sets: tests/nlu_fresh/search_paraphrases_2026_12_07.yml is the headline (written by
 someone who saw neither the training data nor the older set's misses);
@@ -63,6 +72,7 @@ UNREAD_PARAPHRASES = (HEADLINE_PARAPHRASES, FRESH_PARAPHRASES_B)
 SKIP_ANSWER = "non importa"
 NOT_IN_DANGER = "no"  # the answer to «Sei in pericolo adesso?» (since 2026-12-07, 4th session)
 DETAILS = "/service_details"
+OTHER_PAYLOAD = '/inform{"service_category":"other"}'  # «Altro» of the candidates' question
 
 Send = Callable[[str, str], list[dict[str, Any]]]
 
@@ -85,10 +95,17 @@ class Outcome:
     questions: int
     asked: str  # "" | "category" | "danger" | "other" (zone or age)
     reply: str  # the assistant's last words (for the misses report)
+    candidates: tuple[str, ...] = ()  # the kinds offered by a question about the kind
 
     @property
     def ok(self) -> bool:
         return self.got in self.request.accepted and self.questions <= 1
+
+    @property
+    def strict(self) -> bool:
+        """Answered with no question about the kind of service (the figure before the
+        candidates: any such question was a miss)."""
+        return self.ok and self.asked != "category"
 
 
 @dataclass
@@ -107,13 +124,22 @@ class Report:
     def share(self) -> float:
         return self.right / self.total if self.total else 0.0
 
+    @property
+    def strict_right(self) -> int:
+        return sum(o.strict for o in self.outcomes)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "requests": self.total,
             "right_category_after_at_most_one_question": self.right,
             "share": round(self.share, 4),
+            "strict_right_no_kind_question": self.strict_right,
             "right_with_no_question": sum(o.ok and o.questions == 0 for o in self.outcomes),
             "asked_the_kind_of_service": sum(o.asked == "category" for o in self.outcomes),
+            "asked_the_kind_with_candidates": sum(
+                o.asked == "category" and bool(o.candidates) for o in self.outcomes
+            ),
+            "right_by_a_candidate": sum(o.ok and o.asked == "category" for o in self.outcomes),
             "asked_zone_or_age": sum(o.asked == "other" for o in self.outcomes),
             "asked_whether_in_danger": sum(o.asked == "danger" for o in self.outcomes),
             "no_results": sum(o.got is None for o in self.outcomes),
@@ -121,11 +147,16 @@ class Report:
 
     def summary(self, *, misses: bool = False) -> str:
         figures = self.as_dict()
+        strict = self.strict_right / self.total if self.total else 0.0
         lines = [
             f"search by paraphrase: {self.right}/{self.total} = {self.share:.1%} answered with "
             "the right category after at most one question",
+            f"  strict (a question about the kind is a miss, as before the candidates): "
+            f"{self.strict_right}/{self.total} = {strict:.1%}",
             f"  right at once (no question): {figures['right_with_no_question']}; asked the "
-            f"kind of service: {figures['asked_the_kind_of_service']}; asked zone or age: "
+            f"kind of service: {figures['asked_the_kind_of_service']} (with candidates "
+            f"{figures['asked_the_kind_with_candidates']}, the right one chosen "
+            f"{figures['right_by_a_candidate']}); asked zone or age: "
             f"{figures['asked_zone_or_age']}; asked whether in danger: "
             f"{figures['asked_whether_in_danger']}; no results: {figures['no_results']}",
         ]
@@ -133,9 +164,11 @@ class Report:
             for o in self.outcomes:
                 if not o.ok:
                     first = o.reply.splitlines()[0] if o.reply else ""
+                    offered = f", offered {','.join(o.candidates)}" if o.candidates else ""
                     lines.append(
                         f"  MISS «{o.request.text}»: expected {o.request.category}, got "
-                        f"{o.got or '-'} (questions {o.questions}, asked {o.asked or '-'}): {first}"
+                        f"{o.got or '-'} (questions {o.questions}, asked {o.asked or '-'}"
+                        f"{offered}): {first}"
                     )
         return "\n".join(lines)
 
@@ -170,6 +203,30 @@ def _asks_category(replies: list[dict[str, Any]]) -> bool:
     )
 
 
+def offered_kinds(replies: list[dict[str, Any]]) -> list[str]:
+    """The kinds of service a question with candidates offers, in order; empty for any
+    other reply (the full question, without «Altro», offers no candidates)."""
+    payloads = [str(b.get("payload") or "") for r in replies for b in r.get("buttons") or []]
+    if OTHER_PAYLOAD not in payloads:
+        return []
+    prefix = '/inform{"service_category":"'
+    return [
+        p[len(prefix) : -2]
+        for p in payloads
+        if p.startswith(prefix) and p.endswith('"}') and p != OTHER_PAYLOAD
+    ]
+
+
+def chosen_kind(request: Request, offered: list[str]) -> str | None:
+    """The button a citizen who knows what they want taps: the first offered kind that is
+    the expected one (or one of ``also``); None when none is."""
+    return next((kind for kind in offered if kind in request.accepted), None)
+
+
+def kind_payload(kind: str) -> str:
+    return f'/inform{{"service_category":"{kind}"}}'
+
+
 def _words(replies: list[dict[str, Any]]) -> str:
     return "\n".join(str(r.get("text") or "") for r in replies)
 
@@ -190,7 +247,14 @@ def converse(send: Send, request: Request, category_of: Callable[[str], str | No
     questions, asked = 0, ""
     codes = _codes(replies)
     if not codes and _asks_category(replies):
-        return Outcome(request, None, 1, "category", _words(replies))
+        offered = offered_kinds(replies)
+        choice = chosen_kind(request, offered)
+        if choice is None:
+            return Outcome(request, None, 1, "category", _words(replies), tuple(offered))
+        replies = send(sender, kind_payload(choice))
+        codes = _codes(replies)
+        got = category_of(codes[0]) if codes else None
+        return Outcome(request, got, 1, "category", _words(replies), tuple(offered))
     if not codes and _asks_danger(replies):
         questions, asked = 1, "danger"
         replies = send(sender, NOT_IN_DANGER)
@@ -266,7 +330,12 @@ def simulate(
     from actions.common import ANY
     from actions.details import ActionBookService, ActionServiceDetails
     from actions.search import run_search
-    from actions.search_form import FORM, ValidateServiceSearchForm, reset_search_events
+    from actions.search_form import (
+        FORM,
+        ActionAskServiceCategory,
+        ValidateServiceSearchForm,
+        reset_search_events,
+    )
 
     slot_names = ["service_category", "target_group", "neighbourhood", "age", "cost_mode"]
     state: dict[str, Any] = {}
@@ -303,7 +372,34 @@ def simulate(
     apply(events)
     asked = state.get("requested_slot")
     if asked == "service_category":
-        return Outcome(request, None, 1, "category", "(Che tipo di servizio cerchi?)")
+        # the form's question (action_ask_service_category): with candidates, the citizen
+        # taps the expected kind if offered; the form then validates the answer
+        messages, _ = run(ActionAskServiceCategory(), tracker(parse, request.text))
+        offered = offered_kinds(messages)
+        choice = chosen_kind(request, offered)
+        if choice is None:
+            words = _words(messages) or "(Che tipo di servizio cerchi?)"
+            return Outcome(request, None, 1, "category", words, tuple(offered))
+        click: Parse = {
+            "intent": {"name": "inform"},
+            "entities": [{"entity": "service_category", "value": choice}],
+        }
+        state["service_category"] = choice
+        after = [
+            {"event": "active_loop", "name": FORM},
+            {"event": "slot", "name": "requested_slot", "value": "service_category"},
+            {"event": "action", "name": FORM},
+            {"event": "slot", "name": "service_category", "value": choice},
+        ]
+        _, events = run(ValidateServiceSearchForm(), tracker(click, kind_payload(choice), after))
+        apply(events)
+        if state.get("requested_slot"):  # a second question: not what the form promises
+            return Outcome(request, None, 2, "category", "(a second question)", tuple(offered))
+        dispatcher = CollectingDispatcher()
+        events = run_search(dispatcher, tracker(click, kind_payload(choice)), offset=0)
+        outcome = _outcome(request, dispatcher.messages, events, 1, "category", category_of)
+        outcome.candidates = tuple(offered)
+        return outcome
     questions = 0
     if asked:
         questions = 1

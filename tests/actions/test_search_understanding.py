@@ -1,6 +1,8 @@
 """The search uses the catalogue's understanding of the citizen's own words (issue 12,
 point 5): on the real seed catalogue, requests the NLU gives no category, zone or age for
-get results at once or after one question, and cost wishes rank or filter by cost."""
+get results at once or after one question, and cost wishes rank or filter by cost. When the
+kind of service stays unsettled, the one question offers the kinds the catalogue has
+evidence for (action_ask_service_category), and a tap on one lists its services."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from actions.search import ActionSearchServices, cost_key
-from actions.search_form import FORM, ValidateServiceSearchForm, reset_search_events
+from actions.search_form import (
+    FORM,
+    FULL_QUESTION,
+    OTHER,
+    OTHER_BUTTON,
+    ActionAskServiceCategory,
+    ValidateServiceSearchForm,
+    reset_search_events,
+)
 from catalog.models import CostMode, Service
 
 
@@ -172,3 +182,120 @@ def test_words_only_the_catalogue_knows_need_no_kind_question(catalogue: Engine)
     )
     results = slot_events(events).get("search_results") or []
     assert categories(catalogue, results)[0] == "elderly_day_care", texts(messages)
+
+
+# --- the question about the kind of service, with the catalogue's candidates ---------------
+
+
+def ask_kind(found: dict[str, Any], text: str, language: str | None = None) -> dict[str, Any]:
+    """The form's question (action_ask_service_category), as Rasa asks it after the turn."""
+    slots = {**found["slots"], "language": language} if language else found["slots"]
+    tracker = make_tracker(intent="search_service", text=text, slots=slots)
+    messages, _ = run_action(ActionAskServiceCategory(), tracker)
+    assert len(messages) == 1
+    return messages[0]
+
+
+def offered(message: dict[str, Any]) -> list[str]:
+    prefix = '/inform{"service_category":"'
+    return [
+        b["payload"][len(prefix) : -2]
+        for b in message.get("buttons") or []
+        if b["payload"].startswith(prefix) and b["payload"] != OTHER_BUTTON["payload"]
+    ]
+
+
+def click(found: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The citizen taps a candidate: the form validates it, then lists (or asks again)."""
+    payload = f'/inform{{"service_category":"{kind}"}}'
+    entity = {"entity": "service_category", "value": kind}
+    slots = {**found["slots"], "service_category": kind, "requested_slot": "service_category"}
+    before = [{"event": "active_loop", "name": FORM}]
+    before += [{"event": "slot", "name": "requested_slot", "value": "service_category"}]
+    after = [{"event": "slot", "name": "service_category", "value": kind}]
+    tracker = make_tracker(
+        intent="inform", text=payload, entities=[entity], slots=slots, events=before,
+        after_user=after, active_loop=FORM,
+    )  # fmt: skip
+    _, events = run_action(ValidateServiceSearchForm(), tracker)
+    slots = {**slots, **slot_events(events)}
+    outcome: dict[str, Any] = {"asked": slots.get("requested_slot"), "slots": slots}
+    if outcome["asked"] is None:
+        messages, events = run_action(
+            ActionSearchServices(), make_tracker(intent="inform", text=payload, slots=slots)
+        )
+        outcome["results"] = slot_events(events).get("search_results") or []
+        outcome["text"] = texts(messages)
+    return outcome
+
+
+def test_spread_evidence_offers_the_catalogues_candidates(catalogue: Engine) -> None:
+    """«mi serve una mano per mia madre» says who, not what: the services made for older
+    people are of a few kinds, and the question offers those, best first, and «Altro»."""
+    text = "mi serve una mano per mia madre"
+    found = search_turn(text)
+    assert found["asked"] == "service_category"
+    question = ask_kind(found, text)
+    assert question["text"].startswith("Cerchi uno di questi servizi?")
+    kinds = offered(question)
+    assert 2 <= len(kinds) <= 3 and "home_care" in kinds
+    assert {"childcare", "after_school", "job_search"}.isdisjoint(kinds)  # not a fixed list
+    titles = [b["title"] for b in question["buttons"]]
+    assert "Assistenza domiciliare" in titles  # the catalogue's own label
+    assert question["buttons"][-1] == OTHER_BUTTON
+
+
+def test_the_candidates_follow_the_words_not_a_fixed_list(catalogue: Engine) -> None:
+    text = "ho bisogno di qualcosa per mio figlio di 3 anni"
+    found = search_turn(text)
+    assert found["asked"] == "service_category"
+    kinds = offered(ask_kind(found, text))
+    assert kinds and set(kinds) <= {"childcare", "babysitting"}
+
+
+def test_a_candidate_chosen_lists_its_services_at_once(catalogue: Engine) -> None:
+    text = "mi serve una mano per mia madre"
+    found = search_turn(text)
+    kinds = offered(ask_kind(found, text))
+    for kind in kinds:
+        listed = click(found, kind)
+        assert listed["asked"] is None  # no second question, not even the zone
+        assert listed["results"], listed
+        assert set(categories(catalogue, listed["results"])) == {kind}
+
+
+def test_no_evidence_asks_the_full_question(catalogue: Engine) -> None:
+    text = "cerco un servizio"
+    found = search_turn(text)
+    assert found["asked"] == "service_category"
+    question = ask_kind(found, text)
+    assert question.get("response") == FULL_QUESTION  # the domain's, in the citizen's language
+    assert not question.get("buttons") and not question.get("text")
+
+
+def test_altro_asks_the_full_question(catalogue: Engine) -> None:
+    text = "mi serve una mano per mia madre"
+    found = search_turn(text)
+    other = {"entity": "service_category", "value": OTHER}
+    slots = {**found["slots"], "requested_slot": "service_category"}
+    tracker = make_tracker(
+        intent="inform", text=OTHER_BUTTON["payload"], entities=[other], slots=slots
+    )
+    messages, _ = run_action(ActionAskServiceCategory(), tracker)
+    assert [m.get("response") for m in messages] == [FULL_QUESTION]
+
+
+def test_an_unambiguous_request_asks_no_kind(catalogue: Engine) -> None:
+    found = search_turn("cerco una badante per mia madre")
+    assert found["asked"] != "service_category"
+    assert found["slots"]["service_category"] == "home_care"
+
+
+def test_the_candidates_question_in_english(catalogue: Engine) -> None:
+    text = "mi serve una mano per mia madre"
+    question = ask_kind(search_turn(text), text, language="en")
+    assert question["text"].startswith("Are you looking for one of these services?")
+    titles = [b["title"] for b in question["buttons"]]
+    assert "Care at home" in titles, titles  # the gateway's catalogue: the category label
+    assert titles[-1] == "Something else"
+    assert not {"Assistenza domiciliare", "Altro"} & set(titles)

@@ -13,7 +13,13 @@ from sqlmodel import Session
 
 from catalog.areas import haversine_km
 from catalog.filters import SearchFilters
-from catalog.search import SearchResult, search_services
+from catalog.search import (
+    CANDIDATE_POOL,
+    MAX_CANDIDATES,
+    SearchResult,
+    category_candidates,
+    search_services,
+)
 
 RIFREDI = (43.7955, 11.2445)
 
@@ -347,3 +353,46 @@ def test_parity_sqlite_postgres(
     assert all(row[5] for row in on_sqlite if row[0] != "xyzzy")  # the queries find something
     for a, b in zip(on_sqlite, on_postgres, strict=True):
         assert a == b, a[0]
+
+
+# --- candidates for a question about the kind of service -----------------------------------
+
+
+def test_candidates_come_from_the_services_made_for_the_audience(session: Session) -> None:
+    """No words, only who: the services made for older people vote by kind (those open to
+    everyone say nothing about the kind), best first, a few at most."""
+    result = search_services(session, text="per mia madre", limit=30)
+    assert result.interpreted.category is None and result.interpreted.target_group == "elderly"
+    kinds = category_candidates(session, result)
+    assert 1 <= len(kinds) <= MAX_CANDIDATES
+    with_elderly = {
+        hit.service.category
+        for hit in search_services(
+            session, filters=SearchFilters(target_group="elderly"), limit=200
+        ).hits
+        if "elderly" in hit.service.target_groups
+    }
+    assert set(kinds) <= with_elderly
+
+
+def test_candidates_come_from_the_scores_of_the_best_matches(session: Session) -> None:
+    result = search_services(session, text="pomeriggio", limit=30)
+    kinds = category_candidates(session, result)
+    assert 1 <= len(kinds) <= MAX_CANDIDATES
+    assert set(kinds) <= {hit.service.category for hit in result.hits[:CANDIDATE_POOL]}
+
+
+def test_no_evidence_no_candidates(session: Session) -> None:
+    assert category_candidates(session, search_services(session, text="", limit=30)) == []
+    nothing = search_services(session, text="xylofono", limit=30)
+    assert category_candidates(session, nothing) == []
+
+
+def test_evidence_spread_over_too_many_kinds_offers_none(session: Session) -> None:
+    """Never a padded or arbitrary pick: more kinds than the limit with comparable evidence
+    give no candidates (the full question is asked instead)."""
+    result = search_services(session, text="per mia madre", limit=30)
+    kinds = category_candidates(session, result, limit=10)
+    assert len(kinds) >= 1
+    if len(kinds) > 1:
+        assert category_candidates(session, result, limit=len(kinds) - 1) == []

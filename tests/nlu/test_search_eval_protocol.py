@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devtools.search_eval import NOT_IN_DANGER, SKIP_ANSWER, Request, converse
+from devtools.search_eval import NOT_IN_DANGER, OTHER_PAYLOAD, SKIP_ANSWER, Request, converse
 
 DETAILS = '/service_details{"service_code":"%s"}'
 CATEGORY = {"s-home": "home_care", "s-house": "housing"}
@@ -64,3 +64,33 @@ def test_the_independent_sets_misses_are_never_listed() -> None:
     assert not show_misses(True, FRESH_PARAPHRASES_B)
     assert not show_misses(False, DEV_PARAPHRASES)
     assert PARAPHRASE_SETS["2026-12-07b (fresh, untuned)"] == FRESH_PARAPHRASES_B
+
+
+def kinds_question(*kinds: str, other: bool = True) -> dict[str, Any]:
+    buttons = [{"title": k, "payload": f'/inform{{"service_category":"{k}"}}'} for k in kinds]
+    if other:
+        buttons.append({"title": "Altro", "payload": OTHER_PAYLOAD})
+    return {"text": "Cerchi uno di questi servizi?", "buttons": buttons}
+
+
+def test_a_candidate_of_the_expected_kind_is_tapped() -> None:
+    payload = '/inform{"service_category":"home_care"}'
+    send, sent = scripted(kinds_question("housing", "home_care"), {payload: results("s-home")})
+    outcome = converse(send, Request("una mano per mia madre", "home_care"), CATEGORY.get)
+    assert sent[1:] == [payload]
+    assert outcome.ok and outcome.questions == 1 and outcome.asked == "category"
+    assert not outcome.strict  # the figure of before the candidates counts it a miss
+    assert outcome.candidates == ("housing", "home_care")
+
+
+def test_candidates_without_the_expected_kind_are_a_miss() -> None:
+    send, sent = scripted(kinds_question("housing"), {})
+    outcome = converse(send, Request("una mano per mia madre", "home_care"), CATEGORY.get)
+    assert sent[1:] == [] and not outcome.ok
+
+
+def test_the_full_question_about_the_kind_is_still_a_miss() -> None:
+    """The fixed buttons of utter_ask_service_category (no «Altro») are not candidates."""
+    send, sent = scripted(kinds_question("housing", "home_care", other=False), {})
+    outcome = converse(send, Request("una mano per mia madre", "home_care"), CATEGORY.get)
+    assert sent[1:] == [] and not outcome.ok and outcome.asked == "category"

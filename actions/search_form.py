@@ -8,8 +8,13 @@ qualcuno che l'aiuti in casa ... a gavinana» is home care for the elderly in Q3
 The same probe of the catalogue tells whether a question would change the results:
 
 - the kind of service, when neither the NLU nor the catalogue understood one and the
-  words find nothing, or services of several kinds ("per mia madre" is not enough: the
-  buttons offer the main kinds, and words typed instead go to the full-text search);
+  words find nothing, or services of several kinds ("per mia madre" is not enough). The
+  question (``action_ask_service_category``) offers the kinds the catalogue has evidence
+  for (``catalog.search.category_candidates``: at most 3, best first, e.g. home care,
+  centres for the elderly, leisure for "per mia madre") and «Altro»; a kind tapped lists
+  its services at once. With no evidence, or after «Altro», the buttons of
+  ``utter_ask_service_category`` offer the main kinds. Words typed instead go to the
+  full-text search;
 - the zone, when none is known and the matches are more than a page, in several quartieri;
 - the age, when the category depends on it (nido, babysitter, doposcuola, centro estivo)
   and the matches are more than a page, with different age limits.

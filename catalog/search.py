@@ -17,6 +17,10 @@
 5. when nothing matches, relaxes the filters one by one (age, then quartiere for the
    nearest services, then target group, then cost) and says so in ``relaxed``; when the
    category has nothing at all, falls back to the services that contain the words.
+
+When a search settles no kind of service, ``category_candidates`` says which kinds the
+catalogue has evidence for (the scores of the best matches, else the services made for
+the target group or age understood): the search form offers them as its one question.
 """
 
 from __future__ import annotations

@@ -59,6 +59,11 @@ def tier(text: str) -> tuple[str, str | None]:
         "mia madre ha avuto un infarto nel 2019, ora sta benissimo",
         "organizziamo una raccolta fondi per le vittime di violenza",
         "my boss will kill me if i am late again",
+        # hyperbole, dreams, the radio (2026-12-07, sixth session)
+        "prendere la tangenziale alle otto è un suicidio",
+        "stanotte ho sognato che mi accoltellavano",
+        "per poco non mi veniva un infarto quando ho visto la bolletta",
+        "hanno detto alla radio che hanno accoltellato un ragazzo in centro",
     ],
 )
 def test_a_figure_of_speech_caps_a_sure_emergency_at_the_question(text: str) -> None:
@@ -112,6 +117,7 @@ def test_a_rule_match_with_a_figure_of_speech_only_asks_inside_rasa(rasa_stack: 
     the same tier as the gateway's care.safety.tier (issue 12: rules in two tiers)."""
     for text, tier in (
         ("ieri a carte ho preso delle botte incredibili dal nonno", ASK),
+        ("fare la spesa alla vigilia di Natale è un suicidio", ASK),
         ("piuttosto che rifare quel colloquio mi butto sotto un treno, ahah", ASK),
         ("voglio uccidermi ahah", ASK),  # self-harm with a joke: at least the question
         ("mio marito mi picchia", IMMEDIATE),

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from care.models import ConversationFlag
 from conversations.models import Conversation, Message
 from core.db import make_engine
 from core.settings import Settings
@@ -88,6 +89,12 @@ class RunningGateway:
             if conversation_id is not None:
                 query = query.where(Message.conversation_id == conversation_id)
             return list(session.exec(query))
+
+    def flags(self) -> list[tuple[str, str]]:
+        """(kind, priority) of every flag raised for the console, oldest first."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(ConversationFlag).order_by(col(ConversationFlag.id)))
+            return [(f.kind, f.priority) for f in rows]
 
     def wait_until(
         self, condition: Callable[[], Any], timeout: float = 10.0, what: str = ""

@@ -13,10 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
 
 from actions.emergency import ASK_BUTTONS, ASK_TEXT, EMERGENCY_TEXT, HANDOFF_EMERGENCY
-from care.models import ConversationFlag
 from conversations.models import Mode
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
@@ -49,11 +47,6 @@ def tier_rasa() -> Any:
     rasa.stop()
 
 
-def flags(gateway: RunningGateway) -> list[tuple[str, str]]:
-    with Session(gateway.engine) as session:
-        return [(f.kind, f.priority) for f in session.exec(select(ConversationFlag)).all()]
-
-
 def test_telegram_asks_then_yes_pages_a_person(
     start_gateway: Callable[..., RunningGateway], fake_telegram: FakeTelegram, tier_rasa: FakeRasa
 ) -> None:
@@ -70,12 +63,12 @@ def test_telegram_asks_then_yes_pages_a_person(
     assert "112" in asked.params["text"] and "1522" in asked.params["text"]
     keyboard = asked.params["reply_markup"]["inline_keyboard"]
     assert [b["text"] for row in keyboard for b in row] == ["Sì", "No"]
-    assert flags(gateway) == []  # asked, nobody paged
+    assert gateway.flags() == []  # asked, nobody paged
 
     fake_telegram.press(CHAT, "Sì")
     fake_telegram.wait_sent(CHAT, "Ho avvisato subito un operatore")
     assert tier_rasa.messages()[-1] == "/emergency"
-    gateway.wait_until(lambda: flags(gateway) == [("emergency", "top")], what="a top flag")
+    gateway.wait_until(lambda: gateway.flags() == [("emergency", "top")], what="a top flag")
     # the switch to a person follows the flag, in its own transaction
     gateway.wait_until(
         lambda: (
@@ -122,6 +115,6 @@ def test_web_chat_asks_then_no_goes_on(
     send(button=next(b for b in asked["buttons"] if b["title"] == "No")["ref"])
     reply(NOT_IN_DANGER)
     assert tier_rasa.messages()[-1] == "/deny"
-    assert flags(gateway) == []
+    assert gateway.flags() == []
     conversation = gateway.conversations()[0]
     assert conversation.mode == Mode.bot

@@ -7,20 +7,12 @@ without asking Rasa, as «mi picchia» does in Italian.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
-
-from care.models import ConversationFlag
 from conversations.models import Mode
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.gateway.conftest import RunningGateway
 
 CHAT = 717042
-
-
-def _flags(gateway: RunningGateway) -> list[tuple[str, str]]:
-    with Session(gateway.engine) as session:
-        return [(f.kind, f.priority) for f in session.exec(select(ConversationFlag)).all()]
 
 
 def _mode(gateway: RunningGateway) -> Mode:
@@ -34,7 +26,7 @@ def test_an_english_emergency_pages_at_once_in_english(
     numbers = fake_telegram.wait_sent(CHAT, "call 112 now")
     assert "1522" in numbers.params["text"] and "chiama" not in numbers.params["text"]
     telegram_gateway.wait_until(
-        lambda: _flags(telegram_gateway) == [("emergency", "top")], what="a top-priority flag"
+        lambda: telegram_gateway.flags() == [("emergency", "top")], what="a top-priority flag"
     )
     # the switch to a person comes after the flag, in its own transaction
     telegram_gateway.wait_until(

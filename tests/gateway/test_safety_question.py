@@ -18,12 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
 
 from actions.emergency import ASK_BUTTONS, ASK_TEXT, EMERGENCY_TEXT, HANDOFF_EMERGENCY
 from bot import wording
 from care.handoff_wording import EMERGENCY_NUMBERS
-from care.models import ConversationFlag
 from conversations.models import Direction, Mode
 from tests.fakes.fake_rasa import FakeRasa
 from tests.fakes.fake_telegram import FakeTelegram
@@ -77,11 +75,6 @@ def gateway(
     return running
 
 
-def flags(gateway: RunningGateway) -> list[tuple[str, str]]:
-    with Session(gateway.engine) as session:
-        return [(f.kind, f.priority) for f in session.exec(select(ConversationFlag)).all()]
-
-
 def mode(gateway: RunningGateway) -> Mode:
     conversation = next(c for c in gateway.conversations() if c.chat_key == str(CHAT))
     return Mode(conversation.mode)
@@ -107,7 +100,7 @@ def test_a_figure_of_speech_asks_through_rasa_and_pages_nobody(
     keyboard = asked.params["reply_markup"]["inline_keyboard"]
     assert [b["text"] for row in keyboard for b in row] == ["Sì", "No"]
     assert rasa.messages()[-1] == text  # the gateway let Rasa read it
-    assert flags(gateway) == []  # nobody paged
+    assert gateway.flags() == []  # nobody paged
     assert mode(gateway) == Mode.bot
     assert not any("Ho avvisato un operatore" in t for t in sent_texts(fake_telegram, mark))
     inbound = [m for m in gateway.messages() if m.direction == Direction.inbound]
@@ -115,8 +108,8 @@ def test_a_figure_of_speech_asks_through_rasa_and_pages_nobody(
 
     fake_telegram.press(CHAT, "Sì")  # «Sì» opens the top-priority hand-off
     fake_telegram.wait_sent(CHAT, "Ho avvisato subito un operatore", after=mark)
-    gateway.wait_until(lambda: flags(gateway) == [("emergency", "top")], what="a top flag")
-    assert mode(gateway) == Mode.human
+    gateway.wait_until(lambda: gateway.flags() == [("emergency", "top")], what="a top flag")
+    gateway.wait_until(lambda: mode(gateway) == Mode.human, what="the conversation with a person")
 
 
 def test_a_rule_match_without_a_figure_still_pages_at_once(
@@ -127,8 +120,8 @@ def test_a_rule_match_without_a_figure_still_pages_at_once(
     fake_telegram.send_text(CHAT, DANGER)
     numbers = fake_telegram.wait_sent(CHAT, "Ho avvisato un operatore")
     assert numbers.params["text"] == wording.EMERGENCY
-    gateway.wait_until(lambda: flags(gateway) == [("emergency", "top")], what="a top flag")
-    assert mode(gateway) == Mode.human
+    gateway.wait_until(lambda: gateway.flags() == [("emergency", "top")], what="a top flag")
+    gateway.wait_until(lambda: mode(gateway) == Mode.human, what="the conversation with a person")
     assert rasa.messages() == before  # never queued behind Rasa
 
 
@@ -142,13 +135,13 @@ def test_rasa_down_the_numbers_go_out_at_once_then_rasa_asks(
     numbers = fake_telegram.wait_sent(CHAT, NUMBERS_START, after=mark)
     assert "1522" in numbers.params["text"]
     fake_telegram.wait_sent(CHAT, wording.UNAVAILABLE.split(",")[0], after=mark)
-    assert flags(gateway) == []
+    assert gateway.flags() == []
 
     rasa.start()  # the outbox retries: Rasa asks, the numbers are not sent a second time
     fake_telegram.wait_sent(CHAT, "Sei in pericolo adesso?", after=mark, timeout=20.0)
     texts = sent_texts(fake_telegram, mark)
     assert sum(NUMBERS_START in t for t in texts) == 1
-    assert flags(gateway) == []
+    assert gateway.flags() == []
     assert mode(gateway) == Mode.bot
 
 
@@ -164,7 +157,7 @@ def test_rasa_down_the_numbers_are_in_the_citizen_language(
     fake_telegram.send_text(CHAT, ENGLISH_FIGURE)
     numbers = fake_telegram.wait_sent(CHAT, "call 112", after=mark)
     assert "1522" in numbers.params["text"] and "chiama" not in numbers.params["text"]
-    assert flags(gateway) == []
+    assert gateway.flags() == []
 
 
 def test_a_rasa_that_does_not_ask_still_gets_the_numbers_sent(
@@ -177,7 +170,7 @@ def test_a_rasa_that_does_not_ask_still_gets_the_numbers_sent(
     fake_telegram.wait_sent(CHAT, "Dimmi pure.", after=mark)
     texts = sent_texts(fake_telegram, mark)
     assert texts[0].startswith(NUMBERS_START) and texts[1] == "Dimmi pure."
-    assert flags(gateway) == []
+    assert gateway.flags() == []
 
 
 def test_before_consent_a_figure_of_speech_still_pages_at_once(
@@ -186,5 +179,5 @@ def test_before_consent_a_figure_of_speech_still_pages_at_once(
     # Rasa, which asks the question, reads nothing before consent: never less than the page
     fake_telegram.send_text(CHAT, FIGURE)
     fake_telegram.wait_sent(CHAT, "Ho avvisato un operatore")
-    gateway.wait_until(lambda: flags(gateway) == [("emergency", "top")], what="a top flag")
+    gateway.wait_until(lambda: gateway.flags() == [("emergency", "top")], what="a top flag")
     assert rasa.requests == []

@@ -97,4 +97,6 @@ def test_a_rule_match_without_a_figure_pages_at_once(
     e2e_gateway.wait_until(
         lambda: _flags(e2e_gateway, DANGER_CHAT) == [("emergency", "top")], what="a top flag"
     )
-    assert _mode(e2e_gateway, DANGER_CHAT) == Mode.human
+    e2e_gateway.wait_until(  # the switch follows the flag, in its own transaction
+        lambda: _mode(e2e_gateway, DANGER_CHAT) == Mode.human, what="the conversation with a person"
+    )

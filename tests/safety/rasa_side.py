@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -85,32 +86,33 @@ def stored(texts: list[str]) -> dict[str, list[object]]:
     return out
 
 
-def component(texts: list[str]) -> list[dict[str, object]]:
+def _messages(texts: list[str], confidences: dict[str, float]) -> list[Any]:
+    """One Rasa message a text, as DIET leaves it: ``confidences`` as the ranking, its
+    first intent the message's intent."""
     from rasa.shared.nlu.training_data.message import Message
 
+    messages = []
+    for text in texts:
+        ranking = [{"name": name, "confidence": value} for name, value in confidences.items()]
+        message = Message({"text": text})
+        message.set("intent", ranking[0], add_to_output=True)
+        message.set("intent_ranking", ranking, add_to_output=True)
+        messages.append(message)
+    return messages
+
+
+def component(texts: list[str]) -> list[dict[str, object]]:
     from nlu.safety_net import SafetyNet, patterns_paths, stored_rules
 
     config = {**SafetyNet.get_default_config()}
     spec = stored_rules(patterns_paths(config))  # what train() stores in the model
     net = SafetyNet(config, model_storage=None, resource=None, spec=spec)  # type: ignore[arg-type]
-    messages = []
-    for text in texts:
-        ranking = [
-            {"name": "search_service", "confidence": 0.7},
-            {"name": "emergency", "confidence": 0.2},
-            {"name": "greet", "confidence": 0.1},
-        ]
-        message = Message({"text": text})
-        message.set("intent", ranking[0], add_to_output=True)
-        message.set("intent_ranking", ranking, add_to_output=True)
-        messages.append(message)
+    messages = _messages(texts, {"search_service": 0.7, "emergency": 0.2, "greet": 0.1})
     net.process(messages)
     return [m.as_dict(only_output_properties=True) for m in messages]
 
 
 def pipeline(texts: list[str]) -> list[dict[str, object]]:
-    from rasa.shared.nlu.training_data.message import Message
-
     from nlu import stored_spec
     from nlu.gate_rules import merge_specs, support_files
     from nlu.intent_gate import IntentGate
@@ -122,17 +124,7 @@ def pipeline(texts: list[str]) -> list[dict[str, object]]:
     net_config = SafetyNet.get_default_config()
     net_spec = stored_rules(patterns_paths(net_config))
     net = SafetyNet(net_config, model_storage=None, resource=None, spec=net_spec)  # type: ignore[arg-type]
-    messages = []
-    for text in texts:
-        ranking = [
-            {"name": "search_service", "confidence": 0.9},
-            {"name": "emergency", "confidence": 0.05},
-            {"name": "greet", "confidence": 0.05},
-        ]
-        message = Message({"text": text})
-        message.set("intent", ranking[0], add_to_output=True)
-        message.set("intent_ranking", ranking, add_to_output=True)
-        messages.append(message)
+    messages = _messages(texts, {"search_service": 0.9, "emergency": 0.05, "greet": 0.05})
     net.process(gate.process(messages))
     return [m.as_dict(only_output_properties=True) for m in messages]
 

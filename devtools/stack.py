@@ -206,13 +206,6 @@ class RasaStack:
         response.raise_for_status()
         return response.json()
 
-    def restart_rasa(self) -> None:
-        """Stops Rasa and starts it again on the same port, model and tracker store."""
-        self.supervisor.stop(self.rasa)
-        fresh = Service(**{**vars(self.rasa), "process": None})
-        self.rasa = self.supervisor.start(fresh)
-        self.supervisor.wait_ready(self.rasa)
-
     def close(self) -> None:
         self.client.close()
         self.supervisor.stop_all()

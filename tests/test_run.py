@@ -15,7 +15,6 @@ from core.settings import Settings
 from devtools.rasa_env import ATOMIC_LOCK_STORE, free_port, lock_store_env, tracker_store_url
 from devtools.run import build_services, channels_on, port_in_use, supervise
 from devtools.supervisor import Service, StartupError, Supervisor
-from tests.fixtures.rasa import RasaStack, new_sender
 
 IGNORES_SIGTERM = """
 import http.server, signal, sys
@@ -186,23 +185,6 @@ def test_store_urls() -> None:
         "RASA_LOCK_STORE_DB": "3",
         "RASA_LOCK_STORE_PASSWORD": "secret",
     }
-
-
-@pytest.mark.rasa
-@pytest.mark.slow
-def test_a_conversation_survives_a_rasa_restart(rasa_stack: RasaStack) -> None:
-    sender = new_sender()
-    rasa_stack.send(sender, "ciao")
-    before = [e for e in rasa_stack.tracker(sender)["events"] if e["event"] == "user"]
-    assert [e["text"] for e in before] == ["ciao"]
-
-    rasa_stack.restart_rasa()  # a new process: only the SQL tracker store remembers
-
-    after = rasa_stack.tracker(sender)["events"]
-    assert [e["text"] for e in after if e["event"] == "user"] == ["ciao"]
-    rasa_stack.send(sender, "grazie")
-    texts = [e["text"] for e in rasa_stack.tracker(sender)["events"] if e["event"] == "user"]
-    assert texts == ["ciao", "grazie"]
 
 
 def test_rasa_workers_and_tensorflow_threads(tmp_path: Path) -> None:

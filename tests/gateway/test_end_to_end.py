@@ -1,6 +1,7 @@
 """End to end with the real Rasa and action server (``rasa_stack``), the real gateway and the
 fake Telegram / Graph API servers: consent, a search with buttons and paging, a location
-share, a photo, forged webhooks refused, Rasa and the action server down then up."""
+share, a photo, forged webhooks refused, Rasa and the action server down then up (Rasa's
+conversations survive its restart in the SQL tracker store)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from devtools.supervisor import Service
 from tests.fakes import fake_graph as graph
 from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_telegram import Call, FakeTelegram
+from tests.fixtures.rasa import new_sender
 from tests.gateway.conftest import RunningGateway, accept_consent
 
 # the session's Rasa stack may start inside the first test: model loading is slow on a busy machine
@@ -210,7 +212,10 @@ def test_action_server_then_rasa_down_then_up(
         what="the answer after the action server came back",
     )
 
-    # Rasa itself down, then up (model loading takes a while)
+    # Rasa itself down, then up (model loading takes a while): a conversation Rasa held before
+    # the restart is still there after it (only the SQL tracker store remembers)
+    earlier = new_sender()
+    rasa_stack.send(earlier, "ciao")
     rasa_stack.supervisor.stop(rasa_stack.rasa)
     try:
         mark = len(fake_telegram.calls())
@@ -240,6 +245,13 @@ def test_action_server_then_rasa_down_then_up(
         m for m in e2e_gateway.messages() if m.text == "ciao" and m.direction == Direction.inbound
     ]
     assert done[-1].status == Status.processed
+    assert _user_texts(rasa_stack, earlier) == ["ciao"]
+    rasa_stack.send(earlier, "grazie")
+    assert _user_texts(rasa_stack, earlier) == ["ciao", "grazie"]
+
+
+def _user_texts(stack: RasaStack, sender: str) -> list[str]:
+    return [e["text"] for e in stack.tracker(sender)["events"] if e["event"] == "user"]
 
 
 def test_whatsapp_forged_refused_genuine_answered(

@@ -146,6 +146,28 @@ def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf" (?:{alternatives})")
 
 
+def _alternatives(words: Iterable[Any] | None) -> str:
+    stems = sorted({str(word).strip().lower() for word in words or [] if str(word).strip()})
+    return "|".join(re.escape(stem) for stem in stems)
+
+
+def _figure_pattern(figures: dict[str, Any] | None) -> re.Pattern[str] | None:
+    """``figures`` of the support file: a thing, not a person, that «kills» or «strangles»
+    the writer («questa salita mi ammazza», «con questi prezzi ci stanno strangolando», «mi
+    strozza con l'affitto»). The thing comes at most four words before «mi»/«ci» and the
+    verb, with no word of ``persons`` between them («per l'affitto mio marito mi ammazza»
+    is a threat), or just after the verb and «con». None without things or verbs."""
+    figures = figures or {}
+    things = _alternatives(figures.get("things"))
+    verbs = _alternatives(figures.get("verbs"))
+    if not things or not verbs:
+        return None
+    persons = _alternatives(figures.get("persons")) or r"(?!x)x"
+    gap = rf"(?: (?!(?:{persons}))\w+){{0,4}}"
+    verb = rf" (?:mi|ci) (?:sta |stanno |stava |stavano |fa |fanno )?(?:{verbs})\w*"
+    return re.compile(rf" (?:{things})\w*{gap}{verb}|{verb} con(?: \w+){{0,2}} (?:{things})")
+
+
 class SupportWords:
     """Word stems that make a model's emergency believable (data/safety/emergency_support.yml).
 
@@ -167,6 +189,7 @@ class SupportWords:
         self._ask_pattern = _pattern(self.ask_stems)
         self._reported_pattern = _pattern(self.reported_stems)
         self._rule_reported_pattern = _pattern(self.rule_reported_stems)
+        self._figure_pattern = _figure_pattern(spec.get("figures"))
 
     @classmethod
     def from_file(cls, path: Path | str) -> SupportWords:
@@ -184,17 +207,25 @@ class SupportWords:
         picchia»): enough for an immediate page. With such a word the model's emergency
         gets the question «Sei in pericolo adesso?» (112/1522 at once) instead."""
         folded = normalise(text)
-        return bool(self._pattern.search(folded)) and not self._reported_pattern.search(folded)
+        return bool(self._pattern.search(folded)) and not self._reported_in(folded)
 
     def reported(self, text: str) -> bool:
-        """A word of ``reported``: the danger is told of, joked about or a figure of speech
-        («al telegiornale», «ahah», «mi uccide se», «a briscola»)."""
-        return bool(self._reported_pattern.search(normalise(text)))
+        """A word of ``reported``, or one of the ``figures``: the danger is told of, joked
+        about or a figure of speech («al telegiornale», «ahah», «mi uccide se», «a briscola»,
+        «questa salita mi ammazza»)."""
+        return self._reported_in(normalise(text))
 
     def rule_reported(self, text: str) -> bool:
-        """A word of ``reported`` outside ``RULES_STAY_IMMEDIATE``: a safety rule's match on
-        this text only asks (``rule_tier``)."""
-        return bool(self._rule_reported_pattern.search(normalise(text)))
+        """A word of ``reported`` outside ``RULES_STAY_IMMEDIATE``, or one of the
+        ``figures``: a safety rule's match on this text only asks (``rule_tier``)."""
+        folded = normalise(text)
+        return bool(self._rule_reported_pattern.search(folded) or self._figure(folded))
+
+    def _figure(self, folded: str) -> bool:
+        return self._figure_pattern is not None and bool(self._figure_pattern.search(folded))
+
+    def _reported_in(self, folded: str) -> bool:
+        return bool(self._reported_pattern.search(folded) or self._figure(folded))
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> SupportWords:
@@ -215,9 +246,14 @@ def support_files(first: Path = SUPPORT_FILE) -> list[Path]:
 
 
 def merge_specs(specs: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """One spec with the ``groups``, ``ask_only`` and ``reported`` of every file (same-named
-    groups joined)."""
-    merged: dict[str, dict[str, list[str]]] = {"groups": {}, "ask_only": {}, "reported": {}}
+    """One spec with the ``groups``, ``ask_only``, ``reported`` and ``figures`` of every file
+    (same-named groups joined)."""
+    merged: dict[str, dict[str, list[str]]] = {
+        "groups": {},
+        "ask_only": {},
+        "reported": {},
+        "figures": {},
+    }
     for spec in specs:
         for key, lists in merged.items():
             for name, stems in (spec.get(key) or {}).items():

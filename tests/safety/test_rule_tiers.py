@@ -47,6 +47,18 @@ DANGER = [
     "l'anno scorso l'ho denunciato, ora è tornato e mi picchia di nuovo",
     "anni fa mi picchiava, adesso è tornato e mi ha minacciata con un coltello",
     "my ex said he will kill me if i leave him",
+    # a thing beside a person, or a weapon after «con»: not a figure of speech
+    "per l'affitto mio marito mi ammazza",
+    "mio marito mi strangola con la cintura",
+]
+
+# a thing, not a person, that «kills» or «strangles» (support file's `figures`); none of
+# these is in tests/nlu_fresh/negatives_dev.yml, whose sentences the list was written from
+THINGS = [
+    "queste bollette della luce ci stanno strangolando",
+    "gli esami di giugno mi stanno ammazzando",
+    "il traffico di viale Redi mi uccide ogni mattina",
+    "la banca mi strozza con il mutuo",
 ]
 
 
@@ -60,6 +72,21 @@ def test_a_rule_match_with_a_figure_of_speech_asks(text: str) -> None:
 def test_a_rule_match_without_one_pages_at_once(text: str) -> None:
     assert detect(text) is not None
     assert tier(text) == IMMEDIATE
+
+
+@pytest.mark.parametrize("text", THINGS)
+def test_a_thing_that_kills_is_a_figure_of_speech(text: str) -> None:
+    assert detect(text) is not None
+    assert tier(text) == ASK
+
+
+def test_the_model_reads_the_same_figures() -> None:
+    # no rule fires on these: the model's emergency gets the question instead of a page
+    support = default_support()
+    assert support.reported("la sveglia alle cinque mi sta ammazzando")
+    assert support.reported("questa dieta mi sta uccidendo")
+    assert not support.reported("per colpa delle bollette lui mi ammazza di botte")
+    assert not support.reported("mia madre ha caldo e dice che il caldo la sta uccidendo")
 
 
 @pytest.mark.parametrize(
@@ -99,7 +126,8 @@ def test_the_emergencies_a_rule_catches_still_page_at_once(name: str) -> None:
 
 
 def test_the_development_negatives_page_less() -> None:
-    # 50 of the 315 fire a rule: 10 of them only ask now (2026-12-07)
+    # 50 of the 315 fire a rule: 10 of them only asked at first (2026-12-07), 20 with more
+    # words of `reported` (sixth session), 28 with the `figures` (seventh)
     counts = _rule_tiers(FRESH / "negatives_dev.yml")
-    assert counts.get((False, ASK), 0) >= 10
-    assert counts.get((False, IMMEDIATE), 0) <= 40
+    assert counts.get((False, ASK), 0) >= 28
+    assert counts.get((False, IMMEDIATE), 0) <= 22

@@ -39,9 +39,10 @@ HEADLINE_NEGATIVES_PAGED_CEILING = 0.025  # 0.017 (11/630), then 0.010 (6/630)
 
 # Development sets (read and tuned on). The safety rules in two tiers (a figure of speech
 # only asks) took negatives_dev.yml from 54 to 44 of 315 paged at once on the model of
-# 2026-12-07 16:53 UTC, and hyperbole, dreams and the radio (sixth session) to 34; the
-# development emergencies stay all found.
-DEV_NEGATIVES_PAGED_CEILING = 0.13  # 0.171 (54/315) before the rules' ask tier, 0.108 (34/315)
+# 2026-12-07 16:53 UTC, hyperbole, dreams and the radio (sixth session) to 34, and things
+# that «kill» (the support file's `figures`, seventh session) to 26; the development
+# emergencies stay all found.
+DEV_NEGATIVES_PAGED_CEILING = 0.10  # 0.171 (54/315) before the rules' ask tier, 0.083 (26/315)
 DEV_FOUND_FLOOR = 0.97  # immediate or asked: 1.000 (152/152 Italian, 94/94 English)
 
 

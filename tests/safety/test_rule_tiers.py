@@ -86,7 +86,7 @@ def test_the_model_reads_the_same_figures() -> None:
     assert support.reported("la sveglia alle cinque mi sta ammazzando")
     assert support.reported("questa dieta mi sta uccidendo")
     assert not support.reported("per colpa delle bollette lui mi ammazza di botte")
-    assert not support.reported("mia madre ha caldo e dice che il caldo la sta uccidendo")
+    assert not support.reported("questo caldo mi sta uccidendo, non respiro bene")  # heat kills
 
 
 @pytest.mark.parametrize(

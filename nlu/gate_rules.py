@@ -134,35 +134,37 @@ class GateSettings:
         )
 
 
+NEVER = r"(?!x)x"  # a pattern that matches nothing: an empty list
+
+
 def _stems(groups: dict[str, Any] | None) -> tuple[str, ...]:
-    stems: list[str] = []
-    for group in (groups or {}).values():
-        stems.extend(str(stem).strip().lower() for stem in group or [])
-    return tuple(sorted({stem for stem in stems if stem}))
+    return _clean(stem for group in (groups or {}).values() for stem in group or [])
+
+
+def _clean(words: Iterable[Any] | None) -> tuple[str, ...]:
+    """The entries of a list, stripped and lowercased, once each, sorted; empty ones left out."""
+    return tuple(sorted({str(word).strip().lower() for word in words or []} - {""}))
+
+
+def _alternation(words: Iterable[Any] | None) -> str:
+    """``a|b|c`` of the list's entries, each matched literally; NEVER for an empty list."""
+    return "|".join(re.escape(stem) for stem in _clean(words)) or NEVER
 
 
 def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(stem) for stem in stems) or r"(?!x)x"
-    return re.compile(rf" (?:{alternatives})")
+    return re.compile(rf" (?:{_alternation(stems)})")
 
 
-def _alternatives(words: Iterable[Any] | None) -> str:
-    stems = sorted({str(word).strip().lower() for word in words or [] if str(word).strip()})
-    return "|".join(re.escape(stem) for stem in stems)
-
-
-def _figure_pattern(figures: dict[str, Any] | None) -> re.Pattern[str] | None:
+def _figure_pattern(figures: dict[str, Any] | None) -> re.Pattern[str]:
     """``figures`` of the support file: a thing, not a person, that «kills» or «strangles»
     the writer («questa salita mi ammazza», «con questi prezzi ci stanno strangolando», «mi
     strozza con l'affitto»). The thing comes at most four words before «mi»/«ci» and the
     verb, with no word of ``persons`` between them («per l'affitto mio marito mi ammazza»
-    is a threat), or just after the verb and «con». None without things or verbs."""
+    is a threat), or just after the verb and «con». Matches nothing without things or verbs."""
     figures = figures or {}
-    things = _alternatives(figures.get("things"))
-    verbs = _alternatives(figures.get("verbs"))
-    if not things or not verbs:
-        return None
-    persons = _alternatives(figures.get("persons")) or r"(?!x)x"
+    things = _alternation(figures.get("things"))
+    verbs = _alternation(figures.get("verbs"))
+    persons = _alternation(figures.get("persons"))
     gap = rf"(?: (?!(?:{persons}))\w+){{0,4}}"
     verb = rf" (?:mi|ci) (?:sta |stanno |stava |stavano |fa |fanno )?(?:{verbs})\w*"
     return re.compile(rf" (?:{things})\w*{gap}{verb}|{verb} con(?: \w+){{0,2}} (?:{things})")
@@ -219,13 +221,12 @@ class SupportWords:
         """A word of ``reported`` outside ``RULES_STAY_IMMEDIATE``, or one of the
         ``figures``: a safety rule's match on this text only asks (``rule_tier``)."""
         folded = normalise(text)
-        return bool(self._rule_reported_pattern.search(folded) or self._figure(folded))
-
-    def _figure(self, folded: str) -> bool:
-        return self._figure_pattern is not None and bool(self._figure_pattern.search(folded))
+        return bool(
+            self._rule_reported_pattern.search(folded) or self._figure_pattern.search(folded)
+        )
 
     def _reported_in(self, folded: str) -> bool:
-        return bool(self._reported_pattern.search(folded) or self._figure(folded))
+        return bool(self._reported_pattern.search(folded) or self._figure_pattern.search(folded))
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> SupportWords:

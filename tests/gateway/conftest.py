@@ -90,11 +90,15 @@ class RunningGateway:
                 query = query.where(Message.conversation_id == conversation_id)
             return list(session.exec(query))
 
-    def flags(self) -> list[tuple[str, str]]:
-        """(kind, priority) of every flag raised for the console, oldest first."""
+    def flags(self, chat: int | None = None) -> list[tuple[str, str]]:
+        """(kind, priority) of every flag raised for the console, oldest first; with ``chat``,
+        only that chat's (a gateway shared by several tests)."""
+        query = select(ConversationFlag).order_by(col(ConversationFlag.id))
+        if chat is not None:
+            conversation = next(c for c in self.conversations() if c.chat_key == str(chat))
+            query = query.where(ConversationFlag.conversation_id == conversation.conversation_id)
         with Session(self.engine) as session:
-            rows = session.exec(select(ConversationFlag).order_by(col(ConversationFlag.id)))
-            return [(f.kind, f.priority) for f in rows]
+            return [(f.kind, f.priority) for f in session.exec(query)]
 
     def wait_until(
         self, condition: Callable[[], Any], timeout: float = 10.0, what: str = ""

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlmodel import Session, select
 
-from care.models import ConversationFlag
 from conversations.models import Mode
 from devtools.stack import RasaStack
 from tests.fakes.fake_telegram import FakeTelegram
@@ -44,17 +42,6 @@ def e2e_gateway(
     return running
 
 
-def _flags(gateway: RunningGateway, chat: int) -> list[tuple[str, str]]:
-    conversation = next(c for c in gateway.conversations() if c.chat_key == str(chat))
-    with Session(gateway.engine) as session:
-        rows = session.exec(
-            select(ConversationFlag).where(
-                ConversationFlag.conversation_id == conversation.conversation_id
-            )
-        ).all()
-        return [(f.kind, f.priority) for f in rows]
-
-
 def _mode(gateway: RunningGateway, chat: int) -> Mode:
     conversation = next(c for c in gateway.conversations() if c.chat_key == str(chat))
     return Mode(conversation.mode)
@@ -70,7 +57,7 @@ def test_a_figure_of_speech_gets_the_question_from_rasa_and_no_page(
     assert "112" in asked.params["text"] and "1522" in asked.params["text"]
     keyboard = asked.params["reply_markup"]["inline_keyboard"]
     assert [b["text"] for row in keyboard for b in row][:2] == ["Sì", "No"]
-    assert _flags(e2e_gateway, FIGURE_CHAT) == []
+    assert e2e_gateway.flags(FIGURE_CHAT) == []
     assert _mode(e2e_gateway, FIGURE_CHAT) == Mode.bot
 
     fake_telegram.press(FIGURE_CHAT, "No")
@@ -84,7 +71,7 @@ def test_a_figure_of_speech_gets_the_question_from_rasa_and_no_page(
         timeout=60,
         what="the answer to «No»",
     )
-    assert _flags(e2e_gateway, FIGURE_CHAT) == []
+    assert e2e_gateway.flags(FIGURE_CHAT) == []
     assert _mode(e2e_gateway, FIGURE_CHAT) == Mode.bot
 
 
@@ -95,7 +82,7 @@ def test_a_rule_match_without_a_figure_pages_at_once(
     fake_telegram.send_text(DANGER_CHAT, "mio marito mi picchia")
     fake_telegram.wait_sent(DANGER_CHAT, "Ho avvisato un operatore", timeout=30)
     e2e_gateway.wait_until(
-        lambda: _flags(e2e_gateway, DANGER_CHAT) == [("emergency", "top")], what="a top flag"
+        lambda: e2e_gateway.flags(DANGER_CHAT) == [("emergency", "top")], what="a top flag"
     )
     e2e_gateway.wait_until(  # the switch follows the flag, in its own transaction
         lambda: _mode(e2e_gateway, DANGER_CHAT) == Mode.human, what="the conversation with a person"

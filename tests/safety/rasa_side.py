@@ -101,14 +101,18 @@ def _messages(texts: list[str], confidences: dict[str, float]) -> list[Any]:
     return messages
 
 
-def component(texts: list[str]) -> list[dict[str, object]]:
+def _safety_net() -> Any:
+    """The SafetyNet component with its default rules files, as train() stores them."""
     from nlu.safety_net import SafetyNet, patterns_paths, stored_rules
 
     config = {**SafetyNet.get_default_config()}
     spec = stored_rules(patterns_paths(config))  # what train() stores in the model
-    net = SafetyNet(config, model_storage=None, resource=None, spec=spec)  # type: ignore[arg-type]
+    return SafetyNet(config, model_storage=None, resource=None, spec=spec)  # type: ignore[arg-type]
+
+
+def component(texts: list[str]) -> list[dict[str, object]]:
     messages = _messages(texts, {"search_service": 0.7, "emergency": 0.2, "greet": 0.1})
-    net.process(messages)
+    _safety_net().process(messages)
     return [m.as_dict(only_output_properties=True) for m in messages]
 
 
@@ -116,16 +120,12 @@ def pipeline(texts: list[str]) -> list[dict[str, object]]:
     from nlu import stored_spec
     from nlu.gate_rules import merge_specs, support_files
     from nlu.intent_gate import IntentGate
-    from nlu.safety_net import SafetyNet, patterns_paths, stored_rules
 
     gate_config = IntentGate.get_default_config()
     gate_spec = merge_specs(stored_spec.read_source(path) for path in support_files())
     gate = IntentGate(gate_config, model_storage=None, resource=None, spec=gate_spec)  # type: ignore[arg-type]
-    net_config = SafetyNet.get_default_config()
-    net_spec = stored_rules(patterns_paths(net_config))
-    net = SafetyNet(net_config, model_storage=None, resource=None, spec=net_spec)  # type: ignore[arg-type]
     messages = _messages(texts, {"search_service": 0.9, "emergency": 0.05, "greet": 0.05})
-    net.process(gate.process(messages))
+    _safety_net().process(gate.process(messages))
     return [m.as_dict(only_output_properties=True) for m in messages]
 
 

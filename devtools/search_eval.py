@@ -61,11 +61,16 @@ HEADLINE_PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrase
 FRESH_PARAPHRASES_B = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_2026_12_07b.yml"
 # written for issue 12's catalogue work and read while tuning the synonyms: development only
 DEV_PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev.yml"
+# 200 requests written on 2026-12-07 (eighth session) by a writer who read neither the
+# training data, the catalogue nor its synonyms; its misses guided that session's lexicon
+# and rewrites: development only
+DEV2_PARAPHRASES = PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev2.yml"
 PARAPHRASE_SETS: dict[str, Path] = {
     "2026-12-07 (headline)": HEADLINE_PARAPHRASES,
     "2026-12-07b (fresh, untuned)": FRESH_PARAPHRASES_B,
     "2026-12-06 (regression)": PARAPHRASES,
     "2026-12-07 dev (tuned on)": DEV_PARAPHRASES,
+    "2026-12-07 dev2 (tuned on)": DEV2_PARAPHRASES,
 }
 # the independent sets: their misses are never listed (nobody reads them)
 UNREAD_PARAPHRASES = (HEADLINE_PARAPHRASES, FRESH_PARAPHRASES_B)

@@ -43,6 +43,7 @@ HELD_OUT_SETS = [
 SEARCH_SETS = [
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev.yml",
+    PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev2.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_dev_check.yml",
     PROJECT_ROOT / "tests" / "nlu_fresh" / "search_paraphrases_2026_12_07b.yml",
 ]

@@ -13,7 +13,7 @@ from typing import Final
 
 import yaml
 
-from catalog.text import terms
+from catalog.text import fold, terms
 from catalog.vocabulary import CATEGORY_LABELS
 
 SYNONYMS_FILE: Final[Path] = Path(__file__).with_name("synonyms.yaml")
@@ -97,20 +97,27 @@ def _validate(raw: object) -> list[dict[str, object]]:
     return raw
 
 
+def _phrases(word: str) -> list[tuple[str, ...]]:
+    """The terms of ``word`` as written and with its accents folded, as a request reads it
+    (catalog.understanding folds first): «necessità» and «necessita» can lemmatise apart."""
+    found = dict.fromkeys(tuple(terms(w)) for w in (word, fold(word)))
+    return [phrase for phrase in found if phrase]
+
+
 @lru_cache(maxsize=1)
 def synonym_table() -> SynonymTable:
     """The table, loaded and normalised once per process."""
     entries = _validate(yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")))
     synonyms: list[Synonym] = []
     for slug, label in CATEGORY_LABELS.items():
-        synonyms.append(Synonym(tuple(terms(label)), slug, tuple(terms(label))))
+        for phrase in _phrases(label):
+            synonyms.append(Synonym(phrase, slug, tuple(terms(label))))
     for entry in entries:
         also = tuple(t for phrase in entry.get("also") or [] for t in terms(str(phrase)))
         category = entry.get("category")
         weak = bool(entry.get("weak", False))
         for word in entry["words"]:  # type: ignore[union-attr]
-            phrase = tuple(terms(str(word)))
-            if phrase:
+            for phrase in _phrases(str(word)):
                 synonyms.append(Synonym(phrase, category, also, weak))  # type: ignore[arg-type]
     by_first: dict[str, list[Synonym]] = {}
     for syn in synonyms:

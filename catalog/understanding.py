@@ -24,7 +24,10 @@ _NUMBERS: Final[dict[str, int]] = {
     "cinquanta": 50, "sessanta": 60, "settanta": 70, "ottanta": 80, "novanta": 90,
 }  # fmt: skip
 _NUM = r"(?P<num>\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")"
-_CHILD_NOUN = r"(?:bimb[oaie]|bambin[oaie]|figli[oae]?|ragazz[oaie]|nipot[ei]|neonat[oa])"
+_CHILD_NOUN = (
+    r"(?:bimb[oaie]|bambin[oaie]|figli[oae]?|ragazz[oaie]|nipot[ei]|nipotin[oaie]|"
+    r"gemell[ie]|neonat[oa])"
+)
 _OWNER = r"(?:(?:per|a|con|di)\s+)?(?:(?:il|la|i|le|un|una|mio|mia|miei|mie|nostro|nostra)\s+)*"
 
 _AGE_RES: Final[tuple[tuple[re.Pattern[str], int], ...]] = (
@@ -36,8 +39,23 @@ _AGE_RES: Final[tuple[tuple[re.Pattern[str], int], ...]] = (
     (re.compile(rf"(?:{_OWNER}{_CHILD_NOUN}\s+)?\b(?P<num>\d{{1,3}})\s*enne\b"), 1),
     # "bimba di 18 mesi" -> age in whole years
     (re.compile(rf"(?:{_OWNER}{_CHILD_NOUN}\s+)?(?:di|da|che\s+ha|ha)?\s*\b{_NUM}\s*mesi\b"), 12),
+    # "ha compiuto un anno", "bimbo di 1 anno": the singular only after these words («da un
+    # anno», «un anno fa» say how long, not how old)
+    (
+        re.compile(
+            rf"(?:{_OWNER}{_CHILD_NOUN}\s+)?(?:di|che\s+ha|ha(?:\s+compiuto)?|compie|compiuto)"
+            rf"\s+(?P<num>un|1)\s*anno\b"
+        ),
+        1,
+    ),
     (re.compile(r"\bover\s*(?P<num>\d{2})\b"), 1),
 )
+# How long, not how old: «da 6 mesi non paga», «da 3 anni», «due anni fa», «per 2 anni».
+_DURATION_BEFORE_RE = re.compile(r"\b(?:da|per|tra|fra|ultimi|ultime|sono)\s*$")
+_DURATION_AFTER_RE = re.compile(r"^\s*fa\b")
+_CHILD_NOUN_RE = re.compile(rf"\b{_CHILD_NOUN}\b")
+# From this age a person with no other group named is taken to be elderly («over 70»).
+ELDERLY_AGE: Final[int] = 65
 
 _FREE_RE = re.compile(
     r"\b(?:gratis|gratuit[oaie]|gratuitamente|senza\s+pagare|(?:a\s+)?costo\s+zero|"
@@ -116,10 +134,44 @@ _REWRITES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bnon\s+ce\s+la\s+(?:faccio|facciamo)(?:\s+piu)?\b"), "esausto"),
     # «non vedente»: «vedente» shares its stem with «vedere»
     (re.compile(r"\bnon\s*-?\s*vedent[ei]\b"), "ciechi"),
+    # the citizen's own job says who is writing, not what they want: «faccio la badante,
+    # vorrei studiare la grammatica», «faccio l'infermiera con i turni» (a token no entry
+    # of synonyms.yaml and no service holds)
+    (re.compile(r"\b(?:faccio|facevo|sono)\s+(?:la|il|lo|l'|una|un|un')\s*(?:badante|colf|"
+                r"infermier[ae]|baby\s*-?sitter|tata|oss|domestica|cameriera|cameriere|"
+                r"cuoc[oa]|educatrice|maestra|insegnante|commessa|commesso|operaio|operaia)\b|"
+                r"\bfaccio\s+(?:le\s+)?pulizie\b"), "mioimpiego"),
+    # «diventare OSS», «diventare pizzaiolo»: a course to become it
+    (re.compile(r"\bdiventare\s+(?:un[a']?\s*)?"), "corso "),
+    # «a casa nostra», «a casa degli anziani», «da lui»: where, not a home to find
+    (re.compile(r"\b(?:a|in)\s+casa\s+(?:mia|nostra|sua|loro|tua|vostra|"
+                r"d(?:i|el|ella|ei|egli|elle|ell')\s*\w+)\b|\bda\s+(?:lui|lei|loro)\b"),
+     "adomicilio"),
+    # «presto» (early) shares its stem with «prestito» (a loan)
+    (re.compile(r"\bpresto\b"), "dibuonora"),
+    # «CPIA» (the public adult school, Italian for foreigners) stems like «CPI» (job centre)
+    (re.compile(r"\bc\.?p\.?i\.?a\b"), "centroadulti"),
+    # «prima di scuola»: «prima» is a stopword
+    (re.compile(r"\bprima\s+(?:di|della|dell')\s*scuola\b"), "prescuola"),
+    # «la scuola finisce alle 16:30»: the day's timetable, not the summer
+    (re.compile(r"\b(?:scuola|scuole|asilo|materna|nido)\s+(?:finisce|finiscono|esce|escono|"
+                r"chiude|chiudono|termina|terminano)\s+alle\b"), "orarioscuola alle"),
     # «lavoriamo tutti e due»: two working parents («tutti», «due» are stopwords)
     (re.compile(r"\blavoriamo\s+(?:tutti\s+e\s+due|entrambi|in\s+due)|"
                 r"\b(?:tutti\s+e\s+due|entrambi)\s+lavoriamo\b"), "lavoriamoentrambi"),
 )  # fmt: skip
+
+# Chat abbreviations, read as the words they stand for before anything else («nn esce più»,
+# «sn sola», «x mio figlio»).
+_ABBREVIATIONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"\bnn\b"), "non"),
+    (re.compile(r"\bsn\b"), "sono"),
+    (re.compile(r"\b(?:xke|xche|xk)\b"), "perche"),
+    (re.compile(r"(?<![\d.,])\bx\b(?!\s*\d)"), "per"),
+    (re.compile(r"\bcmq\b"), "comunque"),
+    (re.compile(r"\b(?:qlcn|qualkuno)\b"), "qualcuno"),
+    (re.compile(r"\b(?:qlcs|qualkosa)\b"), "qualcosa"),
+)
 
 # Conversational words that say nothing about the service wanted (after synonym matching).
 QUERY_FILLERS: Final[frozenset[str]] = frozenset(
@@ -184,10 +236,35 @@ def _num(value: str) -> int:
     return int(value) if value.isdigit() else _NUMBERS[value]
 
 
+def _is_duration(work: str, match: re.Match[str]) -> bool:
+    """«da 6 mesi», «tre anni fa», «per 2 anni»: how long, unless a child is named in the
+    mention or a word before the number makes it an age («di 8 anni», «ha 8 anni»)."""
+    if _CHILD_NOUN_RE.search(match.group(0)):
+        return False
+    lead = work[match.start() : match.start("num")].strip()
+    if lead and lead != "da":
+        return False
+    return bool(
+        _DURATION_BEFORE_RE.search(work[: match.start("num")])
+        or _DURATION_AFTER_RE.search(work[match.end() :])
+    )
+
+
+def _age_mention(work: str) -> tuple[re.Match[str], int] | None:
+    """The first mention of an age in ``work`` and its divisor (12 for months)."""
+    for pattern, divisor in _AGE_RES:
+        for match in pattern.finditer(work):
+            if not _is_duration(work, match):
+                return match, divisor
+    return None
+
+
 def understand(text: str) -> Understanding:
     """Filters and search terms in ``text`` (lowercase, accents folded on the way)."""
     work = fold(text.lower())
     work = re.sub(r"[’`´]", "'", work)
+    for pattern, replacement in _ABBREVIATIONS:
+        work = pattern.sub(replacement, work)
     found: dict[str, object] = {}
 
     mention = find_area_mention(work)
@@ -197,14 +274,13 @@ def understand(text: str) -> Understanding:
             found["area"] = mention.area.name
         work = _cut(work, mention.start, mention.end)
 
-    for pattern, divisor in _AGE_RES:
-        match = pattern.search(work)
-        if match:
-            age = _num(match.group("num")) // divisor
-            if 0 <= age <= 120:
-                found["age"] = age
-                work = _cut(work, match.start(), match.end())
-            break
+    age_match = _age_mention(work)
+    if age_match is not None:
+        match, divisor = age_match
+        age = _num(match.group("num")) // divisor
+        if 0 <= age <= 120:
+            found["age"] = age
+            work = _cut(work, match.start(), match.end())
 
     match = _FREE_RE.search(work)
     if match:
@@ -227,6 +303,9 @@ def understand(text: str) -> Understanding:
         if remove:
             work = _cut(work, match.start(), match.end())
         break
+    age_found = found.get("age")
+    if "target_group" not in found and isinstance(age_found, int) and age_found >= ELDERLY_AGE:
+        found["target_group"] = "elderly"
     work = _ALWAYS_REMOVE_RE.sub(" ", work)
     for pattern, replacement in _REWRITES:
         work = pattern.sub(replacement, work)

@@ -76,6 +76,22 @@ def first_category(text: str) -> str | None:
         ("piscina comunale per nuotare la mattina", "sport_leisure"),
         ("gite organizzate per pensionati", "sport_leisure"),
         ("voglio fare un po' di movimento", "sport_leisure"),
+        # 2026-12-07, eighth session (tests/nlu_fresh/search_paraphrases_dev2.yml)
+        ("una collaboratrice familiare per mio suocero non autosufficiente", "home_care"),
+        ("struttura semiresidenziale per una persona anziana", "elderly_day_care"),
+        ("un servizio di giorno per malati di demenza", "elderly_day_care"),
+        ("tirocinio pagato per ragazzi", "job_search"),
+        ("vorrei diventare OSS, dove si fa il corso?", "training"),
+        ("lezioni di lingua per richiedenti asilo", "italian_course"),
+        ("iscrizione al CPIA", "italian_course"),
+        ("borse di generi di prima necessità per famiglie in crisi", "food_aid"),
+        ("il mio ex non paga il mantenimento", "family_counselling"),
+        ("entrata anticipata alla materna, io attacco alle 7", "work_life_balance"),
+        ("la scuola finisce alle 16:30, c'è un post scuola?", "work_life_balance"),
+        ("chi mi tiene i figli la mattina presto prima di scuola?", "work_life_balance"),
+        ("un centro di aggregazione per ragazzi il pomeriggio", "after_school"),
+        ("una signora che badi ai figli piccoli a domicilio", "babysitting"),
+        ("sono ucraina, faccio la badante, vorrei studiare la grammatica", "italian_course"),
     ],
 )
 def test_everyday_requests_reach_their_category(text: str, category: str) -> None:

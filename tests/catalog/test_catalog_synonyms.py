@@ -7,6 +7,7 @@ import yaml
 
 from catalog.synonyms import synonym_table
 from catalog.text import terms
+from catalog.understanding import understand
 from catalog.vocabulary import CATEGORY_LABELS
 
 
@@ -103,3 +104,10 @@ def test_every_category_is_reachable() -> None:
 
 def test_no_match() -> None:
     assert synonym_table().match(terms("ombrello rosso")).categories == []
+
+
+def test_an_accented_phrase_matches_the_folded_request() -> None:
+    """A request is folded before its terms are taken; «necessità» and «necessita» lemmatise
+    apart, so the table holds both readings of an accented phrase."""
+    request = understand("borse di generi di prima necessità").terms
+    assert "food_aid" in synonym_table().match(request).specific

@@ -22,7 +22,16 @@ from catalog.understanding import QUERY_FILLERS, understand
         ("per una bambina di otto anni", {"age": 8}),
         ("un 15enne", {"age": 15}),
         ("nido per una bimba di 18 mesi", {"age": 1}),
-        ("ginnastica over 65", {"age": 65}),
+        ("ginnastica over 65", {"age": 65, "target_group": "elderly"}),  # 65 and over: elderly
+        ("cose da fare per over 70", {"age": 70, "target_group": "elderly"}),
+        ("mio figlio ha compiuto un anno", {"age": 1}),
+        ("una bimba di 1 anno", {"age": 1}),
+        # how long, not how old
+        ("il mio ex non paga il mantenimento da 6 mesi", {}),
+        ("da 3 anni non lavoro", {}),
+        ("ho perso il lavoro due anni fa", {"target_group": "unemployed"}),  # was age 2
+        ("cerco casa da un anno", {}),
+        ("lo seguo da 3 anni", {}),
         ("corso gratis", {"cost_mode": "free"}),
         ("attività gratuite", {"cost_mode": "free"}),
         ("senza pagare", {"cost_mode": "free"}),
@@ -76,6 +85,36 @@ def test_surface_keeps_what_the_user_typed() -> None:
     assert u.surface[u.terms[0]] == "psicologo"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("nn esce più di casa", "non esce più di casa"),
+        ("sn sola x mio figlio", "sono sola per mio figlio"),
+        ("cmq grazie xke", "comunque grazie perche"),
+    ],
+)
+def test_chat_abbreviations_read_as_words(text: str, expected: str) -> None:
+    assert understand(text).terms == understand(expected).terms
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("la mattina presto", "prestito"),  # «presto» stems like «prestito» (a loan)
+        ("sono ucraina, faccio la badante, vorrei studiare italiano", "badante"),
+        ("faccio l'infermiera con i turni", "infermiera"),  # the citizen's own job
+        ("ragazza a casa nostra", "casa"),
+    ],
+)
+def test_words_that_say_something_else_leave_the_terms(text: str, absent: str) -> None:
+    assert terms(absent)[0] not in understand(text).terms
+
+
+def test_an_x_between_numbers_is_no_abbreviation() -> None:
+    assert understand("offerta 3 x 2").rest.split()[-3:] == ["3", "x", "2"]
+    assert understand("x mio figlio").filters.target_group == "children"
+
+
 def test_accents_and_case_do_not_matter() -> None:
     assert understand("CITTÀ").terms == understand("citta").terms
 
@@ -87,6 +126,12 @@ def test_accents_and_case_do_not_matter() -> None:
         ("un posto dopo la scuola", "doposcuola"),
         ("sono senza casa", "senzatetto"),  # not just «casa»
         ("ho la 104 per mia figlia", "invalidità"),  # the number would be lost
+        ("vorrei diventare OSS", "corso"),  # a course to become one
+        ("la scuola finisce alle 16:30", "orarioscuola"),  # the timetable, not the summer
+        ("chi me li tiene prima di scuola", "prescuola"),
+        ("iscrizione al CPIA", "centroadulti"),  # not «CPI», the job centre
+        ("una ragazza che stia coi bimbi a casa nostra", "adomicilio"),  # where, not a home
+        ("il comune manda operatori a casa degli anziani?", "adomicilio"),
     ],
 )
 def test_phrases_a_stopword_would_break_are_rewritten(text: str, word: str) -> None:

@@ -10,7 +10,8 @@ so DIET's settings do not change it.
 The parse data carries ``ood_detector: {probability}``; IntentGate copies it into
 ``intent_gate.ood_probability``. Messages that start with "/" (buttons) are left alone.
 The trained model is kept in the model storage (joblib, as Rasa's own sklearn classifier
-does); the fingerprint includes this file and nlu/ood_model.py, so a change of either
+does); nlu/ood_model.py's one-text fast path is rebuilt from it at load time, nothing of
+it stored. The fingerprint includes this file and nlu/ood_model.py, so a change of either
 retrains only this node (and those after it).
 """
 
@@ -109,6 +110,7 @@ class OodDetector(GraphComponent, IntentClassifier):
     ) -> OodDetector:
         with model_storage.read_from(resource) as directory:
             model = joblib.load(directory / MODEL_FILE_NAME)
+        model.fast_scorer()  # built now from the fitted objects, not on the first message
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -8,7 +8,9 @@ entry per patch, comparable with ``==``) and ``evidence`` (what shows a patch is
 from __future__ import annotations
 
 import asyncio
+import decimal
 import json
+import random
 import sys
 import tempfile
 from pathlib import Path
@@ -44,15 +46,177 @@ ANSWERS = [
 ]
 
 
+# the action server's real answers (tests/nlu/action_answers.json says how they were taken)
+RECORDED = [
+    entry["answer"]
+    for entry in json.loads((ROOT / "tests/nlu/action_answers.json").read_text())["answers"]
+]
+_SLOT = {"event": "slot", "name": "quartiere", "value": "Rifredi"}
+_ENTITY = {"entity": "age", "value": 8, "start": 0, "end": 1}
+
+
+def _user_event(**parse_data: Any) -> dict[str, Any]:
+    return {"event": "user", "text": "ciao", "parse_data": {"text": "ciao", **parse_data}}
+
+
+# every keyword of the schema accepting and refusing, and what JSON cannot hold
+EDGES: list[Any] = [
+    {},
+    [],
+    None,
+    "events",
+    {"events": [], "responses": [], "extra": {"anything": [1, 2]}},  # no additionalProperties
+    {"events": [{**_SLOT, "extra": True, "timestamp": None, "metadata": None}]},
+    {"events": [{"name": "quartiere", "value": "Rifredi"}]},  # no event
+    {"events": [{**_SLOT, "event": 3}]},
+    {"events": [{**_SLOT, "event": None}]},
+    {"events": [{**_SLOT, "timestamp": "ieri"}]},
+    {"events": [{**_SLOT, "timestamp": True}]},
+    {"events": [{**_SLOT, "timestamp": 1.5}, {**_SLOT, "timestamp": float("nan")}]},
+    {"events": [{**_SLOT, "metadata": []}]},
+    {"events": [{"event": "slot", "name": "quartiere"}]},  # no value
+    {"events": [{"event": "slot", "name": 3, "value": 1}]},
+    {"events": [{"event": "slot", "name": "q", "value": None}]},
+    {"events": [{"event": "action", "name": "action_listen", "hide_rule_turn": 1}]},
+    {"events": [{"event": "action", "name": None, "policy": None, "confidence": None}]},
+    {"events": [{"event": "action", "confidence": "high"}]},
+    {"events": [{"event": "bot", "text": 3}, {"event": "restart"}, {"event": "rewind"}]},
+    {"events": [{"event": "entities", "entities": [_ENTITY]}]},
+    {"events": [{"event": "entities"}]},
+    {"events": [{"event": "entities", "entities": [{**_ENTITY, "start": 1.0}]}]},
+    {"events": [{"event": "entities", "entities": [{**_ENTITY, "start": 1.5}]}]},
+    {"events": [{"event": "entities", "entities": [{**_ENTITY, "start": True}]}]},
+    {"events": [{"event": "entities", "entities": [{"entity": "age"}]}]},
+    {"events": [{"event": "entities", "entities": [{**_ENTITY, "role": 1}]}]},
+    {"events": [_user_event(intent={"name": "greet", "confidence": 0.9})]},
+    {"events": [_user_event(intent={"name": "greet", "confidence": "0.9"})]},
+    {"events": [{"event": "user", "parse_data": "ciao"}]},
+    {"events": [_user_event(intent_ranking=[{"name": 1}])]},
+    {"events": [_user_event(entities=[_ENTITY, {"entity": "x"}])]},
+    {"events": [_user_event(response_selector={"all_retrieval_intents": []})]},
+    {"events": [_user_event(response_selector={})]},  # valid under both branches of oneOf
+    {"events": [_user_event(response_selector={"faq": {"response": {"confidence": 1}}})]},
+    {"events": [_user_event(response_selector={"faq": {"ranking": [{"id": "x"}]}})]},
+    {"events": [_user_event(response_selector={"all_retrieval_intents": 3})]},
+    {"events": [_user_event(response_selector={"---": 3})]},
+    {"events": [_user_event(response_selector={1: {}})]},  # a key re.search cannot read
+    {"events": "not a list", "responses": []},
+    {"events": [], "responses": ["not an object"]},
+    {"events": [], "responses": [{"text": 3, "buttons": "no"}]},
+    {"events": ({**_SLOT},), "responses": []},  # a tuple is no JSON array
+    {"events": [{**_SLOT, "timestamp": decimal.Decimal("1.5")}]},
+    {"events": [{**_SLOT, "event": "slots"}]},
+]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*path, index))
+    return found
+
+
+def _mutated(answer: Any, path: tuple[Any, ...], how: Any) -> Any:
+    copy = json.loads(json.dumps(answer))
+    if not path:
+        return how
+    parent = copy
+    for step in path[:-1]:
+        parent = parent[step]
+    if how is _DELETE:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = how
+    return copy
+
+
+_DELETE = object()
+_REPLACEMENTS: list[Any] = [
+    _DELETE,
+    None,
+    True,
+    0,
+    2.0,
+    1.5,
+    "x",
+    "user",
+    [],
+    [{}],
+    {},
+    {"event": "slot"},
+    {"event": "action"},
+]
+
+
+def mutations(count: int, seed: int = 18) -> list[Any]:
+    """Real answers with one value replaced or removed, drawn with a fixed seed."""
+    rng = random.Random(seed)
+    found = []
+    for _ in range(count):
+        answer = rng.choice(RECORDED)
+        path = rng.choice(_paths(answer))
+        how = rng.choice(_REPLACEMENTS)
+        if how is _DELETE and (not path or isinstance(path[-1], int)):
+            how = None
+        found.append(_mutated(answer, path, how))
+    return found
+
+
+# through Rasa's own validation and the patched one (each Rasa call checks the schema too)
+VALIDATED = ANSWERS + RECORDED + EDGES + mutations(400)
+# the compiled checks alone against jsonschema's verdict: more of them
+CHECKED = VALIDATED + mutations(3000, seed=19)
+
+
 def validation_outcomes() -> list[str]:
     action = RemoteAction("action_x", None)
     found = []
-    for answer in ANSWERS:
+    for answer in VALIDATED:
         try:
             found.append("ok" if action._validate_action_result(answer) else "false")
         except Exception as error:  # the exception type and message are part of the contract
             found.append(f"{type(error).__name__}: {getattr(error, 'message', error)}")
     return found
+
+
+def compiled_validation() -> dict[str, Any]:
+    """The compiled checks alone against jsonschema's verdict on every answer above."""
+    from jsonschema import validators
+
+    from nlu.rasa_speedups import _compile_schema
+
+    schema = RemoteAction.action_response_format_spec()
+    validator = validators.validator_for(schema)(schema)
+    check = _compile_schema(schema)
+    agree = disagree = raised_alike = accepted = 0
+    for answer in CHECKED:
+        try:
+            expected: Any = not any(True for _ in validator.iter_errors(answer))
+        except Exception as error:
+            expected = type(error).__name__
+        try:
+            verdict: Any = check(answer)
+        except Exception as error:
+            verdict = type(error).__name__
+        if verdict == expected:
+            agree += 1
+            raised_alike += isinstance(expected, str)
+            accepted += verdict is True
+        else:
+            disagree += 1
+    return {
+        "answers": len(CHECKED),
+        "recorded": len(RECORDED),
+        "edges": len(EDGES),
+        "agree": agree,
+        "disagree": disagree,
+        "accepted": accepted,
+        "raised_alike": raised_alike,
+    }
 
 
 def _user(text: str, intent: str, entities: list[dict[str, Any]]) -> UserUttered:
@@ -317,6 +481,7 @@ def outcomes() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 if __name__ == "__main__":
+    compiled = compiled_validation()
     before, evidence_before = outcomes()
     from nlu.rasa_speedups import apply
 
@@ -329,6 +494,7 @@ if __name__ == "__main__":
                 "before": before,
                 "after": after,
                 "evidence": {"before": evidence_before, "after": evidence_after},
+                "compiled_validation": compiled,
             }
         )
     )

@@ -2,7 +2,10 @@
 gives the same outcome on the same inputs before and after (tests/nlu/rasa_speedups_check.py):
 
 - action-server answers are accepted and refused exactly as Rasa's own validation does
-  (same exception, same message);
+  (same exception, same message): the action server's real answers
+  (tests/nlu/action_answers.json), every keyword of the schema both ways, and a few
+  thousand answers with one value changed; the compiled checks alone give jsonschema's
+  verdict on each;
 - the tracker store writes and reads back the same rows and trackers, and a new
   conversation no longer costs an empty save;
 - the action server receives the same bytes;
@@ -52,11 +55,29 @@ def test_every_patch_is_in_effect(result: dict[str, Any]) -> None:
 
 
 def test_action_answers_are_validated_as_rasa_does(result: dict[str, Any]) -> None:
-    assert result["after"]["validation"] == result["before"]["validation"]
-    assert result["before"]["validation"][:3] == ["ok", "ok", "ok"]
-    refused = result["before"]["validation"][3:]
+    before = result["before"]["validation"]
+    assert result["after"]["validation"] == before
+    assert before[:3] == ["ok", "ok", "ok"]
+    refused = before[3:8]
     assert all(outcome.startswith("ValidationError: ") for outcome in refused)
     assert all("Failed to validate Action server response" in outcome for outcome in refused)
+    compiled = result["compiled_validation"]
+    recorded = before[8 : 8 + compiled["recorded"]]
+    assert len(recorded) >= 70 and set(recorded) == {"ok"}  # the action server's real answers
+    edges = before[8 + compiled["recorded"] : 8 + compiled["recorded"] + compiled["edges"]]
+    assert 10 < sum(outcome == "ok" for outcome in edges) < len(edges) - 20
+    assert any(outcome.startswith("TypeError: ") for outcome in edges)  # raised as before
+    mutated = before[8 + compiled["recorded"] + compiled["edges"] :]
+    assert 100 < sum(outcome == "ok" for outcome in mutated) < len(mutated) - 100
+
+
+def test_the_compiled_validation_says_what_jsonschema_says(result: dict[str, Any]) -> None:
+    compiled = result["compiled_validation"]
+    assert compiled["answers"] > 3000
+    assert compiled["disagree"] == 0 and compiled["agree"] == compiled["answers"]
+    # both verdicts are exercised: most answers accepted by the compiled checks alone
+    assert compiled["answers"] * 0.2 < compiled["accepted"] < compiled["answers"] * 0.9
+    assert compiled["raised_alike"] >= 1
 
 
 def test_the_tracker_store_keeps_the_same_rows(result: dict[str, Any]) -> None:

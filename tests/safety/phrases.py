@@ -29,6 +29,12 @@ POSITIVE: list[tuple[str, str]] = [
     ("continua a minacciarmi al telefono", "violence"),
     ("c'è uno che mi sta aspettando fuori dal lavoro", "violence"),
     ("stanno forzando la finestra della cucina", "violence"),
+    # an attempt or a will to harm, the victim after the infinitive
+    ("è la seconda volta che prova a strangolarmi", "violence"),
+    ("ha provato a strangolarmi stanotte", "violence"),
+    ("stamattina ha cercato di soffocarmi col cuscino", "violence"),
+    ("voleva strozzarmi con le mani", "violence"),
+    ("ha tentato di accoltellarla in cucina", "violence"),
     # self-harm
     ("non voglio più vivere", "self_harm"),
     ("nn voglio + vivere", "self_harm"),
@@ -92,6 +98,9 @@ POSITIVE: list[tuple[str, str]] = [
 ]
 
 NEGATIVE: list[str] = [
+    # the attempt rule (violence.attempt): a negation, no person harmed
+    "non ha mai provato a strangolarla",
+    "sto provando a uccidere il tempo",
     "cerco uno psicologo per l'ansia",
     "corso di primo soccorso a Rifredi",
     "c'è un corso di primo soccorso pediatrico?",

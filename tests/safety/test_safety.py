@@ -52,3 +52,18 @@ def test_every_rule_compiles_and_has_an_id_prefix_of_its_kind() -> None:
     for rule in rules.rules:
         assert rule.id.split(".")[0] == rule.kind
         assert rule.regexes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quella salita prova a ucciderci dalla fatica",
+        "la palestra vuole ammazzarci con gli addominali",
+        "il prof vuole ammazzarci di compiti",
+    ],
+)
+def test_the_attempt_rule_leaves_figures_of_speech(text: str) -> None:
+    """violence.attempt («ha provato a strangolarmi») skips «… di compiti», «… dalla
+    fatica»; whether another rule pages such a sentence is that rule's business."""
+    match = detect(text)
+    assert match is None or match.rule != "violence.attempt"

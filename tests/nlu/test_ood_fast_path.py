@@ -35,7 +35,3 @@ def test_the_fast_path_is_rebuilt_after_loading_not_stored(
     found = report[mode]
     assert found["scorer_built"] and found["scorer_rebuilt_after_loading"]
     assert not found["scorer_stored"]
-
-
-def test_the_fast_path_is_faster(report: dict[str, Any]) -> None:
-    assert report["per_call_ms"]["fast"] < report["per_call_ms"]["sklearn"]
